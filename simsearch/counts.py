@@ -1,0 +1,69 @@
+"""Estimates from per-problem success counts: problem i sampled n_i times, c_i successes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SimsearchError, require
+from .kernels.unbiased import unbiased_pass_at_k
+
+
+def _integer_array(name: str, values) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise SimsearchError(f"{name}: must be integers") from None
+    bad = np.flatnonzero(~(np.isfinite(arr) & (arr == np.round(arr)) & (arr >= 0)))
+    if bad.size:
+        raise SimsearchError(f"{name}: must be integers >= 0 "
+                             f"(problem {bad[0] + 1} has {float(arr[bad[0]])!r})")
+    return arr.astype(np.int64)
+
+
+def validate_counts(successes, attempts) -> tuple[np.ndarray, np.ndarray]:
+    """Check per-problem counts; return them as int64 arrays (successes, attempts)."""
+    c = _integer_array("successes", successes)
+    n = _integer_array("attempts", attempts)
+    if n.size == 1 and c.size > 1:
+        n = np.full(c.size, n[0])
+    require(c.size == n.size, f"successes and attempts differ in length ({c.size} vs {n.size})")
+    require(c.size > 0, "successes: need at least one problem")
+    zero = np.flatnonzero(n == 0)
+    if zero.size:
+        raise SimsearchError(f"attempts: must be >= 1 (problem {zero[0] + 1} has 0)")
+    over = np.flatnonzero(c > n)
+    if over.size:
+        i = over[0]
+        raise SimsearchError(f"successes: must be <= attempts (problem {i + 1} has "
+                             f"{c[i]} successes in {n[i]} attempts)")
+    return c, n
+
+
+def per_problem_pass_at_k(successes, attempts, k) -> np.ndarray:
+    """Unbiased pass@k of each problem, 1 - C(n-c, k) / C(n, k) (Chen et al. 2021).
+
+    Parameters
+    ----------
+    successes, attempts : array_like of int
+        c_i and n_i per problem (``attempts`` may be one number for all).
+    k : int or array_like of int
+        1 <= k <= min(n_i).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (problems, len(k)).
+    """
+    c, n = validate_counts(successes, attempts)
+    k_arr = np.atleast_1d(np.asarray(k, dtype=float))
+    require(k_arr.size > 0 and bool(np.all((k_arr >= 1) & (k_arr == np.round(k_arr)))),
+            "k: attempts must be integers >= 1")
+    require(k_arr.max() <= n.min(),
+            f"k: the unbiased estimator needs k <= attempts; largest k is {int(k_arr.max())} "
+            f"but a problem has only {n.min()} attempts")
+    return unbiased_pass_at_k(n, c, k_arr.astype(np.int64))
+
+
+def pass_at_k_from_counts(successes, attempts, k) -> np.ndarray:
+    """Aggregate unbiased pass@k: the mean of :func:`per_problem_pass_at_k` over problems."""
+    return per_problem_pass_at_k(successes, attempts, k).mean(axis=0)

@@ -1,0 +1,2 @@
+"""numba kernels: small, typed, no validation and no I/O. The Python API in the parent package
+checks its input and shapes the output; the kernels trust what they are given."""

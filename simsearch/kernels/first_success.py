@@ -1,0 +1,77 @@
+"""First-success times of repeated sampling: one geometric draw per problem.
+
+A problem with single-attempt success probability p first succeeds at attempt
+T = ceil(log U / log1p(-p)), U uniform on (0, 1]: P(T > t) = P(U < (1-p)^t) = (1-p)^t, exactly
+the law of the first success among Bernoulli(p) attempts, so one draw replaces k of them and
+pass@k = P(T <= k) for every k at once.
+
+Each chunk of problems owns one random state (a row of ``states``) and one row of the output;
+``prange`` spreads chunks over threads, and no result depends on which thread ran which chunk.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .draws import draw_p
+from .rng import uniform_open0
+
+
+@njit(cache=True, inline="always")
+def first_success_time(s, p):
+    """Attempt (1, 2, ...) of the first success; ``inf`` when p = 0. Float64: exact below 2^53."""
+    if p >= 1.0:
+        return 1.0
+    if p <= 0.0:
+        return math.inf
+    t = math.ceil(math.log(uniform_open0(s)) / math.log1p(-p))
+    return max(t, 1.0)
+
+
+@njit(cache=True, inline="always")
+def grid_bin(k_grid, t):
+    """Number of grid points below t (``np.searchsorted``, side left), for a non-empty grid.
+
+    Branch-free: the loop runs log2(len) times whatever t is and the comparison becomes a
+    conditional move, since heavy-tailed times make every branch unpredictable.
+    """
+    base = 0
+    n = k_grid.shape[0]
+    while n > 1:
+        half = n >> 1
+        base = base + half if k_grid[base + half - 1] < t else base
+        n -= half
+    return base + (1 if k_grid[base] < t else 0)
+
+
+@njit(parallel=True, cache=True)
+def first_success_counts(states, sizes, kinds, params, cum_weights, data, k_grid):
+    """Histogram of first-success times over the bins of ``k_grid``, one row per chunk.
+
+    ``counts[c, i]`` counts chunk c's problems with ``k_grid[i-1] < T <= k_grid[i]`` (bin 0:
+    T <= k_grid[0]; bin G: T > k_grid[-1]), so cumulative sums over i give pass@k.
+    """
+    n_chunks = states.shape[0]
+    counts = np.zeros((n_chunks, k_grid.shape[0] + 1), dtype=np.int64)
+    for c in prange(n_chunks):
+        s = states[c]
+        for _ in range(sizes[c]):
+            t = first_success_time(s, draw_p(s, kinds, params, cum_weights, data))
+            counts[c, grid_bin(k_grid, t)] += 1
+    return counts
+
+
+@njit(parallel=True, cache=True)
+def first_success_draws(states, sizes, offsets, kinds, params, cum_weights, data, p_out, t_out):
+    """Per-problem p and first-success time, chunk c filling ``[offsets[c], offsets[c] + sizes[c])``.
+
+    Consumes each chunk's stream exactly as :func:`first_success_counts` does, so the two agree
+    draw for draw.
+    """
+    for c in prange(states.shape[0]):
+        s = states[c]
+        for i in range(offsets[c], offsets[c] + sizes[c]):
+            p = draw_p(s, kinds, params, cum_weights, data)
+            p_out[i] = p
+            t_out[i] = first_success_time(s, p)

@@ -1,0 +1,225 @@
+"""Repeated sampling over many problems: simulated aggregate pass@k on any grid of k.
+
+For P problems with p_i ~ D, each problem's first-success time T_i is one geometric draw and
+pass_D@k = (1/P) #{i : T_i <= k}. The kernel bins the T_i into the k grid as it draws them, so
+memory is O(P / chunk + len(k)), never O(P x k), and k may go to 1e12 at no extra cost.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .distributions import Distribution
+from .errors import SimsearchError, require
+from .kernels.draws import kernel_table
+from .kernels.first_success import first_success_counts, first_success_draws
+from .seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
+from .spec import parse_distribution
+
+#: Largest k: first-success times are float64, exact integers up to 2^53.
+MAX_K = 2**53
+#: Chunks handed to one kernel call; between calls the progress bar moves.
+_CHUNKS_PER_CALL = 64
+
+_GRID_FORM = re.compile(r"^(logspace|linspace):([^:]+):([^:]+):([^:]+)$")
+
+
+def as_k_grid(k) -> np.ndarray:
+    """Validate attempt counts: integers in [1, 2^53]; returns them sorted and unique (int64)."""
+    try:
+        arr = np.atleast_1d(np.asarray(k, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        raise SimsearchError(f"k: attempts must be integers >= 1 (got {k!r})") from None
+    require(arr.size > 0, "k: give at least one number of attempts")
+    bad = ~(np.isfinite(arr) & (arr >= 1) & (arr <= MAX_K) & (arr == np.floor(arr)))
+    if bad.any():
+        raise SimsearchError(f"k: attempts must be integers in [1, {MAX_K}] "
+                             f"(got {float(arr[bad][0]):g})")
+    return np.unique(arr.astype(np.int64))
+
+
+def parse_k_grid(text: str) -> np.ndarray:
+    """Parse a k grid: ``"1,10,100"``, ``"logspace:1:1e6:25"`` or ``"linspace:1:1000:10"``.
+
+    ``logspace:a:b:n`` gives n points geometrically spaced from a to b, rounded to integers;
+    rounding can merge neighbours at small k, so fewer than n may remain. Values are returned
+    sorted and unique.
+    """
+    text = text.strip()
+    match = _GRID_FORM.match(text)
+    if match:
+        form, lo, hi, n = match.groups()
+        try:
+            lo_f, hi_f, n_f = float(lo), float(hi), float(n)
+        except ValueError:
+            raise SimsearchError(f"k: cannot read {text!r}; expected {form}:START:STOP:COUNT "
+                                 "with numbers") from None
+        require(n_f >= 1 and n_f == int(n_f) and n_f <= 1e6,
+                f"k: COUNT in {text!r} must be an integer in [1, 1000000]")
+        require(1 <= lo_f <= hi_f <= MAX_K,
+                f"k: {form} bounds must satisfy 1 <= START <= STOP <= {MAX_K} (got {text!r})")
+        if form == "logspace":
+            values = np.logspace(math.log10(lo_f), math.log10(hi_f), int(n_f))
+        else:
+            values = np.linspace(lo_f, hi_f, int(n_f))
+        return as_k_grid(np.round(values))
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise SimsearchError(f"k: cannot read {text!r}; expected comma-separated integers such "
+                             "as 1,10,100 or logspace:1:1e6:25") from None
+    return as_k_grid(values)
+
+
+def _count(name: str, value, low: int = 1) -> int:
+    """An integer count >= low (accepts 4e5 but not 4.5 or True)."""
+    ok = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and value == int(value) and value >= low
+    require(ok, f"{name}: must be an integer >= {low} (got {value!r})")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class PassAtKResult:
+    """Simulated aggregate pass@k, per replicate, beside the exact expectation.
+
+    Attributes
+    ----------
+    distribution : Distribution
+    k : numpy.ndarray
+        int64[G], sorted.
+    problems, replicates : int
+    fail_counts : numpy.ndarray
+        int64[R, G]: problems with no success in k attempts.
+    expected_failure : numpy.ndarray
+        float64[G]: E[(1-p)^k] from the distribution.
+    seed_entropy : int
+        Entropy of the root ``SeedSequence``; passing it as ``seed`` reproduces the result.
+    p, first_success : numpy.ndarray or None
+        float64[R, P] per-problem success probability and first-success attempt (``inf`` for
+        p = 0), when asked for.
+    """
+
+    distribution: Distribution
+    k: np.ndarray
+    problems: int
+    replicates: int
+    fail_counts: np.ndarray
+    expected_failure: np.ndarray
+    seed_entropy: int
+    p: np.ndarray | None = None
+    first_success: np.ndarray | None = None
+
+    @property
+    def fail_at_k(self) -> np.ndarray:
+        """Fraction of problems with no success in k attempts, [R, G]."""
+        return self.fail_counts / self.problems
+
+    @property
+    def pass_at_k(self) -> np.ndarray:
+        """Simulated aggregate pass@k, [R, G]."""
+        return 1.0 - self.fail_at_k
+
+    @property
+    def neg_log_pass_at_k(self) -> np.ndarray:
+        """-log pass@k, computed from the failure fraction without cancellation; ``inf`` at 0."""
+        with np.errstate(divide="ignore"):
+            return -np.log1p(-self.fail_at_k)
+
+    @property
+    def stderr(self) -> np.ndarray:
+        """Monte Carlo standard error of each replicate's pass@k: sqrt(f (1 - f) / P)."""
+        f = self.fail_at_k
+        return np.sqrt(f * (1.0 - f) / self.problems)
+
+    @property
+    def expected_pass_at_k(self) -> np.ndarray:
+        return 1.0 - self.expected_failure
+
+    @property
+    def expected_neg_log_pass_at_k(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return -np.log1p(-self.expected_failure)
+
+
+def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates: int = 1,
+                       seed=None, per_problem: bool = False,
+                       progress: bool = False) -> PassAtKResult:
+    """Simulate repeated sampling on ``problems`` problems with p ~ ``dist``.
+
+    Parameters
+    ----------
+    dist : Distribution or str
+        Success-probability distribution or its spec, e.g. ``"beta(alpha=0.3, beta=3)"``.
+    k : int or array_like of int
+        Attempt budgets, integers in [1, 2^53].
+    problems : int
+        Problems per replicate.
+    replicates : int, default 1
+        Independent repetitions of the whole experiment.
+    seed : int, numpy.random.SeedSequence or None
+        Same seed, same result, bit for bit, whatever the number of threads.
+    per_problem : bool, default False
+        Also return each problem's p and first-success time (memory O(replicates x problems)).
+    progress : bool, default False
+        Show a tqdm bar over problems (hidden when stderr is not a terminal).
+
+    Returns
+    -------
+    PassAtKResult
+
+    Examples
+    --------
+    >>> r = simulate_pass_at_k("beta(alpha=0.3, beta=3)", [1, 100, 10_000], 100_000, seed=1)
+    >>> r.pass_at_k.shape
+    (1, 3)
+    """
+    dist = parse_distribution(dist)
+    k_grid = as_k_grid(k)
+    problems = _count("problems", problems)
+    replicates = _count("replicates", replicates)
+    seq = seed_sequence(seed)
+
+    sizes = chunk_sizes(problems, CHUNK_SIZE)
+    n_chunks = sizes.size
+    states = replicate_chunk_states(seq, replicates, n_chunks)
+    all_sizes = np.tile(sizes, replicates)
+    table = kernel_table(dist)
+    k_float = k_grid.astype(np.float64)
+
+    if per_problem:
+        p_out = np.empty(replicates * problems)
+        t_out = np.empty(replicates * problems)
+        offsets = np.concatenate([[0], np.cumsum(all_sizes)[:-1]])
+    counts = np.zeros((states.shape[0], k_grid.size + 1), dtype=np.int64)
+    with tqdm(total=replicates * problems, unit="problem", unit_scale=True,
+              disable=None if progress else True, desc="pass@k") as bar:
+        for lo in range(0, states.shape[0], _CHUNKS_PER_CALL):
+            hi = min(lo + _CHUNKS_PER_CALL, states.shape[0])
+            if per_problem:
+                first_success_draws(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi], *table,
+                                    p_out, t_out)
+            else:
+                counts[lo:hi] = first_success_counts(states[lo:hi], all_sizes[lo:hi], *table,
+                                                     k_float)
+            bar.update(int(all_sizes[lo:hi].sum()))
+
+    if per_problem:
+        p_out = p_out.reshape(replicates, problems)
+        t_out = t_out.reshape(replicates, problems)
+        passed = np.stack([np.searchsorted(np.sort(row), k_float, side="right") for row in t_out])
+    else:
+        per_rep = counts.reshape(replicates, n_chunks, -1).sum(axis=1)
+        passed = np.cumsum(per_rep[:, :-1], axis=1)
+
+    return PassAtKResult(
+        distribution=dist, k=k_grid, problems=problems, replicates=replicates,
+        fail_counts=problems - passed, expected_failure=dist.expected_failure(k_float),
+        seed_entropy=seq.entropy,
+        p=p_out if per_problem else None, first_success=t_out if per_problem else None,
+    )

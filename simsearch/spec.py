@@ -1,0 +1,114 @@
+"""Spec strings for distributions: ``beta(alpha=0.3, beta=3)``,
+``mixture(0.7*beta(alpha=0.3, beta=3), 0.3*point(p=0.5))``.
+
+Parsed with Python's own expression grammar (``ast``) and a whitelist: only calls of known
+family names, numbers, lists of numbers and ``weight*component`` inside ``mixture``. Nothing is
+evaluated.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+from .distributions import FAMILIES, Distribution, Mixture
+from .errors import SimsearchError
+
+_FAMILY_LIST = ", ".join(sorted(FAMILIES))
+
+
+def _number(node: ast.AST, where: str):
+    """A numeric literal (with optional sign) or a list of them."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _number(node.operand, where)
+        if isinstance(value, list):
+            raise SimsearchError(f"{where}: expected a number")
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Name) and node.id in ("inf", "nan"):
+        return float(node.id)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_number(elt, where) for elt in node.elts]
+    raise SimsearchError(f"{where}: expected a number, got {ast.unparse(node)!r}")
+
+
+def _build(node: ast.AST) -> Distribution:
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        raise SimsearchError(
+            f"dist: expected a call such as beta(alpha=0.3, beta=3), got {ast.unparse(node)!r}")
+    name = node.func.id
+    if name not in FAMILIES:
+        raise SimsearchError(f"dist: unknown distribution {name!r}; known: {_FAMILY_LIST}")
+    if name == "mixture":
+        return _build_mixture(node)
+    cls = FAMILIES[name]
+    params = list(inspect.signature(cls.__init__).parameters)[1:]
+    if len(node.args) > len(params):
+        raise SimsearchError(f"{name}: takes at most {len(params)} parameters "
+                             f"({', '.join(params)})")
+    kwargs = {params[i]: _number(arg, f"{name}: {params[i]}") for i, arg in enumerate(node.args)}
+    for kw in node.keywords:
+        if kw.arg is None or kw.arg not in params:
+            raise SimsearchError(f"{name}: unknown parameter {kw.arg!r}; "
+                                 f"expected {', '.join(params)}")
+        if kw.arg in kwargs:
+            raise SimsearchError(f"{name}: parameter {kw.arg!r} given twice")
+        kwargs[kw.arg] = _number(kw.value, f"{name}: {kw.arg}")
+    required = [n for n, p in inspect.signature(cls.__init__).parameters.items()
+                if n != "self" and p.default is inspect.Parameter.empty]
+    missing = [n for n in required if n not in kwargs]
+    if missing:
+        raise SimsearchError(f"{name}: missing parameter {missing[0]!r} "
+                             f"(parameters: {', '.join(params)})")
+    return cls(**kwargs)
+
+
+def _build_mixture(node: ast.Call) -> Mixture:
+    if node.keywords:
+        raise SimsearchError("mixture: takes weighted components such as 0.7*beta(...), "
+                             "not keywords")
+    components = []
+    for i, arg in enumerate(node.args, start=1):
+        if not (isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mult)):
+            raise SimsearchError(f"mixture: component {i} must be weight*distribution, "
+                                 f"got {ast.unparse(arg)!r}")
+        weight_node, dist_node = arg.left, arg.right
+        if isinstance(weight_node, ast.Call):  # allow beta(...)*0.7 as well
+            weight_node, dist_node = dist_node, weight_node
+        weight = _number(weight_node, f"mixture: weight of component {i}")
+        components.append((weight, _build(dist_node)))
+    return Mixture(components)
+
+
+def parse_distribution(spec: str | Distribution) -> Distribution:
+    """Build a distribution from a spec string (a :class:`Distribution` passes through).
+
+    Parameters
+    ----------
+    spec : str or Distribution
+        For example ``"beta(alpha=0.3, beta=3)"``, ``"kumaraswamy(a=0.5, b=2, scale=0.4)"``,
+        ``"mixture(0.7*beta(alpha=0.3, beta=3), 0.3*point(p=0.5))"``. Parameters may be given
+        by keyword or in order.
+
+    Returns
+    -------
+    Distribution
+
+    Raises
+    ------
+    SimsearchError
+        Unknown family, missing, unknown or out-of-range parameter, or malformed text; the
+        message is one line naming the problem.
+    """
+    if isinstance(spec, Distribution):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise SimsearchError("dist: expected a distribution spec such as beta(alpha=0.3, beta=3)")
+    try:
+        tree = ast.parse(spec.strip(), mode="eval")
+    except SyntaxError:
+        raise SimsearchError(f"dist: cannot parse {spec!r}; expected e.g. "
+                             "beta(alpha=0.3, beta=3)") from None
+    return _build(tree.body)

@@ -1,0 +1,36 @@
+"""Shared test helpers.
+
+Statistical tests use fixed seeds, so each is deterministic; the tolerances come from Monte Carlo
+standard errors (Z_TOL standard errors, a false-alarm rate of ~6e-7 per comparison for a fresh
+seed) or from test significance levels (P_MIN), never from eyeballing one run.
+"""
+
+import numpy as np
+import pytest
+
+#: Allowed deviation in standard errors.
+Z_TOL = 5.0
+#: Smallest acceptable p-value for a goodness-of-fit test at a fixed seed.
+P_MIN = 1e-4
+
+
+def chi2_pvalue_discrete(sample_a, sample_b, bins):
+    """Two-sample chi-square homogeneity test of two discrete samples over ``bins`` edges."""
+    from scipy import stats
+
+    ca, _ = np.histogram(sample_a, bins=bins)
+    cb, _ = np.histogram(sample_b, bins=bins)
+    keep = (ca + cb) > 0
+    return stats.chi2_contingency(np.vstack([ca[keep], cb[keep]]))[1]
+
+
+@pytest.fixture
+def two_threads():
+    """Skip on a machine where numba cannot run two threads."""
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 numba threads")
+    before = numba.get_num_threads()
+    yield numba
+    numba.set_num_threads(before)
