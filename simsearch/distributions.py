@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import special
 
 from .errors import SimsearchError, require
+from .gamma_ratio import beta_failure
 from .kernels.draws import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
                             KIND_LOGUNIFORM, KIND_POINT)
 
@@ -41,6 +41,13 @@ class KernelComponent:
     kind: int
     params: tuple[float, float, float]
     data: np.ndarray | None = None
+
+
+def _special():
+    """``scipy.special``, imported on first use: closed-form runs never pay its 0.25 s import."""
+    from scipy import special
+
+    return special
 
 
 def _fmt(x: float) -> str:
@@ -238,7 +245,7 @@ class Beta(ContinuousDistribution):
     """Schaeffer's scaled Beta: p = scale * X with X ~ Beta(alpha, beta).
 
     Left-tail exponent b = alpha. For scale = 1, E[(1-p)^k] = B(alpha, beta + k) / B(alpha, beta)
-    exactly (computed with ``betaln``); for scale < 1 it is 2F1(-k, alpha; alpha + beta; scale),
+    exactly (see :mod:`simsearch.gamma_ratio`); for scale < 1 it is 2F1(-k, alpha; alpha + beta; scale),
     evaluated by quadrature.
     """
 
@@ -249,7 +256,8 @@ class Beta(ContinuousDistribution):
         self.beta = _check_param("beta", "beta", beta, 0, math.inf, True, True)
         self.scale = _check_param("beta", "scale", scale, 0, 1, True, False)
         self.support = (0.0, self.scale)
-        self._log_norm = special.betaln(self.alpha, self.beta) + math.log(self.scale)
+        self._log_norm = (math.lgamma(self.alpha) + math.lgamma(self.beta)
+                          - math.lgamma(self.alpha + self.beta) + math.log(self.scale))
 
     @property
     def spec(self) -> str:
@@ -264,10 +272,10 @@ class Beta(ContinuousDistribution):
         return self.scale * np.random.default_rng(rng).beta(self.alpha, self.beta, size)
 
     def cdf(self, p):
-        return special.betainc(self.alpha, self.beta, np.clip(np.asarray(p) / self.scale, 0, 1))
+        return _special().betainc(self.alpha, self.beta, np.clip(np.asarray(p) / self.scale, 0, 1))
 
     def ppf(self, q):
-        return self.scale * special.betaincinv(self.alpha, self.beta, q)
+        return self.scale * _special().betaincinv(self.alpha, self.beta, q)
 
     def _logpdf_scalar(self, p):
         x = p / self.scale
@@ -277,8 +285,7 @@ class Beta(ContinuousDistribution):
     def _failure(self, k):
         if self.scale != 1:
             return super()._failure(k)
-        log_ratio = special.betaln(self.alpha, self.beta + k) - special.betaln(self.alpha, self.beta)
-        return np.exp(log_ratio)
+        return beta_failure(self.alpha, self.beta, k)
 
     def kernel_components(self):
         return [KernelComponent(1.0, KIND_BETA, (self.alpha, self.beta, self.scale))]
@@ -353,12 +360,15 @@ class LogitNormal(ContinuousDistribution):
 
     def sample(self, size, rng=None):
         z = np.random.default_rng(rng).standard_normal(size)
-        return special.expit(self.mu + self.sigma * z)
+        return _special().expit(self.mu + self.sigma * z)
 
     def cdf(self, p):
-        return special.ndtr((special.logit(np.asarray(p, dtype=float)) - self.mu) / self.sigma)
+        special = _special()
+        z = (special.logit(np.asarray(p, dtype=float)) - self.mu) / self.sigma
+        return special.ndtr(z)
 
     def ppf(self, q):
+        special = _special()
         return special.expit(self.mu + self.sigma * special.ndtri(q))
 
     def _logpdf_scalar(self, p):

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .distributions import Distribution
 from .errors import SimsearchError, require
 from .kernels.draws import kernel_table
-from .kernels.first_success import first_success_counts, first_success_draws
+from .kernels.first_success import bin_table, first_success_counts, first_success_draws
 from .seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
 from .spec import parse_distribution
 
@@ -191,6 +191,7 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     all_sizes = np.tile(sizes, replicates)
     table = kernel_table(dist)
     k_float = k_grid.astype(np.float64)
+    lookup = bin_table(k_float)
 
     if per_problem:
         p_out = np.empty(replicates * problems)
@@ -206,7 +207,7 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
                                     p_out, t_out)
             else:
                 counts[lo:hi] = first_success_counts(states[lo:hi], all_sizes[lo:hi], *table,
-                                                     k_float)
+                                                     k_float, lookup)
             bar.update(int(all_sizes[lo:hi].sum()))
 
     if per_problem:

@@ -6,8 +6,8 @@ from numba import njit
 from scipy import stats
 
 from simsearch.kernels.rng import (beta_constants, beta_prepared, gamma_constants,
-                                   gamma_prepared, spawn_states, standard_normal, uniform,
-                                   uniform_open0)
+                                   gamma_prepared, spawn_states, standard_exponential,
+                                   standard_normal, uniform, uniform_open0)
 from tests.conftest import P_MIN
 
 N = 400_000
@@ -23,6 +23,8 @@ def _fill(state, n, which, q):
             out[i] = uniform_open0(state)
         elif which == 2:
             out[i] = standard_normal(state)
+        elif which == 5:
+            out[i] = standard_exponential(state)
         elif which == 3:
             out[i] = gamma_prepared(state, q[0], q[1], q[2])
         else:
@@ -51,6 +53,18 @@ def test_normal_matches_standard_normal_including_tails():
     count = np.sum(np.abs(z) > 3.442619855899)
     se = np.sqrt(z.size * p_tail * (1 - p_tail))
     assert abs(count - z.size * p_tail) < 5 * se
+
+
+def test_exponential_matches_exact_law_including_the_tail():
+    e = _draw(5, n=2_000_000)
+    assert e.min() >= 0
+    assert stats.kstest(e, "expon").pvalue > P_MIN
+    # Beyond R = 7.697 the sampler restarts from R (memorylessness): check that mass, and the
+    # mass beyond 2R that needs a second restart, against exp(-x).
+    for x in (7.69711747013104972, 11.0):
+        p = np.exp(-x)
+        count = np.sum(e > x)
+        assert abs(count - e.size * p) < 5 * np.sqrt(e.size * p * (1 - p)) + 1
 
 
 @pytest.mark.parametrize("shape", [0.05, 0.3, 0.999, 1.0, 2.5, 30.0])

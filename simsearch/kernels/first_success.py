@@ -1,7 +1,8 @@
 """First-success times of repeated sampling: one geometric draw per problem.
 
 A problem with single-attempt success probability p first succeeds at attempt
-T = ceil(log U / log1p(-p)), U uniform on (0, 1]: P(T > t) = P(U < (1-p)^t) = (1-p)^t, exactly
+T = ceil(E / -log1p(-p)), E ~ Exponential(1) (E = -log U for U uniform on (0, 1]):
+P(T > t) = P(E > -t log1p(-p)) = (1-p)^t, exactly
 the law of the first success among Bernoulli(p) attempts, so one draw replaces k of them and
 pass@k = P(T <= k) for every k at once.
 
@@ -15,7 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from .draws import draw_p
-from .rng import uniform_open0
+from .rng import standard_exponential
 
 
 @njit(cache=True, inline="always")
@@ -25,7 +26,8 @@ def first_success_time(s, p):
         return 1.0
     if p <= 0.0:
         return math.inf
-    t = math.ceil(math.log(uniform_open0(s)) / math.log1p(-p))
+    # np.ceil keeps a float: math.ceil gives an int64 in numba, which would wrap for p < 1e-19.
+    t = np.ceil(standard_exponential(s) / -math.log1p(-p))
     return max(t, 1.0)
 
 
@@ -45,20 +47,33 @@ def grid_bin(k_grid, t):
     return base + (1 if k_grid[base] < t else 0)
 
 
+#: First-success times up to this many attempts are binned by table lookup.
+BIN_TABLE_SIZE = 4096
+
+
+def bin_table(k_grid: np.ndarray) -> np.ndarray:
+    """``table[t] = grid_bin(k_grid, t)`` for t = 0..BIN_TABLE_SIZE (a 16 KiB, L1-resident
+    table); most first-success times are small, and a lookup beats a mispredicted search."""
+    return np.searchsorted(k_grid, np.arange(BIN_TABLE_SIZE + 1)).astype(np.int32)
+
+
 @njit(parallel=True, cache=True)
-def first_success_counts(states, sizes, kinds, params, cum_weights, data, k_grid):
+def first_success_counts(states, sizes, kinds, params, cum_weights, data, k_grid, table):
     """Histogram of first-success times over the bins of ``k_grid``, one row per chunk.
 
     ``counts[c, i]`` counts chunk c's problems with ``k_grid[i-1] < T <= k_grid[i]`` (bin 0:
-    T <= k_grid[0]; bin G: T > k_grid[-1]), so cumulative sums over i give pass@k.
+    T <= k_grid[0]; bin G: T > k_grid[-1]), so cumulative sums over i give pass@k. ``table`` is
+    :func:`bin_table` of ``k_grid``.
     """
     n_chunks = states.shape[0]
+    last = table.shape[0] - 1
     counts = np.zeros((n_chunks, k_grid.shape[0] + 1), dtype=np.int64)
     for c in prange(n_chunks):
         s = states[c]
         for _ in range(sizes[c]):
             t = first_success_time(s, draw_p(s, kinds, params, cum_weights, data))
-            counts[c, grid_bin(k_grid, t)] += 1
+            b = table[int(t)] if t <= last else grid_bin(k_grid, t)
+            counts[c, b] += 1
     return counts
 
 

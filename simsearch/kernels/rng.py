@@ -6,7 +6,7 @@ work owns an explicit 4-word state spawned from a ``numpy.random.SeedSequence``;
 draws are the same whichever thread runs it, so results are bit-identical for any thread count.
 
 The variate generators are standard: xoshiro256** (Blackman & Vigna 2018) for 64-bit words,
-53-bit uniforms, ziggurat normals, Marsaglia & Tsang (2000) gammas with the
+53-bit uniforms, ziggurat normals and exponentials, Marsaglia & Tsang (2000) gammas with the
 ``G(a) = G(a + 1) U^(1/a)`` boost for shapes below one, and beta as a ratio of gammas.
 """
 
@@ -81,23 +81,31 @@ def uniform_open0(s):
     return 1.0 - uniform(s)
 
 
-def _ziggurat_tables(layers: int = 128, r: float = 3.442619855899,
-                     area: float = 9.91256303526217e-3) -> tuple[np.ndarray, np.ndarray]:
-    """Layer edges x_i and ratios x_{i+1} / x_i of the normal ziggurat (Doornik 2005, ZIGNOR)."""
+def _ziggurat_tables(density, inverse, layers: int, r: float,
+                     area: float) -> tuple[np.ndarray, np.ndarray]:
+    """Layer edges x_i and ratios x_{i+1} / x_i of a ziggurat (Doornik 2005 layout).
+
+    x_0 = area / f(R) is the width of the base strip's rectangle-equivalent, x_1 = R, and each
+    further layer has the same area; ``inverse`` is the inverse of the decreasing ``density``.
+    """
     x = np.empty(layers + 1)
-    f = math.exp(-0.5 * r * r)
-    x[0] = area / f
+    x[0] = area / density(r)
     x[1] = r
     x[layers] = 0.0
     for i in range(2, layers):
-        x[i] = math.sqrt(-2.0 * math.log(area / x[i - 1] + f))
-        f = math.exp(-0.5 * x[i] * x[i])
+        x[i] = inverse(area / x[i - 1] + density(x[i - 1]))
     return x, x[1:] / x[:-1]
 
 
-_ZIG_X, _ZIG_RATIO = _ziggurat_tables()
 _ZIG_R = 3.442619855899
+_ZIG_X, _ZIG_RATIO = _ziggurat_tables(lambda x: math.exp(-0.5 * x * x),
+                                      lambda y: math.sqrt(-2.0 * math.log(y)),
+                                      128, _ZIG_R, 9.91256303526217e-3)
+_EXP_R = 7.69711747013104972
+_EXP_X, _EXP_RATIO = _ziggurat_tables(lambda x: math.exp(-x), lambda y: -math.log(y),
+                                      256, _EXP_R, 3.949659822581572e-3)
 _LOW7 = uint64(0x7F)
+_LOW8 = uint64(0xFF)
 
 
 @njit(cache=True, inline="always")
@@ -127,6 +135,27 @@ def standard_normal(s):
             return x
 
 
+@njit(cache=True, inline="always")
+def standard_exponential(s):
+    """Exponential(1) by the ziggurat method (Marsaglia & Tsang 2000), with no logarithm in the
+    common case. Beyond R the tail is R plus a fresh exponential (memorylessness)."""
+    shift = 0.0
+    while True:
+        word = next_u64(s)
+        i = int(word & _LOW8)
+        u = float(word >> _SHIFT_11) * _TWO_POW_M53
+        if u < _EXP_RATIO[i]:
+            return shift + u * _EXP_X[i]
+        if i == 0:
+            shift += _EXP_R
+            continue
+        x = u * _EXP_X[i]
+        f0 = math.exp(x - _EXP_X[i])
+        f1 = math.exp(x - _EXP_X[i + 1])
+        if f1 + uniform(s) * (f0 - f1) < 1.0:
+            return shift + x
+
+
 def gamma_constants(shape: float) -> tuple[float, float, float]:
     """Marsaglia-Tsang set-up for Gamma(shape): (d, c, 1/shape or 0 when shape >= 1).
 
@@ -145,7 +174,7 @@ def gamma_prepared(s, d, c, inv_shape):
     """
     boost = 1.0
     if inv_shape > 0.0:
-        boost = math.exp(math.log(uniform_open0(s)) * inv_shape)
+        boost = math.exp(-standard_exponential(s) * inv_shape)  # U^(1/shape)
     while True:
         x = standard_normal(s)
         v = 1.0 + c * x

@@ -1,0 +1,129 @@
+"""The command line: output contract, manifests, and clean failure on bad input."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from simsearch import Beta, __version__
+from simsearch.cli import main
+
+
+def _run(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own exits
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_passk_writes_the_contract_columns_and_a_manifest(tmp_path, capsys):
+    out = tmp_path / "passk.csv"
+    code, _, _ = _run(["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "400000",
+                       "--k", "1,10,100,1000", "--seed", "11", "--out", str(out)], capsys)
+    assert code == 0
+    rows = _read_csv(out)
+    assert list(rows[0]) == ["k", "pass_at_k", "neg_log_pass_at_k", "expected_pass_at_k",
+                             "expected_neg_log_pass_at_k", "stderr"]
+    assert [int(r["k"]) for r in rows] == [1, 10, 100, 1000]
+    exact = Beta(0.3, 3).expected_pass_at_k(np.array([1, 10, 100, 1000]))
+    for row, e in zip(rows, exact):
+        assert float(row["expected_pass_at_k"]) == pytest.approx(e, rel=1e-12)
+        assert abs(float(row["pass_at_k"]) - e) < 5 * float(row["stderr"])
+        assert float(row["neg_log_pass_at_k"]) == pytest.approx(-np.log(float(row["pass_at_k"])))
+    meta = json.loads((tmp_path / "passk.csv.json").read_text())
+    assert meta["config"] == {"dist": "beta(alpha=0.3, beta=3)", "problems": 400000,
+                              "k": [1, 10, 100, 1000], "replicates": 1, "seed": 11}
+    assert meta["simsearch_version"] == __version__ and meta["seed_entropy"] == 11
+    assert meta["tail_exponent"] == 0.3 and meta["chunk_size"] > 0
+
+
+def test_replicates_logspace_and_stdout(capsys):
+    code, out, _ = _run(["passk", "--dist", "kumaraswamy(a=0.5, b=2, scale=0.4)",
+                         "--problems", "1000", "--k", "logspace:1:1e6:7", "--replicates", "3",
+                         "--seed", "1"], capsys)
+    assert code == 0
+    rows = list(csv.DictReader(out.splitlines()))
+    assert [int(r["replicate"]) for r in rows] == [r for r in range(3) for _ in range(7)]
+    assert [int(r["k"]) for r in rows[:7]] == [10**i for i in range(7)]
+
+
+def test_per_problem_output(tmp_path, capsys):
+    pp = tmp_path / "problems.csv"
+    code, _, _ = _run(["passk", "--dist", "point(p=0.25)", "--problems", "500", "--k", "1,4",
+                       "--seed", "3", "--per-problem", str(pp), "--out",
+                       str(tmp_path / "a.csv")], capsys)
+    assert code == 0
+    rows = _read_csv(pp)
+    assert len(rows) == 500 and list(rows[0]) == ["replicate", "problem", "p", "first_success"]
+    times = np.array([float(r["first_success"]) for r in rows])
+    summary = _read_csv(tmp_path / "a.csv")
+    assert float(summary[1]["pass_at_k"]) == pytest.approx(np.mean(times <= 4), rel=1e-12)
+
+
+def _module(*args, **env):
+    return subprocess.run([sys.executable, "-m", "simsearch", *args], capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=600)
+
+
+def test_python_dash_m_and_thread_count_invariance(tmp_path):
+    args = ["passk", "--dist", "mixture(0.6*beta(alpha=0.3, beta=3), 0.4*point(p=0.5))",
+            "--problems", "200000", "--k", "logspace:1:1e4:9", "--seed", "5", "--no-progress"]
+    one = _module(*args, "--threads", "1", "--out", str(tmp_path / "one.csv"))
+    assert one.returncode == 0, one.stderr
+    if os.cpu_count() and os.cpu_count() >= 2:
+        two = _module(*args, "--threads", "2", "--out", str(tmp_path / "two.csv"))
+        assert two.returncode == 0, two.stderr
+        assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+BAD = [
+    (["--dist", "betta(alpha=1, beta=2)"], "unknown distribution 'betta'"),
+    (["--dist", "beta(alpha=-1, beta=3)"], "beta: alpha must be a number in (0, inf)"),
+    (["--dist", "beta(alpha=1)"], "missing parameter 'beta'"),
+    (["--dist", "mixture(0.5*point(p=0.1), 0.6*point(p=0.2))"], "weights must sum to 1"),
+    (["--dist", "beta(1, 2)", "--k", "0,10"], "k: attempts must be integers in [1,"),
+    (["--dist", "beta(1, 2)", "--k", "logspace:1:x:3"], "k: cannot read"),
+    (["--dist", "beta(1, 2)", "--k", "nan"], "k: attempts must be integers"),
+    (["--dist", "beta(1, 2)", "--problems", "0"], "--problems: expected an integer >= 1"),
+    (["--dist", "beta(1, 2)", "--problems", "lots"], "--problems: expected an integer >= 1"),
+    (["--dist", "beta(1, 2)", "--replicates", "-2"], "--replicates: expected an integer >= 1"),
+    (["--dist", "beta(1, 2)", "--seed", "-1"], "--seed: expected an integer >= 0"),
+    (["--dist", "beta(1, 2)", "--threads", "999"], "threads: must be an integer in [1,"),
+    (["--problems", "10"], "the following arguments are required: --dist"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[m for _, m in BAD])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "out.csv"
+    code, stdout, stderr = _run(["passk", *args, "--out", str(out)], capsys)
+    assert code == 2
+    assert message in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_destination_fails_before_simulating(tmp_path, capsys):
+    code, _, err = _run(["passk", "--dist", "beta(1, 2)", "--out",
+                         str(tmp_path / "missing" / "x.csv")], capsys)
+    assert code == 2 and "out: directory" in err and "does not exist" in err
+    code, _, err = _run(["passk", "--dist", "beta(1, 2)", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "is a directory" in err
+
+
+def test_bad_input_through_the_real_process_has_no_traceback():
+    proc = _module("passk", "--dist", "beta(alpha=0, beta=1)")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("simsearch passk: error: beta: alpha must be a number in "
+                                   "(0, inf) (got 0)")
