@@ -7,9 +7,12 @@ with status 2 before any output file is created.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
+
+import numpy as np
 
 from . import __version__
 from .errors import SimsearchError
@@ -17,6 +20,8 @@ from .output import check_writable, csv_text, manifest, write_with_manifest
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
 from .seeding import CHUNK_SIZE
 from .spec import parse_distribution
+
+
 
 
 class _Parser(argparse.ArgumentParser):
@@ -96,6 +101,99 @@ def _run_passk(args) -> int:
     return 0
 
 
+def _fit_report(args, successes, attempts) -> dict:
+    from .estimators import DistributionalEstimator, RegressionEstimator
+
+    predict = parse_k_grid(args.predict) if args.predict else np.array([], dtype=np.int64)
+    if args.target is not None and not 0 < args.target < 1:
+        raise SimsearchError(f"target: must be in (0, 1) (got {args.target})")
+    dist_est = DistributionalEstimator(family=args.dist, fit_scale=args.fit_scale,
+                                       bootstrap=args.bootstrap, seed=args.seed,
+                                       workers=args.workers).fit(successes, attempts)
+    reg = RegressionEstimator(bootstrap=args.bootstrap, seed=args.seed).fit(successes, attempts)
+    ci = (lambda x: None if x is None else [float(v) for v in x])
+    best = dist_est.distribution_
+    report = {
+        "problems": int(successes.size),
+        "attempts": {"min": int(attempts.min()), "max": int(attempts.max())},
+        "zero_success_problems": int(np.sum(successes == 0)),
+        "exponent": dist_est.exponent_,
+        "exponent_ci": ci(dist_est.exponent_ci_),
+        "confidence": 0.95,
+        "distribution": {"name": best.name, "spec": best.spec, "parameters": best.parameters},
+        "log_likelihood": dist_est.log_likelihood_,
+        "aic": dist_est.aic_,
+        "families": {name: {"spec": f.distribution.spec, "exponent": f.exponent,
+                            "log_likelihood": f.log_likelihood, "aic": f.aic,
+                            "converged": f.converged}
+                     for name, f in dist_est.fits_.items()},
+        "regression": {"exponent": reg.exponent_, "exponent_ci": ci(reg.exponent_ci_),
+                       "prefactor": reg.prefactor_, "r2": reg.r2_,
+                       "k_range": [int(reg.k_.min()), int(reg.k_.max())],
+                       "k_points": int(reg.k_.size)},
+        "predicted_pass_at_k": {str(int(k)): float(v) for k, v in
+                                zip(predict, dist_est.predict_pass_at_k(predict))},
+        "goodness_of_fit": dist_est.goodness_of_fit(),
+    }
+    if args.bootstrap and predict.size:
+        lo, hi = dist_est.pass_at_k_interval(predict)
+        report["predicted_pass_at_k_ci"] = {str(int(k)): [float(a), float(b)]
+                                            for k, a, b in zip(predict, lo, hi)}
+    if args.target is not None:
+        report["target"] = {"pass_at_k": args.target,
+                            "attempts": dist_est.attempts_for(args.target),
+                            "attempts_ci": (ci(dist_est.attempts_interval(args.target))
+                                            if args.bootstrap else None)}
+    return report
+
+
+def _print_fit(report: dict) -> None:
+    def interval(values):
+        return f"  95% CI [{values[0]:.4g}, {values[1]:.4g}]" if values else ""
+
+    r = report
+    print(f"problems {r['problems']}, attempts {r['attempts']['min']}..{r['attempts']['max']}, "
+          f"{r['zero_success_problems']} with no success")
+    for name, f in r["families"].items():
+        mark = "*" if f["spec"] == r["distribution"]["spec"] else " "
+        print(f"{mark} {name:12s} exponent {f['exponent']:.4g}   AIC {f['aic']:.6g}   "
+              f"{f['spec']}")
+    print(f"distributional exponent {r['exponent']:.4g}{interval(r['exponent_ci'])}")
+    reg = r["regression"]
+    print(f"regression exponent     {reg['exponent']:.4g}{interval(reg['exponent_ci'])}   "
+          f"(log-log fit of pass@k, k = {reg['k_range'][0]}..{reg['k_range'][1]}, "
+          f"R^2 {reg['r2']:.4f})")
+    for k, v in r["predicted_pass_at_k"].items():
+        ci = r.get("predicted_pass_at_k_ci", {}).get(k)
+        print(f"predicted pass@{k} = {v:.4g}{interval(ci)}")
+    if "target" in r:
+        t = r["target"]
+        print(f"attempts for pass@k >= {t['pass_at_k']}: {t['attempts']:.4g}"
+              f"{interval(t['attempts_ci'])}")
+    gof = r["goodness_of_fit"]
+    line = f"fit: max |observed - fitted pass@k| = {gof['max_abs_pass_at_k_gap']:.3g}"
+    if "chi_square" in gof:
+        line += (f"; chi-square {gof['chi_square']:.4g} on {gof['chi_square_dof']} dof, "
+                 f"p = {gof['chi_square_p_value']:.3g}")
+    print(line)
+
+
+def _run_fit(args) -> int:
+    from .count_files import read_counts
+
+    successes, attempts = read_counts(args.counts, args.successes_column, args.attempts_column)
+    report = _fit_report(args, successes, attempts)
+    report["manifest"] = manifest("fit", {
+        "counts": str(args.counts), "dist": args.dist, "fit_scale": args.fit_scale,
+        "bootstrap": args.bootstrap, "predict": args.predict, "target": args.target,
+        "seed": args.seed}, args.seed)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_fit(report)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="simsearch", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"simsearch {__version__}")
@@ -125,6 +223,32 @@ def build_parser() -> argparse.ArgumentParser:
                        help="numba threads (default: all cores); results do not depend on it")
     passk.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     passk.set_defaults(run=_run_passk)
+
+    fit = sub.add_parser(
+        "fit", help="estimate the scaling exponent from per-problem success counts",
+        description="Fit the distribution of per-problem success probabilities by maximum "
+                    "likelihood (exponent = its left tail) and, for comparison, a power law "
+                    "to the pass@k curve.")
+    fit.add_argument("counts", help="CSV with successes and attempts columns, or a 0/1 .npy "
+                                    "matrix (problems x attempts)")
+    fit.add_argument("--dist", choices=["beta", "kumaraswamy", "all"], default="beta",
+                     help="family to fit; all picks the smallest AIC (default beta)")
+    fit.add_argument("--fit-scale", action="store_true",
+                     help="also fit a scale (p = scale x X), by quadrature")
+    fit.add_argument("--bootstrap", type=_int_at_least(0), default=0, metavar="B",
+                     help="bootstrap replicates over problems for 95%% intervals (default 0)")
+    fit.add_argument("--predict", default=None, metavar="K",
+                     help='k to predict pass@k at, e.g. "1000,10000" (may exceed attempts)')
+    fit.add_argument("--target", type=float, default=None,
+                     help="also report the attempts needed to reach this pass@k")
+    fit.add_argument("--json", action="store_true", help="print one JSON object")
+    fit.add_argument("--seed", type=_int_at_least(0), default=0,
+                     help="bootstrap seed (default 0)")
+    fit.add_argument("--workers", type=_int_at_least(1), default=1,
+                     help="processes for the bootstrap; results do not depend on it")
+    fit.add_argument("--successes-column", default="successes")
+    fit.add_argument("--attempts-column", default="attempts")
+    fit.set_defaults(run=_run_fit)
     return parser
 
 

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import SimsearchError, require
+from .errors import SimsearchError, as_count_array, require
 from .kernels.unbiased import unbiased_pass_at_k
-
-
-def _integer_array(name: str, values) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise SimsearchError(f"{name}: must be integers") from None
-    bad = np.flatnonzero(~(np.isfinite(arr) & (arr == np.round(arr)) & (arr >= 0)))
-    if bad.size:
-        raise SimsearchError(f"{name}: must be integers >= 0 "
-                             f"(problem {bad[0] + 1} has {float(arr[bad[0]])!r})")
-    return arr.astype(np.int64)
 
 
 def validate_counts(successes, attempts) -> tuple[np.ndarray, np.ndarray]:
     """Check per-problem counts; return them as int64 arrays (successes, attempts)."""
-    c = _integer_array("successes", successes)
-    n = _integer_array("attempts", attempts)
+    c = as_count_array("successes", successes)
+    n = as_count_array("attempts", attempts)
     if n.size == 1 and c.size > 1:
         n = np.full(c.size, n[0])
     require(c.size == n.size, f"successes and attempts differ in length ({c.size} vs {n.size})")

@@ -14,6 +14,7 @@ or cancellation, from k = 1 to k = 1e12.
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -154,6 +155,12 @@ class Distribution(ABC):
         fail = self.expected_failure(k)
         return 1.0 - fail
 
+    @property
+    def parameters(self) -> dict:
+        """Constructor parameters by name, e.g. ``{"alpha": 0.3, "beta": 3.0, "scale": 1.0}``."""
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        return {name: getattr(self, name) for name in names}
+
     def __repr__(self) -> str:
         return self.spec
 
@@ -200,13 +207,13 @@ def failure_by_quadrature(dist: "ContinuousDistribution", k) -> np.ndarray:
             out[i] = head
             continue
         s_lo, s_hi = math.log(kk * p_lo), math.log(kk * hi_support)
-        logpdf = dist._logpdf_scalar
+        logpdf = dist._logpdf_inside
 
         def integrand(s, kk=kk):
             p = math.exp(s) / kk
             if p >= 1.0:
                 return 0.0
-            return math.exp(kk * math.log1p(-p) + logpdf(p) + s - math.log(kk))
+            return math.exp(kk * math.log1p(-p) + float(logpdf(p)) + s - math.log(kk))
 
         points = {0.0, *(math.log(kk * q) for q in quantiles if q > 0)}
         points = sorted(x for x in points if s_lo < x < s_hi)
@@ -227,14 +234,15 @@ class ContinuousDistribution(Distribution):
         """Quantile function."""
 
     @abstractmethod
-    def _logpdf_scalar(self, p: float) -> float:
-        """Log density at one point inside the support (fast path for quadrature)."""
+    def _logpdf_inside(self, p):
+        """Log density at points strictly inside the support (scalars or arrays)."""
 
     def logpdf(self, p) -> np.ndarray:
         p = np.asarray(p, dtype=float)
         out = np.full(p.shape, -np.inf)
         inside = (p > self.support[0]) & (p < self.support[1])
-        out[inside] = [self._logpdf_scalar(x) for x in p[inside]]
+        with np.errstate(divide="ignore"):
+            out[inside] = self._logpdf_inside(p[inside])
         return out
 
     def _failure(self, k: np.ndarray) -> np.ndarray:
@@ -277,10 +285,9 @@ class Beta(ContinuousDistribution):
     def ppf(self, q):
         return self.scale * _special().betaincinv(self.alpha, self.beta, q)
 
-    def _logpdf_scalar(self, p):
+    def _logpdf_inside(self, p):
         x = p / self.scale
-        return ((self.alpha - 1) * math.log(x) + (self.beta - 1) * math.log1p(-x)
-                - self._log_norm)
+        return (self.alpha - 1) * np.log(x) + (self.beta - 1) * np.log1p(-x) - self._log_norm
 
     def _failure(self, k):
         if self.scale != 1:
@@ -327,10 +334,9 @@ class Kumaraswamy(ContinuousDistribution):
         q = np.asarray(q, dtype=float)
         return self.scale * (-np.expm1(np.log1p(-q) / self.b)) ** (1 / self.a)
 
-    def _logpdf_scalar(self, p):
+    def _logpdf_inside(self, p):
         x = p / self.scale
-        return (self._log_norm + (self.a - 1) * math.log(x)
-                + (self.b - 1) * math.log1p(-(x**self.a)))
+        return self._log_norm + (self.a - 1) * np.log(x) + (self.b - 1) * np.log1p(-(x**self.a))
 
     def kernel_components(self):
         return [KernelComponent(1.0, KIND_KUMARASWAMY, (self.a, self.b, self.scale))]
@@ -371,9 +377,10 @@ class LogitNormal(ContinuousDistribution):
         special = _special()
         return special.expit(self.mu + self.sigma * special.ndtri(q))
 
-    def _logpdf_scalar(self, p):
-        z = (math.log(p) - math.log1p(-p) - self.mu) / self.sigma
-        return -0.5 * z * z - self._log_norm - math.log(p) - math.log1p(-p)
+    def _logpdf_inside(self, p):
+        log_p, log_q = np.log(p), np.log1p(-p)
+        z = (log_p - log_q - self.mu) / self.sigma
+        return -0.5 * z * z - self._log_norm - log_p - log_q
 
     def kernel_components(self):
         return [KernelComponent(1.0, KIND_LOGITNORMAL, (self.mu, self.sigma, 0.0))]
@@ -415,8 +422,8 @@ class LogUniform(ContinuousDistribution):
     def ppf(self, q):
         return self.low * np.exp(np.asarray(q, dtype=float) * self._log_width)
 
-    def _logpdf_scalar(self, p):
-        return -math.log(p) - math.log(self._log_width)
+    def _logpdf_inside(self, p):
+        return -np.log(p) - math.log(self._log_width)
 
     def kernel_components(self):
         return [KernelComponent(1.0, KIND_LOGUNIFORM, (self.low, self.high, 0.0))]

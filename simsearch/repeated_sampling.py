@@ -15,9 +15,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .distributions import Distribution
-from .errors import SimsearchError, require
+from .errors import SimsearchError, as_count, as_count_array, require
 from .kernels.draws import kernel_table
-from .kernels.first_success import bin_table, first_success_counts, first_success_draws
+from .kernels.first_success import (bin_table, first_success_counts, first_success_draws,
+                                    success_counts)
 from .seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
 from .spec import parse_distribution
 
@@ -74,14 +75,6 @@ def parse_k_grid(text: str) -> np.ndarray:
         raise SimsearchError(f"k: cannot read {text!r}; expected comma-separated integers such "
                              "as 1,10,100 or logspace:1:1e6:25") from None
     return as_k_grid(values)
-
-
-def _count(name: str, value, low: int = 1) -> int:
-    """An integer count >= low (accepts 4e5 but not 4.5 or True)."""
-    ok = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and value == int(value) and value >= low
-    require(ok, f"{name}: must be an integer >= {low} (got {value!r})")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -181,8 +174,8 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     """
     dist = parse_distribution(dist)
     k_grid = as_k_grid(k)
-    problems = _count("problems", problems)
-    replicates = _count("replicates", replicates)
+    problems = as_count("problems", problems)
+    replicates = as_count("replicates", replicates)
     seq = seed_sequence(seed)
 
     sizes = chunk_sizes(problems, CHUNK_SIZE)
@@ -224,3 +217,59 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
         seed_entropy=seq.entropy,
         p=p_out if per_problem else None, first_success=t_out if per_problem else None,
     )
+
+
+@dataclass(frozen=True)
+class SimulatedCounts:
+    """Per-problem success counts, as a real evaluation would report them.
+
+    Attributes
+    ----------
+    distribution : Distribution
+    p : numpy.ndarray
+        float64[P], each problem's true success probability.
+    successes, attempts : numpy.ndarray
+        int64[P]: c_i ~ Binomial(n_i, p_i).
+    seed_entropy : int
+    """
+
+    distribution: Distribution
+    p: np.ndarray
+    successes: np.ndarray
+    attempts: np.ndarray
+    seed_entropy: int
+
+
+def simulate_counts(dist: Distribution | str, problems: int, attempts, *,
+                    seed=None) -> SimulatedCounts:
+    """Draw p_i ~ ``dist`` and c_i ~ Binomial(n_i, p_i) for ``problems`` problems.
+
+    Parameters
+    ----------
+    dist : Distribution or str
+    problems : int
+    attempts : int or array_like of int
+        n_i, one number for all problems or one per problem (each >= 1).
+    seed : int, numpy.random.SeedSequence or None
+
+    Returns
+    -------
+    SimulatedCounts
+    """
+    dist = parse_distribution(dist)
+    problems = as_count("problems", problems)
+    if np.ndim(attempts) == 0:
+        n = np.full(problems, as_count("attempts", attempts))
+    else:
+        n = as_count_array("attempts", attempts, low=1)
+        require(n.size == problems, f"attempts: give one number or {problems} (one per "
+                                    f"problem), got {n.size}")
+    seq = seed_sequence(seed)
+    sizes = chunk_sizes(problems, CHUNK_SIZE)
+    states = replicate_chunk_states(seq, 1, sizes.size)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    p_out = np.empty(problems)
+    c_out = np.empty(problems, dtype=np.int64)
+    success_counts(states, sizes, offsets, *kernel_table(dist), n, p_out, c_out)
+    return SimulatedCounts(distribution=dist, p=p_out, successes=c_out, attempts=n,
+                           seed_entropy=seq.entropy)

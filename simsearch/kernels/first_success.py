@@ -1,10 +1,9 @@
 """First-success times of repeated sampling: one geometric draw per problem.
 
 A problem with single-attempt success probability p first succeeds at attempt
-T = ceil(E / -log1p(-p)), E ~ Exponential(1) (E = -log U for U uniform on (0, 1]):
-P(T > t) = P(E > -t log1p(-p)) = (1-p)^t, exactly
-the law of the first success among Bernoulli(p) attempts, so one draw replaces k of them and
-pass@k = P(T <= k) for every k at once.
+T = ceil(E / -log1p(-p)) with E ~ Exponential(1) (E = -log U, U uniform on (0, 1]), since
+P(T > t) = P(E > -t log1p(-p)) = (1-p)^t: exactly the law of the first success among
+Bernoulli(p) attempts. One draw replaces k of them, and pass@k = P(T <= k) for every k at once.
 
 Each chunk of problems owns one random state (a row of ``states``) and one row of the output;
 ``prange`` spreads chunks over threads, and no result depends on which thread ran which chunk.
@@ -90,3 +89,40 @@ def first_success_draws(states, sizes, offsets, kinds, params, cum_weights, data
             p = draw_p(s, kinds, params, cum_weights, data)
             p_out[i] = p
             t_out[i] = first_success_time(s, p)
+
+
+@njit(cache=True, inline="always")
+def _events_within(s, q, n):
+    """Events in n attempts when each attempt is an event with probability 1 - exp(-q):
+    gaps between events are geometric, so the cost is one draw per event, not per attempt."""
+    position = 0.0
+    events = 0
+    while True:
+        position += max(np.ceil(standard_exponential(s) / q), 1.0)
+        if position > n:
+            return events
+        events += 1
+
+
+@njit(parallel=True, cache=True)
+def success_counts(states, sizes, offsets, kinds, params, cum_weights, data, attempts,
+                   p_out, c_out):
+    """Per-problem p and successes among ``attempts[i]`` attempts: exact Binomial(n, p) draws.
+
+    Counts the rarer outcome (successes when p <= 1/2, else failures) by geometric gaps, so a
+    problem costs O(min(c, n - c) + 1) draws.
+    """
+    for c in prange(states.shape[0]):
+        s = states[c]
+        for i in range(offsets[c], offsets[c] + sizes[c]):
+            p = draw_p(s, kinds, params, cum_weights, data)
+            n = attempts[i]
+            p_out[i] = p
+            if p <= 0.0:
+                c_out[i] = 0
+            elif p >= 1.0:
+                c_out[i] = n
+            elif p <= 0.5:
+                c_out[i] = _events_within(s, -math.log1p(-p), n)
+            else:
+                c_out[i] = n - _events_within(s, -math.log(p), n)

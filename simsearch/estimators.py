@@ -1,0 +1,531 @@
+"""Estimators of the scaling exponent from per-problem success counts (c_i of n_i attempts).
+
+Two estimators, with scikit-learn conventions (``fit``, then read the attributes ending in ``_``):
+
+* :class:`RegressionEstimator` fits log(-log pass@k) = log a - b log k by least squares to the
+  unbiased pass@k (Chen et al. 2021) on a log grid of k <= min n_i.
+* :class:`DistributionalEstimator` fits the distribution of p by maximum likelihood of a compound
+  binomial model, P(c | n) = C(n, c) int p^c (1-p)^(n-c) dD(p), and reads the exponent off its
+  left tail (Schaeffer et al. 2025). Zero-success problems are kept: they carry most of the
+  information about the tail. Beta is the closed-form Beta-binomial; Kumaraswamy and scaled
+  Beta use quadrature (:mod:`simsearch.kernels.compound_binomial`).
+
+Both take a nonparametric bootstrap over problems. Problems are first reduced to the distinct
+(c, n) pairs with their multiplicities, so a bootstrap replicate is a multinomial reweighting
+of the pairs and never copies the data.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+
+import numpy as np
+from scipy import optimize, special, stats
+
+from .counts import per_problem_pass_at_k, validate_counts
+from .distributions import Beta, Distribution, Kumaraswamy
+from .errors import SimsearchError, require
+from .kernels.compound_binomial import log_compound_integrals
+from .seeding import seed_sequence
+
+FAMILIES = ("beta", "kumaraswamy")
+# Grid ends: p from 1e-12 / n_max to 1 - 1e-12 / n_max; beyond them the binomial factor is 1
+# (c = 0) or 1 (c = n) to 12 digits and the prior's mass there is added in closed form.
+_EDGE = 1e-12
+# A pair's window keeps the grid points where its binomial bump is within e^-_WINDOW of its peak.
+_WINDOW = 80.0
+_LOG_BOUND = 12.0  # fitted shape parameters stay within exp(+-12)
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """Distinct (successes, attempts) pairs and how many problems have each.
+
+    Build with :meth:`from_counts`; ``weights`` are multiplicities (floats, so a bootstrap can
+    reweight them).
+    """
+
+    successes: np.ndarray
+    attempts: np.ndarray
+    weights: np.ndarray
+    log_binom: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_counts(cls, successes, attempts) -> "CountTable":
+        c, n = validate_counts(successes, attempts)
+        require(c.size >= 2, "successes: need at least two problems to fit a distribution")
+        require(np.any(c > 0), "successes: every problem has 0 successes; the exponent cannot "
+                               "be estimated (sample more attempts per problem)")
+        require(np.any(c < n), "successes: every problem succeeded on every attempt; the "
+                               "distribution of p cannot be estimated")
+        pairs, counts = np.unique(np.stack([c, n], axis=1), axis=0, return_counts=True)
+        c_u, n_u = pairs[:, 0], pairs[:, 1]
+        log_binom = (special.gammaln(n_u + 1.0) - special.gammaln(c_u + 1.0)
+                     - special.gammaln(n_u - c_u + 1.0))
+        return cls(c_u, n_u, counts.astype(float), log_binom)
+
+    @property
+    def n_problems(self) -> int:
+        return int(round(self.weights.sum()))
+
+    def reweighted(self, weights: np.ndarray) -> "CountTable":
+        return CountTable(self.successes, self.attempts, weights, self.log_binom)
+
+
+# --- likelihoods -----------------------------------------------------------------------------
+
+
+class _BetaBinomial:
+    """Closed-form Beta-binomial likelihood over (log alpha, log beta), with its gradient."""
+
+    n_params = 2
+
+    def __init__(self, table: CountTable):
+        self.table = table
+
+    @staticmethod
+    def distribution(theta) -> Distribution:
+        return Beta(math.exp(theta[0]), math.exp(theta[1]))
+
+    def log_pmf(self, theta) -> np.ndarray:
+        """log P(c | n) of each pair."""
+        a, b = np.exp(theta)
+        t = self.table
+        return (t.log_binom + special.betaln(t.successes + a, t.attempts - t.successes + b)
+                - special.betaln(a, b))
+
+    def log_likelihood(self, theta, weights) -> float:
+        return float(weights @ self.log_pmf(theta))
+
+    def objective(self, theta, weights):
+        """Negative mean log-likelihood and its gradient in (log alpha, log beta)."""
+        a, b = np.exp(theta)
+        t = self.table
+        total = weights.sum()
+        ll = self.log_likelihood(theta, weights)
+        c, n = t.successes, t.attempts
+        common = special.digamma(n + a + b) - special.digamma(a + b)
+        d_a = special.digamma(c + a) - special.digamma(a) - common
+        d_b = special.digamma(n - c + b) - special.digamma(b) - common
+        grad = np.array([a * (weights @ d_a), b * (weights @ d_b)])
+        return -ll / total, -grad / total
+
+
+class _QuadratureModel:
+    """Compound-binomial likelihood of any continuous family by quadrature on a logit grid."""
+
+    def __init__(self, table: CountTable, family: str, fit_scale: bool):
+        self.table = table
+        self.family = family
+        self.fit_scale = fit_scale
+        self.n_params = 3 if fit_scale else 2
+        c, n = table.successes, table.attempts
+        n_max = float(n.max())
+        width = np.sqrt(1.0 / (c + 1.0) + 1.0 / (n - c + 1.0)).min()
+        step = min(0.05, width / 3.0)
+        t_edge = math.log(n_max / _EDGE)
+        t = np.arange(-t_edge, t_edge + step, step)
+        self.log_x = -np.logaddexp(0.0, -t)
+        self.log_1mx = -np.logaddexp(0.0, t)
+        self.x = np.exp(self.log_x)
+        self.log_step = math.log(step)
+        # The sum is a midpoint rule: node j stands for [t_j - step/2, t_j + step/2], so the
+        # closed-form ends start half a step beyond the outer nodes. (With a heavy left tail the
+        # integrand at the first node is far from negligible; the half step matters.)
+        self.x_lo = special.expit(t[0] - step / 2)
+        self.x_hi = special.expit(t[-1] + step / 2)  # rounds near 1: see _log_density_and_tail
+        self.t_hi = t[-1] + step / 2
+        self.lo, self.hi = self._windows(t, c, n)
+
+    def _windows(self, t, c, n):
+        """Grid index range of each pair's bump (c+1) log x + (n-c+1) log(1-x) above peak - W."""
+        def bump(tt):
+            return -(c + 1.0) * np.logaddexp(0.0, -tt) - (n - c + 1.0) * np.logaddexp(0.0, tt)
+
+        mode = np.log((c + 1.0) / (n - c + 1.0))
+        floor = bump(mode) - _WINDOW
+        edges = []
+        for direction in (-1.0, 1.0):
+            near, far = mode.copy(), mode + direction * 2.0 * t[-1]
+            for _ in range(60):  # bisection on each concave side, all pairs at once
+                mid = 0.5 * (near + far)
+                above = bump(mid) >= floor
+                near, far = np.where(above, mid, near), np.where(above, far, mid)
+            edges.append(far)
+        lo = np.searchsorted(t, edges[0], side="left")
+        hi = np.searchsorted(t, edges[1], side="right")
+        lo = np.where(c == 0, 0, lo)
+        hi = np.where(c == n, t.size, hi)
+        return lo.astype(np.int64), hi.astype(np.int64)
+
+    def distribution(self, theta) -> Distribution:
+        scale = special.expit(theta[2]) if self.fit_scale else 1.0
+        a, b = math.exp(theta[0]), math.exp(theta[1])
+        if self.family == "kumaraswamy":
+            return Kumaraswamy(a, b, scale=scale)
+        return Beta(a, b, scale=scale)
+
+    def _log_density_and_tail(self, dist):
+        """Log density on the grid and log P(p > x_hi).
+
+        Near p = 1, 1 - x is below double resolution, so the unscaled families are evaluated
+        from the accurate log(1 - x) rather than from x.
+        """
+        if getattr(dist, "scale", 1.0) != 1.0:
+            return dist.logpdf(self.x), float(np.log1p(-dist.cdf(self.x_hi)))
+        log_1mx_hi = -np.logaddexp(0.0, self.t_hi)
+        if isinstance(dist, Kumaraswamy):
+            a, b = dist.a, dist.b
+            log_1m_xa = np.log(-np.expm1(a * self.log_x))
+            log_density = math.log(a * b) + (a - 1) * self.log_x + (b - 1) * log_1m_xa
+            log_x_hi = -np.logaddexp(0.0, -self.t_hi)
+            return log_density, b * math.log(-math.expm1(a * log_x_hi))
+        a, b = dist.alpha, dist.beta
+        log_density = (a - 1) * self.log_x + (b - 1) * self.log_1mx - special.betaln(a, b)
+        return log_density, float(np.log(special.betainc(b, a, np.exp(log_1mx_hi))))
+
+    def log_pmf(self, theta) -> np.ndarray:
+        """log P(c | n) of each pair."""
+        dist = self.distribution(theta)
+        with np.errstate(divide="ignore"):
+            log_density, log_tail = self._log_density_and_tail(dist)
+            log_weight = log_density + self.log_x + self.log_1mx + self.log_step
+            log_head = float(np.log(dist.cdf(self.x_lo)))
+        t = self.table
+        return t.log_binom + log_compound_integrals(
+            t.successes, t.attempts, self.lo, self.hi, self.log_x, self.log_1mx, log_weight,
+            log_head, log_tail)
+
+    def log_likelihood(self, theta, weights) -> float:
+        return float(weights @ self.log_pmf(theta))
+
+    def objective(self, theta, weights):
+        return -self.log_likelihood(theta, weights) / weights.sum()
+
+
+def _model(table: CountTable, family: str, fit_scale: bool):
+    if family == "beta" and not fit_scale:
+        return _BetaBinomial(table)
+    return _QuadratureModel(table, family, fit_scale)
+
+
+def _moment_start(table: CountTable, fit_scale: bool) -> np.ndarray:
+    """Method-of-moments Beta shapes from c/n, net of binomial noise, as a starting point."""
+    w = table.weights / table.weights.sum()
+    rate = table.successes / table.attempts
+    mean = float(w @ rate)
+    noise = float(w @ (rate * (1 - rate) / table.attempts))
+    var = float(w @ (rate - mean) ** 2) - noise
+    var = min(max(var, 1e-6), 0.9 * mean * (1 - mean))
+    total = mean * (1 - mean) / var - 1
+    a, b = np.clip([mean * total, (1 - mean) * total], 1e-2, 1e2)
+    start = [math.log(a), math.log(b)]
+    return np.array(start + [special.logit(min(0.99, max(5 * rate.max(), 0.05)))]
+                    if fit_scale else start)
+
+
+def _maximise(model, weights, start) -> tuple[np.ndarray, bool]:
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2 + ([(-10.0, 15.0)] if model.n_params == 3 else [])
+    jac = isinstance(model, _BetaBinomial)
+    res = optimize.minimize(model.objective, start, args=(weights,), jac=jac,
+                            method="L-BFGS-B", bounds=bounds)
+    return res.x, bool(res.success)
+
+
+@dataclass(frozen=True)
+class FamilyFit:
+    """Maximum-likelihood fit of one family.
+
+    Attributes
+    ----------
+    family : str
+    distribution : Distribution
+    exponent : float
+        Left-tail exponent of the fitted distribution.
+    log_likelihood : float
+        Including the binomial coefficients, so families are comparable.
+    aic : float
+    n_params : int
+    converged : bool
+    """
+
+    family: str
+    distribution: Distribution
+    exponent: float
+    log_likelihood: float
+    aic: float
+    n_params: int
+    converged: bool
+    theta: np.ndarray = field(repr=False)
+
+
+def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = False,
+               weights: np.ndarray | None = None, start=None) -> FamilyFit:
+    """Maximum likelihood of one compound-binomial family on a :class:`CountTable`."""
+    require(family in FAMILIES, f"dist: unknown family {family!r}; expected one of "
+                                f"{', '.join(FAMILIES)} or all")
+    model = _model(table, family, fit_scale)
+    weights = table.weights if weights is None else weights
+    theta, ok = _maximise(model, weights,
+                          _moment_start(table, fit_scale) if start is None else start)
+    ll = model.log_likelihood(theta, weights)
+    dist = model.distribution(theta)
+    return FamilyFit(family, dist, float(dist.tail_exponent), ll, 2 * model.n_params - 2 * ll,
+                     model.n_params, ok, theta)
+
+
+# --- bootstrap ---------------------------------------------------------------------------------
+
+
+def _bootstrap_weights(table: CountTable, children):
+    """One multinomial reweighting of the pairs per child seed: resampling the problems."""
+    share = table.weights / table.weights.sum()
+    for child in children:
+        yield np.random.default_rng(child).multinomial(table.n_problems, share).astype(float)
+
+
+def _bootstrap_thetas(table, family, fit_scale, start, children) -> np.ndarray:
+    model = _model(table, family, fit_scale)
+    return np.array([_maximise(model, w, start)[0] for w in _bootstrap_weights(table, children)])
+
+
+def bootstrap_fits(table: CountTable, fit: FamilyFit, replicates: int, *, seed=None,
+                   fit_scale: bool = False, workers: int = 1) -> list[Distribution]:
+    """Refit ``fit``'s family on ``replicates`` resamples of the problems.
+
+    Replicate b always uses ``SeedSequence(seed).spawn(replicates)[b]`` and starts from the
+    point estimate, so the result does not depend on ``workers`` (processes to spread over).
+    """
+    children = seed_sequence(seed).spawn(replicates)
+    if workers <= 1 or replicates < 2 * workers:
+        thetas = _bootstrap_thetas(table, fit.family, fit_scale, fit.theta, children)
+    else:
+        parts = np.array_split(np.arange(replicates), workers)
+        # "spawn": a forked child would inherit numba's thread pool in an unusable state.
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_bootstrap_thetas, table, fit.family, fit_scale, fit.theta,
+                                   [children[i] for i in part]) for part in parts]
+            thetas = np.concatenate([f.result() for f in futures])
+    model = _model(table, fit.family, fit_scale)
+    return [model.distribution(theta) for theta in thetas]
+
+
+# --- estimators ----------------------------------------------------------------------------------
+
+
+def _interval(samples: np.ndarray, confidence: float) -> np.ndarray:
+    tail = (1 - confidence) / 2
+    return np.quantile(samples, [tail, 1 - tail], axis=0)
+
+
+def _log_grid(k_max: int, n_points: int) -> np.ndarray:
+    return np.unique(np.round(np.logspace(0, math.log10(k_max), n_points))).astype(np.int64)
+
+
+class RegressionEstimator:
+    """Power-law regression on the pass@k curve: log(-log pass@k) = log a - b log k.
+
+    Parameters
+    ----------
+    n_points : int, default 20
+        Log-spaced k from 1 to ``k_max`` (duplicates after rounding merge).
+    k_max : int, optional
+        Largest k; default and upper limit the smallest number of attempts of any problem.
+    bootstrap : int, default 0
+        Bootstrap replicates for ``exponent_ci_``.
+    confidence : float, default 0.95
+    seed : int, optional
+
+    Attributes
+    ----------
+    exponent_, prefactor_ : float
+        b and a.
+    r2_ : float
+    k_ : numpy.ndarray
+        The k used (points with pass@k = 1 drop out: log(-log 1) is undefined).
+    pass_at_k_ : numpy.ndarray
+        Observed unbiased pass@k at ``k_``.
+    exponent_ci_ : numpy.ndarray or None
+    """
+
+    def __init__(self, n_points: int = 20, k_max: int | None = None, bootstrap: int = 0,
+                 confidence: float = 0.95, seed=None):
+        self.n_points, self.k_max, self.bootstrap = n_points, k_max, bootstrap
+        self.confidence, self.seed = confidence, seed
+
+    @staticmethod
+    def _line(k, pass_at_k):
+        keep = (pass_at_k > 0) & (pass_at_k < 1)
+        if keep.sum() < 2:
+            return math.nan, math.nan, math.nan
+        x, y = np.log(k[keep]), np.log(-np.log(pass_at_k[keep]))
+        slope, intercept, r, _, _ = stats.linregress(x, y)
+        return -slope, math.exp(intercept), r * r
+
+    def fit(self, successes, attempts) -> "RegressionEstimator":
+        table = CountTable.from_counts(successes, attempts)
+        k_top = int(table.attempts.min())
+        k_max = k_top if self.k_max is None else min(int(self.k_max), k_top)
+        k = _log_grid(k_max, self.n_points)
+        per_pair = per_problem_pass_at_k(table.successes, table.attempts, k)
+        observed = table.weights @ per_pair / table.weights.sum()
+        self.exponent_, self.prefactor_, self.r2_ = self._line(k, observed)
+        require(math.isfinite(self.exponent_),
+                "regression: fewer than two k with 0 < pass@k < 1; nothing to fit")
+        keep = (observed > 0) & (observed < 1)
+        self.k_, self.pass_at_k_ = k[keep], observed[keep]
+        self.exponent_ci_ = None
+        if self.bootstrap:
+            children = seed_sequence(self.seed).spawn(self.bootstrap)
+            exps = [self._line(k, w @ per_pair / w.sum())[0]
+                    for w in _bootstrap_weights(table, children)]
+            self.exponent_ci_ = _interval(np.array(exps), self.confidence)
+        return self
+
+    def predict_pass_at_k(self, k) -> np.ndarray:
+        """exp(-a k^-b): the fitted power law, extrapolated."""
+        return np.exp(-self.prefactor_ * np.asarray(k, dtype=float) ** -self.exponent_)
+
+
+class DistributionalEstimator:
+    """Maximum likelihood of the distribution of p from success counts; exponent = left tail.
+
+    Parameters
+    ----------
+    family : {"beta", "kumaraswamy", "all"}, default "beta"
+        With "all", every family is fitted and the smallest AIC wins.
+    fit_scale : bool, default False
+        Also fit Schaeffer's scale (p = scale x X); uses quadrature.
+    bootstrap : int, default 0
+        Bootstrap replicates (over problems) for intervals.
+    confidence : float, default 0.95
+    seed : int, optional
+        Seeds the bootstrap; results do not depend on ``workers``.
+    workers : int, default 1
+        Processes for the bootstrap.
+
+    Attributes
+    ----------
+    distribution_ : Distribution
+    exponent_ : float
+    log_likelihood_, aic_ : float
+    fits_ : dict[str, FamilyFit]
+        Every family fitted.
+    exponent_ci_ : numpy.ndarray or None
+    bootstrap_distributions_ : list[Distribution]
+    """
+
+    def __init__(self, family: str = "beta", fit_scale: bool = False, bootstrap: int = 0,
+                 confidence: float = 0.95, seed=None, workers: int = 1):
+        self.family, self.fit_scale, self.bootstrap = family, fit_scale, bootstrap
+        self.confidence, self.seed, self.workers = confidence, seed, workers
+
+    def fit(self, successes, attempts) -> "DistributionalEstimator":
+        require(self.family in FAMILIES + ("all",),
+                f"dist: unknown family {self.family!r}; expected one of "
+                f"{', '.join(FAMILIES)} or all")
+        require(isinstance(self.bootstrap, int) and self.bootstrap >= 0,
+                f"bootstrap: must be an integer >= 0 (got {self.bootstrap!r})")
+        require(0 < self.confidence < 1,
+                f"confidence: must be in (0, 1) (got {self.confidence!r})")
+        table = CountTable.from_counts(successes, attempts)
+        families = FAMILIES if self.family == "all" else (self.family,)
+        self.table_ = table
+        self.fits_ = {f: fit_family(table, f, fit_scale=self.fit_scale) for f in families}
+        best = min(self.fits_.values(), key=lambda f: f.aic)
+        self.best_ = best
+        self.distribution_ = best.distribution
+        self.exponent_ = best.exponent
+        self.log_likelihood_, self.aic_ = best.log_likelihood, best.aic
+        self.bootstrap_distributions_ = []
+        self.exponent_ci_ = None
+        if self.bootstrap:
+            self.bootstrap_distributions_ = bootstrap_fits(
+                table, best, self.bootstrap, seed=self.seed, fit_scale=self.fit_scale,
+                workers=self.workers)
+            exps = np.array([d.tail_exponent for d in self.bootstrap_distributions_])
+            self.exponent_ci_ = _interval(exps, self.confidence)
+        return self
+
+    def predict_pass_at_k(self, k) -> np.ndarray:
+        """Expected pass@k at any k, beyond the sampled n too, from the fitted distribution."""
+        return self.distribution_.expected_pass_at_k(np.asarray(k, dtype=float))
+
+    def pass_at_k_interval(self, k) -> np.ndarray:
+        """Bootstrap interval of the predicted pass@k, shape (2, len(k))."""
+        require(self.bootstrap_distributions_, "bootstrap: fit with bootstrap > 0 for intervals")
+        k = np.atleast_1d(np.asarray(k, dtype=float))
+        draws = np.array([d.expected_pass_at_k(k) for d in self.bootstrap_distributions_])
+        return _interval(draws, self.confidence)
+
+    def attempts_for(self, target: float, dist: Distribution | None = None) -> float:
+        """Smallest k with expected pass@k >= ``target`` (real-valued; ``inf`` if never)."""
+        require(0 < target < 1, f"target: must be in (0, 1) (got {target!r})")
+        dist = self.distribution_ if dist is None else dist
+        if dist.expected_pass_at_k(1.0) >= target:
+            return 1.0
+        hi = 1.0
+        while dist.expected_pass_at_k(hi) < target:
+            hi *= 10.0
+            if hi > 1e15:
+                return math.inf
+        root = optimize.brentq(lambda lk: dist.expected_pass_at_k(math.exp(lk)) - target,
+                               math.log(hi / 10.0), math.log(hi), xtol=1e-10)
+        return math.exp(root)
+
+    def attempts_interval(self, target: float) -> np.ndarray:
+        """Bootstrap interval of :meth:`attempts_for`."""
+        require(self.bootstrap_distributions_, "bootstrap: fit with bootstrap > 0 for intervals")
+        draws = np.array([self.attempts_for(target, d) for d in self.bootstrap_distributions_])
+        return _interval(draws, self.confidence)
+
+    def goodness_of_fit(self, n_points: int = 12) -> dict:
+        """How well the fitted distribution reproduces the data.
+
+        Returns observed and fitted pass@k on a log grid of k <= min n (the largest absolute
+        gap is ``max_abs_pass_at_k_gap``) and, when every problem has the same n, a chi-square
+        test of the histogram of successes against the fitted compound binomial (bins pooled to
+        expected counts >= 5; degrees of freedom reduced by the fitted parameters).
+        """
+        t = self.table_
+        k = _log_grid(int(t.attempts.min()), n_points)
+        observed = t.weights @ per_problem_pass_at_k(t.successes, t.attempts, k) / t.weights.sum()
+        fitted = self.predict_pass_at_k(k)
+        out = {"k": k.tolist(), "observed_pass_at_k": observed.tolist(),
+               "fitted_pass_at_k": fitted.tolist(),
+               "max_abs_pass_at_k_gap": float(np.max(np.abs(observed - fitted)))}
+        if np.all(t.attempts == t.attempts[0]):
+            out.update(self._chi_square(int(t.attempts[0])))
+        return out
+
+    def _chi_square(self, n: int) -> dict:
+        t = self.table_
+        c = np.arange(n + 1)
+        every_c = CountTable(c, np.full(n + 1, n), np.ones(n + 1),
+                             special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
+                             - special.gammaln(n - c + 1.0))
+        probs = np.exp(_model(every_c, self.best_.family, self.fit_scale).log_pmf(self.best_.theta))
+        observed = np.zeros(n + 1)
+        np.add.at(observed, t.successes, t.weights)
+        expected = probs / probs.sum() * t.weights.sum()
+        # Pool neighbouring counts until each bin expects at least 5 problems.
+        obs_bins, exp_bins, acc_o, acc_e = [], [], 0.0, 0.0
+        for o, e in zip(observed, expected):
+            acc_o, acc_e = acc_o + o, acc_e + e
+            if acc_e >= 5:
+                obs_bins.append(acc_o)
+                exp_bins.append(acc_e)
+                acc_o = acc_e = 0.0
+        if obs_bins:
+            obs_bins[-1] += acc_o
+            exp_bins[-1] += acc_e
+        dof = len(obs_bins) - 1 - self.best_.n_params
+        if dof < 1:
+            return {}
+        obs_bins, exp_bins = np.array(obs_bins), np.array(exp_bins)
+        stat = float(np.sum((obs_bins - exp_bins) ** 2 / exp_bins))
+        return {"chi_square": stat, "chi_square_dof": dof,
+                "chi_square_p_value": float(stats.chi2.sf(stat, dof))}
