@@ -10,7 +10,8 @@ from importlib.metadata import PackageNotFoundError, version as _version
 from .distributions import (Beta, Distribution, Empirical, Kumaraswamy, LogitNormal, LogUniform,
                             Mixture, Point)
 from .errors import SimsearchError
-from .repeated_sampling import PassAtKResult, parse_k_grid, simulate_pass_at_k
+from .repeated_sampling import (PassAtKResult, SimulatedCounts, parse_k_grid, simulate_counts,
+                                simulate_pass_at_k)
 from .spec import parse_distribution
 
 try:
@@ -21,5 +22,5 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "Beta", "Distribution", "Empirical", "Kumaraswamy", "LogitNormal", "LogUniform", "Mixture",
     "PassAtKResult", "Point", "SimsearchError", "__version__", "parse_distribution",
-    "parse_k_grid", "simulate_pass_at_k",
+    "SimulatedCounts", "parse_k_grid", "simulate_counts", "simulate_pass_at_k",
 ]
