@@ -31,7 +31,7 @@ from .errors import SimsearchError, require
 from .kernels.compound_binomial import log_compound_integrals
 from .seeding import seed_sequence
 
-FAMILIES = ("beta", "kumaraswamy")
+FIT_FAMILIES = ("beta", "kumaraswamy")
 # Grid ends: p from 1e-12 / n_max to 1 - 1e-12 / n_max; beyond them the binomial factor is 1
 # (c = 0) or 1 (c = n) to 12 digits and the prior's mass there is added in closed form.
 _EDGE = 1e-12
@@ -137,7 +137,8 @@ class _QuadratureModel:
         # integrand at the first node is far from negligible; the half step matters.)
         self.x_lo = special.expit(t[0] - step / 2)
         self.x_hi = special.expit(t[-1] + step / 2)  # rounds near 1: see _log_density_and_tail
-        self.t_hi = t[-1] + step / 2
+        self.log_x_hi = -np.logaddexp(0.0, -(t[-1] + step / 2))
+        self.log_1mx_hi = -np.logaddexp(0.0, t[-1] + step / 2)
         self.lo, self.hi = self._windows(t, c, n)
 
     def _windows(self, t, c, n):
@@ -176,16 +177,14 @@ class _QuadratureModel:
         """
         if getattr(dist, "scale", 1.0) != 1.0:
             return dist.logpdf(self.x), float(np.log1p(-dist.cdf(self.x_hi)))
-        log_1mx_hi = -np.logaddexp(0.0, self.t_hi)
         if isinstance(dist, Kumaraswamy):
             a, b = dist.a, dist.b
             log_1m_xa = np.log(-np.expm1(a * self.log_x))
             log_density = math.log(a * b) + (a - 1) * self.log_x + (b - 1) * log_1m_xa
-            log_x_hi = -np.logaddexp(0.0, -self.t_hi)
-            return log_density, b * math.log(-math.expm1(a * log_x_hi))
+            return log_density, b * math.log(-math.expm1(a * self.log_x_hi))
         a, b = dist.alpha, dist.beta
         log_density = (a - 1) * self.log_x + (b - 1) * self.log_1mx - special.betaln(a, b)
-        return log_density, float(np.log(special.betainc(b, a, np.exp(log_1mx_hi))))
+        return log_density, float(np.log(special.betainc(b, a, np.exp(self.log_1mx_hi))))
 
     def log_pmf(self, theta) -> np.ndarray:
         """log P(c | n) of each pair."""
@@ -265,8 +264,8 @@ class FamilyFit:
 def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = False,
                weights: np.ndarray | None = None, start=None) -> FamilyFit:
     """Maximum likelihood of one compound-binomial family on a :class:`CountTable`."""
-    require(family in FAMILIES, f"dist: unknown family {family!r}; expected one of "
-                                f"{', '.join(FAMILIES)} or all")
+    require(family in FIT_FAMILIES, f"dist: unknown family {family!r}; expected one of "
+                                f"{', '.join(FIT_FAMILIES)} or all")
     model = _model(table, family, fit_scale)
     weights = table.weights if weights is None else weights
     theta, ok = _maximise(model, weights,
@@ -424,15 +423,15 @@ class DistributionalEstimator:
         self.confidence, self.seed, self.workers = confidence, seed, workers
 
     def fit(self, successes, attempts) -> "DistributionalEstimator":
-        require(self.family in FAMILIES + ("all",),
+        require(self.family in FIT_FAMILIES + ("all",),
                 f"dist: unknown family {self.family!r}; expected one of "
-                f"{', '.join(FAMILIES)} or all")
+                f"{', '.join(FIT_FAMILIES)} or all")
         require(isinstance(self.bootstrap, int) and self.bootstrap >= 0,
                 f"bootstrap: must be an integer >= 0 (got {self.bootstrap!r})")
         require(0 < self.confidence < 1,
                 f"confidence: must be in (0, 1) (got {self.confidence!r})")
         table = CountTable.from_counts(successes, attempts)
-        families = FAMILIES if self.family == "all" else (self.family,)
+        families = FIT_FAMILIES if self.family == "all" else (self.family,)
         self.table_ = table
         self.fits_ = {f: fit_family(table, f, fit_scale=self.fit_scale) for f in families}
         best = min(self.fits_.values(), key=lambda f: f.aic)
