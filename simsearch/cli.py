@@ -194,6 +194,18 @@ def _run_fit(args) -> int:
     return 0
 
 
+def _run_sweep(args) -> int:
+    from .sweep import load_sweep, run_sweep
+
+    plan = load_sweep(args.sweep)
+    summary = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
+                        resume=args.resume, progress=not args.no_progress)
+    print(f"{summary.done} of {summary.points} points done, {summary.failed} failed "
+          f"({summary.ran} run now); results in {summary.out / 'results.csv'}",
+          file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="simsearch", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"simsearch {__version__}")
@@ -249,6 +261,21 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--successes-column", default="successes")
     fit.add_argument("--attempts-column", default="attempts")
     fit.set_defaults(run=_run_fit)
+
+    sweep = sub.add_parser(
+        "sweep", help="run a parameter sweep described by a TOML file",
+        description="Run every point of a sweep (a grid or a random design over dotted keys "
+                    "of a base config), locally or on a Dask cluster; finished points survive "
+                    "interruption and --resume runs only the missing ones.")
+    sweep.add_argument("sweep", help="sweep file (TOML)")
+    sweep.add_argument("--out", required=True, help="output directory")
+    sweep.add_argument("--workers", type=_int_at_least(1), default=None,
+                       help="local processes (default: all cores); results do not depend on it")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="Dask scheduler address, e.g. tcp://host:8786 (needs simsearch[dask])")
+    sweep.add_argument("--resume", action="store_true", help="finish a sweep in --out")
+    sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sweep.set_defaults(run=_run_sweep)
     return parser
 
 
