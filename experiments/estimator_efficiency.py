@@ -18,20 +18,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from simsearch.estimators import DistributionalEstimator, RegressionEstimator  # noqa: E402
-from simsearch.output import csv_text, manifest, write_with_manifest  # noqa: E402
-from simsearch.repeated_sampling import simulate_counts  # noqa: E402
+from figure_io import FIGURES, save_data, save_figure
+from simsearch.estimators import DistributionalEstimator, RegressionEstimator
+from simsearch.repeated_sampling import simulate_counts
 
 TRUTH = "beta(alpha=0.3, beta=3)"
 B_TRUE = 0.3
-FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
 
 def designs(quick: bool):
@@ -103,8 +99,7 @@ def plot(summary, path: Path) -> None:
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Exponent estimates from success counts, p ~ Beta(0.3, 3) (true b = {B_TRUE}); "
                  "bands: RMSE +- 1 s.e.", fontsize=10)
-    fig.savefig(path.with_suffix(".png"), dpi=150)
-    fig.savefig(path.with_suffix(".pdf"))
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -112,19 +107,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer designs and repeats")
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument("--out", type=Path, default=FIGURES / "estimator_efficiency")
+    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
     args = parser.parse_args()
     rows = run(args.quick, args.seed)
     summary = summarise(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    plot(summary, args.out)
-    meta = manifest("experiments/estimator_efficiency.py",
-                    {"truth": TRUTH, "quick": args.quick, "designs": designs(args.quick)},
-                    args.seed)
-    write_with_manifest(args.out.with_suffix(".csv"), csv_text(rows), meta)
+    stem = args.figures / "estimator_efficiency"
+    plot(summary, stem)
+    save_data(stem, rows, "experiments/estimator_efficiency.py",
+              {"truth": TRUTH, "quick": args.quick, "designs": designs(args.quick)}, args.seed)
     for panel, name, x, rmse, se, bias in summary:
         print(f"{panel:8s} {x:6d} {name:14s} rmse {rmse:.4f} +- {se:.4f}  bias {bias:+.4f}")
-    print(f"wrote {args.out.with_suffix('.png')}, .pdf and .csv")
+    print(f"wrote {stem.with_suffix('.png')}, .pdf and .csv")
 
 
 if __name__ == "__main__":

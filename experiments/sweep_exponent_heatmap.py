@@ -22,25 +22,23 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from simsearch.output import atomic_write_text  # noqa: E402
-from simsearch.sweep import plan_sweep, run_sweep  # noqa: E402
+from figure_io import FIGURES, save_figure
+from simsearch.output import atomic_write_text
+from simsearch.sweep import plan_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent
 SWEEP = ROOT / "sweeps" / "beta_grid.toml"
-FIGURES = ROOT.parent / "figures"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 x 3 grid, 20,000 problems")
-    parser.add_argument("--out", type=Path, default=FIGURES / "sweep_exponent_heatmap")
+    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
     args = parser.parse_args()
+    stem = args.figures / "sweep_exponent_heatmap"
     doc = tomllib.loads(SWEEP.read_text())
     if args.quick:
         doc["base"]["problems"] = 20_000
@@ -50,11 +48,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run_sweep(plan, Path(tmp) / "sweep", progress=True)
         results = Path(tmp) / "sweep" / "results.csv"
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(results, args.out.with_suffix(".csv"))
-        atomic_write_text(args.out.with_suffix(".csv.json"),
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(results, stem.with_suffix(".csv"))
+        atomic_write_text(stem.with_suffix(".csv.json"),
                           (Path(tmp) / "sweep" / "manifest.json").read_text())
-    with open(args.out.with_suffix(".csv"), newline="") as fh:
+    with open(stem.with_suffix(".csv"), newline="") as fh:
         rows = list(csv.DictReader(fh))
     alphas = sorted({float(r["dist.alpha"]) for r in rows})
     betas = sorted({float(r["dist.beta"]) for r in rows})
@@ -83,10 +81,9 @@ def main() -> None:
         ax.set_ylabel("beta")
         ax.set_title(title, fontsize=10)
         fig.colorbar(mesh, ax=ax, label="exponent" if ax is axes[0] else "bias")
-    fig.savefig(args.out.with_suffix(".png"), dpi=150)
-    fig.savefig(args.out.with_suffix(".pdf"))
+    save_figure(fig, stem)
     plt.close(fig)
-    print(f"wrote {args.out.with_suffix('.png')}, .pdf and .csv")
+    print(f"wrote {stem.with_suffix('.png')}, .pdf and .csv")
 
 
 if __name__ == "__main__":

@@ -206,6 +206,24 @@ def _run_sweep(args) -> int:
     return 0
 
 
+def _run_reproduce(args) -> int:
+    from pathlib import Path
+
+    from .reproduce import run_experiments, select
+
+    names = select([n for part in args.only or [] for n in part.split(",") if n])
+    figures = Path(args.figures).resolve() if args.figures else None
+    try:
+        done = run_experiments(names, quick=args.quick, figures=figures,
+                               progress=not args.no_progress)
+    except RuntimeError as exc:
+        print(f"simsearch reproduce: {exc}", file=sys.stderr)
+        return 1
+    for name, seconds, wrote in done:
+        print(f"{name:24s} {seconds:6.1f} s   " + "; ".join(w[len("wrote "):] for w in wrote))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="simsearch", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"simsearch {__version__}")
@@ -276,6 +294,19 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", action="store_true", help="finish a sweep in --out")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sweep.set_defaults(run=_run_sweep)
+
+    reproduce = sub.add_parser(
+        "reproduce", help="run every experiment script and regenerate the figures",
+        description="Run the experiment scripts in experiments/ (a source checkout is needed) "
+                    "and print where each figure went.")
+    reproduce.add_argument("--quick", action="store_true",
+                           help="small versions of every experiment (under two minutes)")
+    reproduce.add_argument("--only", action="append", metavar="NAME",
+                           help="run only these experiments (repeat or comma-separate)")
+    reproduce.add_argument("--figures", default=None, metavar="DIR",
+                           help="write figures here instead of figures/")
+    reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    reproduce.set_defaults(run=_run_reproduce)
     return parser
 
 

@@ -1,0 +1,28 @@
+"""What every experiment script does at its edge: save a figure as PNG and PDF, and the data
+behind it as tidy CSV with a manifest beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from simsearch.output import csv_text, manifest, write_with_manifest  # noqa: E402
+
+FIGURES = Path(__file__).resolve().parent.parent / "figures"
+
+
+def save_figure(fig, stem: Path) -> None:
+    """``stem``.png (150 dpi) and ``stem``.pdf, with no timestamps: reruns give the same bytes."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(stem.with_suffix(".png"), dpi=150, metadata={"Software": None})
+    fig.savefig(stem.with_suffix(".pdf"), metadata={"CreationDate": None, "Producer": None})
+
+
+def save_data(stem: Path, columns: dict, script: str, config: dict, seed) -> None:
+    """``stem``.csv with ``stem``.csv.json (config, seed, versions)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    write_with_manifest(stem.with_suffix(".csv"), csv_text(columns),
+                        manifest(script, config, seed))

@@ -1,0 +1,68 @@
+"""``simsearch reproduce``: run the experiment scripts that make every figure.
+
+The scripts live in the source tree's ``experiments/`` (they are the project's record of how
+each figure was made, not part of the installed package), so this needs a source checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .errors import SimsearchError
+
+#: Experiment scripts in figure order (figures/README.md numbers them the same way).
+EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",
+               "estimator_efficiency", "prediction", "sweep_exponent_heatmap")
+
+
+def experiments_dir() -> Path:
+    """``experiments/`` beside the package (editable install) or in the working directory."""
+    for candidate in (Path(__file__).resolve().parent.parent / "experiments",
+                      Path.cwd() / "experiments"):
+        if all((candidate / f"{name}.py").is_file() for name in EXPERIMENTS):
+            return candidate
+    raise SimsearchError("reproduce: experiments/ not found; run from a source checkout of "
+                         "simsearch (pip install -e .)")
+
+
+def select(only: list[str] | None) -> list[str]:
+    if not only:
+        return list(EXPERIMENTS)
+    unknown = [name for name in only if name not in EXPERIMENTS]
+    if unknown:
+        raise SimsearchError(f"only: unknown experiment {unknown[0]!r}; known: "
+                             f"{', '.join(EXPERIMENTS)}")
+    return [name for name in EXPERIMENTS if name in only]
+
+
+def run_experiments(names: list[str], *, quick: bool, figures: Path | None,
+                    progress: bool = True) -> list[tuple[str, float, list[str]]]:
+    """Run each script in its own process; returns (name, seconds, written files) per script.
+
+    Raises
+    ------
+    RuntimeError
+        When a script fails; its last output lines are in the message.
+    """
+    folder = experiments_dir()
+    done = []
+    for name in tqdm(names, desc="experiments", unit="script",
+                     disable=None if progress else True):
+        argv = [sys.executable, str(folder / f"{name}.py")]
+        argv += ["--quick"] if quick else []
+        argv += ["--figures", str(figures)] if figures is not None else []
+        start = time.perf_counter()
+        proc = subprocess.run(argv, capture_output=True, text=True,
+                              env={**os.environ, "MPLBACKEND": "Agg"})
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+            raise RuntimeError(f"experiment {name} failed:\n{tail}")
+        wrote = [line for line in proc.stdout.splitlines() if line.startswith("wrote ")]
+        done.append((name, time.perf_counter() - start, wrote))
+    return done
