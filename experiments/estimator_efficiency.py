@@ -15,14 +15,13 @@ Run:  python experiments/estimator_efficiency.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
-from figure_io import FIGURES, save_data, save_figure
+from figure_io import experiment_parser, save_data, save_figure
 from simsearch.estimators import DistributionalEstimator, RegressionEstimator
 from simsearch.repeated_sampling import simulate_counts
 
@@ -104,10 +103,8 @@ def plot(summary, path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer designs and repeats")
+    parser = experiment_parser(__doc__, "fewer designs and repeats")
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
     args = parser.parse_args()
     rows = run(args.quick, args.seed)
     summary = summarise(rows)

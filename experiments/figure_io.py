@@ -3,6 +3,7 @@ behind it as tidy CSV with a manifest beside it."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import matplotlib
@@ -26,3 +27,11 @@ def save_data(stem: Path, columns: dict, script: str, config: dict, seed) -> Non
     stem.parent.mkdir(parents=True, exist_ok=True)
     write_with_manifest(stem.with_suffix(".csv"), csv_text(columns),
                         manifest(script, config, seed))
+
+
+def experiment_parser(doc: str, quick_help: str) -> argparse.ArgumentParser:
+    """The options every experiment script takes: ``--quick`` and ``--figures DIR``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
+    return parser

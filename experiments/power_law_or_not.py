@@ -10,13 +10,11 @@ Run:  python experiments/power_law_or_not.py [--quick]
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figure_io import FIGURES, save_data, save_figure
+from figure_io import experiment_parser, save_data, save_figure
 from simsearch import parse_distribution, parse_k_grid, simulate_pass_at_k
 
 SEED = 3
@@ -25,9 +23,7 @@ SPECS = ["beta(alpha=0.3, beta=3)", "kumaraswamy(a=0.6, b=2)", "logitnormal(mu=-
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
-    parser.add_argument("--quick", action="store_true", help="fewer simulated problems")
+    parser = experiment_parser(__doc__, "fewer simulated problems")
     args = parser.parse_args()
     problems = 200_000 if args.quick else 4_000_000
     k = parse_k_grid("logspace:1:1e6:19")

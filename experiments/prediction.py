@@ -10,13 +10,11 @@ Run:  python experiments/prediction.py [--quick]
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figure_io import FIGURES, save_data, save_figure
+from figure_io import experiment_parser, save_data, save_figure
 from simsearch import simulate_counts
 from simsearch.counts import pass_at_k_from_counts
 from simsearch.estimators import DistributionalEstimator, RegressionEstimator
@@ -26,9 +24,7 @@ TRUTH = "beta(alpha=0.3, beta=3)"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
-    parser.add_argument("--quick", action="store_true", help="fewer bootstrap replicates")
+    parser = experiment_parser(__doc__, "fewer bootstrap replicates")
     args = parser.parse_args()
     n = 100
     sc = simulate_counts(TRUTH, 1000, n, seed=SEED)

@@ -11,24 +11,20 @@ Run:  python experiments/scaling_law.py [--quick]
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import special
 
-from figure_io import FIGURES, save_data, save_figure
+from figure_io import experiment_parser, save_data, save_figure
 from simsearch import Beta, parse_k_grid, simulate_pass_at_k
 
 SEED = 1
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
-    parser.add_argument("--quick", action="store_true", help="fewer simulated problems")
+    parser = experiment_parser(__doc__, "fewer simulated problems")
     args = parser.parse_args()
     alpha, beta = 0.3, 3.0
     dist = Beta(alpha, beta)

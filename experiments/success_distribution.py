@@ -10,13 +10,11 @@ Run:  python experiments/success_distribution.py [--quick]
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figure_io import FIGURES, save_data, save_figure
+from figure_io import experiment_parser, save_data, save_figure
 from simsearch import Beta, simulate_counts, simulate_pass_at_k
 from simsearch.estimators import DistributionalEstimator
 
@@ -24,9 +22,7 @@ SEED = 2
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
-    parser.add_argument("--quick", action="store_true", help="fewer problems")
+    parser = experiment_parser(__doc__, "fewer problems")
     args = parser.parse_args()
     truth = Beta(0.3, 3)
     n_draws = 100_000 if args.quick else 2_000_000

@@ -15,7 +15,6 @@ Run:  python experiments/sweep_exponent_heatmap.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 import csv
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figure_io import FIGURES, save_figure
+from figure_io import experiment_parser, save_figure
 from simsearch.output import atomic_write_text
 from simsearch.sweep import plan_sweep, run_sweep
 
@@ -34,9 +33,7 @@ SWEEP = ROOT / "sweeps" / "beta_grid.toml"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 x 3 grid, 20,000 problems")
-    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
+    parser = experiment_parser(__doc__, "3 x 3 grid, 20,000 problems")
     args = parser.parse_args()
     stem = args.figures / "sweep_exponent_heatmap"
     doc = tomllib.loads(SWEEP.read_text())

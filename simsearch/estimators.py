@@ -27,7 +27,7 @@ from scipy import optimize, special, stats
 
 from .counts import per_problem_pass_at_k, validate_counts
 from .distributions import Beta, Distribution, Kumaraswamy
-from .errors import SimsearchError, require
+from .errors import require
 from .kernels.compound_binomial import log_compound_integrals
 from .seeding import seed_sequence
 

@@ -18,7 +18,6 @@ On disk, in the output directory:
 from __future__ import annotations
 
 import copy
-import csv
 import hashlib
 import io
 import itertools

@@ -1,7 +1,6 @@
 """Parameter sweeps: reproducible across backends, resumable after SIGKILL, robust to bad points."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
