@@ -195,11 +195,15 @@ def _run_fit(args) -> int:
 
 
 def _run_sweep(args) -> int:
-    from .sweep import load_sweep, run_sweep
+    from .sweep import SweepAborted, load_sweep, run_sweep
 
     plan = load_sweep(args.sweep)
-    summary = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
-                        resume=args.resume, progress=not args.no_progress)
+    try:
+        summary = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
+                            resume=args.resume, progress=not args.no_progress)
+    except SweepAborted as exc:
+        print(f"simsearch sweep: {exc}", file=sys.stderr)
+        return 1
     print(f"{summary.done} of {summary.points} points done, {summary.failed} failed "
           f"({summary.ran} run now); results in {summary.out / 'results.csv'}",
           file=sys.stderr)

@@ -27,6 +27,7 @@ import os
 import time
 import tomllib
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from multiprocessing import get_context
@@ -390,6 +391,10 @@ class _SweepDirectory:
         return status
 
 
+class SweepAborted(RuntimeError):
+    """The sweep stopped before every point ran (a worker died); finished points are kept."""
+
+
 @dataclass(frozen=True)
 class SweepSummary:
     points: int
@@ -416,6 +421,9 @@ def _local_results(tasks, workers: int):
         try:
             for future in as_completed(futures):
                 yield futures[future], future.result()
+        except BrokenProcessPool:
+            raise SweepAborted("a worker process died; every finished point is kept: run "
+                               "again with --resume to finish") from None
         finally:
             for future in futures:
                 future.cancel()

@@ -1,6 +1,7 @@
 """Parameter sweeps: reproducible across backends, resumable after SIGKILL, robust to bad points."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -91,6 +92,40 @@ def test_sigkill_then_resume_gives_exactly_one_row_per_point_and_replicate(tmp_p
     run_sweep(load_sweep(sweep), tmp_path / "clean", workers=2)
     assert _sorted_lines(out / "results.csv") == _sorted_lines(tmp_path / "clean" /
                                                                "results.csv")
+
+
+def _children(pid):
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+                    reason="needs /proc/PID/task/PID/children")
+def test_a_dying_worker_stops_the_sweep_cleanly_and_resume_finishes(tmp_path):
+    sweep = _sweep_file(tmp_path, problems=1_500_000,
+                        alphas="[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "simsearch", "sweep", str(sweep), "--out",
+                             str(out), "--workers", "2", "--no-progress"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    victim = None
+    while time.monotonic() < deadline and victim is None and proc.poll() is None:
+        done = list((out / "points").glob("*.csv")) if (out / "points").exists() else []
+        # the pool's workers are the grandchildren that import simsearch; wait for a point
+        workers = [c for c in _children(proc.pid) if "spawn_main" in
+                   Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+        if done and workers:
+            victim = workers[0]
+        time.sleep(0.05)
+    assert victim is not None, "no worker process found"
+    os.kill(victim, signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert "a worker process died" in err and "--resume" in err and "Traceback" not in err
+    assert main(["sweep", str(sweep), "--out", str(out), "--resume", "--no-progress"]) == 0
+    lines = (out / "results.csv").read_text().splitlines()[1:]
+    assert len(lines) == len({tuple(x.split(",")[:2]) for x in lines}) == 16 * 2
 
 
 def test_invalid_point_is_recorded_and_the_rest_finish(tmp_path):
