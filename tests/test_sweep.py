@@ -66,13 +66,19 @@ def test_results_identical_for_1_and_2_workers_and_a_dask_cluster(tmp_path):
     assert [p["status"] for p in meta["points"]] == ["done"] * 6
 
 
-def test_sigkill_then_resume_gives_exactly_one_row_per_point_and_replicate(tmp_path):
+def _slow_sweep_process(tmp_path, out, workers):
+    """A 16-point sweep of ~0.3 s points, running as its own CLI process."""
     sweep = _sweep_file(tmp_path, problems=1_500_000,
                         alphas="[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]")
-    out = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "simsearch", "sweep", str(sweep), "--out",
-                             str(out), "--workers", "1", "--no-progress"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             str(out), "--workers", str(workers), "--no-progress"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return sweep, proc
+
+
+def test_sigkill_then_resume_gives_exactly_one_row_per_point_and_replicate(tmp_path):
+    out = tmp_path / "killed"
+    sweep, proc = _slow_sweep_process(tmp_path, out, workers=1)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         done = list((out / "points").glob("*.csv")) if (out / "points").exists() else []
@@ -102,12 +108,8 @@ def _children(pid):
 @pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
                     reason="needs /proc/PID/task/PID/children")
 def test_a_dying_worker_stops_the_sweep_cleanly_and_resume_finishes(tmp_path):
-    sweep = _sweep_file(tmp_path, problems=1_500_000,
-                        alphas="[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]")
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "simsearch", "sweep", str(sweep), "--out",
-                             str(out), "--workers", "2", "--no-progress"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sweep, proc = _slow_sweep_process(tmp_path, out, workers=2)
     deadline = time.monotonic() + 300
     victim = None
     while time.monotonic() < deadline and victim is None and proc.poll() is None:
