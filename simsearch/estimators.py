@@ -62,10 +62,15 @@ class CountTable:
         require(np.any(c < n), "successes: every problem succeeded on every attempt; the "
                                "distribution of p cannot be estimated")
         pairs, counts = np.unique(np.stack([c, n], axis=1), axis=0, return_counts=True)
-        c_u, n_u = pairs[:, 0], pairs[:, 1]
-        log_binom = (special.gammaln(n_u + 1.0) - special.gammaln(c_u + 1.0)
-                     - special.gammaln(n_u - c_u + 1.0))
-        return cls(c_u, n_u, counts.astype(float), log_binom)
+        return cls.of_pairs(pairs[:, 0], pairs[:, 1], counts.astype(float))
+
+    @classmethod
+    def of_pairs(cls, successes, attempts, weights) -> "CountTable":
+        """A table of already distinct, valid (c, n) pairs with their weights."""
+        c, n = np.asarray(successes), np.asarray(attempts)
+        log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
+                     - special.gammaln(n - c + 1.0))
+        return cls(c, n, np.asarray(weights, dtype=float), log_binom)
 
     @property
     def n_problems(self) -> int:
@@ -503,9 +508,7 @@ class DistributionalEstimator:
     def _chi_square(self, n: int) -> dict:
         t = self.table_
         c = np.arange(n + 1)
-        every_c = CountTable(c, np.full(n + 1, n), np.ones(n + 1),
-                             special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
-                             - special.gammaln(n - c + 1.0))
+        every_c = CountTable.of_pairs(c, np.full(n + 1, n), np.ones(n + 1))
         probs = np.exp(_model(every_c, self.best_.family, self.fit_scale).log_pmf(self.best_.theta))
         observed = np.zeros(n + 1)
         np.add.at(observed, t.successes, t.weights)

@@ -257,7 +257,7 @@ def _slope_exponent(k: np.ndarray, pass_at_k: np.ndarray) -> float:
 
 def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict]:
     """Run one passk point; one dict of statistics per replicate."""
-    from .repeated_sampling import parse_k_grid, simulate_pass_at_k
+    from .repeated_sampling import as_k_grid, parse_k_grid, simulate_pass_at_k
 
     unknown = sorted(set(config) - {"dist", "problems", "k"})
     if unknown:
@@ -265,7 +265,7 @@ def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict
     require("dist" in config, "config: passk needs dist")
     dist = _passk_distribution(config["dist"])
     k = config.get("k", "1,10,100,1000,10000")
-    k_grid = parse_k_grid(k) if isinstance(k, str) else parse_k_grid(",".join(map(str, k)))
+    k_grid = parse_k_grid(k) if isinstance(k, str) else as_k_grid(k)
     res = simulate_pass_at_k(dist, k_grid, config.get("problems", 100_000),
                              replicates=replicates, seed=seed)
     rows = []
