@@ -16,12 +16,11 @@ import numpy as np
 
 from . import __version__
 from .errors import SimsearchError
-from .output import check_writable, csv_text, manifest, write_with_manifest
+from .output import (atomic_write_text, check_writable, csv_text, manifest, write_csv,
+                     write_with_manifest)
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
 from .seeding import CHUNK_SIZE
 from .spec import parse_distribution
-
-
 
 
 class _Parser(argparse.ArgumentParser):
@@ -210,6 +209,73 @@ def _run_sweep(args) -> int:
     return 0
 
 
+def _output_directory(path):
+    from pathlib import Path
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise SimsearchError(f"out: {str(out)!r} exists and is not a directory")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise SimsearchError(f"out: directory {str(parent)!r} does not exist")
+    if not os.access(out if out.exists() else parent, os.W_OK):
+        raise SimsearchError(f"out: {str(out if out.exists() else parent)!r} is not writable")
+    return out
+
+
+def _print_labs_summary(result) -> None:
+    per = result.periods
+    print(f"{result.replicates} replicates, {result.config.periods} periods; "
+          "mean per lab at the end:", file=sys.stderr)
+    for j, name in enumerate(result.lab_names):
+        wins = per["wins"][:, j, -1].mean()
+        compute = per["cumulative_compute"][:, j, -1].mean()
+        log_m = per["log_multiplier"][:, j, -1].mean()
+        print(f"  {name:16s} wins {wins:10.4g}   compute {compute:10.4g}   "
+              f"log multiplier {log_m:8.4g}", file=sys.stderr)
+
+
+def _run_labs(args) -> int:
+    from .labs import load_labs_config, simulate_labs
+    from .returns import ReturnsEstimator, kortum_theory
+
+    config = load_labs_config(args.config)
+    out = _output_directory(args.out)
+    if args.estimate and config.periods < 3:
+        raise SimsearchError(f"periods: --estimate needs at least 3 periods "
+                             f"(config has {config.periods})")
+    threads = _set_threads(args.threads)
+    replicates = args.replicates if args.replicates is not None else config.replicates
+    seed = args.seed if args.seed is not None else config.seed
+    result = simulate_labs(config, replicates=replicates, seed=seed,
+                           record_wins=not args.no_wins, progress=not args.no_progress)
+    tables = {"summary.csv": result.summary_table(), "periods.csv": result.periods_table()}
+    if not args.no_wins:
+        tables["wins.csv"] = result.wins_table()
+    extra = {}
+    if args.estimate:
+        estimator = ReturnsEstimator(bootstrap=args.bootstrap, seed=result.seed_entropy)
+        estimator.fit(result)
+        theory = kortum_theory(config)
+        tables["estimates.csv"] = estimator.table(theory)
+        extra["estimates"] = {"bootstrap": args.bootstrap,
+                              "burn_in_periods": estimator.burn_in_,
+                              "dropped_growth_rates": estimator.n_dropped_}
+        print(estimator.report(theory))
+    canonical = config.as_dict()
+    canonical.update(replicates=replicates, seed=seed)
+    meta = manifest("labs", canonical, result.seed_entropy, threads=threads,
+                    config_file=str(args.config), files=sorted(tables),
+                    ideas_dropped=int(result.dropped.sum()), **extra)
+    out.mkdir(exist_ok=True)
+    for name, columns in tables.items():
+        write_csv(out / name, columns)
+    atomic_write_text(out / "manifest.json", json.dumps(meta, indent=2) + "\n")
+    _print_labs_summary(result)
+    print(f"wrote {', '.join(sorted(tables))} and manifest.json to {out}", file=sys.stderr)
+    return 0
+
+
 def _run_reproduce(args) -> int:
     from pathlib import Path
 
@@ -298,6 +364,29 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", action="store_true", help="finish a sweep in --out")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sweep.set_defaults(run=_run_sweep)
+
+    labs = sub.add_parser(
+        "labs", help="simulate research labs searching a pool of ideas",
+        description="Simulate labs spending compute budgets on ideas of heavy-tailed "
+                    "difficulty (a TOML config: [pool], [[lab]], seed, replicates, sharing, "
+                    "periods); write wins.csv, summary.csv, periods.csv and manifest.json.")
+    labs.add_argument("config", help="labs config (TOML); see experiments/configs/")
+    labs.add_argument("--out", required=True, help="output directory (created if missing)")
+    labs.add_argument("--replicates", type=_int_at_least(1), default=None,
+                      help="override the config's replicates")
+    labs.add_argument("--seed", type=_int_at_least(0), default=None,
+                      help="override the config's seed")
+    labs.add_argument("--estimate", action="store_true",
+                      help="fit r, Jones's lambda and phi and the decline of research "
+                           "productivity, with bootstrap intervals (writes estimates.csv)")
+    labs.add_argument("--bootstrap", type=_int_at_least(1), default=200, metavar="B",
+                      help="bootstrap resamples of the replicates for --estimate (default 200)")
+    labs.add_argument("--no-wins", action="store_true",
+                      help="skip wins.csv (one row per win; large for big pools)")
+    labs.add_argument("--threads", type=_int_at_least(1), default=None,
+                      help="numba threads (default: all cores); results do not depend on it")
+    labs.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    labs.set_defaults(run=_run_labs)
 
     reproduce = sub.add_parser(
         "reproduce", help="run every experiment script and regenerate the figures",

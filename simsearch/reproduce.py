@@ -18,7 +18,8 @@ from .errors import SimsearchError
 
 #: Experiment scripts in figure order (figures/README.md numbers them the same way).
 EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",
-               "estimator_efficiency", "prediction", "sweep_exponent_heatmap")
+               "estimator_efficiency", "prediction", "research_cost", "labs_competition",
+               "kortum", "sweep_exponent_heatmap")
 
 
 def experiments_dir() -> Path:

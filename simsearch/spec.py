@@ -14,8 +14,6 @@ import inspect
 from .distributions import FAMILIES, Distribution, Mixture
 from .errors import SimsearchError
 
-_FAMILY_LIST = ", ".join(sorted(FAMILIES))
-
 
 def _number(node: ast.AST, where: str):
     """A numeric literal (with optional sign) or a list of them."""
@@ -34,16 +32,18 @@ def _number(node: ast.AST, where: str):
     raise SimsearchError(f"{where}: expected a number, got {ast.unparse(node)!r}")
 
 
-def _build(node: ast.AST) -> Distribution:
+def _build(node: ast.AST, families=FAMILIES, field: str = "dist",
+           example: str = "beta(alpha=0.3, beta=3)"):
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         raise SimsearchError(
-            f"dist: expected a call such as beta(alpha=0.3, beta=3), got {ast.unparse(node)!r}")
+            f"{field}: expected a call such as {example}, got {ast.unparse(node)!r}")
     name = node.func.id
-    if name not in FAMILIES:
-        raise SimsearchError(f"dist: unknown distribution {name!r}; known: {_FAMILY_LIST}")
-    if name == "mixture":
+    if name not in families:
+        raise SimsearchError(f"{field}: unknown distribution {name!r}; "
+                             f"known: {', '.join(sorted(families))}")
+    if name == "mixture" and families is FAMILIES:
         return _build_mixture(node)
-    cls = FAMILIES[name]
+    cls = families[name]
     params = list(inspect.signature(cls.__init__).parameters)[1:]
     if len(node.args) > len(params):
         raise SimsearchError(f"{name}: takes at most {len(params)} parameters "
@@ -112,3 +112,18 @@ def parse_distribution(spec: str | Distribution) -> Distribution:
         raise SimsearchError(f"dist: cannot parse {spec!r}; expected e.g. "
                              "beta(alpha=0.3, beta=3)") from None
     return _build(tree.body)
+
+
+def parse_spec(spec: str, families: dict, field: str, example: str):
+    """Build an object from a spec string with the same whitelist, over other ``families``.
+
+    Used for value distributions (:mod:`simsearch.values`); ``field`` names the config key in
+    errors and ``example`` shows a valid spec.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise SimsearchError(f"{field}: expected a spec such as {example}")
+    try:
+        tree = ast.parse(spec.strip(), mode="eval")
+    except SyntaxError:
+        raise SimsearchError(f"{field}: cannot parse {spec!r}; expected e.g. {example}") from None
+    return _build(tree.body, families, field, example)

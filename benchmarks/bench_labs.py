@@ -1,0 +1,162 @@
+"""Benchmark: the labs engine against plain NumPy and plain Python on the same work, one run.
+
+Work A (round-robin): one lab, a pool of N = 1e5 ideas with p ~ Beta(0.3, 3), a budget of K
+rounds' worth of attempts (N K; K = 100 and 10,000), R replicates. The engine's work grows with
+the wins, the baselines' with the attempts, so the gap grows with K.
+
+* engine        ``simulate_labs`` on one numba thread (per core), kernels already loaded.
+* numpy-rounds  plain NumPy, one vectorised Bernoulli draw per attempt: each round draws
+                ``rng.random(unsolved) < p`` for the ideas still unsolved.
+* python-loop   plain Python, one ``random.random()`` per attempt, the way existing takeoff
+                simulators step; measured on a smaller budget, its time extrapolated by the
+                exact number of attempts.
+
+Work B (several labs): three labs (round-robin, patience(10), greedy) on a shared pool of 1e5
+ideas, half of all wins published; engine only, on all cores (no baseline can do this without
+simulating attempts one by one).
+
+"Decisions" are idea-attempts the simulation accounts for: the engine decides many attempts
+per event in closed form, so its rate is far above its event rate; both are reported.
+
+Run:  python benchmarks/bench_labs.py [--quick]
+Writes benchmarks/results/bench_labs.json beside printing a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from simsearch.labs import labs_config, simulate_labs
+
+HERE = Path(__file__).resolve().parent
+ALPHA, BETA = 0.3, 3.0
+
+
+def round_robin_config(ideas: int, rounds: int, replicates: int):
+    return labs_config({"seed": 1, "replicates": replicates, "periods": 1,
+                        "pool": {"ideas": ideas, "difficulty": f"beta(alpha={ALPHA}, beta={BETA})"},
+                        "lab": [{"name": "lab", "budget": float(ideas * rounds)}]})
+
+
+def numpy_rounds(ideas: int, rounds: int, replicates: int, seed: int = 1) -> tuple[float, int]:
+    """Round-robin with one Bernoulli per attempt (vectorised per round) until the same budget
+    of ideas * rounds attempts is spent; (seconds, wins)."""
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    wins = 0
+    for _ in range(replicates):
+        p = rng.beta(ALPHA, BETA, ideas)
+        budget = ideas * rounds
+        while budget > 0 and p.size:
+            tried = min(p.size, budget)
+            hit = rng.random(tried) < p[:tried]
+            wins += int(hit.sum())
+            budget -= tried
+            p = np.concatenate([p[:tried][~hit], p[tried:]]) if tried < p.size else p[~hit]
+    return time.perf_counter() - start, wins
+
+
+def python_loop(ideas: int, rounds: int, seed: int = 1) -> tuple[float, int]:
+    """Round-robin attempt by attempt in plain Python; (seconds, attempts)."""
+    rnd = random.Random(seed)
+    p = [rnd.betavariate(ALPHA, BETA) for _ in range(ideas)]
+    start = time.perf_counter()
+    attempts = 0
+    for _ in range(rounds):
+        still = []
+        for q in p:
+            attempts += 1
+            if rnd.random() >= q:
+                still.append(q)
+        p = still
+    return time.perf_counter() - start, attempts
+
+
+def timed(config, **kwargs):
+    start = time.perf_counter()
+    result = simulate_labs(config, record_wins=False, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller work, for a smoke run")
+    args = parser.parse_args()
+    ideas, reps = (100_000, 8) if not args.quick else (20_000, 2)
+    multi_reps = 200 if not args.quick else 20
+
+    simulate_labs(round_robin_config(100, 2, 2), record_wins=False)  # load the kernels
+    threads = numba.get_num_threads()
+    small_rounds = 5
+    py_s, py_attempts = python_loop(ideas, small_rounds)
+    py_rate = py_attempts / py_s
+    results = {}
+    for rounds in (100, 10_000):
+        numba.set_num_threads(1)
+        engine_s, result = timed(round_robin_config(ideas, rounds, reps))
+        numba.set_num_threads(threads)
+        attempts = float(result.periods["cumulative_compute"].sum())
+        wins = int(result.n_wins.sum())
+        numpy_s, numpy_wins = numpy_rounds(ideas, rounds, reps)
+        results[f"round_robin_{rounds}_rounds"] = {
+            "ideas": ideas, "rounds": rounds, "replicates": reps,
+            "attempts": attempts, "wins": wins, "numpy_wins": numpy_wins,
+            "engine": {"seconds": engine_s, "threads": 1,
+                       "decisions_per_second": attempts / engine_s,
+                       "wins_per_second": wins / engine_s,
+                       "seconds_per_replicate": engine_s / reps},
+            "numpy-rounds": {"seconds": numpy_s, "decisions_per_second": attempts / numpy_s},
+            "python-loop": {"seconds": attempts / py_rate, "extrapolated": True,
+                            "decisions_per_second": py_rate,
+                            "measured": {"rounds": small_rounds, "seconds": py_s,
+                                         "attempts": py_attempts}},
+        }
+    multi = labs_config({
+        "seed": 2, "replicates": multi_reps, "periods": 10, "sharing": 0.5,
+        "pool": {"ideas": 100_000, "difficulty": f"beta(alpha={ALPHA}, beta={BETA})",
+                 "value": "lognormal(mu=0.001, sigma=0.002)"},
+        "lab": [{"name": "a", "budget": 1e5},
+                {"name": "b", "budget": 3e4, "policy": "patience(m=10)"},
+                {"name": "c", "budget": 1e4, "policy": "greedy"}]})
+    multi_s, multi_result = timed(multi)
+    multi_attempts = float(multi_result.periods["cumulative_compute"].sum())
+    results["three_labs"] = {
+        "replicates": multi_reps, "ideas": 100_000, "threads": threads,
+        "seconds": multi_s, "seconds_per_replicate": multi_s / multi_reps,
+        "attempts": multi_attempts, "wins": int(multi_result.n_wins.sum()),
+        "decisions_per_second_per_core": multi_attempts / multi_s / threads,
+    }
+
+    for key, rr in results.items():
+        if not key.startswith("round_robin"):
+            continue
+        engine_s = rr["engine"]["seconds"]
+        print(f"A. round-robin: {ideas:.0e} ideas x {rr['rounds']} rounds x {reps} replicates "
+              f"= {rr['attempts']:.3g} attempts, {rr['wins']} wins")
+        print(f"{'':14s} {'seconds':>10s} {'decisions/s/core':>18s} {'vs engine':>10s}")
+        for name in ("engine", "numpy-rounds", "python-loop"):
+            r = rr[name]
+            tag = " (extrapolated)" if r.get("extrapolated") else ""
+            print(f"{name:14s} {r['seconds']:10.3g} {r['decisions_per_second']:18.3g} "
+                  f"{r['seconds'] / engine_s:10.3g}{tag}")
+    m = results["three_labs"]
+    print(f"B. three labs, shared pool of 1e5 ideas, 10 periods: {multi_reps} replicates in "
+          f"{multi_s:.3g} s on {threads} threads ({1e3 * m['seconds_per_replicate']:.3g} ms "
+          f"per replicate, {m['decisions_per_second_per_core']:.3g} decisions/s/core)")
+    out = HERE / "results" / "bench_labs.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"cores": os.cpu_count(), "quick": args.quick,
+                               "results": results}, indent=2) + "\n")
+    print(f"wrote {out.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""``simsearch labs``: output contract, manifest, estimates, and clean failure on bad configs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from simsearch import __version__
+from test_cli import _read_csv as _read
+from test_cli import _run
+
+CONFIG = """
+seed = 4
+replicates = 3
+periods = 5
+sharing = 0.5
+
+[pool]
+ideas = 200
+difficulty = "beta(alpha=0.4, beta=3)"
+value = "lognormal(mu=0.02, sigma=0.01)"
+
+[[lab]]
+name = "big"
+budget = 300.0
+growth = 0.2
+policy = "patience(m=3)"
+
+[[lab]]
+name = "small"
+budget = 100.0
+"""
+
+KORTUM = """
+seed = 1
+replicates = 300
+periods = 10
+
+[pool]
+ideas = "inf"
+difficulty = "point(p=1)"
+value = "pareto(alpha=2)"
+combine = "max"
+
+[[lab]]
+name = "a"
+budget = 50.0
+
+[[lab]]
+name = "b"
+budget = 400.0
+"""
+
+
+def test_labs_writes_wins_summary_periods_and_manifest(tmp_path, capsys):
+    config = tmp_path / "labs.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "run"
+    code, _, err = _run(["labs", str(config), "--out", str(out), "--no-progress"], capsys)
+    assert code == 0, err
+    wins, summary, periods = (_read(out / name) for name in
+                              ("wins.csv", "summary.csv", "periods.csv"))
+    assert {"replicate", "lab", "win", "compute", "p", "value", "multiplier"} <= set(wins[0])
+    assert {"replicate", "lab", "wins", "compute", "multiplier"} <= set(summary[0])
+    assert len(summary) == 3 * 2 and len(periods) == 3 * 2 * 5
+    for row in summary:
+        mine = [w for w in wins if w["replicate"] == row["replicate"] and w["lab"] == row["lab"]]
+        assert int(row["wins"]) == len(mine)
+        # Published wins of the other lab can raise the multiplier after a lab's last win.
+        assert float(row["multiplier"]) >= float(mine[-1]["multiplier"]) * (1 - 1e-12)
+        assert float(mine[-1]["compute"]) <= float(row["compute"])
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["command"] == "labs" and meta["simsearch_version"] == __version__
+    assert meta["seed_entropy"] == 4 and meta["config"]["seed"] == 4
+    assert meta["config"]["lab"][0]["policy"] == "patience(m=3)"
+    assert meta["config"]["pool"]["difficulty"] == "beta(alpha=0.4, beta=3)"
+
+    # Overrides, and the same seed gives the same bytes.
+    again = tmp_path / "again"
+    code, _, _ = _run(["labs", str(config), "--out", str(again), "--replicates", "3",
+                       "--seed", "4", "--no-progress"], capsys)
+    assert code == 0
+    assert (again / "wins.csv").read_bytes() == (out / "wins.csv").read_bytes()
+    other = tmp_path / "other"
+    _run(["labs", str(config), "--out", str(other), "--seed", "5", "--replicates", "2",
+          "--no-wins", "--no-progress"], capsys)
+    assert not (other / "wins.csv").exists()
+    assert len(_read(other / "summary.csv")) == 4
+
+
+def test_labs_estimate_prints_r_lambda_phi_with_intervals(tmp_path, capsys):
+    config = tmp_path / "kortum.toml"
+    config.write_text(KORTUM)
+    code, out, err = _run(["labs", str(config), "--out", str(tmp_path / "k"), "--estimate",
+                           "--bootstrap", "100", "--no-wins", "--no-progress"], capsys)
+    assert code == 0, err
+    for name in ("r =", "lambda =", "phi =", "95%", "theory 0.5"):
+        assert name in out
+    rows = {row["quantity"]: row for row in _read(tmp_path / "k" / "estimates.csv")}
+    r = rows["r"]
+    assert float(r["low"]) < float(r["estimate"]) < float(r["high"])
+    assert float(r["low"]) < 0.5 < float(r["high"]) or abs(float(r["estimate"]) - 0.5) < 0.03
+    assert float(rows["phi"]["theory"]) == -1.0
+
+
+BAD = [
+    ("[pool]\nideas = 10\n", "pool.difficulty: missing"),
+    ("[pool]\nideas = 10\ndifficulty = 'beta(alpha=1, beta=1)'\n", "lab: at least one"),
+    ("[pool]\nideas = 10\ndifficulty = 'beta(alpha=1, beta=1)'\n[[lab]]\nbudget = 'lots'\n",
+     "lab[0].budget: must be a finite number > 0"),
+    ("[pool]\nideas = 10\ndifficulty = 'beta(alpha=1, beta=1)'\n[[lab]]\nbudget = 1\n"
+     "policy = 'random'\n", "lab[0].policy: must be one of round-robin, patience"),
+    ("sharing = -0.1\n[pool]\nideas = 10\ndifficulty = 'point(p=0.5)'\n[[lab]]\nbudget = 1\n",
+     "sharing: must be a finite number >= 0 and <= 1"),
+    ("[pool\n", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD, ids=[m for _, m in BAD])
+def test_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, text, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    out = tmp_path / "out"
+    code, _, err = _run(["labs", str(config), "--out", str(out), "--no-progress"], capsys)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_missing_config_and_bad_output_directory(tmp_path, capsys):
+    code, _, err = _run(["labs", str(tmp_path / "none.toml"), "--out", str(tmp_path / "o")],
+                        capsys)
+    assert code == 2 and "not found" in err
+    config = tmp_path / "labs.toml"
+    config.write_text(CONFIG)
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    code, _, err = _run(["labs", str(config), "--out", str(afile)], capsys)
+    assert code == 2 and "not a directory" in err
+    code, _, err = _run(["labs", str(config), "--out", str(tmp_path / "a" / "b")], capsys)
+    assert code == 2 and "does not exist" in err
+
+
+def test_estimate_needs_three_periods(tmp_path, capsys):
+    config = tmp_path / "labs.toml"
+    config.write_text(CONFIG.replace("periods = 5", "periods = 2"))
+    code, _, err = _run(["labs", str(config), "--out", str(tmp_path / "o"), "--estimate"],
+                        capsys)
+    assert code == 2 and "periods: --estimate needs at least 3 periods" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_csv_floats_round_trip(tmp_path, capsys):
+    config = tmp_path / "labs.toml"
+    config.write_text(CONFIG)
+    _run(["labs", str(config), "--out", str(tmp_path / "o"), "--no-progress"], capsys)
+    from simsearch.labs import load_labs_config, simulate_labs
+
+    result = simulate_labs(load_labs_config(config))
+    rows = _read(tmp_path / "o" / "wins.csv")
+    np.testing.assert_array_equal([float(r["compute"]) for r in rows], result.wins["compute"])
+    np.testing.assert_array_equal([float(r["multiplier"]) for r in rows],
+                                  np.exp(result.wins["log_multiplier"]))

@@ -1,0 +1,369 @@
+"""Labs engine: closed forms, an attempt-by-attempt reference, budgets, sharing, seeds."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import P_MIN, Z_TOL
+from labs_reference import reference_replicate
+from scipy import optimize, special, stats
+
+from simsearch.errors import SimsearchError
+from simsearch.labs import labs_config, load_labs_config, simulate_labs
+from simsearch.loss import ChinchillaLoss
+
+
+def _config(ideas=200, difficulty="beta(alpha=0.5, beta=2)", labs=None, **top):
+    pool = {"ideas": ideas, "difficulty": difficulty}
+    pool.update(top.pop("pool", {}))
+    doc = {"seed": 1, "replicates": 2, "pool": pool,
+           "lab": labs or [{"name": "a", "budget": 1e4}], **top}
+    return labs_config(doc)
+
+
+def _rounds_compute_at_wins(need, m):
+    """Compute at each win under rounds of quantum m, from the first-success times alone.
+
+    An idea i with T_i attempts needed is solved in round r = ceil(T_i / m) - 1 (0-based). By
+    then every idea j has had min(T_j, m r) attempts in the earlier rounds, the ideas before i
+    still open in round r have had min(T_j - m r, m) more, and i itself T_i - m r.
+    """
+    need = np.asarray(need, dtype=float)
+    out = {}
+    for i, t in enumerate(need):
+        if np.isfinite(t):
+            r = math.ceil(t / m) - 1
+            earlier = np.minimum(need, m * r).sum()
+            before = need[:i][need[:i] > m * r]
+            out[i] = earlier + np.minimum(before - m * r, m).sum() + t - m * r
+    return out
+
+
+@pytest.mark.parametrize("policy,m", [("round-robin", 1), ("patience(m=3)", 3)])
+def test_compute_at_each_win_follows_from_the_first_success_times(policy, m):
+    config = _config(ideas=300, labs=[{"name": "a", "budget": 400.0, "policy": policy}],
+                     periods=30, replicates=3)
+    wins = simulate_labs(config).wins
+    for r in range(3):
+        sel = wins["replicate"] == r
+        need = np.full(300, np.inf)  # unsolved ideas need more than the lab ever spent
+        need[wins["idea"][sel]] = wins["attempts"][sel]
+        expected = _rounds_compute_at_wins(need, m)
+        np.testing.assert_array_equal(wins["compute"][sel],
+                                      [expected[i] for i in wins["idea"][sel]])
+        assert sel.sum() > 200
+
+
+def test_round_robin_unsolved_fraction_is_the_beta_law():
+    """After k rounds an idea is unsolved with probability B(a, b + k) / B(a, b)."""
+    a, b, n, reps = 0.3, 3.0, 2000, 200
+    config = _config(ideas=n, difficulty=f"beta(alpha={a}, beta={b})",
+                     labs=[{"name": "a", "budget": n * 1000.0}], seed=3)
+    result = simulate_labs(config, replicates=reps)
+    wins = result.wins
+    for k in (1, 10, 100, 1000):
+        solved = np.count_nonzero(wins["attempts"] <= k)
+        unsolved = 1.0 - solved / (n * reps)
+        exact = math.exp(special.betaln(a, b + k) - special.betaln(a, b))
+        se = math.sqrt(exact * (1.0 - exact) / (n * reps))
+        assert abs(unsolved - exact) < Z_TOL * se, (k, unsolved, exact)
+    # The pool the lab sees at the end agrees with its own wins.
+    per = result.periods
+    np.testing.assert_array_equal(per["pool_remaining"][:, 0, -1] + per["wins"][:, 0, -1], n)
+
+
+REFERENCE_CONFIGS = {
+    "round-robin": dict(labs=[{"name": "a", "budget": 30.0}]),
+    "patience": dict(labs=[{"name": "a", "budget": 30.0, "policy": "patience(m=4)"}]),
+    "greedy": dict(labs=[{"name": "a", "budget": 30.0, "policy": "greedy"}],
+                   pool={"value": "lognormal(mu=0.1, sigma=0.5)"}),
+    "three labs, private": dict(sharing=0.0, pool={"value": "lognormal(mu=0.1, sigma=0.5)"}),
+    "three labs, half shared": dict(sharing=0.5, pool={"value": "lognormal(mu=0.1, sigma=0.5)",
+                                                       "combine": "max"}),
+    "three labs, all shared": dict(sharing=1.0, pool={"value": "lognormal(mu=0.1, sigma=0.5)"}),
+    "dearer at the frontier": dict(
+        sharing=0.7, pool={"value": "lognormal(mu=0.1, sigma=0.5)"},
+        labs=[{"name": "a", "budget": 30.0, "growth": 0.3,
+               "cost": {"base": 1.0, "elasticity": 0.7}},
+              {"name": "b", "budget": 20.0, "policy": "patience(m=3)", "cost": 0.7},
+              {"name": "c", "budget": 25.0, "policy": "greedy"}]),
+}
+_THREE_LABS = [{"name": "a", "budget": 30.0, "growth": 1.0},
+               {"name": "b", "budget": 20.0, "policy": "patience(m=3)", "cost": 2.0},
+               {"name": "c", "budget": 30.0, "policy": "greedy"}]
+
+
+@pytest.mark.parametrize("case", list(REFERENCE_CONFIGS))
+def test_kernel_matches_an_attempt_by_attempt_reference(case):
+    """Same streams, independent logic: every win (who, which idea, at what compute, with what
+    multiplier, published or not) and every period record agree."""
+    spec = dict(REFERENCE_CONFIGS[case])
+    spec.setdefault("labs", _THREE_LABS)
+    config = _config(ideas=40, difficulty="beta(alpha=0.6, beta=1.5)", periods=6, **spec)
+    seed, reps = 21, 3
+    result = simulate_labs(config, replicates=reps, seed=seed)
+    wins = result.wins
+    for r in range(reps):
+        ref_wins, ref_periods = reference_replicate(config, seed, r, reps)
+        sel = wins["replicate"] == r
+        assert sel.sum() == len(ref_wins) > 0
+        lab, idea, compute, log_mult, published = map(np.array, zip(*ref_wins))
+        np.testing.assert_array_equal(wins["lab"][sel], lab)
+        np.testing.assert_array_equal(wins["idea"][sel], idea)
+        np.testing.assert_array_equal(wins["published"][sel], published)
+        np.testing.assert_allclose(wins["compute"][sel], compute, rtol=1e-12)
+        np.testing.assert_allclose(wins["log_multiplier"][sel], log_mult, rtol=1e-12,
+                                   atol=1e-12)
+        for name, values in ref_periods.items():
+            np.testing.assert_allclose(result.periods[name][r], values, rtol=1e-12,
+                                       atol=1e-12, err_msg=name)
+
+
+def test_kortum_best_value_grows_as_a_power_of_ideas_tried():
+    """Best of K Pareto(theta) values: E[log max] = H_K / theta exactly, so log A grows as
+    (1/theta) log K."""
+    theta, budget, reps = 1.5, 100.0, 400
+    config = _config(ideas="inf", difficulty="point(p=1)", periods=30, seed=5,
+                     pool={"value": f"pareto(alpha={theta})", "combine": "max"},
+                     labs=[{"name": "a", "budget": budget}])
+    per = simulate_labs(config, replicates=reps, record_wins=False).periods
+    tried = per["ideas_tried"][:, 0, :]
+    np.testing.assert_array_equal(tried, np.broadcast_to(budget * np.arange(1, 31), tried.shape))
+    log_a = per["log_multiplier"][:, 0, :]
+    k = tried[0]
+    harmonic = special.digamma(k + 1) + np.euler_gamma
+    var_max = special.polygamma(1, 1) - special.polygamma(1, k + 1)  # Var of a max of k Exp(1)
+    z = (log_a.mean(0) - harmonic / theta) / (np.sqrt(var_max / reps) / theta)
+    assert np.all(np.abs(z) < Z_TOL), z
+    slope = np.polyfit(np.log(k), log_a.mean(0), 1)[0]
+    exact_slope = np.polyfit(np.log(k), harmonic / theta, 1)[0]
+    assert abs(exact_slope - 1.0 / theta) < 0.01
+    assert abs(slope - exact_slope) < 0.03
+
+
+def test_stream_with_patience_wins_with_the_right_probability():
+    p, m = 0.1, 3
+    config = _config(ideas="inf", difficulty=f"point(p={p})", periods=10,
+                     labs=[{"name": "a", "budget": 1000.0, "policy": f"patience(m={m})"}])
+    per = simulate_labs(config, replicates=50, record_wins=False).periods
+    tried, won = per["ideas_tried"][:, 0, -1].sum(), per["wins"][:, 0, -1].sum()
+    q = 1.0 - (1.0 - p) ** m
+    assert abs(won / tried - q) < Z_TOL * math.sqrt(q * (1 - q) / tried)
+    # Ideas that fail use m attempts each, winners T | T <= m: the compute adds up.
+    assert np.all(per["cumulative_compute"][:, 0, -1] <= 10_000.0)
+
+
+@pytest.mark.parametrize("spec,sampler", [
+    ("pareto(alpha=2.5)", stats.expon(scale=1 / 2.5)),
+    ("lognormal(mu=0.1, sigma=0.3)", stats.norm(0.1, 0.3)),
+])
+def test_idea_values_follow_their_distribution(spec, sampler):
+    config = _config(ideas="inf", difficulty="point(p=1)", pool={"value": spec},
+                     labs=[{"name": "a", "budget": 5000.0}])
+    log_values = simulate_labs(config, replicates=4).wins["log_value"]
+    assert log_values.size == 20_000
+    assert stats.kstest(log_values, sampler.cdf).pvalue > P_MIN
+
+
+def test_budgets_are_never_overspent_and_are_used_to_the_last_attempt():
+    config = _config(
+        ideas=3000, difficulty="beta(alpha=0.4, beta=3)", periods=12, sharing=0.5,
+        pool={"value": "lognormal(mu=0.05, sigma=0.1)", "replenish": 0.5},
+        labs=[{"name": "big", "budget": 400.0, "growth": 0.2,
+               "cost": {"base": 1.3, "elasticity": 0.5}},
+              {"name": "small", "budget": 100.7, "policy": "patience(m=4)"},
+              {"name": "greedy", "budget": 150.0, "policy": "greedy", "cost": 1.5}])
+    result = simulate_labs(config, replicates=60)
+    per = result.periods
+    budgets = result.budgets()[None]
+    assert np.all(per["compute"] <= budgets)  # exactly: no rounding tolerance
+    np.testing.assert_allclose(np.cumsum(per["compute"], axis=2), per["cumulative_compute"],
+                               rtol=1e-12)
+    # What is left in a period is less than one attempt at the cost at the period's end.
+    cost = np.array([1.3, 1.0, 1.5])[None, :, None] \
+        * np.exp(np.array([0.5, 0.0, 0.0])[None, :, None] * per["log_multiplier"])
+    assert np.all(budgets - per["compute"] < cost * (1 + 1e-9))
+    # Each win's compute is within its lab's cumulative budget.
+    w = result.wins
+    assert np.all(w["compute"] <= np.cumsum(result.budgets(), axis=1)[w["lab"], -1])
+
+
+def test_sharing_one_makes_every_pool_identical_and_zero_keeps_them_apart():
+    labs = [{"name": "a", "budget": 300.0, "growth": 0.2},
+            {"name": "b", "budget": 100.0, "policy": "patience(m=4)"},
+            {"name": "c", "budget": 150.0, "policy": "greedy"}]
+    common = dict(ideas=500, difficulty="beta(alpha=0.4, beta=3)", periods=10, labs=labs,
+                  pool={"value": "lognormal(mu=0.05, sigma=0.1)", "replenish": 0.5})
+    shared = simulate_labs(_config(sharing=1.0, **common), replicates=40)
+    per = shared.periods
+    assert np.all(per["pool_remaining"] == per["pool_remaining"][:, :1, :])
+    assert np.all(per["log_multiplier"] == per["log_multiplier"][:, :1, :])
+    assert shared.wins["published"].all()
+    for r in range(40):
+        ideas = shared.wins["idea"][shared.wins["replicate"] == r]
+        assert len(np.unique(ideas)) == len(ideas)  # nobody finds a published idea again
+
+    private = simulate_labs(_config(sharing=0.0, **common), replicates=40)
+    assert not private.wins["published"].any()
+    assert np.any(private.periods["pool_remaining"] != private.periods["pool_remaining"][:, :1])
+    duplicates = sum(len(ids) - len(np.unique(ids)) for ids in
+                     (private.wins["idea"][private.wins["replicate"] == r] for r in range(40)))
+    assert duplicates > 0  # labs rediscover each other's private wins
+
+
+def test_replenishment_adds_ideas_at_the_given_rate():
+    config = _config(ideas=1000, difficulty="beta(alpha=0.5, beta=2)", periods=5,
+                     pool={"replenish": 0.5}, labs=[{"name": "a", "budget": 3000.0}])
+    per = simulate_labs(config, replicates=100).periods
+    wins, pool = per["wins"][:, 0, -1], per["pool_remaining"][:, 0, -1]
+    added = pool + wins - 1000
+    # Each win adds one idea with probability 1/2: Binomial(wins, 1/2) in total.
+    se = math.sqrt(0.25 * wins.sum())
+    assert abs(added.sum() - 0.5 * wins.sum()) < Z_TOL * se
+    one_for_one = _config(ideas=1000, periods=5, pool={"replenish": 1.0},
+                          labs=[{"name": "a", "budget": 3000.0}])
+    assert np.all(simulate_labs(one_for_one, replicates=5).periods["pool_remaining"] == 1000)
+
+
+def test_a_full_pool_drops_new_ideas_and_counts_them():
+    config = _config(ideas=100, periods=3, pool={"replenish": 2.0, "max_ideas": 150},
+                     labs=[{"name": "a", "budget": 2000.0}])
+    result = simulate_labs(config, replicates=5)
+    assert np.all(result.dropped > 0)
+    assert np.all(result.periods["pool_remaining"][:, 0, -1] + result.periods["wins"][:, 0, -1]
+                  <= 150)
+
+
+def test_same_seed_same_results_whatever_the_threads_and_batches(two_threads):
+    config = _config(ideas=300, difficulty="beta(alpha=0.4, beta=3)", periods=8, sharing=0.5,
+                     pool={"value": "lognormal(mu=0.05, sigma=0.1)", "replenish": 0.3},
+                     labs=[{"name": "a", "budget": 200.0, "growth": 0.1},
+                           {"name": "b", "budget": 100.0, "policy": "greedy"}])
+    two_threads.set_num_threads(1)
+    one = simulate_labs(config, replicates=300, seed=9)
+    two_threads.set_num_threads(2)
+    two = simulate_labs(config, replicates=300, seed=9)
+    for name in one.wins:
+        np.testing.assert_array_equal(one.wins[name], two.wins[name])
+    for name in one.periods:
+        np.testing.assert_array_equal(one.periods[name], two.periods[name])
+    # Replicate r depends on the seed and r only, not on how many replicates ran.
+    few = simulate_labs(config, replicates=3, seed=9)
+    np.testing.assert_array_equal(few.periods["log_multiplier"],
+                                  one.periods["log_multiplier"][:3])
+    other = simulate_labs(config, replicates=3, seed=10)
+    assert not np.array_equal(other.periods["log_multiplier"], few.periods["log_multiplier"])
+
+
+def test_more_wins_than_the_first_buffer_holds_are_all_recorded():
+    config = _config(ideas="inf", difficulty="point(p=1)", periods=2,
+                     labs=[{"name": "a", "budget": 3000.0}])
+    result = simulate_labs(config, replicates=2)
+    assert result.n_wins.tolist() == [6000, 6000]
+    assert np.array_equal(result.wins["win"][:6000], np.arange(1, 6001))
+    assert result.wins["compute"][5999] == 6000.0
+
+
+def test_result_tables_are_tidy():
+    config = _config(periods=3, loss={"training_flop": 1e23},
+                     pool={"value": "fixed(v=1.1)"},
+                     labs=[{"name": "a", "budget": 100.0}, {"name": "b", "budget": 50.0}])
+    result = simulate_labs(config, replicates=2)
+    wins, summary, periods = (result.wins_table(), result.summary_table(),
+                              result.periods_table())
+    assert {"replicate", "lab", "win", "compute", "p", "value", "multiplier",
+            "loss"} <= set(wins)
+    assert len(summary["lab"]) == 4 and len(periods["period"]) == 12
+    assert set(wins["lab"]) == {"a", "b"}
+    np.testing.assert_allclose(wins["value"], 1.1)
+    lab_a = (wins["replicate"] == 0) & (wins["lab"] == "a")
+    np.testing.assert_allclose(wins["multiplier"][lab_a], 1.1 ** wins["win"][lab_a])
+    np.testing.assert_allclose(summary["multiplier"], 1.1 ** summary["wins"])
+    loss = config.loss
+    assert np.all(np.diff(wins["loss"][lab_a]) < 0)
+    np.testing.assert_allclose(periods["loss"], loss.optimal_loss(1e23 * periods["multiplier"]))
+
+
+@pytest.mark.parametrize("doc_patch,message", [
+    ({"pool": None}, "pool"),
+    ({"pool": {"difficulty": "beta(alpha=1, beta=1)"}}, "pool.ideas"),
+    ({"pool": {"ideas": 0, "difficulty": "beta(alpha=1, beta=1)"}}, "pool.ideas"),
+    ({"pool": {"ideas": 10}}, "pool.difficulty"),
+    ({"pool": {"ideas": 10, "difficulty": "beta(alpha=-1, beta=1)"}}, "pool.difficulty"),
+    ({"pool": {"ideas": 10, "difficulty": "point(p=0.5)", "value": "pareto(alpha=0)"}},
+     "pareto"),
+    ({"pool": {"ideas": 10, "difficulty": "point(p=0.5)", "value": "zipf(a=2)"}},
+     "pool.value"),
+    ({"pool": {"ideas": 10, "difficulty": "point(p=0.5)", "colour": 1}}, "colour"),
+    ({"pool": {"ideas": "inf", "difficulty": "point(p=0.5)", "replenish": 1}},
+     "pool.replenish"),
+    ({"pool": {"ideas": 10, "difficulty": "point(p=0.5)", "combine": "sum"}}, "pool.combine"),
+    ({"lab": []}, "lab"),
+    ({"lab": [{"name": "a"}]}, "lab[0].budget"),
+    ({"lab": [{"name": "a", "budget": -1}]}, "lab[0].budget"),
+    ({"lab": [{"name": "a", "budget": float("nan")}]}, "lab[0].budget"),
+    ({"lab": [{"name": "a", "budget": 1, "policy": "lucky"}]}, "lab[0].policy"),
+    ({"lab": [{"name": "a", "budget": 1, "policy": "patience(m=0)"}]}, "lab[0].policy"),
+    ({"lab": [{"name": "a", "budget": 1, "growth": -1}]}, "lab[0].growth"),
+    ({"lab": [{"name": "a", "budget": 1, "cost": 0}]}, "lab[0].cost"),
+    ({"lab": [{"name": "a", "budget": 1, "cost": {"base": 1, "slope": 1}}]}, "lab[0].cost"),
+    ({"lab": [{"name": "a", "budget": 1}, {"name": "a", "budget": 2}]}, "lab.name"),
+    ({"sharing": 1.5}, "sharing"),
+    ({"periods": 0}, "periods"),
+    ({"replicates": 2.5}, "replicates"),
+    ({"loss": {"alpha": -1}}, "loss.alpha"),
+    ({"loss": {"gamma": 1}}, "loss"),
+    ({"speed": 3}, "speed"),
+])
+def test_bad_configs_name_the_key(doc_patch, message):
+    doc = {"seed": 1, "pool": {"ideas": 10, "difficulty": "point(p=0.5)"},
+           "lab": [{"name": "a", "budget": 10.0}]}
+    doc.update(doc_patch)
+    if doc.get("pool") is None:
+        del doc["pool"]
+    with pytest.raises(SimsearchError) as err:
+        labs_config(doc)
+    text = str(err.value)
+    assert message in text and "\n" not in text
+
+
+def test_greedy_needs_a_finite_pool():
+    with pytest.raises(SimsearchError, match="greedy"):
+        _config(ideas="inf", difficulty="point(p=0.5)",
+                labs=[{"name": "a", "budget": 1.0, "policy": "greedy"}])
+
+
+def test_example_configs_load(tmp_path):
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).parent.parent / "experiments" / "configs").glob("*.toml"))
+    assert len(configs) >= 3
+    for path in configs:
+        config = load_labs_config(path)
+        assert config.as_dict()["pool"]["difficulty"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[pool\nideas = 3")
+    with pytest.raises(SimsearchError, match="not valid TOML"):
+        load_labs_config(bad)
+    with pytest.raises(SimsearchError, match="not found"):
+        load_labs_config(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("law,exponent", [
+    (ChinchillaLoss(), 0.154),
+    (ChinchillaLoss(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658), 0.178),
+])
+def test_chinchilla_optimum_matches_a_numerical_minimum(law, exponent):
+    assert abs(law.compute_exponent - exponent) < 5e-4
+    for flop in (1e20, 1e23, 1e26):
+        def loss_at(log_n):
+            n = math.exp(log_n)
+            return law.E + law.A / n ** law.alpha + law.B / (flop / (6 * n)) ** law.beta
+        best = optimize.minimize_scalar(loss_at, bounds=(0, math.log(flop)), method="bounded",
+                                        options={"xatol": 1e-10})
+        assert abs(float(law.optimal_loss(flop)) - best.fun) < 1e-9
+    # Reducible loss falls as a power of compute with the stated exponent.
+    flops = np.array([1e22, 1e25])
+    reducible = law.optimal_loss(flops) - law.E
+    slope = np.diff(np.log(reducible)) / np.diff(np.log(flops))
+    np.testing.assert_allclose(-slope, law.compute_exponent, rtol=1e-12)
