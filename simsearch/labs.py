@@ -4,7 +4,8 @@ A *pool* holds N ideas (or an endless stream), each with a difficulty p (any dis
 of :mod:`simsearch.distributions`) and a value v (:mod:`simsearch.values`), the factor a win
 multiplies the lab's effective compute by. *Labs* spend a compute budget per period, growing
 by ``growth`` each period, on attempts costing ``cost * multiplier**elasticity``, in the order
-their *policy* sets:
+their *policy* sets (what is left of a period's budget short of one attempt is not carried
+over):
 
 - ``round-robin``: every round tries each unsolved idea once, so after k rounds an idea is still
   unsolved with probability (1-p)^k (Schaeffer's repeated sampling);
