@@ -16,8 +16,8 @@ import numpy as np
 
 from . import __version__
 from .errors import SimsearchError
-from .output import (atomic_write_text, check_writable, csv_text, manifest, write_csv,
-                     write_with_manifest)
+from .output import (atomic_write_text, check_output_directory, check_writable, csv_text,
+                     manifest, write_csv, write_with_manifest)
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
 from .seeding import CHUNK_SIZE
 from .spec import parse_distribution
@@ -209,20 +209,6 @@ def _run_sweep(args) -> int:
     return 0
 
 
-def _output_directory(path):
-    from pathlib import Path
-
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise SimsearchError(f"out: {str(out)!r} exists and is not a directory")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise SimsearchError(f"out: directory {str(parent)!r} does not exist")
-    if not os.access(out if out.exists() else parent, os.W_OK):
-        raise SimsearchError(f"out: {str(out if out.exists() else parent)!r} is not writable")
-    return out
-
-
 def _print_labs_summary(result) -> None:
     per = result.periods
     print(f"{result.replicates} replicates, {result.config.periods} periods; "
@@ -240,7 +226,7 @@ def _run_labs(args) -> int:
     from .returns import ReturnsEstimator, kortum_theory
 
     config = load_labs_config(args.config)
-    out = _output_directory(args.out)
+    out = check_output_directory(args.out)
     if args.estimate and config.periods < 3:
         raise SimsearchError(f"periods: --estimate needs at least 3 periods "
                              f"(config has {config.periods})")

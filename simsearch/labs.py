@@ -290,6 +290,12 @@ PERIOD_COLUMNS = ("replicate", "lab", "period", "budget", "compute", "cumulative
                   "multiplier", "log_multiplier", "wins", "pool_remaining", "ideas_tried")
 
 
+def _blank_if_negative(counts: np.ndarray) -> np.ndarray:
+    """Integer counts as CSV cells, empty where -1 marks "does not apply" (streams have no
+    pool, finite pools count no ideas tried, stream wins have no idea id)."""
+    return np.where(counts >= 0, counts.astype(np.int64).astype(object), "")
+
+
 @dataclass
 class LabsResult:
     """Outcome of :func:`simulate_labs`.
@@ -339,7 +345,7 @@ class LabsResult:
                  "compute": w["compute"], "time": w["time"], "p": w["p"],
                  "value": np.exp(w["log_value"]), "multiplier": np.exp(w["log_multiplier"]),
                  "attempts": w["attempts"],
-                 "idea": np.where(w["idea"] >= 0, w["idea"].astype(object), ""),
+                 "idea": _blank_if_negative(w["idea"]),
                  "published": w["published"].astype(np.int8)}
         if self.config.loss is not None:
             table["loss"] = self.config.loss.at_log_multiplier(w["log_multiplier"])
@@ -360,8 +366,8 @@ class LabsResult:
                  "multiplier": np.exp(per["log_multiplier"].ravel()),
                  "log_multiplier": per["log_multiplier"].ravel(),
                  "wins": per["wins"].ravel().astype(np.int64),
-                 "pool_remaining": np.where(pool >= 0, pool.astype(object), ""),
-                 "ideas_tried": np.where(tried >= 0, tried.astype(np.int64).astype(object), "")}
+                 "pool_remaining": _blank_if_negative(pool),
+                 "ideas_tried": _blank_if_negative(tried)}
         if self.config.loss is not None:
             table["loss"] = self.config.loss.at_log_multiplier(per["log_multiplier"].ravel())
         return table
@@ -378,8 +384,8 @@ class LabsResult:
                  "wins": per["wins"][:, :, -1].ravel().astype(np.int64),
                  "compute": per["cumulative_compute"][:, :, -1].ravel(),
                  "multiplier": np.exp(per["log_multiplier"][:, :, -1].ravel()),
-                 "pool_remaining": np.where(pool >= 0, pool.astype(object), ""),
-                 "ideas_tried": np.where(tried >= 0, tried.astype(np.int64).astype(object), ""),
+                 "pool_remaining": _blank_if_negative(pool),
+                 "ideas_tried": _blank_if_negative(tried),
                  "ideas_dropped": np.repeat(self.dropped, n_labs)}
         if self.config.loss is not None:
             table["loss"] = self.config.loss.at_log_multiplier(

@@ -33,6 +33,20 @@ def check_writable(path: str | os.PathLike, field: str = "out") -> Path:
     return path
 
 
+def check_output_directory(path: str | os.PathLike, field: str = "out") -> Path:
+    """Fail early if ``path`` cannot be (or become) a writable directory of results."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise SimsearchError(f"{field}: {str(path)!r} exists and is not a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise SimsearchError(f"{field}: directory {str(parent)!r} does not exist")
+    target = path if path.exists() else parent
+    if not os.access(target, os.W_OK):
+        raise SimsearchError(f"{field}: {str(target)!r} is not writable")
+    return path
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

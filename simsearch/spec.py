@@ -14,6 +14,8 @@ import inspect
 from .distributions import FAMILIES, Distribution, Mixture
 from .errors import SimsearchError
 
+_EXAMPLE = "beta(alpha=0.3, beta=3)"
+
 
 def _number(node: ast.AST, where: str):
     """A numeric literal (with optional sign) or a list of them."""
@@ -32,8 +34,7 @@ def _number(node: ast.AST, where: str):
     raise SimsearchError(f"{where}: expected a number, got {ast.unparse(node)!r}")
 
 
-def _build(node: ast.AST, families=FAMILIES, field: str = "dist",
-           example: str = "beta(alpha=0.3, beta=3)"):
+def _build(node: ast.AST, families: dict, field: str, example: str):
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         raise SimsearchError(
             f"{field}: expected a call such as {example}, got {ast.unparse(node)!r}")
@@ -78,7 +79,7 @@ def _build_mixture(node: ast.Call) -> Mixture:
         if isinstance(weight_node, ast.Call):  # allow beta(...)*0.7 as well
             weight_node, dist_node = dist_node, weight_node
         weight = _number(weight_node, f"mixture: weight of component {i}")
-        components.append((weight, _build(dist_node)))
+        components.append((weight, _build(dist_node, FAMILIES, "dist", _EXAMPLE)))
     return Mixture(components)
 
 
@@ -104,24 +105,18 @@ def parse_distribution(spec: str | Distribution) -> Distribution:
     """
     if isinstance(spec, Distribution):
         return spec
-    if not isinstance(spec, str) or not spec.strip():
-        raise SimsearchError("dist: expected a distribution spec such as beta(alpha=0.3, beta=3)")
-    try:
-        tree = ast.parse(spec.strip(), mode="eval")
-    except SyntaxError:
-        raise SimsearchError(f"dist: cannot parse {spec!r}; expected e.g. "
-                             "beta(alpha=0.3, beta=3)") from None
-    return _build(tree.body)
+    return parse_spec(spec, FAMILIES, "dist", _EXAMPLE)
 
 
 def parse_spec(spec: str, families: dict, field: str, example: str):
-    """Build an object from a spec string with the same whitelist, over other ``families``.
+    """Build an object of one of ``families`` from a spec string, through the whitelist.
 
-    Used for value distributions (:mod:`simsearch.values`); ``field`` names the config key in
-    errors and ``example`` shows a valid spec.
+    Serves difficulty distributions (:func:`parse_distribution`) and value distributions
+    (:mod:`simsearch.values`); ``field`` names the config key in errors and ``example`` shows a
+    valid spec.
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise SimsearchError(f"{field}: expected a spec such as {example}")
+        raise SimsearchError(f"{field}: expected a distribution spec such as {example}")
     try:
         tree = ast.parse(spec.strip(), mode="eval")
     except SyntaxError:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .errors import SimsearchError
 from .kernels.labs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
 from .spec import parse_spec
@@ -31,10 +29,6 @@ class ValueDistribution:
 
     name = ""
 
-    def sample_log(self, size: int, rng=None) -> np.ndarray:
-        """``size`` draws of log(value) with NumPy (reference for tests)."""
-        raise NotImplementedError
-
     @property
     def kernel(self) -> tuple[int, float, float]:
         raise NotImplementedError
@@ -51,9 +45,6 @@ class Fixed(ValueDistribution):
     @property
     def spec(self) -> str:
         return f"fixed(v={self.v:g})"
-
-    def sample_log(self, size, rng=None):
-        return np.full(size, math.log(self.v))
 
     @property
     def kernel(self):
@@ -75,9 +66,6 @@ class LogNormal(ValueDistribution):
     def spec(self) -> str:
         return f"lognormal(mu={self.mu:g}, sigma={self.sigma:g})"
 
-    def sample_log(self, size, rng=None):
-        return np.random.default_rng(rng).normal(self.mu, self.sigma, size)
-
     @property
     def kernel(self):
         return VALUE_LOGNORMAL, self.mu, self.sigma
@@ -94,9 +82,6 @@ class Pareto(ValueDistribution):
     @property
     def spec(self) -> str:
         return f"pareto(alpha={self.alpha:g})"
-
-    def sample_log(self, size, rng=None):
-        return np.random.default_rng(rng).exponential(1.0 / self.alpha, size)
 
     @property
     def kernel(self):

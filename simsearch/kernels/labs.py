@@ -163,25 +163,34 @@ def _greedy_key(log_value, failures, prior_a, prior_b):
     return -(log_value + math.log(prior_a) - math.log(prior_a + prior_b + failures))
 
 
+@njit(cache=True, inline="always")
+def _draw_need(lab, idea, entry, s_lab, p, lv, policy, quantum, prior_a, prior_b, attempts,
+               last_block):
+    """Draw the lab's first-success time for an idea; returns the idea's heap key (its solve
+    round under rounds, entering in round ``entry``; its greedy index otherwise)."""
+    t = first_success_time(s_lab, p[idea])
+    attempts[lab, idea] = t
+    if policy == POLICY_GREEDY:
+        return _greedy_key(lv[idea], 0.0, prior_a, prior_b)
+    blocks = np.ceil(t / quantum)
+    last_block[lab, idea] = t - quantum * (blocks - 1.0)
+    return entry + blocks - 1.0
+
+
 @njit(cache=True)
 def _insert(lab, idea, s_lab, p, lv, policy, quantum, prior_a, prior_b,
             fst, ist, attempts, last_block, fails, in_pool, fen, hkey, hid, where):
-    t = first_success_time(s_lab, p[idea])
-    attempts[lab, idea] = t
+    # An idea ahead of the lab's position is first tried in the current round.
+    entry = fst[lab, _ROUND] + (1.0 if idea < ist[lab, _POS] else 0.0)
     fails[lab, idea] = 0.0
     in_pool[lab, idea] = True
     j = ist[lab, _HEAP]
     ist[lab, _HEAP] = j + 1
     hid[lab, j] = idea
-    if policy == POLICY_GREEDY:
-        hkey[lab, j] = _greedy_key(lv[idea], 0.0, prior_a, prior_b)
-    else:
+    hkey[lab, j] = _draw_need(lab, idea, entry, s_lab, p, lv, policy, quantum, prior_a,
+                              prior_b, attempts, last_block)
+    if policy != POLICY_GREEDY:
         _fen_add(fen, lab, idea, 1)
-        blocks = np.ceil(t / quantum)
-        last_block[lab, idea] = t - quantum * (blocks - 1.0)
-        # An idea ahead of the lab's position is first tried in the current round.
-        entry = fst[lab, _ROUND] + (1.0 if idea < ist[lab, _POS] else 0.0)
-        hkey[lab, j] = entry + blocks - 1.0
     _sift_up(hkey, hid, where, lab, j)
     ist[lab, _FRESH] = 0
 
@@ -191,17 +200,11 @@ def _fill_pool(lab, n, s_lab, p, lv, policy, quantum, prior_a, prior_b,
                ist, attempts, last_block, in_pool, fen, hkey, hid, where):
     """Put ideas 0..n-1 in an empty pool at once: O(n) Fenwick build and heapify."""
     for idea in range(n):
-        t = first_success_time(s_lab, p[idea])
-        attempts[lab, idea] = t
         in_pool[lab, idea] = True
         hid[lab, idea] = idea
         where[lab, idea] = idea
-        if policy == POLICY_GREEDY:
-            hkey[lab, idea] = _greedy_key(lv[idea], 0.0, prior_a, prior_b)
-        else:
-            blocks = np.ceil(t / quantum)
-            last_block[lab, idea] = t - quantum * (blocks - 1.0)
-            hkey[lab, idea] = blocks - 1.0
+        hkey[lab, idea] = _draw_need(lab, idea, 0.0, s_lab, p, lv, policy, quantum, prior_a,
+                                     prior_b, attempts, last_block)
     if policy != POLICY_GREEDY:
         size = fen.shape[1] - 1
         for i in range(1, n + 1):
@@ -375,6 +378,29 @@ def _affordable(lab, until, finite, fst, ist, cost, elasticity):
 
 
 @njit(cache=True)
+def _catch_up(lab, until, finite, policy, quantum, fst, ist, fen, top_bit, hkey, hid, where,
+              last_block, attempts, fails, lv, prior_a, prior_b, cost, elasticity):
+    """Spend, at the lab's current cost, the whole attempts it completes by time ``until``."""
+    _refresh(lab, finite, policy, quantum, fst, ist, fen, hkey, hid, last_block, attempts,
+             fails, lv, prior_a, prior_b)
+    a = _affordable(lab, until, finite, fst, ist, cost, elasticity)
+    c = _cost(lab, fst, cost, elasticity)
+    _advance(lab, a, finite, policy, quantum, fst, ist, fen, top_bit, hkey, hid, where, fails,
+             lv, prior_a, prior_b)
+    fst[lab, _SPENT] += a * c
+    fst[lab, _TOTAL] += a * c
+
+
+@njit(cache=True, inline="always")
+def _gain(lab, log_value, combine, fst):
+    """A win's value reaches the lab: multiplied in, or the best so far (Kortum)."""
+    if combine == COMBINE_MAX:
+        fst[lab, _LOGM] = max(fst[lab, _LOGM], log_value)
+    else:
+        fst[lab, _LOGM] += log_value
+
+
+@njit(cache=True)
 def simulate_replicate(s_pool, s_labs, s_share, kinds, params, cum_weights, data,
                        v_kind, v_a, v_b, n_ideas, capacity, replenish, combine, sharing, periods,
                        budget, growth, cost, elasticity, policy, quantum, prior_a, prior_b,
@@ -455,11 +481,8 @@ def simulate_replicate(s_pool, s_labs, s_share, kinds, params, cum_weights, data
         c = _cost(lab, fst, cost, elasticity)
 
         if not best_step:  # period end: spend what is left in whole attempts
-            a = _affordable(lab, best_time, finite, fst, ist, cost, elasticity)
-            _advance(lab, a, finite, pol, m, fst, ist, fen, top_bit, hkey, hid, where, fails,
-                     lv, prior_a, prior_b)
-            fst[lab, _SPENT] += a * c
-            fst[lab, _TOTAL] += a * c
+            _catch_up(lab, best_time, finite, pol, m, fst, ist, fen, top_bit, hkey, hid, where,
+                      last_block, attempts, fails, lv, prior_a, prior_b, cost, elasticity)
             t = int(fst[lab, _PERIOD])
             pr_compute[lab, t] = fst[lab, _SPENT]
             pr_total[lab, t] = fst[lab, _TOTAL]
@@ -503,10 +526,7 @@ def simulate_replicate(s_pool, s_labs, s_share, kinds, params, cum_weights, data
             _new_stream_idea(lab, s_labs[lab], kinds, params, cum_weights, data,
                              v_kind, v_a, v_b, fst)
         ist[lab, _FRESH] = 0
-        if combine == COMBINE_MAX:
-            fst[lab, _LOGM] = max(fst[lab, _LOGM], win_lv)
-        else:
-            fst[lab, _LOGM] += win_lv
+        _gain(lab, win_lv, combine, fst)
         fst[lab, _WINS] += 1.0
         published = uniform(s_share) < sharing
         if n_wins < w_lab.shape[0]:
@@ -526,14 +546,9 @@ def simulate_replicate(s_pool, s_labs, s_share, kinds, params, cum_weights, data
                 if other == lab or ist[other, _DONE]:
                     continue
                 # Bring the other lab to this moment under its old pool and cost first.
-                _refresh(other, finite, policy[other], quantum[other], fst, ist, fen, hkey, hid,
-                         last_block, attempts, fails, lv, prior_a, prior_b)
-                a = _affordable(other, best_time, finite, fst, ist, cost, elasticity)
-                c_other = _cost(other, fst, cost, elasticity)
-                _advance(other, a, finite, policy[other], quantum[other], fst, ist, fen, top_bit,
-                         hkey, hid, where, fails, lv, prior_a, prior_b)
-                fst[other, _SPENT] += a * c_other
-                fst[other, _TOTAL] += a * c_other
+                _catch_up(other, best_time, finite, policy[other], quantum[other], fst, ist,
+                          fen, top_bit, hkey, hid, where, last_block, attempts, fails, lv,
+                          prior_a, prior_b, cost, elasticity)
                 learns = True
                 if finite:
                     learns = in_pool[other, idea]
@@ -541,10 +556,7 @@ def simulate_replicate(s_pool, s_labs, s_share, kinds, params, cum_weights, data
                         _remove(other, idea, policy[other], fst, ist, in_pool, fen, hkey, hid,
                                 where)
                 if learns:
-                    if combine == COMBINE_MAX:
-                        fst[other, _LOGM] = max(fst[other, _LOGM], win_lv)
-                    else:
-                        fst[other, _LOGM] += win_lv
+                    _gain(other, win_lv, combine, fst)
                     ist[other, _FRESH] = 0
 
         if finite and replenish > 0.0:
