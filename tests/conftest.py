@@ -5,8 +5,26 @@ standard errors (Z_TOL standard errors, a false-alarm rate of ~6e-7 per comparis
 seed) or from test significance levels (P_MIN), never from eyeballing one run.
 """
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+import simsearch
+
+
+def pytest_report_header(config):
+    return f"simsearch {simsearch.__version__} from {Path(simsearch.__file__).parent}"
+
+
+def pytest_sessionstart(session):
+    """Under CI the suite must test the installed wheel, not the source tree beside it."""
+    if os.environ.get("SIMSEARCH_REQUIRE_INSTALLED"):
+        location = Path(simsearch.__file__).resolve()
+        if "site-packages" not in location.parts:
+            raise pytest.UsageError(f"simsearch imported from {location}, not from an installed "
+                                    "wheel (run pytest, not python -m pytest, from the checkout)")
 
 #: Allowed deviation in standard errors.
 Z_TOL = 5.0

@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import subprocess
+import tempfile
 import sys
 
 import numpy as np
@@ -72,8 +73,10 @@ def test_per_problem_output(tmp_path, capsys):
 
 
 def _module(*args, **env):
+    # Outside the checkout, so `-m simsearch` imports the installed package, not ./simsearch.
     return subprocess.run([sys.executable, "-m", "simsearch", *args], capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=600)
+                          text=True, env={**os.environ, **env}, timeout=600,
+                          cwd=tempfile.gettempdir())
 
 
 def test_python_dash_m_and_thread_count_invariance(tmp_path):

@@ -72,7 +72,8 @@ def _slow_sweep_process(tmp_path, out, workers):
                         alphas="[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]")
     proc = subprocess.Popen([sys.executable, "-m", "simsearch", "sweep", str(sweep), "--out",
                              str(out), "--workers", str(workers), "--no-progress"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path)
     return sweep, proc
 
 
