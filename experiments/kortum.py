@@ -20,7 +20,7 @@ import numpy as np
 
 from figure_io import experiment_parser, save_data, save_figure
 from simsearch.labs import labs_config, simulate_labs
-from simsearch.returns import ReturnsEstimator, kortum_theory
+from simsearch.labs import ReturnsEstimator, kortum_theory
 
 SEED = 8
 CURVE_THETAS = [0.7, 1.5, 3.0]

@@ -223,7 +223,7 @@ def _print_labs_summary(result) -> None:
 
 def _run_labs(args) -> int:
     from .labs import load_labs_config, simulate_labs
-    from .returns import ReturnsEstimator, kortum_theory
+    from .labs import ReturnsEstimator, kortum_theory
 
     config = load_labs_config(args.config)
     out = check_output_directory(args.out)

@@ -112,7 +112,7 @@ def parse_spec(spec: str, families: dict, field: str, example: str):
     """Build an object of one of ``families`` from a spec string, through the whitelist.
 
     Serves difficulty distributions (:func:`parse_distribution`) and value distributions
-    (:mod:`simsearch.values`); ``field`` names the config key in errors and ``example`` shows a
+    (:mod:`simsearch.labs.values`); ``field`` names the config key in errors and ``example`` shows a
     valid spec.
     """
     if not isinstance(spec, str) or not spec.strip():

@@ -18,7 +18,7 @@ from simsearch.kernels.draws import draw_p, kernel_table
 from simsearch.kernels.first_success import first_success_time
 from simsearch.kernels.labs import draw_log_value
 from simsearch.kernels.rng import spawn_states, uniform
-from simsearch.labs import _beta_prior
+from simsearch.labs.engine import _beta_prior
 from simsearch.seeding import seed_sequence
 
 

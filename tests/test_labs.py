@@ -10,7 +10,7 @@ from scipy import optimize, special, stats
 
 from simsearch.errors import SimsearchError
 from simsearch.labs import labs_config, load_labs_config, simulate_labs
-from simsearch.loss import ChinchillaLoss
+from simsearch.labs import ChinchillaLoss
 
 
 def _config(ideas=200, difficulty="beta(alpha=0.5, beta=2)", labs=None, **top):

@@ -9,7 +9,7 @@ from scipy import special
 
 from simsearch.errors import SimsearchError
 from simsearch.labs import labs_config, simulate_labs
-from simsearch.returns import QUANTITIES, ReturnsEstimator, kortum_theory
+from simsearch.labs import QUANTITIES, ReturnsEstimator, kortum_theory
 
 THETA = 2.0
 LABS = [{"name": "small", "budget": 50.0}, {"name": "mid", "budget": 200.0},

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-from .errors import SimsearchError
-from .kernels.labs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
-from .spec import parse_spec
+from ..errors import SimsearchError
+from ..kernels.labs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
+from ..spec import parse_spec
 
 
 def _positive(family: str, name: str, value, allow_zero: bool = False) -> float:

@@ -34,15 +34,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .distributions import Distribution
-from .errors import SimsearchError, as_count, require
-from .kernels.draws import kernel_table
-from .kernels.labs import (COMBINE_MAX, COMBINE_PRODUCT, POLICY_GREEDY, POLICY_ROUNDS,
+from ..distributions import Distribution
+from ..errors import SimsearchError, as_count, require
+from ..kernels.draws import kernel_table
+from ..kernels.labs import (COMBINE_MAX, COMBINE_PRODUCT, POLICY_GREEDY, POLICY_ROUNDS,
                            simulate_replicates)
-from .kernels.rng import spawn_states
+from ..kernels.rng import spawn_states
+from ..seeding import seed_sequence
+from ..spec import parse_distribution
 from .loss import ChinchillaLoss
-from .seeding import seed_sequence
-from .spec import parse_distribution
 from .values import ValueDistribution, parse_value
 
 COMBINES = {"product": COMBINE_PRODUCT, "max": COMBINE_MAX}

@@ -26,8 +26,8 @@ import math
 
 import numpy as np
 
-from .errors import require
-from .seeding import seed_sequence
+from ..errors import require
+from ..seeding import seed_sequence
 
 QUANTITIES = ("r", "lambda", "phi", "r_implied", "decline", "halving_time")
 _DESCRIPTIONS = {

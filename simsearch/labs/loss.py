@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .errors import SimsearchError
+from ..errors import SimsearchError
 
 
 @dataclass(frozen=True)

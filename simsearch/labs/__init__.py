@@ -1,0 +1,18 @@
+"""Labs searching a pool of ideas: configuration, engine, results and returns to research.
+
+Labs with compute budgets try candidate ideas; each idea works with a small, heavy-tailed
+probability, so easy ideas are found first and what remains is ever harder. ``simulate_labs``
+runs the event-driven kernel (``simsearch.kernels.labs``); ``ReturnsEstimator`` measures the
+returns to research (r, Jones's lambda and phi) from its output.
+"""
+
+from .engine import LabsConfig, LabsResult, labs_config, load_labs_config, simulate_labs
+from .loss import ChinchillaLoss
+from .returns import QUANTITIES, ReturnsEstimator, kortum_theory
+from .values import VALUE_FAMILIES, ValueDistribution, parse_value
+
+__all__ = [
+    "ChinchillaLoss", "LabsConfig", "LabsResult", "QUANTITIES", "ReturnsEstimator",
+    "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config", "load_labs_config",
+    "parse_value", "simulate_labs",
+]
