@@ -10,14 +10,16 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 
 import numpy as np
 
 from . import __version__
 from .errors import SimsearchError
-from .output import (atomic_write_text, check_output_directory, check_writable, csv_text,
-                     manifest, write_csv, write_with_manifest)
+from .output import (atomic_write_text, check_distinct, check_output_directory, check_writable,
+                     csv_chunks, csv_text, manifest, write_csv, write_with_manifest)
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
 from .seeding import CHUNK_SIZE
 from .spec import parse_distribution
@@ -71,9 +73,11 @@ def _passk_columns(result) -> dict:
 def _run_passk(args) -> int:
     dist = parse_distribution(args.dist)
     k_grid = parse_k_grid(args.k)
-    for path, field in ((args.out, "out"), (args.per_problem, "per-problem")):
+    outputs = {"out": args.out, "per-problem": args.per_problem}
+    check_distinct(outputs)
+    for field, path in outputs.items():
         if path is not None:
-            check_writable(path, field)
+            check_writable(path, field, overwrite=args.overwrite, with_manifest=True)
     threads = _set_threads(args.threads)
     result = simulate_pass_at_k(dist, k_grid, args.problems, replicates=args.replicates,
                                 seed=args.seed, per_problem=args.per_problem is not None,
@@ -85,13 +89,12 @@ def _run_passk(args) -> int:
                     threads=threads, tail_exponent=dist.tail_exponent)
     if args.per_problem is not None:
         reps, n = result.p.shape
-        per_problem = csv_text({
-            "replicate": [r for r in range(reps) for _ in range(n)],
-            "problem": list(range(n)) * reps,
+        write_with_manifest(args.per_problem, csv_chunks({
+            "replicate": np.repeat(np.arange(reps), n),
+            "problem": np.tile(np.arange(n), reps),
             "p": result.p.ravel(),
             "first_success": result.first_success.ravel(),
-        })
-        write_with_manifest(args.per_problem, per_problem, meta)
+        }), meta)
     if args.out is None:
         sys.stdout.write(table)
     else:
@@ -305,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CSV file to write (plus OUT.json manifest); default stdout")
     passk.add_argument("--per-problem", default=None, metavar="PATH",
                        help="also write each problem's p and first-success attempt to PATH")
+    passk.add_argument("--overwrite", action="store_true",
+                       help="replace existing --out / --per-problem files (default: refuse)")
     passk.add_argument("--threads", type=_int_at_least(1), default=None,
                        help="numba threads (default: all cores); results do not depend on it")
     passk.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -389,19 +394,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``simsearch`` console script; returns the exit status."""
+    """Entry point of the ``simsearch`` console script; returns the exit status.
+
+    0 on success; 2 with one line on stderr for bad input or a file that cannot be read or
+    written (nothing is left half-written); 130 on SIGINT and 143 on SIGTERM.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return args.run(args)
     except SimsearchError as exc:
-        print(f"simsearch {args.command}: error: {exc}", file=sys.stderr)
+        print(f"simsearch {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("simsearch: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("simsearch: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         # stdout closed early (e.g. piped into head): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # The file system refused a read or write the checks could not foresee (disk full, a
+        # file removed meanwhile): one line, and the atomic writes left nothing half-written.
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(f"simsearch {args.command}: error: cannot use{where}: "
+              f"{exc.strerror or _one_line(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"simsearch {args.command}: error: out of memory; use a smaller run",
+              file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

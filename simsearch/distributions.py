@@ -61,14 +61,15 @@ def _check_param(family: str, name: str, value, low: float, high: float,
                  low_open: bool, high_open: bool) -> float:
     """Validate one numeric parameter against an interval; return it as float."""
     interval = f"{'(' if low_open else '['}{_fmt(low)}, {_fmt(high)}{')' if high_open else ']'}"
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:24] + "..."
     try:
         x = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SimsearchError(
-            f"{family}: {name} must be a number in {interval} (got {value!r})") from None
+            f"{family}: {name} must be a number in {interval} (got {shown})") from None
     ok = math.isfinite(x) or (not high_open and x == high == math.inf)
     ok = ok and (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
-    require(ok, f"{family}: {name} must be a number in {interval} (got {value!r})")
+    require(ok, f"{family}: {name} must be a number in {interval} (got {shown})")
     return x
 
 

@@ -24,7 +24,10 @@ def require(condition: bool, message: str) -> None:
 def as_count(name: str, value, low: int = 1) -> int:
     """An integer >= ``low`` (accepts 4e5 but not 4.5, NaN or True)."""
     ok = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and value == int(value) and value >= low
+    if isinstance(value, (int, np.integer)) and ok:
+        ok = value >= low
+    else:
+        ok = ok and math.isfinite(value) and value == int(value) and value >= low
     require(ok, f"{name}: must be an integer >= {low} (got {value!r})")
     return int(value)
 

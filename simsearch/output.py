@@ -1,16 +1,30 @@
-"""Writing results: tidy CSV and JSON manifests, atomically.
+"""The one output layer: every result file is written here, atomically, beside its manifest.
 
-Every file is written to a temporary file in the destination directory and renamed into place,
-so a crash or a bad input never leaves a half-written result behind.
+* A file is written to a temporary file in its destination directory and renamed into place, so
+  a crash or a bad input never leaves a half-written result. Temporary files are named
+  ``.NAME.PID.tmp``; one left by a killed process is removed the next time ``NAME`` is written.
+* A destination that exists and is not a regular file (a device such as ``/dev/null``, a FIFO, a
+  socket, a directory) is refused, never renamed over; a symlink is followed, so its target is
+  replaced and the link kept.
+* A result and its manifest are replaced as a pair: both are written to temporary files, the old
+  manifest is removed, then the data and the manifest are renamed into place with SIGINT and
+  SIGTERM held back. The manifest records the data file's SHA-256 (``data_sha256``, or ``files``
+  for a directory of results), so a pair split by SIGKILL is detected by :func:`read_manifest`.
+* Checks run before any work: :func:`check_writable` for a file, :func:`prepare_output_directory`
+  for a directory of results; both refuse existing results unless ``overwrite``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import platform
+import signal
+import stat
 import sys
-import tempfile
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -19,32 +33,156 @@ import numpy as np
 
 from .errors import SimsearchError
 
+MANIFEST_SUFFIX = ".json"
 
-def check_writable(path: str | os.PathLike, field: str = "out") -> Path:
-    """Fail early, before any work, if ``path`` cannot be written."""
+
+# --- checks before any work ------------------------------------------------------------------
+
+
+def _text(path) -> str:
+    return os.fspath(path)
+
+
+def _probe_directory(directory: Path, field: str) -> None:
+    """Create and remove a file in ``directory``: the only test that also holds for root, for
+    read-only file systems and for /proc."""
+    probe = directory / f".simsearch-probe.{os.getpid()}.tmp"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise SimsearchError(f"{field}: cannot write in directory {str(directory)!r} "
+                             f"({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _destination(path: str | os.PathLike, field: str) -> Path:
+    """The file a write to ``path`` lands on: symlinks followed; refuses non-regular files."""
+    text = _text(path)
+    if not text:
+        raise SimsearchError(f"{field}: give a file name (got an empty path)")
+    if text.endswith(("/", os.sep)):
+        raise SimsearchError(f"{field}: {text!r} ends with a separator; give a file name")
+    target = Path(os.path.realpath(text)) if os.path.islink(text) else Path(text)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise SimsearchError(f"{field}: cannot use {text!r} ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise SimsearchError(f"{field}: {text!r} is a directory; give a file name")
+    if not stat.S_ISREG(mode):
+        raise SimsearchError(f"{field}: {text!r} is not a regular file (a device, FIFO or "
+                             f"socket); give a file name")
+    return target
+
+
+def manifest_path(path: str | os.PathLike) -> Path:
+    """Where the manifest of data file ``path`` goes: ``path`` + ``.json``."""
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise SimsearchError(f"{field}: {str(path)!r} is a directory; give a file name")
+    return path.with_name(path.name + MANIFEST_SUFFIX)
+
+
+def check_writable(path: str | os.PathLike, field: str = "out", *, overwrite: bool = True,
+                   with_manifest: bool = False) -> Path:
+    """Fail early, before any work, if ``path`` cannot be written.
+
+    Parameters
+    ----------
+    path : path
+        File to be written.
+    field : str
+        Option name for the message.
+    overwrite : bool, default True
+        With False, an existing file (or its manifest) is refused: "exists; pass --overwrite".
+    with_manifest : bool, default False
+        Also check ``path`` + ``.json`` (written by :func:`write_with_manifest`).
+
+    Returns
+    -------
+    pathlib.Path
+        The destination, symlinks followed.
+    """
+    target = _destination(path, field)
+    parent = target.parent
     if not parent.is_dir():
         raise SimsearchError(f"{field}: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise SimsearchError(f"{field}: directory {str(parent)!r} is not writable")
-    return path
+    _probe_directory(parent, field)
+    targets = [target] + ([_destination(manifest_path(path), field)] if with_manifest else [])
+    if not overwrite:
+        for existing in targets:
+            if existing.exists():
+                raise SimsearchError(f"{field}: {str(existing)!r} exists; pass --overwrite to "
+                                     f"replace it")
+    return target
+
+
+def check_distinct(paths: Mapping[str, str | os.PathLike | None]) -> None:
+    """Refuse two options naming the same file (or one's manifest): one would be lost.
+
+    ``paths`` maps option names to paths (None: not given); each path also claims its manifest.
+    """
+    claimed: dict[str, str] = {}
+    for field, path in paths.items():
+        if path is None:
+            continue
+        for name in (Path(path), manifest_path(path)):
+            key = os.path.realpath(name)
+            if key in claimed:
+                raise SimsearchError(f"{field}: {_text(path)!r} is also written by "
+                                     f"--{claimed[key]}; give different files")
+            claimed[key] = field
 
 
 def check_output_directory(path: str | os.PathLike, field: str = "out") -> Path:
-    """Fail early if ``path`` cannot be (or become) a writable directory of results."""
-    path = Path(path)
+    """Fail early if ``path`` cannot be (or become) a writable directory of results.
+
+    Does not look at what the directory holds; see :func:`prepare_output_directory`.
+    """
+    text = _text(path)
+    if not text:
+        raise SimsearchError(f"{field}: give a directory (got an empty path)")
+    path = Path(text)
     if path.exists() and not path.is_dir():
-        raise SimsearchError(f"{field}: {str(path)!r} exists and is not a directory")
+        raise SimsearchError(f"{field}: {text!r} exists and is not a directory")
     parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
+    if not path.exists() and not parent.is_dir():
         raise SimsearchError(f"{field}: directory {str(parent)!r} does not exist")
-    target = path if path.exists() else parent
-    if not os.access(target, os.W_OK):
-        raise SimsearchError(f"{field}: {str(target)!r} is not writable")
+    _probe_directory(path if path.exists() else parent, field)
     return path
+
+
+def prepare_output_directory(path: str | os.PathLike, field: str = "out", *,
+                             overwrite: bool = False, create: bool = False) -> Path:
+    """Check a directory of results before any work: writable, and empty unless ``overwrite``.
+
+    Parameters
+    ----------
+    path : path
+        Output directory; it may not exist yet (its parent must).
+    field : str
+        Option name for the message.
+    overwrite : bool, default False
+        Accept a directory that already holds files (``--overwrite``); with
+        :func:`write_directory`, files of the previous result are then replaced or removed.
+    create : bool, default False
+        Create the directory now (otherwise :func:`write_directory` creates it at the end).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    out = check_output_directory(path, field)
+    if out.exists() and not overwrite and any(out.iterdir()):
+        raise SimsearchError(f"{field}: {_text(path)!r} is not empty; pass --overwrite to "
+                             f"replace its results or choose another directory")
+    if create:
+        out.mkdir(exist_ok=True)
+    return out
+
+
+# --- atomic writing --------------------------------------------------------------------------
 
 
 def _umask() -> int:
@@ -53,29 +191,116 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[str]) -> None:
-    """Write the concatenated ``chunks`` to ``path`` through a temporary file and
-    ``os.replace``, so the file is either complete or absent."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+def _alive(pid: int) -> bool:
     try:
-        # mkstemp creates the file 0600; give it the permissions a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", newline="") as fh:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove ``.NAME.PID.tmp`` files for ``target`` left by processes that no longer run."""
+    prefix = f".{target.name}."
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid = name[len(prefix):-len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(target.parent / name)
+
+
+def _write_temporary(target: Path, chunks: Iterable[str]) -> tuple[Path, str]:
+    """Write ``chunks`` to a temporary file beside ``target``; return it and its SHA-256."""
+    _remove_stale_temporaries(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    digest = hashlib.sha256()
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 & ~_umask())
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
             for chunk in chunks:
                 fh.write(chunk)
+                digest.update(chunk.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp, digest.hexdigest()
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+@contextlib.contextmanager
+def _signals_held():
+    """Hold SIGINT and SIGTERM back while files are renamed into place, so an interrupt
+    cannot split a result from its manifest (SIGKILL cannot be held: see the hashes)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if threading.current_thread() is not threading.main_thread() or \
+            not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _fsync_directory(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _commit(renames: list[tuple[Path, Path]], remove: Sequence[Path] = ()) -> None:
+    """Remove ``remove`` (old manifests first), then rename each temporary into place."""
+    try:
+        with _signals_held():
+            for old in remove:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(old)
+            for tmp, target in renames:
+                os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in renames:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for directory in {target.parent for _, target in renames}:
+        _fsync_directory(directory)
+
+
+def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[str]) -> str:
+    """Write the concatenated ``chunks`` to ``path`` through a temporary file and
+    ``os.replace``, so the file is either complete or absent. Returns its SHA-256 (hex).
+
+    Raises
+    ------
+    SimsearchError
+        ``path`` exists and is not a regular file, or ends with a separator.
+    """
+    target = _destination(path, "out")
+    tmp, digest = _write_temporary(target, chunks)
+    _commit([(tmp, target)])
+    return digest
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> str:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_write_chunks`)."""
-    atomic_write_chunks(path, (text,))
+    return atomic_write_chunks(path, (text,))
+
+
+# --- tidy CSV --------------------------------------------------------------------------------
 
 
 def _cell(value) -> str:
@@ -122,9 +347,12 @@ def csv_text(columns: Mapping[str, Sequence]) -> str:
     return "".join(csv_chunks(columns))
 
 
-def write_csv(path: str | os.PathLike, columns: Mapping[str, Sequence]) -> None:
-    """Stream a tidy CSV to ``path`` atomically."""
-    atomic_write_chunks(path, csv_chunks(columns))
+def write_csv(path: str | os.PathLike, columns: Mapping[str, Sequence]) -> str:
+    """Stream a tidy CSV to ``path`` atomically; returns its SHA-256."""
+    return atomic_write_chunks(path, csv_chunks(columns))
+
+
+# --- manifests -------------------------------------------------------------------------------
 
 
 def manifest(command: str, config: Mapping, seed_entropy, **extra) -> dict:
@@ -146,8 +374,131 @@ def manifest(command: str, config: Mapping, seed_entropy, **extra) -> dict:
     }
 
 
-def write_with_manifest(path: str | os.PathLike, text: str, meta: Mapping) -> None:
-    """Write ``text`` to ``path`` and ``meta`` to ``path + '.json'``, both atomically."""
+def _json_chunks(meta: Mapping) -> tuple[str]:
+    # allow_nan=False: a manifest is JSON that every reader accepts (no Infinity, no NaN).
+    return (json.dumps(meta, indent=2, allow_nan=False, default=str) + "\n",)
+
+
+def _clean_meta(meta: Mapping) -> dict:
+    """Replace non-finite floats (not valid JSON) by their text, recursively."""
+    def clean(value):
+        if isinstance(value, float) and not np.isfinite(value):
+            return repr(value)
+        if isinstance(value, Mapping):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+    return clean(dict(meta))
+
+
+def write_with_manifest(path: str | os.PathLike, data: str | Iterable[str],
+                        meta: Mapping) -> dict:
+    """Write ``data`` to ``path`` and ``meta`` to ``path + '.json'``, replaced as a pair.
+
+    Parameters
+    ----------
+    path : path
+        Data file.
+    data : str or iterable of str
+        The text, or chunks of it (e.g. :func:`csv_chunks`) to stream a large table.
+    meta : mapping
+        The manifest (see :func:`manifest`); ``data_file`` and ``data_sha256`` are added.
+
+    Returns
+    -------
+    dict
+        The manifest as written.
+    """
+    target = _destination(path, "out")
+    man = _destination(manifest_path(path), "out")
+    chunks = (data,) if isinstance(data, str) else data
+    data_tmp, digest = _write_temporary(target, chunks)
+    try:
+        meta = {**_clean_meta(meta), "data_file": target.name, "data_sha256": digest}
+        man_tmp, _ = _write_temporary(man, _json_chunks(meta))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(data_tmp)
+        raise
+    _commit([(data_tmp, target), (man_tmp, man)], remove=[man])
+    return meta
+
+
+def write_directory(out: str | os.PathLike, files: Mapping[str, str | Iterable[str]],
+                    meta: Mapping, manifest_name: str = "manifest.json") -> dict:
+    """Write a directory of results: each of ``files`` (name -> text or chunks) and a manifest
+    listing them with their SHA-256 (``files``), replaced together.
+
+    The directory is created if missing. Files listed by a previous manifest in ``out`` and not
+    written now are removed, so an ``--overwrite`` run never leaves an earlier run's table
+    beside the new manifest. Check ``out`` first with :func:`prepare_output_directory`.
+
+    Returns
+    -------
+    dict
+        The manifest as written.
+    """
+    out = Path(out)
+    out.mkdir(exist_ok=True)
+    man = out / manifest_name
+    previous = []
+    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
+        previous = list(json.loads(man.read_text()).get("files", {}))
+    temporaries, hashes = [], {}
+    try:
+        for name, data in files.items():
+            target = _destination(out / name, "out")
+            tmp, hashes[name] = _write_temporary(target, (data,) if isinstance(data, str)
+                                                 else data)
+            temporaries.append((tmp, target))
+        meta = {**_clean_meta(meta), "files": hashes}
+        temporaries.append((_write_temporary(man, _json_chunks(meta))[0], man))
+    except BaseException:
+        for tmp, _ in temporaries:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    stale = [out / name for name in previous if name not in hashes and "/" not in name]
+    _commit(temporaries, remove=[man, *stale])
+    return meta
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(path: str | os.PathLike) -> dict:
+    """Read the manifest of a result and check that it describes the data beside it.
+
+    ``path`` is a data file written by :func:`write_with_manifest` or a directory written by
+    :func:`write_directory`.
+
+    Raises
+    ------
+    SimsearchError
+        Missing or unreadable manifest, or a data file whose SHA-256 differs from the one
+        recorded (a pair split by SIGKILL, or a file edited since).
+    """
     path = Path(path)
-    atomic_write_text(path.with_name(path.name + ".json"), json.dumps(meta, indent=2) + "\n")
-    atomic_write_text(path, text)
+    man = path / "manifest.json" if path.is_dir() else manifest_path(path)
+    try:
+        meta = json.loads(man.read_text())
+    except (OSError, ValueError):
+        raise SimsearchError(f"{man}: missing or unreadable manifest") from None
+    expected = (meta.get("files", {}) if path.is_dir()
+                else {path.name: meta.get("data_sha256")})
+    for name, digest in expected.items():
+        data = path / name if path.is_dir() else path
+        try:
+            actual = _sha256(data)
+        except OSError:
+            raise SimsearchError(f"{data}: missing, though its manifest lists it") from None
+        if actual != digest:
+            raise SimsearchError(f"{data}: does not match its manifest {man} (SHA-256 "
+                                 f"differs); the result is incomplete or was changed")
+    return meta

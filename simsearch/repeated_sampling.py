@@ -8,6 +8,7 @@ memory is O(P / chunk + len(k)), never O(P x k), and k may go to 1e12 at no extr
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,10 @@ from .spec import parse_distribution
 MAX_K = 2**53
 #: Chunks handed to one kernel call; between calls the progress bar moves.
 _CHUNKS_PER_CALL = 64
+#: Bytes held per chunk while streams are spawned (SeedSequence objects and states), and per
+#: problem when per-problem results are kept (p, first success, and the table's index columns).
+_BYTES_PER_CHUNK = 1024
+_BYTES_PER_PROBLEM = 48
 
 _GRID_FORM = re.compile(r"^(logspace|linspace):([^:]+):([^:]+):([^:]+)$")
 
@@ -140,6 +145,46 @@ class PassAtKResult:
             return -np.log1p(-self.expected_failure)
 
 
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable on Linux, else physical)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 34
+
+
+def _approx(n: int) -> str:
+    try:
+        return f"{n:.3g}"
+    except OverflowError:
+        return f"{str(n)[0]}e+{len(str(n)) - 1}"
+
+
+def check_memory(problems: int, replicates: int, per_problem: bool) -> None:
+    """Refuse, before any allocation, a run whose memory would exceed what is available.
+
+    Memory grows with the number of chunks (one stream each) and, with ``per_problem``, with
+    problems x replicates; the message names the estimate.
+    """
+    chunks = replicates * -(-problems // CHUNK_SIZE)
+    need = chunks * _BYTES_PER_CHUNK + (replicates * problems * _BYTES_PER_PROBLEM
+                                        if per_problem else 0)
+    have = available_memory()
+    if need > 0.8 * have:
+        what = " with per-problem results" if per_problem else ""
+        raise SimsearchError(
+            f"problems: {_approx(problems)} problems x {replicates} replicate(s){what} need about "
+            f"{need / 2**30:.3g} GiB of memory, more than the {have / 2**30:.3g} GiB available; "
+            f"use fewer problems or replicates")
+
+
 def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates: int = 1,
                        seed=None, per_problem: bool = False,
                        progress: bool = False) -> PassAtKResult:
@@ -177,6 +222,7 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     problems = as_count("problems", problems)
     replicates = as_count("replicates", replicates)
     seq = seed_sequence(seed)
+    check_memory(problems, replicates, per_problem)
 
     sizes = chunk_sizes(problems, CHUNK_SIZE)
     n_chunks = sizes.size
@@ -190,7 +236,8 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
         p_out = np.empty(replicates * problems)
         t_out = np.empty(replicates * problems)
         offsets = np.concatenate([[0], np.cumsum(all_sizes)[:-1]])
-    counts = np.zeros((states.shape[0], k_grid.size + 1), dtype=np.int64)
+    # Counts are summed per replicate as each call returns: memory does not grow with chunks x k.
+    per_rep = np.zeros((replicates, k_grid.size + 1), dtype=np.int64)
     with tqdm(total=replicates * problems, unit="problem", unit_scale=True,
               disable=None if progress else True, desc="pass@k") as bar:
         for lo in range(0, states.shape[0], _CHUNKS_PER_CALL):
@@ -199,8 +246,9 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
                 first_success_draws(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi], *table,
                                     p_out, t_out)
             else:
-                counts[lo:hi] = first_success_counts(states[lo:hi], all_sizes[lo:hi], *table,
-                                                     k_float, lookup)
+                block = first_success_counts(states[lo:hi], all_sizes[lo:hi], *table,
+                                             k_float, lookup)
+                np.add.at(per_rep, np.arange(lo, hi) // n_chunks, block)
             bar.update(int(all_sizes[lo:hi].sum()))
 
     if per_problem:
@@ -208,7 +256,6 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
         t_out = t_out.reshape(replicates, problems)
         passed = np.stack([np.searchsorted(np.sort(row), k_float, side="right") for row in t_out])
     else:
-        per_rep = counts.reshape(replicates, n_chunks, -1).sum(axis=1)
         passed = np.cumsum(per_rep[:, :-1], axis=1)
 
     return PassAtKResult(
