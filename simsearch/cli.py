@@ -199,12 +199,17 @@ def _run_fit(args) -> int:
 def _run_sweep(args) -> int:
     from .sweep import SweepAborted, load_sweep, run_sweep
 
-    plan = load_sweep(args.sweep)
+    plan = load_sweep(args.sweep, **({} if args.max_points is None
+                                     else {"max_points": args.max_points}))
     try:
         summary = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
                             resume=args.resume, progress=not args.no_progress)
     except SweepAborted as exc:
         print(f"simsearch sweep: {exc}", file=sys.stderr)
+        return 1
+    if summary.points and summary.failed == summary.points:
+        print(f"simsearch sweep: every one of the {summary.points} points failed; their "
+              f"messages are in {summary.out / 'manifest.json'}", file=sys.stderr)
         return 1
     print(f"{summary.done} of {summary.points} points done, {summary.failed} failed "
           f"({summary.ran} run now); results in {summary.out / 'results.csv'}",
@@ -353,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="Dask scheduler address, e.g. tcp://host:8786 (needs simsearch[dask])")
     sweep.add_argument("--resume", action="store_true", help="finish a sweep in --out")
+    sweep.add_argument("--max-points", type=_int_at_least(1), default=None, metavar="N",
+                       help="refuse sweeps of more points than this (default 100000)")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sweep.set_defaults(run=_run_sweep)
 

@@ -17,33 +17,46 @@ On disk, in the output directory:
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import ctypes
 import hashlib
 import io
-import itertools
 import json
 import math
 import os
+import signal
+import sys
+import threading
 import time
 import tomllib
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .distributions import FAMILIES, Mixture
 from .errors import SimsearchError, require
-from .output import atomic_write_text, csv_text, manifest
+from .output import atomic_write_text, check_output_directory, csv_text, manifest
 
 KINDS = ("passk",)
 PASSK_STATISTICS = ("exponent", "local_exponent", "tail_exponent")
 PASSK_AT_K = ("pass_at_k", "neg_log_pass_at_k", "expected_pass_at_k")
 _FLUSH_SECONDS = 2.0
+#: Default limit on a sweep's points (``--max-points`` raises it): a typo such as a count of
+#: 1e9 is refused at once instead of planning until memory runs out.
+MAX_POINTS = 100_000
+_CONNECT_SECONDS = 30
+_PARENT_POLL_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,7 @@ class SweepPlan:
     kind: str
     base: dict
     axes: tuple[str, ...]
-    points: tuple[dict, ...]
+    points: Sequence[dict]
     replicates: int
     seed: int
     statistics: tuple[str, ...]
@@ -62,19 +75,59 @@ class SweepPlan:
     @property
     def digest(self) -> str:
         """Fingerprint of the plan; ``resume`` refuses a directory made by another plan."""
-        canonical = json.dumps([self.kind, self.base, self.axes, self.points, self.replicates,
+        design = (self.points.design if isinstance(self.points, GridPoints)
+                  else list(self.points))
+        canonical = json.dumps([self.kind, self.base, self.axes, design, self.replicates,
                                 self.seed, self.statistics], sort_keys=True, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class GridPoints(Sequence):
+    """The points of a grid, made on demand: point i is the i-th combination of the axes'
+    values in ``itertools.product`` order (last axis fastest), so planning never holds more
+    than the axes' values, whatever the number of points."""
+
+    def __init__(self, axes: tuple[str, ...], values: tuple[list, ...]):
+        self.axes, self.values = axes, values
+        self._len = math.prod(len(v) for v in values)
+
+    @property
+    def design(self) -> dict:
+        return {"grid": {axis: list(v) for axis, v in zip(self.axes, self.values)}}
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._len))]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        chosen = []
+        for values in reversed(self.values):
+            index, r = divmod(index, len(values))
+            chosen.append(values[r])
+        return dict(zip(self.axes, reversed(chosen)))
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, GridPoints) and self.axes == other.axes
+                and self.values == other.values)
+
+    def __hash__(self) -> int:
+        return hash(self.axes)
 
 
 # --- reading a sweep file ------------------------------------------------------------------
 
 
-def _axis_values(name: str, spec, where: str) -> list:
-    """Grid values of one axis: a list, or {linspace|logspace = [start, stop, count]}."""
+def _axis(name: str, spec, where: str) -> tuple[int, Callable[[], list]]:
+    """One grid axis: its number of values, and how to make them (a list, or
+    {linspace|logspace = [start, stop, count]}); counted before anything is made."""
     if isinstance(spec, list):
         require(len(spec) > 0, f"{where}: axis {name!r} has no values")
-        return spec
+        return len(spec), lambda: spec
     if isinstance(spec, dict):
         forms = [f for f in ("linspace", "logspace") if f in spec]
         extra = set(spec) - {"linspace", "logspace", "round"}
@@ -83,20 +136,30 @@ def _axis_values(name: str, spec, where: str) -> list:
                 f"= [start, stop, count] (and optional round = true)")
         args = spec[forms[0]]
         ok = (isinstance(args, list) and len(args) == 3
-              and all(isinstance(v, (int, float)) for v in args)
+              and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                      and math.isfinite(v) for v in args)
               and args[2] == int(args[2]) and args[2] >= 1)
-        require(ok, f"{where}: axis {name!r}: {forms[0]} needs [start, stop, count]")
+        require(ok, f"{where}: axis {name!r}: {forms[0]} needs [start, stop, count] with "
+                    f"finite numbers and an integer count >= 1")
         start, stop, count = float(args[0]), float(args[1]), int(args[2])
         if forms[0] == "logspace":
             require(start > 0 and stop > 0, f"{where}: axis {name!r}: logspace needs start "
                                              f"and stop > 0")
-            values = np.geomspace(start, stop, count)
-        else:
-            values = np.linspace(start, stop, count)
-        if spec.get("round"):
-            return [int(v) for v in np.round(values)]
-        return [float(v) for v in values]
+
+        def make() -> list:
+            values = (np.geomspace(start, stop, count) if forms[0] == "logspace"
+                      else np.linspace(start, stop, count))
+            if spec.get("round"):
+                return [int(v) for v in np.round(values)]
+            return [float(v) for v in values]
+        return count, make
     raise SimsearchError(f"{where}: axis {name!r} must be a list or a linspace/logspace table")
+
+
+def _check_size(points: int, max_points: int, where: str) -> None:
+    require(points <= max_points,
+            f"{where}: the sweep has {points:,} points, more than the limit of {max_points:,}; "
+            f"pass --max-points {points} to run it anyway")
 
 
 def _random_values(name: str, spec, count: int, rng, where: str) -> list:
@@ -133,8 +196,13 @@ def _check_statistics(kind: str, statistics, where: str) -> tuple[str, ...]:
     return tuple(statistics)
 
 
-def plan_sweep(doc: dict, where: str = "sweep", base_dir: Path = Path(".")) -> SweepPlan:
-    """Turn a parsed sweep document into a :class:`SweepPlan` (see the module docstring)."""
+def plan_sweep(doc: dict, where: str = "sweep", base_dir: Path = Path("."),
+               max_points: int = MAX_POINTS) -> SweepPlan:
+    """Turn a parsed sweep document into a :class:`SweepPlan` (see the module docstring).
+
+    A sweep of more than ``max_points`` points is refused before anything is made; grid
+    points are made on demand (:class:`GridPoints`).
+    """
     known = {"kind", "base", "axes", "random", "replicates", "seed", "statistics"}
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -149,6 +217,10 @@ def plan_sweep(doc: dict, where: str = "sweep", base_dir: Path = Path(".")) -> S
             base = tomllib.loads(path.read_text())
         except FileNotFoundError:
             raise SimsearchError(f"{where}: base config {str(path)!r} not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SimsearchError(f"{where}: cannot read base config {str(path)!r} "
+                                 f"({getattr(exc, 'strerror', None) or 'not a text file'})"
+                                 ) from None
         except tomllib.TOMLDecodeError as exc:
             raise SimsearchError(f"{path}: malformed TOML ({exc})") from None
     require(isinstance(base, dict), f"{where}: base must be a table or a path to a TOML file")
@@ -165,14 +237,16 @@ def plan_sweep(doc: dict, where: str = "sweep", base_dir: Path = Path(".")) -> S
     if grid is not None:
         require(isinstance(grid, dict) and grid, f"{where}: [axes] needs at least one axis")
         axes = tuple(grid)
-        values = [_axis_values(name, grid[name], where) for name in axes]
-        points = tuple(dict(zip(axes, combo)) for combo in itertools.product(*values))
+        forms = [_axis(name, grid[name], where) for name in axes]
+        _check_size(math.prod(count for count, _ in forms), max_points, where)
+        points = GridPoints(axes, tuple(make() for _, make in forms))
     else:
         count = random.get("count") if isinstance(random, dict) else None
         require(isinstance(count, int) and count >= 1,
                 f"{where}: [random] needs count = an integer >= 1")
         axes = tuple(k for k in random if k != "count")
         require(axes, f"{where}: [random] needs at least one axis")
+        _check_size(count, max_points, where)
         rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(count + 1)[-1])
         values = [_random_values(name, random[name], count, rng, where) for name in axes]
         points = tuple(dict(zip(axes, combo)) for combo in zip(*values))
@@ -181,18 +255,22 @@ def plan_sweep(doc: dict, where: str = "sweep", base_dir: Path = Path(".")) -> S
     return SweepPlan(kind, base, axes, points, replicates, seed, statistics, where)
 
 
-def load_sweep(path: str | os.PathLike) -> SweepPlan:
+def load_sweep(path: str | os.PathLike, max_points: int = MAX_POINTS) -> SweepPlan:
     """Read and check a sweep file; errors name the file and the key."""
     path = Path(path)
     try:
         doc = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise SimsearchError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SimsearchError(f"{path}: is a directory; give a sweep file (TOML)") from None
+    except OSError as exc:
+        raise SimsearchError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise SimsearchError(f"{path}: not a text file") from None
     except tomllib.TOMLDecodeError as exc:
         raise SimsearchError(f"{path}: malformed TOML ({exc})") from None
-    return plan_sweep(doc, str(path), path.parent)
+    return plan_sweep(doc, str(path), path.parent, max_points)
 
 
 def _set_dotted(config: dict, key: str, value, where: str) -> None:
@@ -292,18 +370,49 @@ def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict
 
 
 def run_point(kind: str, config: dict, statistics, replicates: int, seed):
-    """Worker entry point: ``("done", rows)`` or ``("failed", message)``; never raises for
-    invalid parameters, so one bad point cannot stop a sweep."""
+    """Worker entry point: ``("done", rows)`` or ``("failed", message)``; never raises for a
+    point that cannot run, so one bad point cannot stop a sweep."""
     try:
-        return "done", evaluate_passk(config, statistics, replicates, seed)
+        with warnings.catch_warnings():
+            # A point whose statistic is undefined (no slope to fit) records NaN; numpy's
+            # warnings about it would only repeat that on the terminal, once per point.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", np.exceptions.RankWarning)
+            return "done", evaluate_passk(config, statistics, replicates, seed)
     except SimsearchError as exc:
-        return "failed", str(exc)
+        return "failed", " ".join(str(exc).split())
+    except Exception as exc:  # noqa: BLE001 - recorded per point, the sweep goes on
+        return "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
-def _single_threaded_worker() -> None:
-    # Workers already use every core between them; numba threads inside each would
-    # oversubscribe. (Results do not depend on the thread count.)
+def _die_with_parent(parent: int) -> None:
+    """End this worker as soon as its parent ends, even by SIGKILL: the kernel's parent-death
+    signal on Linux, and everywhere a thread that polls the parent's pid."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the signal was set
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a worker process: it dies with the sweep, leaves Ctrl-C to the sweep (which
+    stops the workers itself), and runs numba on one thread (workers already use every core
+    between them; results do not depend on the thread count)."""
     import numba
+
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     numba.set_num_threads(1)
 
 
@@ -311,10 +420,13 @@ def _single_threaded_worker() -> None:
 
 
 class _SweepDirectory:
-    """The output directory: per-point files, results.csv and manifest.json."""
+    """The output directory: per-point files, results.csv and manifest.json.
+
+    Constructing it only checks; nothing is written before :meth:`create`.
+    """
 
     def __init__(self, plan: SweepPlan, out: Path, resume: bool):
-        self.plan, self.out = plan, out
+        self.plan, self.out = plan, check_output_directory(out, "out")
         self.points_dir = out / "points"
         manifest_path = out / "manifest.json"
         if manifest_path.exists():
@@ -323,15 +435,17 @@ class _SweepDirectory:
                                      f"to finish it or choose another directory")
             try:
                 previous = json.loads(manifest_path.read_text())
-            except (OSError, json.JSONDecodeError):
+            except (OSError, ValueError):
                 raise SimsearchError(f"out: {manifest_path} is unreadable") from None
-            if previous.get("digest") != plan.digest:
+            if not isinstance(previous, dict) or previous.get("digest") != plan.digest:
                 raise SimsearchError(f"out: {str(out)!r} holds a different sweep (its plan does "
                                      f"not match {plan.source}); choose another directory")
         elif out.exists() and any(out.iterdir()) and not resume:
             raise SimsearchError(f"out: {str(out)!r} exists and is not empty")
-        self.points_dir.mkdir(parents=True, exist_ok=True)
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def create(self) -> None:
+        self.points_dir.mkdir(parents=True, exist_ok=True)
 
     def _path(self, index: int, failed: bool = False) -> Path:
         return self.points_dir / (f"{index:06d}.failed.json" if failed else f"{index:06d}.csv")
@@ -339,11 +453,19 @@ class _SweepDirectory:
     def finished(self) -> dict[int, str]:
         """Index -> "done" or "failed" for every point already on disk."""
         status = {}
-        for i in range(len(self.plan.points)):
-            if self._path(i).exists():
-                status[i] = "done"
-            elif self._path(i, failed=True).exists():
-                status[i] = "failed"
+        try:
+            names = os.listdir(self.points_dir)
+        except FileNotFoundError:
+            return status
+        n = len(self.plan.points)
+        for name in names:
+            stem, dot, suffix = name.partition(".")
+            if not stem.isdigit() or int(stem) >= n or len(stem) < 6:
+                continue
+            if suffix == "csv":
+                status[int(stem)] = "done"
+            elif suffix == "failed.json":
+                status.setdefault(int(stem), "failed")
         return status
 
     def record(self, index: int, outcome: str, payload) -> None:
@@ -405,9 +527,25 @@ class SweepSummary:
 
 
 def _tasks(plan: SweepPlan, todo):
-    seeds = np.random.SeedSequence(plan.seed).spawn(len(plan.points))
-    return [(i, (plan.kind, point_config(plan, plan.points[i]), plan.statistics,
-                 plan.replicates, seeds[i])) for i in todo]
+    """(index, run_point arguments) for each point in ``todo``, made as they are consumed.
+
+    Point i's seed is ``SeedSequence(seed).spawn(N)[i]``, built directly from its spawn key.
+    """
+    for i in todo:
+        seed = np.random.SeedSequence(plan.seed, spawn_key=(i,))
+        yield i, (plan.kind, point_config(plan, plan.points[i]), plan.statistics,
+                  plan.replicates, seed)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes now rather than wait for their points to finish."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.join(timeout=1.0)
 
 
 def _local_results(tasks, workers: int):
@@ -415,30 +553,57 @@ def _local_results(tasks, workers: int):
         for index, args in tasks:
             yield index, run_point(*args)
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                             initializer=_single_threaded_worker) as pool:
-        futures = {pool.submit(run_point, *args): index for index, args in tasks}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        except BrokenProcessPool:
-            raise SweepAborted("a worker process died; every finished point is kept: run "
-                               "again with --resume to finish") from None
-        finally:
-            for future in futures:
-                future.cancel()
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    pending: dict = {}
+    tasks = iter(tasks)
 
+    def submit() -> None:
+        # A few points per worker in flight: memory stays flat however many points there are.
+        while len(pending) < 2 * workers:
+            item = next(tasks, None)
+            if item is None:
+                return
+            index, args = item
+            pending[pool.submit(run_point, *args)] = index
 
-def _dask_results(tasks, address: str):
     try:
-        from dask.distributed import Client, as_completed as dask_completed
+        submit()
+        while pending:
+            # Short waits keep Ctrl-C and SIGTERM prompt.
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    raise SweepAborted("a worker process died; every finished point is kept: "
+                                       "run again with --resume to finish") from None
+                yield index, outcome
+            submit()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _dask_client(address: str):
+    """Connect to the scheduler (before anything is written)."""
+    try:
+        from dask.distributed import Client
     except ImportError:
         raise SimsearchError("scheduler: running on a Dask cluster needs the dask extra: "
                              "pip install 'simsearch[dask]'") from None
     try:
-        client = Client(address, timeout=30)
-    except (OSError, TimeoutError) as exc:
-        raise SimsearchError(f"scheduler: cannot reach {address!r} ({exc})") from None
+        return Client(address, timeout=_CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SimsearchError(f"scheduler: cannot reach {address!r} "
+                             f"({' '.join(str(exc).split())})") from None
+
+
+def _dask_results(tasks, client):
+    from dask.distributed import as_completed as dask_completed
+
     with client:
         futures = {client.submit(run_point, *args, pure=False): index for index, args in tasks}
         for future in dask_completed(futures):
@@ -457,23 +622,30 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, *, workers: int | None = 
     out : path
         Output directory (created).
     workers : int, optional
-        Local processes (default: the number of cores; 1 runs in this process).
+        Local processes (default: the number of cores; 1 runs in this process). They end with
+        the sweep, however it ends.
     scheduler : str, optional
         Address of a Dask distributed scheduler, e.g. ``tcp://host:8786``; replaces the
-        local processes.
+        local processes. It is reached before anything is written.
     resume : bool
         Continue a sweep in ``out``, running only the points not yet on disk.
     progress : bool
         tqdm bar over points with rate and ETA.
+
+    Returns
+    -------
+    SweepSummary
+        A point that raised is counted in ``failed``, with its message in the manifest.
     """
     directory = _SweepDirectory(plan, Path(out), resume)
+    client = _dask_client(scheduler) if scheduler else None
+    directory.create()
     before = directory.finished()
     todo = [i for i in range(len(plan.points)) if i not in before]
     tasks = _tasks(plan, todo)
     if workers is None:
         workers = os.cpu_count() or 1
-    results = (_dask_results(tasks, scheduler) if scheduler
-               else _local_results(tasks, workers))
+    results = _dask_results(tasks, client) if client else _local_results(tasks, workers)
     directory.flush()
     last = time.monotonic()
     try:
@@ -486,6 +658,7 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, *, workers: int | None = 
                     directory.flush()
                     last = time.monotonic()
     finally:
+        results.close()
         status = directory.flush(ended=True)
     done = sum(s == "done" for s in status.values())
     return SweepSummary(len(plan.points), done, len(status) - done, len(todo), Path(out))
