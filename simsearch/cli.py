@@ -273,10 +273,21 @@ def _run_labs(args) -> int:
 def _run_reproduce(args) -> int:
     from pathlib import Path
 
-    from .reproduce import run_experiments, select
+    from .reproduce import QUICK_FIGURES, run_experiments, select
 
-    names = select([n for part in args.only or [] for n in part.split(",") if n])
-    figures = Path(args.figures).resolve() if args.figures else None
+    if args.only is None:
+        names = select(None)
+    else:
+        requested = [n.strip() for part in args.only for n in part.split(",")]
+        if not all(requested):
+            raise SimsearchError("only: give experiment names, e.g. --only scaling_law,kortum "
+                                 "(got an empty name)")
+        names = select(requested)
+    # Quick figures never land on the committed full-size ones unless --figures says so.
+    figures = args.figures if args.figures is not None else (QUICK_FIGURES if args.quick
+                                                             else None)
+    if figures is not None:
+        figures = check_output_directory(figures, "figures").resolve()
     try:
         done = run_experiments(names, quick=args.quick, figures=figures,
                                progress=not args.no_progress)
@@ -395,7 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--only", action="append", metavar="NAME",
                            help="run only these experiments (repeat or comma-separate)")
     reproduce.add_argument("--figures", default=None, metavar="DIR",
-                           help="write figures here instead of figures/")
+                           help="write figures here (default: figures/ of the checkout; with "
+                                "--quick, ./figures-quick)")
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     reproduce.set_defaults(run=_run_reproduce)
     return parser

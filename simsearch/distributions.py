@@ -499,7 +499,8 @@ class Empirical(Distribution):
         return np.searchsorted(self._sorted, p, side="right") / self._sorted.size
 
     def _failure(self, k):
-        log_q = np.log1p(-self.values)
+        with np.errstate(divide="ignore"):  # a value of 1 fails with probability 0 = exp(-inf)
+            log_q = np.log1p(-self.values)
         out = np.empty(k.size)
         with np.errstate(invalid="ignore"):
             for i, kk in enumerate(k):

@@ -22,6 +22,11 @@ EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",
                "kortum", "sweep_exponent_heatmap")
 
 
+#: Where ``--quick`` writes without ``--figures``: in the current directory, never over the
+#: checkout's full-size figures.
+QUICK_FIGURES = "figures-quick"
+
+
 def experiments_dir() -> Path:
     """``experiments/`` beside the package (editable install) or in the working directory."""
     for candidate in (Path(__file__).resolve().parent.parent / "experiments",

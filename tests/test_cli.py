@@ -3,9 +3,11 @@
 import csv
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -130,3 +132,79 @@ def test_bad_input_through_the_real_process_has_no_traceback():
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("simsearch passk: error: beta: alpha must be a number in "
                                    "(0, inf) (got 0)")
+
+
+# --- issue 13: sizes and numbers out of range, signals -----------------------------------
+
+TOO_BIG = [
+    (["--problems", "1e18"], "need about"),
+    (["--problems", "1e300"], "need about"),
+    (["--problems", "1e12", "--per-problem", "PP"], "with per-problem results need about"),
+    (["--dist", "beta(alpha=" + "1" * 400 + ", beta=3)"], "alpha must be a number in (0, inf)"),
+    (["--dist", "point(p=" + "9" * 400 + ")"], "p must be a number in [0, 1]"),
+    (["--out", "/proc/x.csv"], "out: cannot write in directory '/proc'"),
+]
+
+
+@pytest.mark.parametrize("args,message", TOO_BIG, ids=[m for _, m in TOO_BIG])
+def test_out_of_range_sizes_and_numbers_exit_2_in_one_line(tmp_path, capsys, args, message):
+    args = [a.replace("PP", str(tmp_path / "pp.csv")) for a in args]
+    if "--dist" not in args:
+        args = ["--dist", "beta(0.3, 3)", *args]
+    code, _, err = _run(["passk", *args, "--no-progress"], capsys)
+    assert code == 2 and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_huge_alpha_is_exact_and_passk_agrees_with_it(capsys):
+    import mpmath as mp
+
+    mp.mp.dps = 350  # enough to resolve beta beside alpha = 1e300
+    for alpha, beta, k in [(1e14, 3, 1), (1e16, 3, 1), (1e16, 3, 10), (1e300, 0.5, 7),
+                           (2.5, 1e15, 1e12), (0.3, 3, 2.0**53), (1e8, 1e8, 1e8)]:
+        a, b, kk = mp.mpf(alpha), mp.mpf(beta), mp.mpf(k)
+        exact = mp.exp(mp.loggamma(b + kk) + mp.loggamma(a + b) - mp.loggamma(b)
+                       - mp.loggamma(a + b + kk))
+        got = Beta(alpha, beta).expected_failure(k)
+        # relative error within the condition number |log E| of exp, in float64 ulps
+        tol = 64 * np.finfo(float).eps * max(1.0, abs(float(mp.log(exact))) if exact else 1.0)
+        assert abs(got - float(exact)) <= tol * float(exact) + 1e-300, (alpha, beta, k)
+    code, out, _ = _run(["passk", "--dist", "beta(alpha=1e16, beta=3)", "--problems", "1000",
+                         "--k", "1,10", "--seed", "1", "--no-progress"], capsys)
+    rows = list(csv.DictReader(out.splitlines()))
+    assert code == 0 and [float(r["expected_pass_at_k"]) for r in rows] == [1 - 3e-16, 1.0]
+    assert [float(r["pass_at_k"]) for r in rows] == [1.0, 1.0]
+
+
+def test_passk_prints_no_runtime_warnings(capsys):
+    import warnings
+
+    for dist in ["point(p=0)", "point(p=1)", "beta(alpha=1e-300, beta=1e300)",
+                 "logitnormal(mu=-700, sigma=0.001)", "empirical(values=[0, 1])"]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code, _, err = _run(["passk", "--dist", dist, "--problems", "100", "--k",
+                                 "1,1e15", "--seed", "1", "--no-progress"], capsys)
+        assert code in (0, 2) and "Warning" not in err, (dist, err)
+        assert [str(w.message) for w in caught] == [], dist
+
+
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_passk_acts_on_a_signal_promptly_and_writes_nothing(tmp_path, signum, code):
+    # 3e9 problems on one thread take minutes: it is surely simulating when the signal comes.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simsearch", "passk", "--dist", "beta(0.3, 3)", "--problems",
+         "3e9", "--k", "1,10,100", "--seed", "1", "--no-progress", "--threads", "1",
+         "--out", str(tmp_path / "p.csv")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    time.sleep(6)  # imports and cached kernels load in ~2 s; then it simulates
+    assert proc.poll() is None
+    start = time.monotonic()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    took = time.monotonic() - start
+    print(f"passk, signal {signum}: exit {proc.returncode} after {took:.2f} s")
+    assert proc.returncode == code and "Traceback" not in err
+    assert took < 5, f"took {took:.1f} s to act on the signal"
+    assert list(tmp_path.iterdir()) == []

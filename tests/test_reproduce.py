@@ -33,3 +33,50 @@ def test_reproduce_only_runs_the_named_experiment(tmp_path, capsys, only):
                  *only]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "scaling_law.csv", "scaling_law.csv.json", "scaling_law.pdf", "scaling_law.png"]
+
+
+def _captured(monkeypatch):
+    import simsearch.reproduce as reproduce
+
+    calls = []
+    monkeypatch.setattr(reproduce, "run_experiments",
+                        lambda names, **kw: calls.append((names, kw)) or [])
+    return calls
+
+
+def test_quick_never_defaults_to_the_checkouts_figures(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    calls = _captured(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert main(["reproduce", "--quick", "--only", "scaling_law", "--no-progress"]) == 0
+    figures = calls[-1][1]["figures"]
+    assert figures == tmp_path / "figures-quick"
+    checkout = Path(__file__).resolve().parent.parent / "figures"
+    assert figures != checkout.resolve()
+    # asked for explicitly, the checkout's figures/ is allowed
+    assert main(["reproduce", "--quick", "--only", "scaling_law", "--figures", str(checkout),
+                 "--no-progress"]) == 0
+    assert calls[-1][1]["figures"] == checkout.resolve()
+
+
+@pytest.mark.parametrize("only", ["", ",", "scaling_law,", " "])
+def test_an_empty_only_is_an_error(tmp_path, monkeypatch, capsys, only):
+    calls = _captured(monkeypatch)
+    assert main(["reproduce", "--only", only, "--figures", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "only: give experiment names" in err and len(err.strip().splitlines()) == 1
+    assert calls == []
+
+
+@pytest.mark.parametrize("where", ["file", "proc", "missing_parent"])
+def test_an_unusable_figures_directory_is_one_line(tmp_path, monkeypatch, capsys, where):
+    calls = _captured(monkeypatch)
+    (tmp_path / "file").write_text("keep")
+    figures = {"file": tmp_path / "file", "proc": "/proc/figures",
+               "missing_parent": tmp_path / "no" / "figs"}[where]
+    assert main(["reproduce", "--quick", "--figures", str(figures)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("simsearch reproduce: error: figures:")
+    assert len(err.strip().splitlines()) == 1 and calls == []
+    assert (tmp_path / "file").read_text() == "keep"

@@ -199,3 +199,179 @@ def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch, capsys):
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler",
                  "tcp://127.0.0.1:1"]) == 2
     assert "pip install 'simsearch[dask]'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()  # nothing written before the scheduler is reached
+
+
+# --- issue 13: size, failures, scheduler, paths, signals and workers -----------------------
+
+from simsearch import sweep as sweep_module  # noqa: E402
+from simsearch.sweep import MAX_POINTS, GridPoints  # noqa: E402
+
+
+def _doc(axes):
+    return {"base": {"dist": {"name": "beta", "alpha": 0.3, "beta": 3.0}, "problems": 100,
+                     "k": "1,10"}, "axes": axes}
+
+
+@pytest.mark.parametrize("axes,count", [
+    ({"dist.alpha": {"linspace": [0.1, 1, 1e9]}}, 10**9),
+    ({"dist.alpha": {"linspace": [0.1, 1, 1e4]}, "dist.beta": {"linspace": [1, 3, 1e4]}},
+     10**8),
+])
+def test_a_huge_grid_is_refused_at_once_naming_its_size(axes, count):
+    with pytest.raises(SimsearchError, match=f"has {count:,} points, more than the limit of "
+                                             f"{MAX_POINTS:,}; pass --max-points {count}"):
+        plan_sweep(_doc(axes))
+
+
+def test_grid_points_are_made_on_demand_in_product_order():
+    import itertools
+    plan = plan_sweep(_doc({"dist.alpha": {"linspace": [0.1, 1, 1e4]},
+                            "dist.beta": {"linspace": [1, 3, 1e4]}}), max_points=10**8)
+    assert isinstance(plan.points, GridPoints) and len(plan.points) == 10**8
+    alphas, betas = plan.points.values
+    assert plan.points[123_456_789 % 10**8] == {"dist.alpha": alphas[2345],
+                                                "dist.beta": betas[6789]}
+    assert plan.points[-1] == {"dist.alpha": 1.0, "dist.beta": 3.0}
+    small = plan_sweep(_doc({"dist.alpha": [0.1, 0.2, 0.3], "problems": [10, 20]}))
+    assert list(small.points) == [{"dist.alpha": a, "problems": n} for a, n in
+                                  itertools.product([0.1, 0.2, 0.3], [10, 20])]
+    assert len(plan.digest) == 64
+
+
+def test_max_points_flag_overrides_the_limit(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text('base = {problems = 100, k = "1,10", dist = {name = "point", p = 0.5}}\n'
+                    'axes = {"dist.p" = [0.1, 0.2, 0.3]}\n')
+    assert main(["sweep", str(path), "--out", str(tmp_path / "a"), "--workers", "1",
+                 "--no-progress", "--max-points", "2"]) == 2
+    assert "pass --max-points 3" in capsys.readouterr().err and not (tmp_path / "a").exists()
+    assert main(["sweep", str(path), "--out", str(tmp_path / "a"), "--workers", "1",
+                 "--no-progress", "--max-points", "3"]) == 0
+
+
+def test_a_point_that_raises_is_failed_and_the_rest_go_on(tmp_path, monkeypatch):
+    text = GRID.format(problems=1000, alphas="[0.3, 0.5]").replace(
+        '"dist.beta" = [1.0, 3.0]', 'problems = [1000, 1e300]')
+    (tmp_path / "s.toml").write_text(text)
+    summary = run_sweep(load_sweep(tmp_path / "s.toml"), tmp_path / "out", workers=1)
+    assert (summary.done, summary.failed) == (2, 2)
+    meta = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    failed = [p for p in meta["points"] if p["status"] == "failed"]
+    assert [p["values"]["problems"] for p in failed] == [1e300, 1e300]
+    assert "memory" in failed[0]["message"]
+    # and an unexpected exception inside a point is recorded, not raised
+    real = sweep_module.evaluate_passk
+
+    def flaky(config, *args):
+        if config["dist"]["alpha"] == 0.5:
+            raise ZeroDivisionError("boom")
+        return real(config, *args)
+
+    monkeypatch.setattr(sweep_module, "evaluate_passk", flaky)
+    summary = run_sweep(load_sweep(tmp_path / "s.toml"), tmp_path / "out2", workers=1)
+    assert (summary.done, summary.failed) == (1, 3)
+    meta = json.loads((tmp_path / "out2" / "manifest.json").read_text())
+    assert "ZeroDivisionError: boom" in [p.get("message") for p in meta["points"]]
+
+
+def test_a_sweep_whose_points_all_fail_exits_nonzero(tmp_path, capsys):
+    path = _sweep_file(tmp_path, problems=1000, alphas="[-1.0, -2.0]")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1",
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "every one of the 4 points failed" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unreachable_scheduler_writes_nothing(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("dask.distributed")
+    monkeypatch.setattr(sweep_module, "_CONNECT_SECONDS", 1)
+    path = _sweep_file(tmp_path, problems=1000)
+    out = tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out), "--scheduler",
+                 "tcp://127.0.0.1:1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "scheduler: cannot reach" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    out.mkdir()
+    assert main(["sweep", str(path), "--out", str(out), "--scheduler",
+                 "tcp://127.0.0.1:1", "--no-progress"]) == 2
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["file", "proc", "sweep_is_dir", "empty"])
+def test_unusable_paths_give_one_line(tmp_path, capsys, where):
+    path = _sweep_file(tmp_path, problems=1000)
+    (tmp_path / "file").write_text("keep")
+    out = {"file": tmp_path / "file", "proc": "/proc/sweep", "sweep_is_dir": tmp_path / "o",
+           "empty": ""}[where]
+    sweep = tmp_path if where == "sweep_is_dir" else path
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["sweep", str(sweep), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "file").read_text() == "keep"
+
+
+def _descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_for_workers(proc, out):
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = [c for c in _children(proc.pid) if "spawn_main" in
+                   Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+        done = list((out / "points").glob("*.csv")) if (out / "points").exists() else []
+        if len(workers) == 2 and done:
+            return workers
+        time.sleep(0.05)
+    raise AssertionError("the sweep's workers never started")
+
+
+def _consistent(out):
+    """Every finished point is in results.csv at most once; no temporary file is left."""
+    assert list(out.rglob("*.tmp")) == []
+    lines = (out / "results.csv").read_text().splitlines()[1:]
+    assert len(lines) == len({tuple(x.split(",")[:2]) for x in lines})
+    json.loads((out / "manifest.json").read_text())
+
+
+@pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+                    reason="needs /proc/PID/task/PID/children")
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                         (signal.SIGKILL, -9)])
+def test_a_signalled_sweep_stops_promptly_and_leaves_no_workers(tmp_path, signum, code):
+    out = tmp_path / "out"
+    sweep, proc = _slow_sweep_process(tmp_path, out, workers=2)
+    workers = _wait_for_workers(proc, out)
+    start = time.monotonic()
+    proc.send_signal(signum)
+    proc.communicate(timeout=60)
+    took = time.monotonic() - start
+    assert proc.returncode == code
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_alive, workers)), "orphaned workers"
+    if signum != signal.SIGKILL:
+        assert took < 5, f"took {took:.1f} s to act on the signal"
+        _consistent(out)
+    print(f"signal {signum}: exit {proc.returncode} after {took:.2f} s")
+    assert main(["sweep", str(sweep), "--out", str(out), "--resume", "--workers", "1",
+                 "--no-progress"]) == 0
+    _consistent(out)
