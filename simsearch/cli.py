@@ -74,10 +74,10 @@ def _run_passk(args) -> int:
     dist = parse_distribution(args.dist)
     k_grid = parse_k_grid(args.k)
     outputs = {"out": args.out, "per-problem": args.per_problem}
-    check_distinct(outputs)
     for field, path in outputs.items():
         if path is not None:
             check_writable(path, field, overwrite=args.overwrite, with_manifest=True)
+    check_distinct(outputs)
     threads = _set_threads(args.threads)
     result = simulate_pass_at_k(dist, k_grid, args.problems, replicates=args.replicates,
                                 seed=args.seed, per_problem=args.per_problem is not None,

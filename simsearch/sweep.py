@@ -252,6 +252,10 @@ def plan_sweep(doc: dict, where: str = "sweep", base_dir: Path = Path("."),
         points = tuple(dict(zip(axes, combo)) for combo in zip(*values))
     for name in axes:
         _set_dotted(copy.deepcopy(base), name, None, where)  # the key path must exist
+        inner = [other for other in axes if other.startswith(name + ".")]
+        if inner:
+            raise SimsearchError(f"{where}: axes {name!r} and {inner[0]!r} overlap: one sets a "
+                                 f"key inside the other; sweep one of them")
     return SweepPlan(kind, base, axes, points, replicates, seed, statistics, where)
 
 

@@ -52,3 +52,19 @@ def two_threads():
     before = numba.get_num_threads()
     yield numba
     numba.set_num_threads(before)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--exhaustive", action="store_true",
+                     help="also run the large-budget property tests (marked exhaustive)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``exhaustive`` run only with ``--exhaustive`` (the default run keeps the
+    small property budget; ``slow`` tests are unaffected and still run by default)."""
+    if config.getoption("--exhaustive"):
+        return
+    skip = pytest.mark.skip(reason="large property budget: run with --exhaustive")
+    for item in items:
+        if "exhaustive" in item.keywords:
+            item.add_marker(skip)

@@ -11,9 +11,9 @@ import pytest
 
 from simsearch.cli import main
 from simsearch.errors import SimsearchError
-from simsearch.output import (atomic_write_text, check_distinct, check_output_directory,
-                              check_writable, prepare_output_directory, read_manifest,
-                              write_directory, write_with_manifest)
+from simsearch import output
+from simsearch.output import atomic_write_text, check_output_directory, check_writable, \
+    write_with_manifest
 
 PASSK = ["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "2000", "--k", "1,10",
          "--seed", "1", "--no-progress"]
@@ -78,14 +78,14 @@ def test_a_symlink_to_a_file_keeps_the_link_and_replaces_the_target(tmp_path):
 def test_pair_carries_the_data_hash_and_readers_detect_a_split_pair(tmp_path):
     path = tmp_path / "r.csv"
     meta = write_with_manifest(path, "a,b\n1,2\n", {"config": {"x": 1}})
-    assert read_manifest(path) == meta and meta["data_file"] == "r.csv"
+    assert output.read_manifest(path) == meta and meta["data_file"] == "r.csv"
     # what SIGKILL between the two renames would leave: the old data beside a new manifest
     path.write_text("a,b\n3,4\n")
     with pytest.raises(SimsearchError, match="does not match its manifest"):
-        read_manifest(path)
+        output.read_manifest(path)
     (tmp_path / "r.csv.json").unlink()
     with pytest.raises(SimsearchError, match="missing or unreadable manifest"):
-        read_manifest(path)
+        output.read_manifest(path)
 
 
 KILLED_WRITER = textwrap.dedent("""
@@ -106,10 +106,10 @@ def test_sigkill_mid_write_leaves_the_old_pair_intact_and_the_rewrite_cleans_up(
     write_with_manifest(path, "old\n", {"run": 1})
     proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)], cwd=tmp_path)
     assert proc.returncode == 9
-    assert read_manifest(path)["run"] == 1 and path.read_text() == "old\n"
+    assert output.read_manifest(path)["run"] == 1 and path.read_text() == "old\n"
     assert len(list(tmp_path.glob(".*.tmp"))) == 2  # what the dead writer left
     write_with_manifest(path, "new\n", {"run": 3})
-    assert read_manifest(path)["run"] == 3
+    assert output.read_manifest(path)["run"] == 3
     assert list(tmp_path.glob(".*.tmp")) == []
 
 
@@ -124,7 +124,7 @@ def test_passk_refuses_to_overwrite_without_the_flag(tmp_path, capsys):
     code, _, err = _run([*PASSK, "--out", str(tmp_path / "q.csv")], capsys)
     assert code == 2 and "q.csv.json' exists" in err
     assert _run([*PASSK, "--out", str(out), "--seed", "2", "--overwrite"], capsys)[0] == 0
-    assert read_manifest(out)["config"]["seed"] == 2
+    assert output.read_manifest(out)["config"]["seed"] == 2
 
 
 @pytest.mark.parametrize("per_problem", ["p.csv", "p.csv.json"])
@@ -151,25 +151,25 @@ def test_output_directory_helpers(tmp_path):
     with pytest.raises(SimsearchError, match="empty path"):
         check_output_directory("")
     with pytest.raises(SimsearchError, match="empty path"):
-        prepare_output_directory("")
+        output.prepare_output_directory("")
     (tmp_path / "file").write_text("x")
     with pytest.raises(SimsearchError, match="not a directory"):
-        prepare_output_directory(tmp_path / "file")
+        output.prepare_output_directory(tmp_path / "file")
     with pytest.raises(SimsearchError, match="cannot write"):
-        prepare_output_directory("/proc/labs")
+        output.prepare_output_directory("/proc/labs")
     run = tmp_path / "run"
-    assert prepare_output_directory(run) == run and not run.exists()
-    write_directory(run, {"a.csv": "x\n1\n", "b.csv": "y\n2\n"}, {"config": {}})
+    assert output.prepare_output_directory(run) == run and not run.exists()
+    output.write_directory(run, {"a.csv": "x\n1\n", "b.csv": "y\n2\n"}, {"config": {}})
     with pytest.raises(SimsearchError, match="not empty; pass --overwrite"):
-        prepare_output_directory(run)
-    prepare_output_directory(run, overwrite=True)
-    meta = write_directory(run, {"a.csv": "x\n3\n"}, {"config": {}})
+        output.prepare_output_directory(run)
+    output.prepare_output_directory(run, overwrite=True)
+    meta = output.write_directory(run, {"a.csv": "x\n3\n"}, {"config": {}})
     # the earlier run's b.csv does not stay beside the new manifest
     assert sorted(p.name for p in run.iterdir()) == ["a.csv", "manifest.json"]
-    assert read_manifest(run) == meta and list(meta["files"]) == ["a.csv"]
+    assert output.read_manifest(run) == meta and list(meta["files"]) == ["a.csv"]
     (run / "a.csv").write_text("x\n4\n")
     with pytest.raises(SimsearchError, match="does not match"):
-        read_manifest(run)
+        output.read_manifest(run)
 
 
 def test_check_writable_and_distinct(tmp_path):
@@ -179,9 +179,9 @@ def test_check_writable_and_distinct(tmp_path):
         check_writable(tmp_path)
     with pytest.raises(SimsearchError, match="does not exist"):
         check_writable(tmp_path / "no" / "x.csv")
-    check_distinct({"out": tmp_path / "a", "per-problem": None})
+    output.check_distinct({"out": tmp_path / "a", "per-problem": None})
     with pytest.raises(SimsearchError, match="also written by --out"):
-        check_distinct({"out": tmp_path / "a", "per-problem": tmp_path / "x" / ".." / "a"})
+        output.check_distinct({"out": tmp_path / "a", "per-problem": tmp_path / "x" / ".." / "a"})
 
 
 def test_manifest_is_strict_json(tmp_path):

@@ -205,7 +205,6 @@ def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch, capsys):
 # --- issue 13: size, failures, scheduler, paths, signals and workers -----------------------
 
 from simsearch import sweep as sweep_module  # noqa: E402
-from simsearch.sweep import MAX_POINTS, GridPoints  # noqa: E402
 
 
 def _doc(axes):
@@ -220,7 +219,7 @@ def _doc(axes):
 ])
 def test_a_huge_grid_is_refused_at_once_naming_its_size(axes, count):
     with pytest.raises(SimsearchError, match=f"has {count:,} points, more than the limit of "
-                                             f"{MAX_POINTS:,}; pass --max-points {count}"):
+                                             f"{sweep_module.MAX_POINTS:,}; pass --max-points {count}"):
         plan_sweep(_doc(axes))
 
 
@@ -228,7 +227,7 @@ def test_grid_points_are_made_on_demand_in_product_order():
     import itertools
     plan = plan_sweep(_doc({"dist.alpha": {"linspace": [0.1, 1, 1e4]},
                             "dist.beta": {"linspace": [1, 3, 1e4]}}), max_points=10**8)
-    assert isinstance(plan.points, GridPoints) and len(plan.points) == 10**8
+    assert isinstance(plan.points, sweep_module.GridPoints) and len(plan.points) == 10**8
     alphas, betas = plan.points.values
     assert plan.points[123_456_789 % 10**8] == {"dist.alpha": alphas[2345],
                                                 "dist.beta": betas[6789]}

@@ -1,0 +1,426 @@
+"""Property-based tests of the command line: whatever the arguments, sweep file or existing
+files, `simsearch passk`, `sweep` and `reproduce` either succeed with outputs whose manifest
+matches them, or exit 2 with exactly one line on stderr and no file created or changed; never a
+traceback, never a warning on the terminal.
+
+The default run uses a small example budget; ``pytest --exhaustive`` runs a larger one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+import tomllib
+import warnings
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from simsearch import output, reproduce
+from simsearch.cli import main
+from simsearch.sweep import plan_sweep
+
+SMALL = settings(max_examples=100, deadline=None, derandomize=True,
+                 suppress_health_check=[HealthCheck.too_slow])
+LARGE = settings(max_examples=400, deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow])
+
+# --- strategies ------------------------------------------------------------------------------
+
+def _mostly(valid, invalid, odds: int = 8):
+    """``valid`` most of the time, ``invalid`` once in ``odds``: every case has a fair chance
+    of getting past the checks, and every check is still reached."""
+    # sampled_from shrinks towards its first element: a failing case shrinks towards valid.
+    return st.sampled_from([True] * (odds - 1) + [False]).flatmap(
+        lambda ok: valid if ok else invalid)
+
+
+NUMBERS = st.sampled_from(["0", "1", "0.3", "3", "-1", "1e-300", "1e300", "1e400", "nan", "inf",
+                           "1" * 400, "2.5", "x", ""])
+VALID_DISTS = st.sampled_from([
+    "beta(alpha=0.3, beta=3)", "beta(0.5, 2, 0.4)", "kumaraswamy(a=0.5, b=2)",
+    "logitnormal(mu=-2, sigma=1.5)", "loguniform(low=1e-6, high=0.5)", "point(p=0.25)",
+    "point(p=0)", "point(p=1)", "empirical(values=[0, 0.5, 1])",
+    "mixture(0.6*beta(alpha=0.3, beta=3), 0.4*point(p=0.5))", "beta(alpha=1e16, beta=3)",
+    "beta(alpha=1e-3, beta=1e6)"])
+DISTS = _mostly(VALID_DISTS, st.one_of(
+    st.sampled_from(["mixture()", "beta(", "__import__('os')", "",
+                     "beta(alpha=0.3, beta=3, gamma=1)", "point(p=[1, 2])"]),
+    st.builds(lambda f, a, b: f"{f}({a}, {b})",
+              st.sampled_from(["beta", "kumaraswamy", "logitnormal", "loguniform", "point",
+                               "nosuch"]), NUMBERS, NUMBERS),
+    st.text(max_size=12)))
+COUNTS = _mostly(st.integers(1, 300).map(str),
+                 st.sampled_from(["0", "-3", "2.5", "1e18", "1e300", "1e400", "nan", "abc", "",
+                                  "1" * 400]))
+K_GRIDS = _mostly(st.sampled_from(["1,10", "1", "logspace:1:1e6:5", "linspace:1:100:3",
+                                   "1,1e15", "9007199254740992"]),
+                  st.sampled_from(["0", "", "1,,2", "logspace:1:x:3", "1e400",
+                                   "9007199254740993", "logspace:10:1:3", "linspace:1:2:1e7"]))
+#: Kinds of path an output option may name; each is made inside the test's directory.
+PATH_KINDS = _mostly(st.sampled_from(["new", "existing_csv", "file_link"]),
+                     st.sampled_from(["existing_dir", "trailing_slash", "missing_parent", "fifo",
+                                      "devnull_link", "proc", "empty", "same_as_out"]), odds=3)
+
+
+def _make_path(kind: str, root: Path, name: str, out: str | None) -> str:
+    """A path of ``kind`` under ``root``, creating what the kind needs (an existing file...)."""
+    path = root / name
+    if kind == "existing_csv":
+        path.write_text("k,pass_at_k\n1,0.5\n")
+    elif kind == "existing_dir":
+        path.mkdir()
+    elif kind == "trailing_slash":
+        return str(path) + "/"
+    elif kind == "missing_parent":
+        return str(root / "missing" / name)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "devnull_link":
+        path.symlink_to(os.devnull)
+    elif kind == "file_link":
+        (root / f"target-{name}").write_text("old\n")
+        path.symlink_to(root / f"target-{name}")
+    elif kind == "proc":
+        return f"/proc/{name}"
+    elif kind == "empty":
+        return ""
+    elif kind == "same_as_out" and out is not None:
+        return out
+    return str(path)
+
+
+# --- running main and checking the contract --------------------------------------------------
+
+
+def _snapshot(root: Path) -> dict:
+    """Everything about the files under ``root`` that a run might change."""
+    state = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        content = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        state[str(path.relative_to(root))] = (info.st_mode, content,
+                                              os.readlink(path) if path.is_symlink() else None)
+    return state
+
+
+def _devnull() -> tuple:
+    info = os.stat(os.devnull)
+    return info.st_mode, info.st_rdev, info.st_ino
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    """main(argv) in process; (exit code, stdout, stderr). Any exception fails the test."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's own exits
+            code = exc.code
+    leaked = [f"{w.category.__name__}: {w.message}" for w in caught
+              if not issubclass(w.category, DeprecationWarning)]
+    assert leaked == [], f"warnings reached the user: {leaked}"
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def _assert_refused(code: int, err: str, before: dict, root: Path, devnull: tuple) -> None:
+    lines = err.strip().splitlines()
+    assert code == 2, f"exit {code}: {err}"
+    assert len(lines) == 1 and lines[0].startswith("simsearch") and "error:" in lines[0], err
+    assert "Traceback" not in err
+    assert _snapshot(root) == before, "a refused run changed files"
+    assert _devnull() == devnull
+
+
+# --- passk -----------------------------------------------------------------------------------
+
+
+@st.composite
+def passk_cases(draw):
+    return {"dist": draw(DISTS), "problems": draw(COUNTS), "k": draw(K_GRIDS),
+            "replicates": draw(_mostly(st.sampled_from(["1", "2"]),
+                                       st.sampled_from(["0", "-1", "1e9x"]))),
+            "seed": draw(_mostly(st.sampled_from([None, "0", "7", "1e30"]),
+                                 st.sampled_from(["-1", "x"]))),
+            "threads": draw(_mostly(st.sampled_from([None, "1"]), st.sampled_from(["0", "999"]))),
+            "out": draw(st.none() | PATH_KINDS), "per_problem": draw(st.none() | PATH_KINDS),
+            "overwrite": draw(st.booleans())}
+
+
+def _passk_argv(case: dict, root: Path) -> list[str]:
+    argv = ["passk", "--dist", case["dist"], "--problems", case["problems"], "--k", case["k"],
+            "--replicates", case["replicates"], "--no-progress"]
+    for flag in ("seed", "threads"):
+        if case[flag] is not None:
+            argv += [f"--{flag}", case[flag]]
+    out = None
+    if case["out"] is not None:
+        out = _make_path(case["out"], root, "out.csv", None)
+        argv += ["--out", out]
+    if case["per_problem"] is not None:
+        argv += ["--per-problem", _make_path(case["per_problem"], root, "pp.csv", out)]
+    if case["overwrite"]:
+        argv.append("--overwrite")
+    return argv
+
+
+def _option(argv: list[str], flag: str) -> str | None:
+    return argv[argv.index(flag) + 1] if flag in argv else None
+
+
+def _check_passk(case: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        argv = _passk_argv(case, root)
+        before, devnull = _snapshot(root), _devnull()
+        code, out, err = _run(argv)
+        if code != 0:
+            _assert_refused(code, err, before, root, devnull)
+            return
+        assert "Traceback" not in err and _devnull() == devnull
+        written = {p for p in (_option(argv, "--out"), _option(argv, "--per-problem")) if p}
+        for path in written:
+            meta = output.read_manifest(path)  # the data is the data the manifest describes
+            assert meta["command"] == "passk"
+            assert meta["config"]["problems"] == int(float(case["problems"]))
+            assert meta["config"]["replicates"] == int(float(case["replicates"]))
+        if _option(argv, "--out") is None:
+            rows = list(csv.DictReader(out.splitlines()))
+            assert rows and "pass_at_k" in rows[0]
+        # nothing else changed: only the outputs (or a symlink's target) and their manifests
+        after = _snapshot(root)
+        changed = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
+        allowed = set()
+        for path in written:
+            real = Path(os.path.realpath(path))
+            for p in (real, real.with_name(real.name + ".json"), Path(path + ".json")):
+                with contextlib.suppress(ValueError):
+                    allowed.add(str(p.relative_to(root.resolve())))
+        assert changed <= allowed, changed - allowed
+
+
+@SMALL
+@given(passk_cases())
+def test_passk_property(case):
+    _check_passk(case)
+
+
+@pytest.mark.exhaustive
+@LARGE
+@given(passk_cases())
+def test_passk_property_exhaustive(case):
+    _check_passk(case)
+
+
+# --- sweep -----------------------------------------------------------------------------------
+
+GOOD_VALUES = st.sampled_from([0.3, 1.0, 3.0, 0.5, 2])
+BAD_VALUES = st.one_of(st.sampled_from([-1.0, 0.0, 1e300, math.inf, math.nan, -5, 1e9]),
+                       st.sampled_from(["beta", "x", "1,10", ""]), st.booleans())
+VALUES = _mostly(GOOD_VALUES, BAD_VALUES)
+
+
+def _toml(value) -> str:
+    """TOML text of a value: inline tables, arrays, strings, numbers, booleans."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value == math.inf else
+                                                 "-inf" if value == -math.inf else repr(value))
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
+    return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+
+
+@st.composite
+def sweep_docs(draw):
+    name = draw(_mostly(st.just("beta"), st.sampled_from(["kumaraswamy", "point", "mixture",
+                                                          "nosuch"])))
+    dist = {"name": name, "alpha": draw(VALUES), "beta": draw(VALUES)}
+    if draw(st.sampled_from([False] * 7 + [True])):
+        dist[draw(st.sampled_from(["a", "p", "scale", "mu"]))] = draw(VALUES)
+    base = {"dist": draw(_mostly(st.just(dist), st.sampled_from(["beta(alpha=0.3, beta=3)", 5]))),
+            "problems": draw(_mostly(st.sampled_from([50, 200]),
+                                     st.sampled_from([0, -1, 1e300, "x", 2.5]))),
+            "k": draw(_mostly(st.sampled_from(["1,10", "logspace:1:100:3", [1, 10]]),
+                              st.sampled_from(["0", 3, [0]])))}
+    if draw(st.sampled_from([False] * 7 + [True])):
+        base[draw(st.sampled_from(["colour", "replicates"]))] = 1
+    axis_names = _mostly(st.sampled_from(["dist.alpha", "dist.beta", "problems"]),
+                         st.sampled_from(["nosuch.key", "k", "dist.name", "dist"]))
+    axis_specs = _mostly(
+        st.one_of(st.lists(VALUES, min_size=1, max_size=3),
+                  st.builds(lambda form, n, r: {form: [0.2, 2, n],
+                                                **({"round": True} if r else {})},
+                            st.sampled_from(["linspace", "logspace"]), st.sampled_from([1, 2, 3]),
+                            st.booleans())),
+        st.one_of(st.just([]), BAD_VALUES,
+                  st.builds(lambda form, a, n: {form: [a, 2, n]},
+                            st.sampled_from(["linspace", "logspace", "geomspace"]),
+                            st.sampled_from([-1, 0, 1e300]),
+                            st.sampled_from([0, 2.5, 1e9, 1e12, 1e400])),
+                  st.just({"linspace": [0.1, 1, 3], "colour": 1})))
+    doc: dict = {"base": base}
+    if draw(st.sampled_from([True, True, True, False])):
+        doc["axes"] = draw(_mostly(st.dictionaries(axis_names, axis_specs, min_size=1,
+                                                   max_size=2), st.just({})))
+    else:
+        doc["random"] = {"count": draw(_mostly(st.sampled_from([1, 2, 3]),
+                                               st.sampled_from([0, 1e9, 10**9, "3"]))),
+                         **draw(st.dictionaries(axis_names, _mostly(st.sampled_from([
+                             {"uniform": [0.1, 2.0]}, {"loguniform": [0.1, 2]},
+                             {"choice": [0.2, 0.5]}]), st.sampled_from([
+                                 {"integers": [10, 60]}, {"uniform": [2, 1]},
+                                 {"loguniform": [0, 1]}, {"choice": []}, {"normal": [0, 1]}])),
+                             min_size=1, max_size=2))}
+    for key, good, bad in (("replicates", [1, 2], [0, 1.5]), ("seed", [0, 3], [-1, "x"]),
+                           ("kind", ["passk"], ["labs"]),
+                           ("statistics", [["exponent"], ["pass_at_k@10", "tail_exponent"],
+                                           ["local_exponent", "expected_pass_at_k@1"]],
+                            [["pass_at_k@7"], [], ["speed"], "exponent"])):
+        if draw(st.booleans()):
+            doc[key] = draw(_mostly(st.sampled_from(good), st.sampled_from(bad)))
+    if draw(st.sampled_from([False] * 15 + [True])):
+        doc["colour"] = "blue"
+    return doc
+
+
+@st.composite
+def sweep_cases(draw):
+    malformed = draw(_mostly(st.none(), st.sampled_from(["[base\n", "x = = 1\n", "\xff\xfe",
+                                                         ""]), odds=12))
+    return {"doc": draw(sweep_docs()), "malformed": malformed,
+            "out": draw(_mostly(st.sampled_from(["new", "empty_dir"]),
+                                st.sampled_from(["full_dir", "file", "proc", "empty",
+                                                 "missing_parent"]))),
+            "sweep": draw(_mostly(st.just("file"), st.sampled_from(["directory", "missing"]),
+                                  odds=12)),
+            "max_points": draw(_mostly(st.sampled_from([None, "4"]), st.sampled_from(["1", "0"]),
+                                       odds=6))}
+
+
+def _check_sweep(case: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        path = root / "sweep.toml"
+        if case["malformed"] is not None:
+            path.write_bytes(case["malformed"].encode("latin-1"))
+        else:
+            path.write_text("".join(f"{json.dumps(k)} = {_toml(v)}\n"
+                                    for k, v in case["doc"].items()))
+        sweep = {"file": str(path), "directory": str(root),
+                 "missing": str(root / "nope.toml")}[case["sweep"]]
+        out = {"new": root / "out", "empty_dir": root / "empty", "full_dir": root / "full",
+               "file": root / "sweep.toml", "proc": Path("/proc/sweep"), "empty": "",
+               "missing_parent": root / "no" / "out"}[case["out"]]
+        (root / "empty").mkdir()
+        (root / "full").mkdir()
+        (root / "full" / "old.csv").write_text("a\n1\n")
+        argv = ["sweep", sweep, "--out", str(out), "--workers", "1", "--no-progress"]
+        if case["max_points"] is not None:
+            argv += ["--max-points", case["max_points"]]
+        before, devnull = _snapshot(root), _devnull()
+        code, _, err = _run(argv)
+        if code == 2:
+            _assert_refused(code, err, before, root, devnull)
+            return
+        assert code in (0, 1) and "Traceback" not in err, err
+        meta = json.loads((Path(out) / "manifest.json").read_text())
+        doc = tomllib.loads(path.read_text())
+        plan = plan_sweep(doc, str(path), root, **({"max_points": int(case["max_points"])}
+                                                   if case["max_points"] else {}))
+        assert meta["digest"] == plan.digest and meta["ended"]
+        status = [p["status"] for p in meta["points"]]
+        assert len(status) == len(plan.points) and set(status) <= {"done", "failed"}
+        # exit 1 only when every point failed
+        assert (code == 1) == (status.count("failed") == len(status))
+        rows = (Path(out) / "results.csv").read_text().splitlines()[1:]
+        assert len(rows) == status.count("done") * plan.replicates
+        assert list(Path(out).rglob("*.tmp")) == []
+        # nothing outside the output directory changed
+        after = _snapshot(root)
+        outside = {n for n in set(before) | set(after) if before.get(n) != after.get(n)
+                   and not (root / n).resolve().is_relative_to(Path(out).resolve())}
+        assert outside == set(), outside
+
+
+@SMALL
+@given(sweep_cases())
+def test_sweep_property(case):
+    _check_sweep(case)
+
+
+@pytest.mark.exhaustive
+@LARGE
+@given(sweep_cases())
+def test_sweep_property_exhaustive(case):
+    _check_sweep(case)
+
+
+# --- reproduce (argument handling; the experiment scripts themselves are stubbed) -------------
+
+
+@st.composite
+def reproduce_cases(draw):
+    names = _mostly(st.sampled_from([*reproduce.EXPERIMENTS, "kortum,scaling_law"]),
+                    st.sampled_from(["nonsense", "", " ", "scaling_law,", ","]))
+    return {"only": draw(st.none() | st.lists(names, min_size=1, max_size=2)),
+            "figures": draw(_mostly(st.sampled_from([None, "dir", "new"]),
+                                    st.sampled_from(["file", "proc", "empty", "missing_parent"]),
+                                    odds=3)),
+            "quick": draw(st.booleans())}
+
+
+def _check_reproduce(case: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "dir").mkdir()
+        (root / "file").write_text("keep")
+        argv = ["reproduce", "--no-progress"] + (["--quick"] if case["quick"] else [])
+        for name in case["only"] or []:
+            argv += ["--only", name]
+        if case["figures"] is not None:
+            argv += ["--figures", {"dir": str(root / "dir"), "new": str(root / "new"),
+                                   "file": str(root / "file"), "proc": "/proc/figures",
+                                   "empty": "", "missing_parent": str(root / "no" / "f")}[
+                                       case["figures"]]]
+        calls = []
+        before, devnull = _snapshot(root), _devnull()
+        with mock.patch.object(reproduce, "run_experiments",
+                               lambda names, **kw: calls.append((names, kw)) or []):
+            code, _, err = _run(argv)
+        if code == 2:
+            _assert_refused(code, err, before, root, devnull)
+            assert calls == []
+            return
+        assert code == 0 and len(calls) == 1, err
+        names, kw = calls[0]
+        assert names and set(names) <= set(reproduce.EXPERIMENTS)
+        if case["quick"] and case["figures"] is None:
+            assert kw["figures"] == Path.cwd().resolve() / reproduce.QUICK_FIGURES
+
+
+@SMALL
+@given(reproduce_cases())
+def test_reproduce_property(case):
+    _check_reproduce(case)
+
+
+@pytest.mark.exhaustive
+@LARGE
+@given(reproduce_cases())
+def test_reproduce_property_exhaustive(case):
+    _check_reproduce(case)
