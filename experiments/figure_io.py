@@ -29,9 +29,22 @@ def save_data(stem: Path, columns: dict, script: str, config: dict, seed) -> Non
                         manifest(script, config, seed))
 
 
+class _ExperimentParser(argparse.ArgumentParser):
+    """Quick runs default to ./figures-quick: they never replace the committed full-size
+    figures unless --figures names that directory."""
+
+    def parse_args(self, *args, **kwargs):
+        parsed = super().parse_args(*args, **kwargs)
+        if parsed.figures is None:
+            parsed.figures = Path("figures-quick").resolve() if parsed.quick else FIGURES
+        return parsed
+
+
 def experiment_parser(doc: str, quick_help: str) -> argparse.ArgumentParser:
     """The options every experiment script takes: ``--quick`` and ``--figures DIR``."""
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser = _ExperimentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=quick_help)
-    parser.add_argument("--figures", type=Path, default=FIGURES, help="output directory")
+    parser.add_argument("--figures", type=Path, default=None,
+                        help="output directory (default: figures/; with --quick, "
+                             "./figures-quick)")
     return parser

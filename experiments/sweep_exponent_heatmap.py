@@ -16,7 +16,7 @@ Run:  python experiments/sweep_exponent_heatmap.py [--quick]
 from __future__ import annotations
 
 import csv
-import shutil
+import json
 import tempfile
 import tomllib
 from pathlib import Path
@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from figure_io import experiment_parser, save_figure
-from simsearch.output import atomic_write_text
+from simsearch.output import write_with_manifest
 from simsearch.sweep import plan_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent
@@ -44,11 +44,10 @@ def main() -> None:
     plan = plan_sweep(doc, str(SWEEP), SWEEP.parent)
     with tempfile.TemporaryDirectory() as tmp:
         run_sweep(plan, Path(tmp) / "sweep", progress=True)
-        results = Path(tmp) / "sweep" / "results.csv"
         stem.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(results, stem.with_suffix(".csv"))
-        atomic_write_text(stem.with_suffix(".csv.json"),
-                          (Path(tmp) / "sweep" / "manifest.json").read_text())
+        write_with_manifest(stem.with_suffix(".csv"),
+                            (Path(tmp) / "sweep" / "results.csv").read_text(),
+                            json.loads((Path(tmp) / "sweep" / "manifest.json").read_text()))
     with open(stem.with_suffix(".csv"), newline="") as fh:
         rows = list(csv.DictReader(fh))
     alphas = sorted({float(r["dist.alpha"]) for r in rows})
