@@ -392,7 +392,7 @@ def _clean_meta(meta: Mapping) -> dict:
     return clean(dict(meta))
 
 
-def write_with_manifest(path: str | os.PathLike, data: str | Iterable[str],
+def write_with_manifest(path: str | os.PathLike, text: str | Iterable[str],
                         meta: Mapping) -> dict:
     """Write ``data`` to ``path`` and ``meta`` to ``path + '.json'``, replaced as a pair.
 
@@ -400,8 +400,8 @@ def write_with_manifest(path: str | os.PathLike, data: str | Iterable[str],
     ----------
     path : path
         Data file.
-    data : str or iterable of str
-        The text, or chunks of it (e.g. :func:`csv_chunks`) to stream a large table.
+    text : str or iterable of str
+        The data, or chunks of it (e.g. :func:`csv_chunks`) to stream a large table.
     meta : mapping
         The manifest (see :func:`manifest`); ``data_file`` and ``data_sha256`` are added.
 
@@ -412,7 +412,7 @@ def write_with_manifest(path: str | os.PathLike, data: str | Iterable[str],
     """
     target = _destination(path, "out")
     man = _destination(manifest_path(path), "out")
-    chunks = (data,) if isinstance(data, str) else data
+    chunks = (text,) if isinstance(text, str) else text
     data_tmp, digest = _write_temporary(target, chunks)
     try:
         meta = {**_clean_meta(meta), "data_file": target.name, "data_sha256": digest}

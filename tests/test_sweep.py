@@ -374,3 +374,19 @@ def test_a_signalled_sweep_stops_promptly_and_leaves_no_workers(tmp_path, signum
     assert main(["sweep", str(sweep), "--out", str(out), "--resume", "--workers", "1",
                  "--no-progress"]) == 0
     _consistent(out)
+
+
+def test_a_sweep_prints_no_runtime_warnings(tmp_path, capsys):
+    import warnings
+
+    path = tmp_path / "s.toml"
+    path.write_text('statistics = ["exponent", "local_exponent", "pass_at_k@10"]\n'
+                    'base = {problems = 200, k = "1,10", dist = {name = "empirical", '
+                    'values = [0.5, 1.0]}}\n'
+                    'axes = {"dist.values" = [[0.5, 1.0], [0.0, 1.0], [1.0]]}\n')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1",
+                     "--no-progress"]) == 0
+    assert [str(w.message) for w in caught] == []
+    assert "Warning" not in capsys.readouterr().err
