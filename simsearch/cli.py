@@ -17,7 +17,7 @@ import threading
 import numpy as np
 
 from . import __version__
-from .errors import SimsearchError
+from .errors import SimsearchError, Terminated
 from .output import (atomic_write_text, check_distinct, check_output_directory, check_writable,
                      csv_chunks, csv_text, manifest, write_csv, write_with_manifest)
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
@@ -413,10 +413,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
-
-
 def _raise_terminated(signum, frame):
     raise Terminated()
 
@@ -441,12 +437,12 @@ def main(argv: list[str] | None = None) -> int:
     except SimsearchError as exc:
         print(f"simsearch {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("simsearch: interrupted", file=sys.stderr)
-        return 130
     except Terminated:
         print("simsearch: terminated", file=sys.stderr)
         return 143
+    except KeyboardInterrupt:
+        print("simsearch: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # stdout closed early (e.g. piped into head): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

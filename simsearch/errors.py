@@ -15,6 +15,15 @@ class SimsearchError(ValueError):
     """
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the CLI's handler.
+
+    A subclass of :class:`KeyboardInterrupt`, so every cleanup written for Ctrl-C (stopping
+    workers, removing temporary files, keeping finished work) runs for SIGTERM too; the CLI
+    exits 143 instead of 130.
+    """
+
+
 def require(condition: bool, message: str) -> None:
     """Raise :class:`SimsearchError` with ``message`` unless ``condition`` holds."""
     if not condition:

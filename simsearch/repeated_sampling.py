@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -25,8 +26,9 @@ from .spec import parse_distribution
 
 #: Largest k: first-success times are float64, exact integers up to 2^53.
 MAX_K = 2**53
-#: Chunks handed to one kernel call; between calls the progress bar moves.
-_CHUNKS_PER_CALL = 64
+#: Chunks per thread handed to one kernel call. Between calls the progress bar moves and
+#: Ctrl-C or SIGTERM can act, so a call lasts well under 0.1 s (a chunk takes ~6 ms).
+_CHUNKS_PER_THREAD_PER_CALL = 4
 #: Bytes held per chunk while streams are spawned (SeedSequence objects and states), and per
 #: problem when per-problem results are kept (p, first success, and the table's index columns).
 _BYTES_PER_CHUNK = 1024
@@ -240,8 +242,9 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     per_rep = np.zeros((replicates, k_grid.size + 1), dtype=np.int64)
     with tqdm(total=replicates * problems, unit="problem", unit_scale=True,
               disable=None if progress else True, desc="pass@k") as bar:
-        for lo in range(0, states.shape[0], _CHUNKS_PER_CALL):
-            hi = min(lo + _CHUNKS_PER_CALL, states.shape[0])
+        step = _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
+        for lo in range(0, states.shape[0], step):
+            hi = min(lo + step, states.shape[0])
             if per_problem:
                 first_success_draws(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi], *table,
                                     p_out, t_out)
