@@ -10,7 +10,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from simsearch.output import csv_text, manifest, write_with_manifest  # noqa: E402
+from simsearch.output import (atomic_path, csv_text, manifest,  # noqa: E402
+                              write_with_manifest)
 
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
 
@@ -18,8 +19,10 @@ FIGURES = Path(__file__).resolve().parent.parent / "figures"
 def save_figure(fig, stem: Path) -> None:
     """``stem``.png (150 dpi) and ``stem``.pdf, with no timestamps: reruns give the same bytes."""
     stem.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(stem.with_suffix(".png"), dpi=150, metadata={"Software": None})
-    fig.savefig(stem.with_suffix(".pdf"), metadata={"CreationDate": None, "Producer": None})
+    with atomic_path(stem.with_suffix(".png")) as tmp:
+        fig.savefig(tmp, format="png", dpi=150, metadata={"Software": None})
+    with atomic_path(stem.with_suffix(".pdf")) as tmp:
+        fig.savefig(tmp, format="pdf", metadata={"CreationDate": None, "Producer": None})
 
 
 def save_data(stem: Path, columns: dict, script: str, config: dict, seed) -> None:

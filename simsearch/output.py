@@ -295,6 +295,25 @@ def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[str]) -> str:
     return digest
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, field: str = "out") -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that needs a file name (``savefig``);
+    renamed onto ``path`` when the block ends without an exception, removed otherwise.
+
+    Example: ``with atomic_path("fig.png") as tmp: fig.savefig(tmp, format="png")``.
+    """
+    target = _destination(path, field)
+    _remove_stale_temporaries(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _commit([(tmp, target)])
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> str:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_write_chunks`)."""
     return atomic_write_chunks(path, (text,))

@@ -45,7 +45,8 @@ from tqdm.auto import tqdm
 
 from .distributions import FAMILIES, Mixture
 from .errors import SimsearchError, require
-from .output import atomic_write_text, check_output_directory, csv_text, manifest
+from .output import (atomic_write_text, check_output_directory, csv_text, manifest,
+                     write_directory)
 
 KINDS = ("passk",)
 PASSK_STATISTICS = ("exponent", "local_exponent", "tail_exponent")
@@ -497,7 +498,6 @@ class _SweepDirectory:
         if header is None:
             header = ",".join(["point", "replicate", *self.plan.axes,
                                *self.plan.statistics]) + "\n"
-        atomic_write_text(self.out / "results.csv", header + body.getvalue())
         points = []
         for i, values in enumerate(self.plan.points):
             entry = {"point": i, "values": values, "status": status.get(i, "pending")}
@@ -513,7 +513,8 @@ class _SweepDirectory:
                         ended=(datetime.now(timezone.utc).isoformat(timespec="seconds")
                                if ended else None),
                         points=points)
-        atomic_write_text(self.out / "manifest.json", json.dumps(meta, indent=2) + "\n")
+        # results.csv and manifest.json replaced as a pair; the manifest holds its SHA-256.
+        write_directory(self.out, {"results.csv": header + body.getvalue()}, meta)
         return status
 
 
@@ -578,13 +579,12 @@ def _local_results(tasks, workers: int):
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 index = pending.pop(future)
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    raise SweepAborted("a worker process died; every finished point is kept: "
-                                       "run again with --resume to finish") from None
-                yield index, outcome
+                yield index, future.result()
             submit()
+    except BrokenProcessPool:  # from result() or from submit(), whichever sees it first
+        _stop_workers(pool)
+        raise SweepAborted("a worker process died; every finished point is kept: run again "
+                           "with --resume to finish") from None
     except BaseException:
         _stop_workers(pool)
         raise

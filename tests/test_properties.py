@@ -338,7 +338,7 @@ def _check_sweep(case: dict) -> None:
             _assert_refused(code, err, before, root, devnull)
             return
         assert code in (0, 1) and "Traceback" not in err, err
-        meta = json.loads((Path(out) / "manifest.json").read_text())
+        meta = output.read_manifest(Path(out))  # results.csv is the one it describes
         doc = tomllib.loads(path.read_text())
         plan = plan_sweep(doc, str(path), root, **({"max_points": int(case["max_points"])}
                                                    if case["max_points"] else {}))
