@@ -271,8 +271,6 @@ def _run_labs(args) -> int:
 
 
 def _run_reproduce(args) -> int:
-    from pathlib import Path
-
     from .reproduce import QUICK_FIGURES, run_experiments, select
 
     if args.only is None:

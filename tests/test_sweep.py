@@ -219,8 +219,9 @@ def _doc(axes):
      10**8),
 ])
 def test_a_huge_grid_is_refused_at_once_naming_its_size(axes, count):
+    limit = sweep_module.MAX_POINTS
     with pytest.raises(SimsearchError, match=f"has {count:,} points, more than the limit of "
-                                             f"{sweep_module.MAX_POINTS:,}; pass --max-points {count}"):
+                                             f"{limit:,}; pass --max-points {count}"):
         plan_sweep(_doc(axes))
 
 
