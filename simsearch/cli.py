@@ -12,6 +12,10 @@ import math
 import os
 import sys
 
+from .runtime import apply_thread_policy
+
+apply_thread_policy()  # before numpy starts OpenBLAS and numba its OpenMP pool
+
 import numpy as np
 
 from . import __version__
