@@ -14,6 +14,10 @@ import signal
 import sys
 import threading
 
+from .runtime import apply_thread_policy
+
+apply_thread_policy()  # before numpy starts OpenBLAS and numba its OpenMP pool
+
 import numpy as np
 
 from . import __version__

@@ -10,7 +10,7 @@ from scipy import integrate, stats
 from simsearch import (Beta, Empirical, Kumaraswamy, LogitNormal, LogUniform, Mixture, Point,
                        SimsearchError, parse_distribution)
 from simsearch.distributions import failure_by_quadrature
-from tests.conftest import P_MIN, Z_TOL
+from conftest import P_MIN, Z_TOL
 
 CONTINUOUS = [
     Beta(0.3, 3),

@@ -9,7 +9,7 @@ from simsearch import Kumaraswamy, Point, SimsearchError, Mixture
 from simsearch.estimators import (CountTable, DistributionalEstimator, RegressionEstimator,
                                   _BetaBinomial, _QuadratureModel)
 from simsearch.repeated_sampling import simulate_counts
-from tests.conftest import P_MIN
+from conftest import P_MIN
 
 BETA = "beta(alpha=0.3, beta=3)"
 

@@ -8,7 +8,7 @@ from scipy import stats
 from simsearch.kernels.rng import (beta_constants, beta_prepared, gamma_constants,
                                    gamma_prepared, spawn_states, standard_exponential,
                                    standard_normal, uniform, uniform_open0)
-from tests.conftest import P_MIN
+from conftest import P_MIN
 
 N = 400_000
 

@@ -1,0 +1,57 @@
+"""The package as a user installs it: every subpackage present, a version, thread policy."""
+
+import importlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import simsearch
+
+SOURCE = Path(__file__).resolve().parents[1] / "simsearch"
+
+
+def _source_modules():
+    for path in sorted(SOURCE.rglob("*.py")):
+        if path.name == "__main__.py":  # runs the command line; `python -m simsearch` tests it
+            continue
+        parts = path.relative_to(SOURCE.parent).with_suffix("").parts
+        yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@pytest.mark.parametrize("module", list(_source_modules()))
+def test_every_module_of_the_source_tree_is_importable(module):
+    # Under CI the suite runs against the installed wheel, so a module left out of the
+    # wheel fails here by name.
+    importlib.import_module(module)
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    assert simsearch.__version__ == version("simsearch")
+    out = subprocess.run([sys.executable, "-m", "simsearch", "--version"], capture_output=True,
+                         text=True, cwd=tempfile.gettempdir(), check=True).stdout
+    assert out.strip() == f"simsearch {simsearch.__version__}"
+
+
+def test_import_does_not_start_numpy_and_the_command_line_sets_its_thread_policy():
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")}
+    code = ("import sys, os, simsearch; assert 'numpy' not in sys.modules; "
+            "import simsearch.cli; print(os.environ['OMP_WAIT_POLICY'], "
+            "os.environ['OPENBLAS_NUM_THREADS'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=tempfile.gettempdir(), check=True).stdout
+    assert out.split() == ["PASSIVE", "1"]
+
+
+def test_the_users_own_thread_settings_win():
+    env = {**os.environ, "OMP_WAIT_POLICY": "ACTIVE"}
+    code = "import os, simsearch.cli; print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=tempfile.gettempdir(), check=True).stdout
+    assert out.strip() == "ACTIVE"
