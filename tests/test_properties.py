@@ -29,7 +29,7 @@ from simsearch.sweep import plan_sweep
 
 SMALL = settings(max_examples=100, deadline=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow])
-LARGE = settings(max_examples=400, deadline=None,
+LARGE = settings(max_examples=1500, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow])
 
 # --- strategies ------------------------------------------------------------------------------
