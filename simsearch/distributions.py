@@ -33,6 +33,7 @@ from .kernels.draws import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LO
 # is the CDF there, to relative accuracy _HEAD.
 _HEAD = 1e-12
 _QUAD_EPSREL = 1e-10
+_POINT_MARGIN = 1e-6
 #: Largest shape parameters for which E[(1-p)^k] is computed by quadrature: within them it agrees
 #: with 50-digit mpmath to 1e-8 relative or better (tests/test_distributions.py); beyond, the
 #: density is too concentrated for the quadrature and the value is refused, not returned
@@ -229,7 +230,10 @@ def failure_by_quadrature(dist: "ContinuousDistribution", k) -> np.ndarray:
             return math.exp(kk * math.log1p(-p) + float(logpdf(p)) + s - math.log(kk))
 
         points = {0.0, *(math.log(kk * q) for q in quantiles if q > 0)}
-        points = sorted(x for x in points if s_lo < x < s_hi)
+        # A break point within rounding of an end (a quantile equal to the top of the support
+        # when the density piles up there, beta < 1) leaves a sliver the quadrature cannot
+        # resolve beside an integrable singularity: keep only points clear of the ends.
+        points = sorted(x for x in points if s_lo + _POINT_MARGIN < x < s_hi - _POINT_MARGIN)
         with warnings.catch_warnings(), np.errstate(divide="ignore"):
             # log1p(-1) = -inf at the top of the support is a density of 0 there, not an
             # error; a quadrature that cannot converge is refused below, not warned about.
