@@ -47,6 +47,7 @@ from .distributions import FAMILIES, Mixture
 from .errors import SimsearchError, require
 from .output import (atomic_write_text, check_output_directory, csv_text, manifest,
                      write_directory)
+from .runtime import apply_thread_policy
 
 KINDS = ("passk",)
 PASSK_STATISTICS = ("exponent", "local_exponent", "tail_exponent")
@@ -413,9 +414,11 @@ def _die_with_parent(parent: int) -> None:
 def _worker_init(parent: int) -> None:
     """Set up a worker process: it dies with the sweep, leaves Ctrl-C to the sweep (which
     stops the workers itself), and runs numba on one thread (workers already use every core
-    between them; results do not depend on the thread count)."""
+    between them; results do not depend on the thread count), with the worker thread policy of
+    :mod:`simsearch.runtime` (the OpenMP pool starts at the first parallel call, after this)."""
     import numba
 
+    apply_thread_policy(worker=True)
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     numba.set_num_threads(1)
