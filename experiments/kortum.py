@@ -21,6 +21,7 @@ import numpy as np
 from figure_io import experiment_parser, save_data, save_figure
 from simsearch.labs import labs_config, simulate_labs
 from simsearch.labs import ReturnsEstimator, kortum_theory
+from simsearch.labs.theory import kortum_median_best
 
 SEED = 8
 CURVE_THETAS = [0.7, 1.5, 3.0]
@@ -53,7 +54,7 @@ def main() -> None:
         best = np.exp(per["log_multiplier"][:, 0, :])
         median = np.median(best, axis=0)
         low, high = np.percentile(best, [10, 90], axis=0)
-        exact = (-np.expm1(-np.log(2.0) / tried)) ** (-1.0 / theta)
+        exact = kortum_median_best(tried, theta)
         color = f"C{i}"
         axes[0].plot(tried, median, "o", color=color, ms=4,
                      label=f"theta = {theta:g}: simulated median")

@@ -23,27 +23,12 @@ import numpy as np
 from figure_io import experiment_parser, save_data, save_figure
 from simsearch import parse_distribution
 from simsearch.labs import labs_config, simulate_labs
+from simsearch.labs.theory import round_robin_curve
 
 SEED = 6
 PANEL_DISTS = ["beta(alpha=0.3, beta=3)", "beta(alpha=0.5, beta=3)", "beta(alpha=0.8, beta=3)",
                "logitnormal(mu=-3, sigma=1)"]
 EXPONENT_ALPHAS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
-
-
-def closed_form(dist, ideas: int, budget: float):
-    """Expected (wins, compute, unsolved fraction) after r = 1, 2, ... whole rounds, as many
-    as a round-robin lab affords with ``budget`` attempts or until less than half an idea is
-    expected to remain."""
-    rounds = 1024
-    while True:
-        failure = dist.expected_failure(np.arange(rounds + 1, dtype=float))
-        compute = ideas * np.cumsum(failure[:-1])
-        if compute[-1] >= budget or failure[-1] * ideas < 0.5 or rounds >= 2**22:
-            break
-        rounds *= 4
-    keep = np.searchsorted(compute, budget, side="right") + 1
-    unsolved = failure[1:][:keep]
-    return ideas * (1.0 - unsolved), compute[:keep], unsolved
 
 
 def simulate(spec: str, ideas: int, rounds: int, replicates: int, seed: int):
@@ -66,7 +51,8 @@ def fitted_exponent(compute_at_win: np.ndarray, ideas: int) -> float:
 
 
 def closed_form_exponent(dist, ideas: int, c_max: float) -> float:
-    _, compute, unsolved = closed_form(dist, ideas, c_max)
+    curve = round_robin_curve(dist, ideas, c_max)
+    compute, unsolved = curve.compute, curve.unsolved
     window = (compute >= c_max / 10) & (compute <= c_max)
     return float(np.polyfit(-np.log(unsolved[window]), np.log(compute[window]), 1)[0])
 
@@ -89,7 +75,7 @@ def main() -> None:
         color = f"C{i}"
         axes[0].plot(n[keep], median[keep], color=color, lw=1.5, label=label)
         axes[0].fill_between(n[keep], low[keep], high[keep], color=color, alpha=0.25, lw=0)
-        wins, compute, unsolved = closed_form(dist, ideas, float(ideas * rounds))
+        _, wins, compute, unsolved = round_robin_curve(dist, ideas, float(ideas * rounds))
         axes[0].plot(wins, compute, color="k", lw=0.6, ls="--")
         unsolved_sim = 1.0 - n / ideas
         axes[1].plot(unsolved_sim[keep], median[keep], color=color, lw=1.5, label=label)

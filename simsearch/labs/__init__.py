@@ -8,7 +8,8 @@ returns to research (r, Jones's lambda and phi) from its output.
 
 from .engine import LabsConfig, LabsResult, labs_config, load_labs_config, simulate_labs
 from .loss import ChinchillaLoss
-from .returns import QUANTITIES, ReturnsEstimator, kortum_theory
+from .returns import QUANTITIES, ReturnsEstimator
+from .theory import kortum_theory
 from .values import VALUE_FAMILIES, ValueDistribution, parse_value
 
 __all__ = [

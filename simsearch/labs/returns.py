@@ -33,7 +33,7 @@ fits
 Intervals come from a bootstrap over replicates: each resample recomputes the means and every
 fit, so the intervals carry the Monte Carlo error of the simulation. In Kortum's model (an endless
 stream of ideas with Pareto(theta) values, productivity the best value so far) theory gives
-lambda = 1, phi = 1 - theta and r = 1/theta by every route (:func:`kortum_theory`).
+lambda = 1, phi = 1 - theta and r = 1/theta by every route (:func:`simsearch.labs.theory.kortum_theory`).
 """
 
 from __future__ import annotations
@@ -256,24 +256,3 @@ class ReturnsEstimator:
                 text += f"  (theory {theory[q]:.4g})"
             lines.append(f"{text}  {_DESCRIPTIONS[q]}")
         return "\n".join(lines + self.notes())
-
-
-def kortum_theory(config) -> dict | None:
-    """Kortum's closed forms for a labs config, or None when they do not apply.
-
-    They apply to an endless stream of ideas with Pareto(theta) values combined by ``max``, no
-    sharing and costs that do not grow with the multiplier: lambda = 1, phi = 1 - theta and
-    r = 1/theta (REFERENCE.md, "Kortum in Jones's terms"); labs may differ in cost (a lab
-    paying c per attempt has delta proportional to 1/c, absorbed by the lab intercepts). With
-    lambda = 1 the cumulative-input r is Epoch's r. No theory is given for r_growth: it reaches
-    1/theta only on the balanced growth path, which a lab whose compute grows by n per period
-    approaches as (1 + n)^-t, so over a finite run it lies above 1/theta.
-    """
-    pool = config.pool
-    value = pool.value
-    if (pool.ideas is not None or value is None or value.name != "pareto"
-            or pool.combine != "max" or config.sharing != 0
-            or any(lab.elasticity != 0 for lab in config.labs)):
-        return None
-    theta = value.alpha
-    return {"r": 1.0 / theta, "lambda": 1.0, "phi": 1.0 - theta, "r_implied": 1.0 / theta}
