@@ -36,6 +36,17 @@ class RoundRobinCurve(NamedTuple):
     compute: np.ndarray
     unsolved: np.ndarray
 
+    def wins_at(self, compute) -> np.ndarray:
+        """Expected wins after ``compute`` attempts: linear between whole rounds, from (0, 0)."""
+        return np.interp(np.asarray(compute, dtype=float), np.r_[0.0, self.compute],
+                         np.r_[0.0, self.wins])
+
+    def compute_at(self, n) -> np.ndarray:
+        """Compute at which the expected wins reach ``n`` (NaN beyond the curve)."""
+        n = np.asarray(n, dtype=float)
+        out = np.interp(n, np.r_[0.0, self.wins], np.r_[0.0, self.compute])
+        return np.where(n <= self.wins[-1], out, np.nan)
+
 
 _EXACT_ROUNDS = 4096
 _ROUND_RATIO = 1.0005
@@ -43,7 +54,7 @@ _ROUND_RATIO = 1.0005
 
 def round_robin_curve(dist, ideas: int, max_compute: float) -> RoundRobinCurve:
     """Expected (wins, compute, unsolved fraction) after whole rounds, up to the first round
-    that costs at least ``max_compute`` attempts or leaves less than half an idea expected.
+    that costs at least ``max_compute`` attempts or leaves less than 0.001 ideas expected.
 
     Rounds 1..4096 are all listed and summed exactly; beyond, rounds grow geometrically (ratio
     1.0005) and sum_{j<r} u_j is the midpoint rule int u(x) dx taken by the trapezoidal rule on
@@ -63,7 +74,7 @@ def round_robin_curve(dist, ideas: int, max_compute: float) -> RoundRobinCurve:
     rounds = np.arange(0, _EXACT_ROUNDS + 1, dtype=float)
     failure = dist.expected_failure(rounds)
     compute = ideas * np.r_[0.0, np.cumsum(failure[:-1])]  # attempts after r rounds
-    while compute[-1] < max_compute and failure[-1] * ideas >= 0.5 and rounds[-1] < 1e15:
+    while compute[-1] < max_compute and failure[-1] * ideas >= 1e-3 and rounds[-1] < 1e15:
         step = np.unique(np.round(rounds[-1] * _ROUND_RATIO ** np.arange(1, 2049)))
         u = dist.expected_failure(np.r_[rounds[-1] - 0.5, step - 0.5])
         spent = ideas * np.cumsum(0.5 * (u[1:] + u[:-1]) * np.diff(np.r_[rounds[-1], step]))
@@ -78,17 +89,13 @@ def round_robin_curve(dist, ideas: int, max_compute: float) -> RoundRobinCurve:
 def expected_wins(dist, ideas: int, compute) -> np.ndarray:
     """Exact expected wins of a round-robin lab after ``compute`` attempts (array-like)."""
     compute = np.asarray(compute, dtype=float)
-    curve = round_robin_curve(dist, ideas, float(np.max(compute, initial=1.0)))
-    return np.interp(compute, np.r_[0.0, curve.compute], np.r_[0.0, curve.wins])
+    return round_robin_curve(dist, ideas, float(np.max(compute, initial=1.0))).wins_at(compute)
 
 
 def compute_at_win(dist, ideas: int, n, max_compute: float) -> np.ndarray:
-    """Compute at which the expected wins reach ``n`` (NaN beyond ``max_compute``)."""
-    curve = round_robin_curve(dist, ideas, max_compute)
-    wins, compute = np.r_[0.0, curve.wins], np.r_[0.0, curve.compute]
-    n = np.asarray(n, dtype=float)
-    out = np.interp(n, wins, compute)
-    return np.where(n <= wins[-1], out, np.nan)
+    """Compute at which the expected wins reach ``n`` (NaN beyond ``max_compute``): the fluid
+    limit of the compute at the n-th win."""
+    return round_robin_curve(dist, ideas, max_compute).compute_at(n)
 
 
 def expected_records(k) -> np.ndarray:
@@ -126,8 +133,9 @@ def record_time_quantile(n: int, q: float, pmf: np.ndarray) -> float:
 
 def _rgamma_taylor(terms: int) -> np.ndarray:
     """Taylor coefficients of 1/Gamma(z) at 0 (an entire function), by the trapezoidal rule
-    on the unit circle (exact up to aliasing of coefficients beyond ``4 * terms``)."""
-    m = 4 * terms
+    on the unit circle: 64 points at least, so aliasing (coefficient j + m onto j) stays below
+    1e-15."""
+    m = max(64, 4 * terms)
     z = np.exp(2j * np.pi * np.arange(m) / m)
     return (np.fft.fft(special.rgamma(z)) / m).real[:terms]
 
