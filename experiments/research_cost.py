@@ -4,8 +4,10 @@ One lab tries a finite pool of N ideas round-robin (every round tries each unsol
 Schaeffer's repeated sampling with ideas for problems). Easy ideas fall first, so each further
 win costs more. After r rounds the unsolved fraction is u = E[(1-p)^r] ~ r^(-b) and the compute
 spent is N sum_{j<r} E[(1-p)^j] ~ r^(1-b): the compute to bring the pool down to u grows as
-u^(-(1-b)/b), a power law set by the left tail of the difficulty distribution alone (Pandey's
-observation, from Schaeffer's mechanism). A light left tail (logit-normal) gives no power law.
+u^(-(1-b)/b), a power law set by the left tail of the difficulty distribution alone
+(Schaeffer's mechanism one level up). That is a power law in the remaining pool, not Pandey's
+claim of exponentially more compute per win, which figure 10 (pandey.py) tests. A light left
+tail (logit-normal) gives no power law.
 
 (a) compute to the n-th win; (b) compute against the unsolved fraction, simulated (median and
 10-90% band over replicates) beside the closed form; (c) the exponent fitted to the simulation
