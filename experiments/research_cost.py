@@ -53,10 +53,12 @@ def fitted_exponent(compute_at_win: np.ndarray, ideas: int) -> float:
 
 
 def closed_form_exponent(dist, ideas: int, c_max: float) -> float:
-    curve = round_robin_curve(dist, ideas, c_max)
-    compute, unsolved = curve.compute, curve.unsolved
+    """The same fit on the closed-form compute at each win (the same points as the simulation:
+    one per win, over the last decade up to ``c_max``)."""
+    n = np.arange(1, ideas)
+    compute = round_robin_curve(dist, ideas, c_max).compute_at(n)
     window = (compute >= c_max / 10) & (compute <= c_max)
-    return float(np.polyfit(-np.log(unsolved[window]), np.log(compute[window]), 1)[0])
+    return float(np.polyfit(-np.log(1.0 - n[window] / ideas), np.log(compute[window]), 1)[0])
 
 
 def main() -> None:

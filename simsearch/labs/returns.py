@@ -33,7 +33,8 @@ fits
 Intervals come from a bootstrap over replicates: each resample recomputes the means and every
 fit, so the intervals carry the Monte Carlo error of the simulation. In Kortum's model (an endless
 stream of ideas with Pareto(theta) values, productivity the best value so far) theory gives
-lambda = 1, phi = 1 - theta and r = 1/theta by every route (:func:`simsearch.labs.theory.kortum_theory`).
+lambda = 1, phi = 1 - theta and r = 1/theta by every route
+(:func:`simsearch.labs.theory.kortum_theory`).
 """
 
 from __future__ import annotations
@@ -226,9 +227,9 @@ class ReturnsEstimator:
         (r_lo, r_hi), (i_lo, i_hi) = self.intervals_["r"], self.intervals_["r_implied"]
         if math.isnan(r_lo) or math.isnan(i_lo) or (r_lo <= i_hi and i_lo <= r_hi):
             return []
-        return ["note: r (per doubling of cumulative compute) and r_implied = lambda/(1-phi) "
-                "disagree: lambda != 1 or labs off their balanced growth path; Epoch's r is "
-                "r_implied"]
+        return [("note: r (per doubling of cumulative compute) and r_implied = lambda/(1-phi) "
+                 "disagree: lambda != 1 or labs off their balanced growth path; Epoch's r is "
+                 "r_implied")]
 
     def table(self, theory: dict | None = None) -> dict:
         """Tidy columns (quantity, estimate, low, high, theory, description) for a CSV; theory
