@@ -148,12 +148,12 @@ def main() -> None:
             n = np.arange(1, ideas + 1)
             reached = np.mean(np.isfinite(to_win), axis=0) > 0.9
             median = np.median(to_win, axis=0)
-            low, high = np.percentile(to_win, QUANTILES, axis=0)
+            low, high = np.percentile(to_win, QUANTILES, axis=0, method="inverted_cdf")
             theory = curve.compute_at(n - 0.5)
             ax = axes[0, column]
             ax.plot(n[reached], median[reached], color=color, lw=1.5, label=label)
-            ax.fill_between(n[reached], low[reached], np.minimum(high, pool_compute)[reached],
-                            color=color, alpha=0.25, lw=0)
+            band = reached & np.isfinite(high)  # an upper quantile not reached is unknown
+            ax.fill_between(n[band], low[band], high[band], color=color, alpha=0.25, lw=0)
             ax.plot(n, theory, color="k", lw=0.7, ls="--")
             thin = slice(None, None, max(1, ideas // 500))
             record(label, "compute_at_win", n[reached][thin], median[reached][thin],
@@ -203,12 +203,13 @@ def main() -> None:
     to_win = compute_to_win(runs, max_n)
     n = np.arange(1, max_n + 1)
     median = np.median(to_win, axis=0)
-    low, high = np.percentile(to_win, QUANTILES, axis=0)
+    low, high = np.percentile(to_win, QUANTILES, axis=0, method="inverted_cdf")
     exact = {q: np.array([record_time_quantile(k, q, pmf) for k in n])
              for q in (0.5, QUANTILES[0] / 100, QUANTILES[1] / 100)}
     ax = axes[0, 2]
     ax.plot(n, median, "o", color="C3", ms=4, label=f"{label}: simulated median")
-    ax.fill_between(n, low, np.minimum(high, draws), color="C3", alpha=0.25, lw=0)
+    band = np.isfinite(high)  # an upper quantile not reached within the draws is unknown
+    ax.fill_between(n[band], low[band], high[band], color="C3", alpha=0.25, lw=0)
     ax.plot(n, exact[0.5], color="k", lw=0.7, ls="--", label="exact median and 10-90%")
     ax.plot(n, exact[0.1], color="k", lw=0.5, ls=":")
     ax.plot(n, exact[0.9], color="k", lw=0.5, ls=":")
