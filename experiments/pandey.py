@@ -54,8 +54,8 @@ def run_pool(spec: str, ideas: int, max_compute: float, replicates: int, seed) -
                           "pool": {"ideas": ideas, "difficulty": spec, "value": value},
                           "lab": [{"name": "lab", "budget": max_compute}]})
     wins = simulate_labs(config, replicates=replicates, seed=seed).wins
-    return [(wins["compute"][wins["replicate"] == r], wins["log_multiplier"][wins["replicate"] == r])
-            for r in range(replicates)]
+    rows = [wins["replicate"] == r for r in range(replicates)]
+    return [(wins["compute"][sel], wins["log_multiplier"][sel]) for sel in rows]
 
 
 def run_kortum(max_draws: int, replicates: int, seed, chunk: int = 20) -> list:
@@ -187,12 +187,9 @@ def main() -> None:
                    local["wins"][0] + 2 * local["wins"][1], local["wins"][1], exact_wins)
             summary += list(zip([label] * mid.size, edges[:-1], *local["r"], exact_r,
                                 *local["wins"], exact_wins))
-        if case == "b":
-            ax = axes[2, 1]
-            low_p, high_p = parse_distribution(POOLS["b"][0]).low, \
-                parse_distribution(POOLS["b"][0]).high
-            ax.axhline(POOL_GAIN / math.log(high_p / low_p), color="0.5", lw=0.8, ls=":",
-                       label="pool gain / log(high/low)")
+        if case == "b":  # wins per e-fold ~ N / log(high/low) for log-uniform p
+            axes[2, 1].axhline(POOL_GAIN / math.log(dist.high / dist.low), color="0.5", lw=0.8,
+                               ls=":", label="pool gain / log(high/low)")
 
     # (c) Kortum's record search
     runs = run_kortum(draws, kortum_reps, seeds[4])

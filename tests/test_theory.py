@@ -18,7 +18,7 @@ from simsearch.labs.theory import (compute_at_win, expected_records, expected_wi
 
 
 def test_round_robin_curve_equals_the_direct_sum_of_the_beta_failure_law():
-    """Rounds past 4096 are on a geometric grid, the sums by quadrature: check them against
+    """Rounds past 1024 are on a geometric grid, the sums by quadrature: check them against
     N sum_{j<r} B(alpha, beta+j)/B(alpha, beta) summed term by term to 2e6 rounds."""
     alpha, beta, ideas = 0.3, 3.0, 1000
     curve = round_robin_curve(parse_distribution(f"beta(alpha={alpha}, beta={beta})"), ideas,
@@ -27,9 +27,9 @@ def test_round_robin_curve_equals_the_direct_sum_of_the_beta_failure_law():
     u = np.exp(special.betaln(alpha, beta + j) - special.betaln(alpha, beta))
     direct = ideas * np.r_[0.0, np.cumsum(u)]
     inside = curve.rounds <= j[-1]
-    assert curve.rounds[-1] > 4096 and inside.sum() > 5000
+    assert curve.rounds[-1] > 1024 and inside.sum() > 2000
     r = curve.rounds[inside].astype(int)
-    np.testing.assert_allclose(curve.compute[inside], direct[r], rtol=1e-7)
+    np.testing.assert_allclose(curve.compute[inside], direct[r], rtol=1e-6)
     np.testing.assert_allclose(curve.unsolved[inside], u[r], rtol=1e-8)
     np.testing.assert_allclose(curve.wins, ideas * (1 - curve.unsolved))
 
@@ -68,8 +68,8 @@ def test_engine_wins_per_decade_match_the_closed_form(spec, ideas, budget):
     for sim in (counts, np.diff(counts, axis=1)):
         theory = exact if sim is counts else np.diff(exact)
         se = sim.std(axis=0, ddof=1) / math.sqrt(replicates)
-        assert np.all(np.abs(sim.mean(axis=0) - theory) <= Z_TOL * se + left), (sim.mean(0),
-                                                                               theory, se)
+        error = np.abs(sim.mean(axis=0) - theory)
+        assert np.all(error <= Z_TOL * se + left + 1e-9), (sim.mean(axis=0), theory, se)
 
 
 def test_compute_at_win_inverts_expected_wins():

@@ -48,19 +48,19 @@ class RoundRobinCurve(NamedTuple):
         return np.where(n <= self.wins[-1], out, np.nan)
 
 
-_EXACT_ROUNDS = 4096
-_ROUND_RATIO = 1.0005
+_EXACT_ROUNDS = 1024
+_ROUND_RATIO = 1.002
 
 
 def round_robin_curve(dist, ideas: int, max_compute: float) -> RoundRobinCurve:
     """Expected (wins, compute, unsolved fraction) after whole rounds, up to the first round
     that costs at least ``max_compute`` attempts or leaves less than 0.001 ideas expected.
 
-    Rounds 1..4096 are all listed and summed exactly; beyond, rounds grow geometrically (ratio
-    1.0005) and sum_{j<r} u_j is the midpoint rule int u(x) dx taken by the trapezoidal rule on
-    that grid, relative error ~1e-7 for the smooth u of a continuous distribution. So the curve
-    reaches any compute in a few thousand evaluations of ``expected_failure``, which matters for
-    families that need quadrature (loguniform, logitnormal).
+    Rounds 1..1024 are all listed and summed exactly; beyond, rounds grow geometrically (ratio
+    1.002) and sum_{j<r} u_j is the midpoint rule int u(x) dx taken by the trapezoidal rule on
+    that grid, relative error below 1e-6 for the smooth u of a continuous distribution. So the
+    curve reaches any compute in a few thousand evaluations of ``expected_failure``, which
+    matters for families that need quadrature (loguniform, logitnormal).
 
     Parameters
     ----------
