@@ -6,15 +6,16 @@ probability u_j = E[(1-p)^j] (for Beta(alpha, beta) exactly B(alpha, beta+j)/B(a
 r whole rounds cost N sum_{j<r} u_j attempts and bring N (1 - u_r) wins in expectation. Within a
 round every attempt is on an idea that has failed the same number of times, so each wins with
 the same expected probability: the expected wins are *exactly* linear in compute between whole
-rounds, and :func:`expected_wins` is the exact expectation at any compute. The compute at the
-n-th win is its inverse (:func:`compute_at_win`), the fluid limit of the order statistic.
+rounds, and :func:`expected_wins` is the expectation at any compute (exact to 1e-6, see
+:func:`round_robin_curve`). The compute at the n-th win is its inverse
+(:func:`compute_at_win`), the fluid limit of the order statistic.
 
 Kortum's record search (an endless stream, each idea's value X i.i.d. continuous, A the best so
 far). Among K draws draw i sets a record with probability 1/i, independently of the others
 (Renyi), so the expected number of records is the harmonic number H_K ~ ln K + gamma
-(:func:`expected_records`) with variance H_K - H_K^(2): one record per e-fold of draws, the
-n-th record after about e^(n - gamma) draws (:func:`log_record_time_mean`, exact quantiles from
-:func:`record_count_pmf`). With Pareto(theta) values E[log A_K] = H_K / theta, so r = 1/theta
+(:func:`expected_records`) with variance H_K - H_K^(2): one record per e-fold of draws, and
+the draw T_n of the n-th record has E[log T_n] -> n - gamma (:func:`log_record_time_mean`;
+exact quantiles from :func:`record_count_pmf`). With Pareto(theta) values E[log A_K] = H_K / theta, so r = 1/theta
 (:func:`kortum_theory`), and the best of K has median (1 - 2^(-1/K))^(-1/theta)
 (:func:`kortum_median_best`).
 """
@@ -87,7 +88,7 @@ def round_robin_curve(dist, ideas: int, max_compute: float) -> RoundRobinCurve:
 
 
 def expected_wins(dist, ideas: int, compute) -> np.ndarray:
-    """Exact expected wins of a round-robin lab after ``compute`` attempts (array-like)."""
+    """Expected wins of a round-robin lab after ``compute`` attempts (array-like)."""
     compute = np.asarray(compute, dtype=float)
     return round_robin_curve(dist, ideas, float(np.max(compute, initial=1.0))).wins_at(compute)
 
