@@ -18,9 +18,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from figure_io import experiment_parser, save_data, save_figure
-from research_cost import closed_form
 from simsearch import parse_distribution
 from simsearch.labs import labs_config, simulate_labs
+from simsearch.labs.theory import expected_wins
 
 SEED = 7
 DIFFICULTY = "beta(alpha=0.3, beta=3)"
@@ -60,14 +60,10 @@ def main() -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
     data = {"sharing": [], "budget": [], "mean_wins": [], "low_wins": [], "high_wins": [],
             "lone_lab_wins": []}
-    wins_alone, compute_alone, _ = closed_form(dist, ideas, sum(BUDGETS) * periods)
-    # Within a round every attempt wins with the same expected probability, so the expected
-    # wins are linear in compute between whole rounds, from (0, 0).
-    wins_alone, compute_alone = np.r_[0.0, wins_alone], np.r_[0.0, compute_alone]
     budgets = np.array(BUDGETS)
-    lone = np.interp(budgets * periods, compute_alone, wins_alone)
+    lone = expected_wins(dist, ideas, budgets * periods)
     b_fine = np.geomspace(budgets[0], budgets[-1], 100)
-    axes[0].plot(b_fine, np.interp(b_fine * periods, compute_alone, wins_alone), color="k",
+    axes[0].plot(b_fine, expected_wins(dist, ideas, b_fine * periods), color="k",
                  lw=1, ls="--", label="closed form, a lab alone with the pool")
     axes[0].plot(b_fine, lone[0] * b_fine / budgets[0], color="0.6", lw=0.8, ls=":",
                  label="linear returns (slope 1)")
@@ -93,7 +89,7 @@ def main() -> None:
         data["high_wins"] += high.tolist()
         data["lone_lab_wins"] += lone.tolist()
     total = budgets.sum() * np.arange(1, periods + 1)
-    axes[1].plot(np.arange(1, periods + 1), np.interp(total, compute_alone, wins_alone),
+    axes[1].plot(np.arange(1, periods + 1), expected_wins(dist, ideas, total),
                  color="k", lw=1, ls="--", label="closed form, one lab with all the budgets")
     axes[0].set_xscale("log")
     axes[0].set_yscale("log")

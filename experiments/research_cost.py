@@ -4,8 +4,10 @@ One lab tries a finite pool of N ideas round-robin (every round tries each unsol
 Schaeffer's repeated sampling with ideas for problems). Easy ideas fall first, so each further
 win costs more. After r rounds the unsolved fraction is u = E[(1-p)^r] ~ r^(-b) and the compute
 spent is N sum_{j<r} E[(1-p)^j] ~ r^(1-b): the compute to bring the pool down to u grows as
-u^(-(1-b)/b), a power law set by the left tail of the difficulty distribution alone (Pandey's
-observation, from Schaeffer's mechanism). A light left tail (logit-normal) gives no power law.
+u^(-(1-b)/b), a power law set by the left tail of the difficulty distribution alone
+(Schaeffer's mechanism one level up). That is a power law in the remaining pool, not Pandey's
+claim of exponentially more compute per win, which figure 10 (pandey.py) tests. A light left
+tail (logit-normal) gives no power law.
 
 (a) compute to the n-th win; (b) compute against the unsolved fraction, simulated (median and
 10-90% band over replicates) beside the closed form; (c) the exponent fitted to the simulation
@@ -23,27 +25,12 @@ import numpy as np
 from figure_io import experiment_parser, save_data, save_figure
 from simsearch import parse_distribution
 from simsearch.labs import labs_config, simulate_labs
+from simsearch.labs.theory import round_robin_curve
 
 SEED = 6
 PANEL_DISTS = ["beta(alpha=0.3, beta=3)", "beta(alpha=0.5, beta=3)", "beta(alpha=0.8, beta=3)",
                "logitnormal(mu=-3, sigma=1)"]
 EXPONENT_ALPHAS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
-
-
-def closed_form(dist, ideas: int, budget: float):
-    """Expected (wins, compute, unsolved fraction) after r = 1, 2, ... whole rounds, as many
-    as a round-robin lab affords with ``budget`` attempts or until less than half an idea is
-    expected to remain."""
-    rounds = 1024
-    while True:
-        failure = dist.expected_failure(np.arange(rounds + 1, dtype=float))
-        compute = ideas * np.cumsum(failure[:-1])
-        if compute[-1] >= budget or failure[-1] * ideas < 0.5 or rounds >= 2**22:
-            break
-        rounds *= 4
-    keep = np.searchsorted(compute, budget, side="right") + 1
-    unsolved = failure[1:][:keep]
-    return ideas * (1.0 - unsolved), compute[:keep], unsolved
 
 
 def simulate(spec: str, ideas: int, rounds: int, replicates: int, seed: int):
@@ -66,9 +53,12 @@ def fitted_exponent(compute_at_win: np.ndarray, ideas: int) -> float:
 
 
 def closed_form_exponent(dist, ideas: int, c_max: float) -> float:
-    _, compute, unsolved = closed_form(dist, ideas, c_max)
+    """The same fit on the closed-form compute at each win (the same points as the simulation:
+    one per win, over the last decade up to ``c_max``)."""
+    n = np.arange(1, ideas)
+    compute = round_robin_curve(dist, ideas, c_max).compute_at(n)
     window = (compute >= c_max / 10) & (compute <= c_max)
-    return float(np.polyfit(-np.log(unsolved[window]), np.log(compute[window]), 1)[0])
+    return float(np.polyfit(-np.log(1.0 - n[window] / ideas), np.log(compute[window]), 1)[0])
 
 
 def main() -> None:
@@ -89,7 +79,7 @@ def main() -> None:
         color = f"C{i}"
         axes[0].plot(n[keep], median[keep], color=color, lw=1.5, label=label)
         axes[0].fill_between(n[keep], low[keep], high[keep], color=color, alpha=0.25, lw=0)
-        wins, compute, unsolved = closed_form(dist, ideas, float(ideas * rounds))
+        _, wins, compute, unsolved = round_robin_curve(dist, ideas, float(ideas * rounds))
         axes[0].plot(wins, compute, color="k", lw=0.6, ls="--")
         unsolved_sim = 1.0 - n / ideas
         axes[1].plot(unsolved_sim[keep], median[keep], color=color, lw=1.5, label=label)

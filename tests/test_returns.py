@@ -123,3 +123,105 @@ def test_bad_inputs_are_named():
         ReturnsEstimator(burn_in=5).fit(ok)
     with pytest.raises(SimsearchError, match="confidence"):
         ReturnsEstimator(confidence=1.5).fit(ok)
+
+
+def test_unequal_lab_costs_do_not_confound_lambda_and_phi():
+    """A lab paying c per attempt tries R/c ideas, so its delta is c^-lambda times the others':
+    without lab fixed effects the cost difference loads onto lambda and phi (issue 12 saw
+    lambda -0.39, phi 1.34 for theory 1, -0.5). Theory must lie inside the 95% intervals of
+    lambda and phi; r is compared with the same design's exact means (log A = H_K / theta,
+    K = compute / cost ideas), which differ from 1/theta by the discreteness of small K."""
+    theta = 1.5
+    labs = [{"name": "steady", "budget": 500.0, "cost": 10.0},
+            {"name": "growing", "budget": 50.0, "growth": 0.25, "cost": 1.0},
+            {"name": "fast", "budget": 10.0, "growth": 0.4, "cost": 0.1}]
+    config = _kortum(labs=labs, periods=16, replicates=400, seed=1997, theta=theta)
+    result = simulate_labs(config, record_wins=False)
+    fitted = ReturnsEstimator(bootstrap=200, seed=4).fit(result)
+    theory = kortum_theory(config)
+    assert theory is not None and theory["lambda"] == 1.0 and theory["phi"] == 1 - theta
+    for name in ("lambda", "phi"):
+        low, high = fitted.intervals_[name]
+        assert low < theory[name] < high, (name, fitted.estimates_[name], (low, high))
+        assert fitted.standard_error(name) < 0.5, name
+    costs = np.array([lab["cost"] for lab in labs])[None, :, None]
+    per = result.periods
+    ideas = per["cumulative_compute"][:1] / costs
+    exact = ReturnsEstimator(bootstrap=0).fit(
+        {"log_multiplier": (special.digamma(ideas + 1) + np.euler_gamma) / theta,
+         "compute": per["compute"][:1], "cumulative_compute": per["cumulative_compute"][:1]})
+    for name in ("lambda", "phi", "r", "r_implied"):
+        assert abs(exact.estimates_[name] - theory[name]) < 0.01, name
+    for name in ("r", "r_implied"):
+        assert abs(fitted.estimates_[name] - exact.estimates_[name]) \
+            < Z_TOL * fitted.standard_error(name), name
+
+
+def _jones_paths(lam, phi, budgets, growths, periods=60, delta=1.0):
+    """Exact Jones paths, A(0) = 1 and compute constant within a period:
+    A_t^(1-phi) = 1 + (1-phi) delta sum_{s<=t} R_s^lambda. One replicate."""
+    t = np.arange(periods)
+    compute = np.array([b * (1 + g) ** t for b, g in zip(budgets, growths)])
+    log_a = np.log1p((1 - phi) * delta * np.cumsum(compute ** lam, axis=1)) / (1 - phi)
+    return {"log_multiplier": log_a[None], "compute": compute[None],
+            "cumulative_compute": np.cumsum(compute, axis=1)[None]}
+
+
+def test_with_constant_compute_r_is_one_over_one_minus_phi_whatever_lambda():
+    """Integrating Jones's law at constant R gives A^(1-phi) ~ R^lambda t, so log A / log K has
+    slope 1/(1-phi) = 1.25, not Epoch's lambda/(1-phi) = 0.625; lambda is not identified."""
+    fitted = ReturnsEstimator(bootstrap=0).fit(_jones_paths(0.5, 0.2, [100, 10, 1], [0, 0, 0]))
+    assert abs(fitted.estimates_["r"] - 1.25) < 0.03
+    assert abs(fitted.estimates_["phi"] - 0.2) < 0.01
+    assert math.isnan(fitted.estimates_["lambda"]) and math.isnan(fitted.estimates_["r_implied"])
+    assert math.isnan(fitted.estimates_["r_growth"])
+
+
+def test_off_the_balanced_growth_path_only_lambda_over_one_minus_phi_is_epochs_r():
+    paths = _jones_paths(0.5, 0.2, [100, 10, 1], [0, 0.01, 0.03])
+    fitted = ReturnsEstimator(bootstrap=0).fit(paths)
+    assert abs(fitted.estimates_["lambda"] - 0.5) < 0.01
+    assert abs(fitted.estimates_["phi"] - 0.2) < 0.01
+    assert abs(fitted.estimates_["r_implied"] - 0.625) < 0.01
+    assert abs(fitted.estimates_["r"] - 0.625) > 0.3
+    assert abs(fitted.estimates_["r_growth"] - 0.625) > 0.3
+    twice = {k: np.concatenate([v, v]) for k, v in paths.items()}
+    noted = ReturnsEstimator(bootstrap=20, seed=0).fit(twice)
+    assert noted.notes() and noted.notes()[0] in noted.report()
+
+
+def test_on_the_balanced_growth_path_every_r_agrees():
+    fitted = ReturnsEstimator(bootstrap=0).fit(
+        _jones_paths(0.5, 0.2, [100, 10, 1], [0.05, 0.1, 0.2], periods=200, delta=0.01))
+    for name in ("r", "r_implied", "r_growth"):
+        assert abs(fitted.estimates_[name] - 0.625) < 0.03, name
+
+
+def test_lab_intercepts_absorb_a_delta_that_scales_with_cost():
+    """delta_lab = cost^-lambda (a lab paying c per attempt): exact paths with costs 10 and
+    0.1 give the same lambda and phi as equal costs."""
+    lam, phi = 0.7, -0.5
+    t = np.arange(80)
+    budgets, growths, costs = [500.0, 50.0, 10.0], [0.0, 0.25, 0.4], [10.0, 1.0, 0.1]
+    compute = np.array([b * (1 + g) ** t for b, g in zip(budgets, growths)])
+    attempts = compute / np.array(costs)[:, None]
+    log_a = np.log1p((1 - phi) * np.cumsum(attempts ** lam, axis=1)) / (1 - phi)
+    fitted = ReturnsEstimator(bootstrap=0).fit(
+        {"log_multiplier": log_a[None], "compute": compute[None],
+         "cumulative_compute": np.cumsum(compute, axis=1)[None]})
+    assert abs(fitted.estimates_["lambda"] - lam) < 0.01
+    assert abs(fitted.estimates_["phi"] - phi) < 0.01
+
+
+def test_theory_is_shown_only_beside_estimated_quantities():
+    config = _kortum(labs=[{"name": "a", "budget": 100.0}], periods=8, replicates=50)
+    fitted = ReturnsEstimator(bootstrap=20, seed=0).fit(simulate_labs(config,
+                                                                      record_wins=False))
+    theory = kortum_theory(config)
+    assert math.isnan(fitted.estimates_["lambda"]) and theory["lambda"] == 1.0
+    lines = {line.split("=")[0].strip(): line for line in fitted.report(theory).splitlines()}
+    assert "theory" not in lines["lambda"] and "theory" not in lines["r_implied"]
+    assert "theory 0.5" in lines["r"]
+    table = fitted.table(theory)
+    row = dict(zip(table["quantity"], table["theory"]))
+    assert row["lambda"] == "" and row["r"] == 0.5

@@ -3,12 +3,14 @@
 Labs with compute budgets try candidate ideas; each idea works with a small, heavy-tailed
 probability, so easy ideas are found first and what remains is ever harder. ``simulate_labs``
 runs the event-driven kernel (``simsearch.kernels.labs``); ``ReturnsEstimator`` measures the
-returns to research (r, Jones's lambda and phi) from its output.
+returns to research (r, Jones's lambda and phi) from its output; ``simsearch.labs.theory``
+holds the closed forms they are checked against (round-robin compute, Kortum records).
 """
 
 from .engine import LabsConfig, LabsResult, labs_config, load_labs_config, simulate_labs
 from .loss import ChinchillaLoss
-from .returns import QUANTITIES, ReturnsEstimator, kortum_theory
+from .returns import QUANTITIES, ReturnsEstimator
+from .theory import kortum_theory
 from .values import VALUE_FAMILIES, ValueDistribution, parse_value
 
 __all__ = [

@@ -4,20 +4,37 @@ From the per-period records of a labs simulation (mean over replicates of each l
 multiplier log A, its compute R per period and cumulative compute K) :class:`ReturnsEstimator`
 fits
 
-* **r**, software doublings per doubling of cumulative research input (Epoch; Davidson's
-  compute-centric takeoff model): the within-lab slope of log A on log K.
-* **lambda** and **phi** of Jones (1995), dA/dt = delta R^lambda A^phi: the regression
-  log g = c + lambda log R + (phi - 1) log A on growth rates g = Delta log A per period, with
-  log A taken at the period's midpoint. lambda is identified only when log R varies apart from
-  log A, across labs with different budgets or growth; otherwise it is NaN and phi is fitted
-  with lambda left out. The implied r is lambda / (1 - phi).
+* **lambda** and **phi** of Jones (1995), dA/dt = delta_lab R^lambda A^phi: the regression
+  log g = c_lab + lambda log R + (phi - 1) log A on growth rates g = Delta log A per period,
+  with log A taken at the period's midpoint and one intercept per lab. The lab intercepts are
+  needed because a lab paying c per attempt has delta proportional to c^-lambda; pooled, the
+  cost differences would load onto lambda and phi. lambda is identified only when log R varies
+  within labs apart from log A (labs growing at different rates, or off their balanced growth
+  path); otherwise it is NaN and phi is the within-lab slope on log A.
+* **r**, the returns to software R&D of Epoch (Erdil, Besiroglu and Ho 2024, "Estimating idea
+  production: a methodological survey", arXiv:2405.10494; Davidson's compute-centric takeoff
+  model; r = lambda / beta with beta = 1 - phi), three ways:
+
+  - ``r_implied`` = lambda / (1 - phi), from the Jones fit: Epoch's definition, valid on and
+    off the balanced growth path;
+  - ``r_growth`` = g_A / g_R, the ratio of the growth rates of output and research input
+    (Epoch's balanced-growth estimate): the within-lab slope of log A on log R over labs whose
+    compute grows. On a balanced growth path g_A = lambda g_R / (1 - phi); off it (early
+    periods of a growing lab) it is biased, and labs with constant compute say nothing;
+  - ``r`` = doublings of A per doubling of *cumulative* input K, the within-lab slope of
+    log A on log K. Integrating Jones's law gives A^(1-phi) proportional to the integral of
+    R^lambda, which is K only when lambda = 1; on a balanced growth path K and R grow at the
+    same rate. So ``r`` is Epoch's r only when lambda = 1 or on a balanced growth path: a lab
+    with constant compute has slope 1 / (1 - phi) whatever lambda.
+
 * the **decline of research productivity** g / R per period (Bloom et al. 2020), the within-lab
   slope of log(g / R) on the period, and its halving time.
 
 Intervals come from a bootstrap over replicates: each resample recomputes the means and every
 fit, so the intervals carry the Monte Carlo error of the simulation. In Kortum's model (an endless
 stream of ideas with Pareto(theta) values, productivity the best value so far) theory gives
-r = 1/theta, lambda = 1 and phi = 1 - theta (:func:`kortum_theory`).
+lambda = 1, phi = 1 - theta and r = 1/theta by every route
+(:func:`simsearch.labs.theory.kortum_theory`).
 """
 
 from __future__ import annotations
@@ -29,26 +46,53 @@ import numpy as np
 from ..errors import require
 from ..seeding import seed_sequence
 
-QUANTITIES = ("r", "lambda", "phi", "r_implied", "decline", "halving_time")
+QUANTITIES = ("r", "lambda", "phi", "r_implied", "r_growth", "decline", "halving_time")
 _DESCRIPTIONS = {
-    "r": "doublings of A per doubling of cumulative compute",
+    "r": "doublings of A per doubling of cumulative compute (Epoch's r only if lambda = 1 "
+         "or on a balanced growth path)",
     "lambda": "Jones lambda (returns to research effort R)",
     "phi": "Jones phi (standing on shoulders > 0 > fishing out)",
-    "r_implied": "lambda / (1 - phi)",
+    "r_implied": "Epoch's r = lambda / (1 - phi)",
+    "r_growth": "g_A / g_R over labs with growing compute (Epoch's r on a balanced growth path)",
     "decline": "decline of research productivity g/R per period (log units)",
     "halving_time": "periods for research productivity to halve",
 }
 
 
-def _within(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> float:
-    """Slope of y on x with one intercept per group (the within estimator)."""
-    yd, xd = y.astype(float).copy(), x.astype(float).copy()
+def _demean(columns: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``columns`` (n, k) minus their mean within each group: one intercept per group."""
+    out = np.asarray(columns, dtype=float).copy()
     for g in np.unique(groups):
         sel = groups == g
-        yd[sel] -= yd[sel].mean()
-        xd[sel] -= xd[sel].mean()
+        out[sel] -= out[sel].mean(axis=0)
+    return out
+
+
+def _within(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> float:
+    """Slope of y on x with one intercept per group (the within estimator)."""
+    yd, xd = _demean(np.column_stack([y, x]), groups).T
     sxx = float(xd @ xd)
     return float(xd @ yd) / sxx if sxx > 1e-12 else math.nan
+
+
+def _jones(log_g: np.ndarray, log_r: np.ndarray, a_mid: np.ndarray,
+           lab: np.ndarray) -> tuple[float, float]:
+    """(lambda, phi) from log g = c_lab + lambda log R + (phi - 1) log A, within labs.
+
+    The lab intercepts carry each lab's delta: a lab paying c per attempt turns compute R into
+    R / c attempts, so its delta is c^-lambda times another's, and a pooled intercept would load
+    the cost difference onto lambda and phi. lambda is identified only by within-lab variation
+    of log R apart from log A (labs growing at different rates, or off their balanced growth
+    path); without it lambda is NaN and phi comes from the within-lab slope on log A alone.
+    """
+    y, x_r, x_a = _demean(np.column_stack([log_g, log_r, a_mid]), lab).T
+    if float(x_a @ x_a) <= 1e-12:
+        return math.nan, math.nan
+    design = np.column_stack([x_r, x_a])
+    if float(x_r @ x_r) > 1e-9 and np.linalg.matrix_rank(design) == 2:
+        lam, slope = np.linalg.lstsq(design, y, rcond=None)[0]
+        return float(lam), 1.0 + float(slope)
+    return math.nan, 1.0 + float(x_a @ y) / float(x_a @ x_a)
 
 
 def _fit_aggregates(log_a: np.ndarray, compute: np.ndarray, cumulative: np.ndarray,
@@ -61,6 +105,8 @@ def _fit_aggregates(log_a: np.ndarray, compute: np.ndarray, cumulative: np.ndarr
 
     keep = (period >= first) & (cumulative > 0)
     r = _within(log_a[keep], np.log(cumulative[keep]), lab[keep])
+    keep = (period >= first) & (compute > 0)
+    r_growth = _within(log_a[keep], np.log(compute[keep]), lab[keep])
 
     growth = np.diff(log_a, axis=1)
     mid = 0.5 * (log_a[:, 1:] + log_a[:, :-1])
@@ -70,22 +116,14 @@ def _fit_aggregates(log_a: np.ndarray, compute: np.ndarray, cumulative: np.ndarr
     dropped = int(np.count_nonzero(usable & ~(growth > 0)))
     lam = phi = decline = math.nan
     if np.count_nonzero(keep) >= 3:
-        log_g, log_r, a_mid = np.log(growth[keep]), np.log(spent[keep]), mid[keep]
-        if np.ptp(a_mid) > 1e-12:
-            if np.ptp(log_r) > 1e-9:
-                design = np.column_stack([np.ones_like(log_g), log_r, a_mid])
-                if np.linalg.matrix_rank(design) == 3:
-                    coef = np.linalg.lstsq(design, log_g, rcond=None)[0]
-                    lam, phi = coef[1], 1.0 + coef[2]
-            if math.isnan(phi):
-                coef = np.polyfit(a_mid, log_g - (log_r if math.isnan(lam) else 0.0), 1)
-                phi = 1.0 + coef[0]
+        log_g, log_r = np.log(growth[keep]), np.log(spent[keep])
+        lam, phi = _jones(log_g, log_r, mid[keep], lab[:, 1:][keep])
         decline = -_within(log_g - log_r, period[:, 1:][keep].astype(float), lab[:, 1:][keep])
     r_implied = lam / (1.0 - phi) if not math.isnan(lam) and phi != 1.0 else math.nan
     halving = math.log(2.0) / decline if decline > 0 else math.inf
     if math.isnan(decline):
         halving = math.nan
-    return np.array([r, lam, phi, r_implied, decline, halving]), dropped
+    return np.array([r, lam, phi, r_implied, r_growth, decline, halving]), dropped
 
 
 class ReturnsEstimator:
@@ -177,9 +215,26 @@ class ReturnsEstimator:
         column = column[np.isfinite(column)]
         return float(column.std(ddof=1)) if column.size > 1 else math.nan
 
+    def _applicable(self, theory: dict | None) -> dict:
+        """The theory values of the quantities that were estimated (lambda is NaN when the
+        design does not identify it, r_growth when no lab's compute grows)."""
+        return {q: v for q, v in (theory or {}).items()
+                if q in self.estimates_ and math.isfinite(self.estimates_[q])}
+
+    def notes(self) -> list[str]:
+        """Warnings on reading the estimates: when r and lambda / (1 - phi) disagree beyond
+        their intervals, r (cumulative input) is not Epoch's r for this design."""
+        (r_lo, r_hi), (i_lo, i_hi) = self.intervals_["r"], self.intervals_["r_implied"]
+        if math.isnan(r_lo) or math.isnan(i_lo) or (r_lo <= i_hi and i_lo <= r_hi):
+            return []
+        return [("note: r (per doubling of cumulative compute) and r_implied = lambda/(1-phi) "
+                 "disagree: lambda != 1 or labs off their balanced growth path; Epoch's r is "
+                 "r_implied")]
+
     def table(self, theory: dict | None = None) -> dict:
-        """Tidy columns (quantity, estimate, low, high, theory, description) for a CSV."""
-        theory = theory or {}
+        """Tidy columns (quantity, estimate, low, high, theory, description) for a CSV; theory
+        only for the quantities estimated."""
+        theory = self._applicable(theory)
         return {"quantity": list(QUANTITIES),
                 "estimate": [self.estimates_[q] for q in QUANTITIES],
                 "low": [self.intervals_[q][0] for q in QUANTITIES],
@@ -188,8 +243,9 @@ class ReturnsEstimator:
                 "description": [_DESCRIPTIONS[q] for q in QUANTITIES]}
 
     def report(self, theory: dict | None = None) -> str:
-        """Human-readable lines, one per quantity."""
-        theory = theory or {}
+        """Human-readable lines, one per quantity (theory beside the quantities estimated),
+        then any :meth:`notes`."""
+        theory = self._applicable(theory)
         level = f"{100 * self.confidence:g}%"
         lines = []
         for q in QUANTITIES:
@@ -200,21 +256,4 @@ class ReturnsEstimator:
             if q in theory:
                 text += f"  (theory {theory[q]:.4g})"
             lines.append(f"{text}  {_DESCRIPTIONS[q]}")
-        return "\n".join(lines)
-
-
-def kortum_theory(config) -> dict | None:
-    """Kortum's closed forms for a labs config, or None when they do not apply.
-
-    They apply to an endless stream of ideas with Pareto(theta) values combined by ``max``, no
-    sharing and costs that do not grow with the multiplier: r = 1/theta, lambda = 1,
-    phi = 1 - theta (REFERENCE.md, "Kortum in Jones's terms").
-    """
-    pool = config.pool
-    value = pool.value
-    if (pool.ideas is not None or value is None or value.name != "pareto"
-            or pool.combine != "max" or config.sharing != 0
-            or any(lab.elasticity != 0 for lab in config.labs)):
-        return None
-    theta = value.alpha
-    return {"r": 1.0 / theta, "lambda": 1.0, "phi": 1.0 - theta, "r_implied": 1.0 / theta}
+        return "\n".join(lines + self.notes())

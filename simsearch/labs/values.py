@@ -3,13 +3,15 @@
 Spec strings use the same whitelisted grammar as difficulty specs: ``lognormal(mu=0.1,
 sigma=0.3)``, ``pareto(alpha=2)`` (P(X > x) = x^-alpha for x >= 1, Kortum's idea values) and
 ``fixed(v=1.1)``. Values are handled as logarithms throughout, so heavy Pareto tails do not
-overflow.
+overflow. ``spec`` writes the shortest text that parses back to the same floats, so a manifest
+reproduces the run exactly.
 """
 
 from __future__ import annotations
 
 import math
 
+from ..distributions import _fmt
 from ..errors import SimsearchError
 from ..kernels.labs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
 from ..spec import parse_spec
@@ -44,7 +46,7 @@ class Fixed(ValueDistribution):
 
     @property
     def spec(self) -> str:
-        return f"fixed(v={self.v:g})"
+        return f"fixed(v={_fmt(self.v)})"
 
     @property
     def kernel(self):
@@ -64,7 +66,7 @@ class LogNormal(ValueDistribution):
 
     @property
     def spec(self) -> str:
-        return f"lognormal(mu={self.mu:g}, sigma={self.sigma:g})"
+        return f"lognormal(mu={_fmt(self.mu)}, sigma={_fmt(self.sigma)})"
 
     @property
     def kernel(self):
@@ -81,7 +83,7 @@ class Pareto(ValueDistribution):
 
     @property
     def spec(self) -> str:
-        return f"pareto(alpha={self.alpha:g})"
+        return f"pareto(alpha={_fmt(self.alpha)})"
 
     @property
     def kernel(self):
