@@ -6,13 +6,15 @@ runs the event-driven kernel (``simsearch.kernels.labs``); ``ReturnsEstimator`` 
 returns to research (r, Jones's lambda and phi) from its output.
 """
 
-from .engine import LabsConfig, LabsResult, labs_config, load_labs_config, simulate_labs
+from .config import LabsConfig, labs_config, load_labs_config
+from .engine import LabsInterrupted, simulate_labs
+from .results import LabsResult
 from .loss import ChinchillaLoss
 from .returns import QUANTITIES, ReturnsEstimator, kortum_theory
 from .values import VALUE_FAMILIES, ValueDistribution, parse_value
 
 __all__ = [
-    "ChinchillaLoss", "LabsConfig", "LabsResult", "QUANTITIES", "ReturnsEstimator",
-    "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config", "load_labs_config",
+    "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "QUANTITIES",
+    "ReturnsEstimator", "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config", "load_labs_config",
     "parse_value", "simulate_labs",
 ]
