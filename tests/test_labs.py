@@ -412,3 +412,43 @@ def test_chinchilla_optimum_matches_a_numerical_minimum(law, exponent):
     reducible = law.optimal_loss(flops) - law.E
     slope = np.diff(np.log(reducible)) / np.diff(np.log(flops))
     np.testing.assert_allclose(-slope, law.compute_exponent, rtol=1e-12)
+
+
+def test_ctrl_c_keeps_the_replicates_finished_before_it():
+    """Ctrl-C (here interrupt_main from a timer) stops the run within a fraction of a second;
+    the replicates finished by then are exactly a shorter run's."""
+    import _thread
+    import threading
+    import time
+
+    from simsearch.labs import LabsInterrupted
+
+    config = _config(ideas=20_000, difficulty="beta(alpha=0.3, beta=3)", periods=4,
+                     labs=[{"name": "a", "budget": 2e5}, {"name": "b", "budget": 1e5,
+                                                          "policy": "patience(m=3)"}])
+    simulate_labs(config, replicates=1)  # load the kernels
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    began = time.perf_counter()
+    with pytest.raises(LabsInterrupted) as stopped:
+        simulate_labs(config, replicates=100_000, seed=3, record_wins=False)
+    waited = time.perf_counter() - began
+    timer.join()
+    assert waited < 1.5 + 1.0, "Ctrl-C should act within a second"
+    partial = stopped.value.result
+    assert partial is not None and 0 < partial.replicates < 100_000
+    again = simulate_labs(config, replicates=partial.replicates, seed=3, record_wins=False)
+    for name in again.periods:
+        np.testing.assert_array_equal(partial.periods[name], again.periods[name])
+    np.testing.assert_array_equal(partial.n_wins, again.n_wins)
+
+
+def test_recording_too_many_wins_is_refused_with_an_estimate(monkeypatch):
+    from simsearch.labs import engine
+
+    monkeypatch.setattr(engine, "MAX_WIN_ROWS", 50_000)
+    config = _config(ideas="inf", difficulty="point(p=1)", labs=[{"name": "a", "budget": 1e4}])
+    with pytest.raises(SimsearchError, match=r"wins: recording every win needs about 1e\+05 "
+                                             r"rows .*--no-wins"):
+        simulate_labs(config, replicates=10)
+    assert simulate_labs(config, replicates=10, record_wins=False).n_wins.sum() == 100_000

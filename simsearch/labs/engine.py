@@ -164,6 +164,17 @@ def _run_batch(states, args, n_labs, periods, win_cap, stop=None):
     return wins._asdict(), per._asdict(), n_wins, dropped
 
 
+def _replicate_states(seq, first: int, stop: int, n_streams: int) -> np.ndarray:
+    """Stream states (stop - first, n_streams, 4) of replicates first..stop-1, replicate r's
+    spawned from the r-th child ``seq.spawn`` would give; made batch by batch, so a run of
+    many replicates starts at once and Ctrl-C is never stuck in seeding."""
+    base = seq.n_children_spawned
+    return np.stack([spawn_states(np.random.SeedSequence(seq.entropy,
+                                                         spawn_key=seq.spawn_key + (base + r,),
+                                                         pool_size=seq.pool_size), n_streams)
+                     for r in range(first, stop)])
+
+
 def _win_numbers(replicate: np.ndarray, lab: np.ndarray, n_labs: int) -> np.ndarray:
     """1, 2, ... within each (replicate, lab), rows being in time order within a replicate."""
     key = replicate * n_labs + lab
@@ -207,7 +218,6 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
     replicates = as_count("replicates", config.replicates if replicates is None else replicates)
     seq = seed_sequence(config.seed if seed is None else seed)
     n_labs, periods = len(config.labs), config.periods
-    states = np.stack([spawn_states(child, n_labs + 2) for child in seq.spawn(replicates)])
     args = _kernel_arguments(config)
     pool = config.pool
     # A pool without replenishment has at most ideas x labs wins.
@@ -228,15 +238,16 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
         while done < replicates:
             end = min(done + batch, replicates)
             began = time.perf_counter()
-            wins, per, n_wins, dropped = _run_batch(states[done:end], args, n_labs, periods,
-                                                    win_cap, stop)
+            states = _replicate_states(seq, done, end, n_labs + 2)
+            wins, per, n_wins, dropped = _run_batch(states, args, n_labs, periods, win_cap,
+                                                    stop)
             if record_wins and n_wins.max(initial=0) > win_cap:
                 # Rerun the batch (same streams, same results) with room for every win.
                 win_cap = int(n_wins.max() * 1.25) + 16
                 _check_win_rows(recorded + int(n_wins.sum()), end, replicates,
                                 (end - done) * win_cap)
-                wins, per, n_wins, dropped = _run_batch(states[done:end], args, n_labs,
-                                                        periods, win_cap, stop)
+                wins, per, n_wins, dropped = _run_batch(states, args, n_labs, periods,
+                                                        win_cap, stop)
             if record_wins:
                 rows = {k: np.concatenate([v[i, :n_wins[i]] for i in range(len(n_wins))])
                         for k, v in wins.items()}
@@ -266,11 +277,16 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
 
 def _assemble(config, replicates, seq, win_parts, per_parts, n_wins_parts, dropped_parts,
               record_wins) -> LabsResult:
-    """One result from the batches' parts."""
+    """One result from the batches' parts, cut to the first ``replicates`` (Ctrl-C can land
+    between the parts of a batch)."""
     wins = None
     if record_wins:
         wins = {k: np.concatenate([part[k] for part in win_parts]) for k in win_parts[0]}
+        keep = wins["replicate"] < replicates
+        wins = {k: v[keep] for k, v in wins.items()}
         wins["win"] = _win_numbers(wins["replicate"], wins["lab"], len(config.labs))
-    periods_out = {k: np.concatenate([part[k] for part in per_parts]) for k in per_parts[0]}
+    periods_out = {k: np.concatenate([part[k] for part in per_parts])[:replicates]
+                   for k in per_parts[0]}
     return LabsResult(config, replicates, int(seq.entropy), wins, periods_out,
-                      np.concatenate(n_wins_parts), np.concatenate(dropped_parts))
+                      np.concatenate(n_wins_parts)[:replicates],
+                      np.concatenate(dropped_parts)[:replicates])
