@@ -214,38 +214,42 @@ def _before(k1, i1, k2, i2):
     return k1 < k2 or (k1 == k2 and i1 < i2)
 
 
+# The heap functions read the arrays out of the Heap once: every attribute read of a named
+# tuple inside a loop costs a reference count increment and decrement.
+
 @njit(cache=True)
 def _sift_up(h, lab, j):
-    key, idea = h.key[lab, j], h.idea[lab, j]
+    keys, ids, where = h.key, h.idea, h.where
+    key, idea = keys[lab, j], ids[lab, j]
     while j > 0:
         parent = (j - 1) >> 1
-        if not _before(key, idea, h.key[lab, parent], h.idea[lab, parent]):
+        if not _before(key, idea, keys[lab, parent], ids[lab, parent]):
             break
-        h.key[lab, j], h.idea[lab, j] = h.key[lab, parent], h.idea[lab, parent]
-        h.where[lab, h.idea[lab, j]] = j
+        keys[lab, j], ids[lab, j] = keys[lab, parent], ids[lab, parent]
+        where[lab, ids[lab, j]] = j
         j = parent
-    h.key[lab, j], h.idea[lab, j] = key, idea
-    h.where[lab, idea] = j
+    keys[lab, j], ids[lab, j] = key, idea
+    where[lab, idea] = j
 
 
 @njit(cache=True)
 def _sift_down(h, lab, j):
+    keys, ids, where = h.key, h.idea, h.where
     n = h.size[lab]
-    key, idea = h.key[lab, j], h.idea[lab, j]
+    key, idea = keys[lab, j], ids[lab, j]
     while True:
         c = 2 * j + 1
         if c >= n:
             break
-        if c + 1 < n and _before(h.key[lab, c + 1], h.idea[lab, c + 1], h.key[lab, c],
-                                 h.idea[lab, c]):
+        if c + 1 < n and _before(keys[lab, c + 1], ids[lab, c + 1], keys[lab, c], ids[lab, c]):
             c += 1
-        if not _before(h.key[lab, c], h.idea[lab, c], key, idea):
+        if not _before(keys[lab, c], ids[lab, c], key, idea):
             break
-        h.key[lab, j], h.idea[lab, j] = h.key[lab, c], h.idea[lab, c]
-        h.where[lab, h.idea[lab, j]] = j
+        keys[lab, j], ids[lab, j] = keys[lab, c], ids[lab, c]
+        where[lab, ids[lab, j]] = j
         j = c
-    h.key[lab, j], h.idea[lab, j] = key, idea
-    h.where[lab, idea] = j
+    keys[lab, j], ids[lab, j] = key, idea
+    where[lab, idea] = j
 
 
 @njit(cache=True)
@@ -275,35 +279,37 @@ def _heap_remove(h, lab, idea):
 def _heapify(h, lab, n):
     """Make slots 0..n-1 (key and idea set) a heap in O(n)."""
     h.size[lab] = n
+    ids, where = h.idea, h.where
     for j in range(n):
-        h.where[lab, h.idea[lab, j]] = j
+        where[lab, ids[lab, j]] = j
     for j in range(n // 2 - 1, -1, -1):
         _sift_down(h, lab, j)
 
 
 # --- Rounds: ideas tried m at a time in pool order ---------------------------------------------
 
-@njit(cache=True)
-def _rounds_key(lab, idea, remaining, entry, m, ideas):
+@njit(cache=True, inline="always")
+def _rounds_key(last_block, lab, idea, remaining, entry, m):
     """Solve round of an idea needing ``remaining`` more attempts, first tried in round
     ``entry``; also stores the attempts in its final block."""
     blocks = np.ceil(remaining / m)
-    ideas.last_block[lab, idea] = remaining - m * (blocks - 1.0)
+    last_block[lab, idea] = remaining - m * (blocks - 1.0)
     return entry + blocks - 1.0
 
 
 @njit(cache=True)
 def _rounds_fill(lab, n, m, s_lab, ideas):
     """Put ideas 0..n-1, none tried yet, in an empty rounds structure at once: O(n)."""
-    h = ideas.solve
+    p, need, member, last_block = ideas.p, ideas.need, ideas.member, ideas.last_block
+    keys, ids = ideas.solve.key, ideas.solve.idea
     for idea in range(n):
-        t = first_success_time(s_lab, ideas.p[idea])
-        ideas.need[lab, idea] = t
-        ideas.member[lab, idea] = IN_ROUNDS
-        h.idea[lab, idea] = idea
-        h.key[lab, idea] = _rounds_key(lab, idea, t, 0.0, m, ideas)
-    _fen_build(ideas.fen, ideas.member, lab)
-    _heapify(h, lab, n)
+        t = first_success_time(s_lab, p[idea])
+        need[lab, idea] = t
+        member[lab, idea] = IN_ROUNDS
+        ids[lab, idea] = idea
+        keys[lab, idea] = _rounds_key(last_block, lab, idea, t, 0.0, m)
+    _fen_build(ideas.fen, member, lab)
+    _heapify(ideas.solve, lab, n)
 
 
 @njit(cache=True)
@@ -313,7 +319,8 @@ def _rounds_insert(lab, idea, remaining, m, st, ideas):
     entry = st.round[lab] + (1.0 if idea < st.pos[lab] else 0.0)
     ideas.member[lab, idea] = IN_ROUNDS
     _fen_add(ideas.fen, lab, idea, 1)
-    _heap_push(ideas.solve, lab, idea, _rounds_key(lab, idea, remaining, entry, m, ideas))
+    _heap_push(ideas.solve, lab, idea,
+               _rounds_key(ideas.last_block, lab, idea, remaining, entry, m))
 
 
 @njit(cache=True)
@@ -442,13 +449,14 @@ def _greedy_fill(lab, n, s_lab, pool, st, ideas):
     if pool.greedy_rounds:
         _rounds_fill(lab, n, 1.0, s_lab, ideas)
         return
-    h = ideas.index
+    p, lv, need, member = ideas.p, ideas.log_value, ideas.need, ideas.member
+    keys, ids = ideas.index.key, ideas.index.idea
     for idea in range(n):
-        ideas.need[lab, idea] = first_success_time(s_lab, ideas.p[idea])
-        ideas.member[lab, idea] = IN_INDEX
-        h.idea[lab, idea] = idea
-        h.key[lab, idea] = _greedy_key(ideas.log_value[idea], 0.0, pool.prior_a, pool.prior_b)
-    _heapify(h, lab, n)
+        need[lab, idea] = first_success_time(s_lab, p[idea])
+        member[lab, idea] = IN_INDEX
+        ids[lab, idea] = idea
+        keys[lab, idea] = _greedy_key(lv[idea], 0.0, pool.prior_a, pool.prior_b)
+    _heapify(ideas.index, lab, n)
 
 
 @njit(cache=True, inline="always")
@@ -468,6 +476,8 @@ def _attempts_until_behind(log_value, f, idea, key, other, pool, limit):
     # key(f + j) > key  <=>  a0 + b0 + f + j > exp(key + log v + log a0), up to rounding.
     x = math.exp(key + log_value + math.log(a0)) - a0 - b0 - f
     guess = min(np.floor(x) if x >= 1.0 else 1.0, limit)
+    if guess == math.inf:  # an idea worth e^700 times the runner-up, never solved
+        return guess
     if _behind(log_value, f + guess, idea, key, other, pool):
         lo, hi, step = guess - 1.0, guess, 1.0  # lo = 0 stands for "not behind yet"
         while lo >= 1.0 and _behind(log_value, f + lo, idea, key, other, pool):
@@ -574,11 +584,17 @@ def _spent_after(lab, a, c, st):
     return st.spent_base[lab] + (st.attempts[lab] + a) * c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _refresh(lab, pool, labs, st, ideas):
     """Recompute the lab's next block (attempts, ends in a win, on what) if its state changed."""
     if st.fresh[lab]:
         return
+    _recompute(lab, pool, labs, st, ideas)
+
+
+@njit(cache=True)
+def _recompute(lab, pool, labs, st, ideas):
+    """The lab's next block, per policy: its stream idea, greedy, or rounds."""
     m = labs.quantum[lab]
     if pool.endless:
         t = st.stream_t[lab]
@@ -809,24 +825,30 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
     extra_whole = math.floor(pool.replenish)
     extra_frac = pool.replenish - extra_whole
     events = 0
+    # The arrays the event search reads, out of their named tuples once (each read of a named
+    # tuple's attribute costs a reference count increment and decrement).
+    done, block_need, block_win = st.done, st.need, st.win
+    period, budget, spent_base, attempts = st.period, st.budget, st.spent_base, st.attempts
+    log_mult, cost, elasticity = st.log_mult, labs.cost, labs.elasticity
     while True:
         events += 1
         if events % 4096 == 0 and stop[0] != 0:
             return -1, dropped
         # Next event: earliest time; at one instant, blocks without a win first, then wins,
         # then period ends (so a period's record holds all that happened by its end); then the
-        # lowest lab index.
+        # lowest lab index. (Cost and spending as in _cost and _spent_after.)
         best, best_time, best_class = -1, math.inf, 3
         for lab in range(n_labs):
-            if st.done[lab]:
+            if done[lab]:
                 continue
             _refresh(lab, pool, labs, st, ideas)
-            end = _spent_after(lab, st.need[lab], _cost(lab, labs, st), st)
-            if end <= st.budget[lab]:
-                t = st.period[lab] + end / st.budget[lab]
-                klass = 1 if st.win[lab] else 0
+            c = cost[lab] * math.exp(elasticity[lab] * log_mult[lab])
+            end = spent_base[lab] + (attempts[lab] + block_need[lab]) * c
+            if end <= budget[lab]:
+                t = period[lab] + end / budget[lab]
+                klass = 1 if block_win[lab] else 0
             else:
-                t = st.period[lab] + 1.0
+                t = period[lab] + 1.0
                 klass = 2
             if t < best_time or (t == best_time and klass < best_class):
                 best, best_time, best_class = lab, t, klass
