@@ -252,7 +252,7 @@ def _sift_down(h, lab, j):
     where[lab, idea] = j
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _heap_push(h, lab, idea, key):
     j = h.size[lab]
     h.size[lab] = j + 1
@@ -260,7 +260,7 @@ def _heap_push(h, lab, idea, key):
     _sift_up(h, lab, j)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _heap_remove(h, lab, idea):
     j = h.where[lab, idea]
     last = h.size[lab] - 1
@@ -312,7 +312,7 @@ def _rounds_fill(lab, n, m, s_lab, ideas):
     _heapify(ideas.solve, lab, n)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_insert(lab, idea, remaining, m, st, ideas):
     """Add an idea needing ``remaining`` more attempts at its pool position: one ahead of the
     lab's position is first tried in the current round, one behind it in the next."""
@@ -323,7 +323,7 @@ def _rounds_insert(lab, idea, remaining, m, st, ideas):
                _rounds_key(ideas.last_block, lab, idea, remaining, entry, m))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_remove(lab, idea, st, ideas):
     ideas.member[lab, idea] = ABSENT
     _heap_remove(ideas.solve, lab, idea)
@@ -332,7 +332,7 @@ def _rounds_remove(lab, idea, st, ideas):
         st.used[lab] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_distance(lab, rnd, x, m, st, ideas):
     """Attempts from the lab's point to the first block at a position >= x in round ``rnd``
     (a point not behind the lab's)."""
@@ -344,7 +344,7 @@ def _rounds_distance(lab, rnd, x, m, st, ideas):
             + m * _fen_below(ideas.fen, lab, x))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_need(lab, m, st, ideas):
     """Attempts until the lab's next win in rounds; inf when none can come."""
     h = ideas.solve
@@ -354,7 +354,7 @@ def _rounds_need(lab, m, st, ideas):
     return _rounds_distance(lab, h.key[lab, 0], idea, m, st, ideas) + ideas.last_block[lab, idea]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_advance(lab, a, m, st, ideas):
     """Move the lab's point on by ``a`` attempts that contain no win."""
     n = ideas.solve.size[lab]
@@ -386,7 +386,7 @@ def _rounds_advance(lab, a, m, st, ideas):
     st.used[lab] = total - blocks * m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_level(lab, st, ideas):
     """Quantum-1 rounds (greedy labs): move the lab's point onto the next idea to try, the
     first at or after its position, wrapping to the next round, and return it."""
@@ -407,7 +407,7 @@ def _greedy_key(log_value, failures, prior_a, prior_b):
     return -(log_value + math.log(prior_a) - math.log(prior_a + prior_b + failures))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _index_insert(lab, idea, pool, ideas):
     ideas.member[lab, idea] = IN_INDEX
     _heap_push(ideas.index, lab, idea,
@@ -415,7 +415,7 @@ def _index_insert(lab, idea, pool, ideas):
                            pool.prior_b))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _index_remove(lab, idea, ideas):
     ideas.member[lab, idea] = ABSENT
     _heap_remove(ideas.index, lab, idea)
@@ -505,7 +505,7 @@ def _attempts_until_behind(log_value, f, idea, key, other, pool, limit):
     return hi
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _greedy_block(lab, pool, st, ideas):
     """A greedy lab's next block: (attempts, ends in a win, ON_INDEX or ON_ROUNDS).
 
@@ -547,7 +547,7 @@ def _greedy_block(lab, pool, st, ideas):
     return to_top, False, ON_ROUNDS
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _index_fail(lab, idea, a, pool, ideas):
     """``a`` more failures on the index heap's idea."""
     ideas.fails[lab, idea] += a
@@ -592,7 +592,7 @@ def _refresh(lab, pool, labs, st, ideas):
     _recompute(lab, pool, labs, st, ideas)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _recompute(lab, pool, labs, st, ideas):
     """The lab's next block, per policy: its stream idea, greedy, or rounds."""
     m = labs.quantum[lab]
@@ -607,7 +607,7 @@ def _recompute(lab, pool, labs, st, ideas):
     st.fresh[lab] = True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _advance(lab, a, pool, labs, st, ideas):
     """Spend ``a`` attempts that end no block (a < the lab's need)."""
     if a <= 0.0:
@@ -621,7 +621,7 @@ def _advance(lab, a, pool, labs, st, ideas):
     st.fresh[lab] = False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _affordable(lab, until, pool, labs, st, ideas):
     """Whole attempts the lab completes by time ``until`` in its current period, short of
     ending its current block.
@@ -646,7 +646,7 @@ def _affordable(lab, until, pool, labs, st, ideas):
     return max(a, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _catch_up(lab, until, pool, labs, st, ideas):
     """Spend, at the lab's current cost, the whole attempts it completes by time ``until``."""
     _refresh(lab, pool, labs, st, ideas)
@@ -655,7 +655,7 @@ def _catch_up(lab, until, pool, labs, st, ideas):
     st.attempts[lab] += a
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _gain(lab, log_value, pool, labs, st):
     """A win's value reaches the lab: multiplied in, or the best so far (Kortum). Its cost per
     attempt may change, so its spending is rebased first."""
