@@ -222,8 +222,7 @@ def _print_labs_summary(result) -> None:
 
 
 def _run_labs(args) -> int:
-    from .labs import load_labs_config, simulate_labs
-    from .labs.engine import LabsInterrupted
+    from .labs import LabsInterrupted, load_labs_config, simulate_labs
     from .labs import ReturnsEstimator, kortum_theory
 
     config = load_labs_config(args.config)
