@@ -34,7 +34,7 @@ depend on threads; a lab's own draws do not depend on the other labs either.
 
 Everything crosses the numba boundary as named tuples of arrays or scalars (``Difficulty``,
 ``PoolParams``, ``LabParams``, ``WinRecord``, ``PeriodRecord``); the per-replicate state lives in
-``LabState`` (one entry per lab) and ``IdeaState`` (one entry per lab and idea).
+``LAB_STATE`` records (one per lab) and ``IdeaState`` (one entry per lab and idea).
 """
 
 from __future__ import annotations
@@ -117,19 +117,21 @@ PeriodRecord.__doc__ = """Each lab at each period's end, arrays of shape (labs, 
 (cumulative, float64), pool_remaining (int64, -1 for a stream), ideas_tried (float64, streams
 only, else -1)."""
 
-LabState = namedtuple("LabState", [
-    "period", "budget", "spent_base", "total_base", "attempts", "log_mult", "wins",
-    "round", "pos", "used", "need", "win", "on", "fresh", "done",
-    "stream_p", "stream_lv", "stream_t", "tried"])
-LabState.__doc__ = """A replicate's per-lab state, arrays of shape (labs,).
-
-period, budget: the current period and its budget. spent_base, total_base, attempts: spending in
-the period and in total before the cost per attempt last changed, and attempts since. log_mult,
-wins. round, pos, used (rounds): the current round, the pool position of the current block and
-attempts already made in it. need, win, on: the lab's next block (attempts, ends in a win, on
-the rounds structure, the index heap or the stream), valid while fresh. done: past its last
-period. stream_p, stream_lv, stream_t, tried (streams): the current idea and ideas drawn.
-"""
+#: A replicate's per-lab state: a record array of shape (labs,), ``st[lab].field`` (record
+#: fields cost no reference counting, unlike arrays read out of a named tuple on every event).
+#: period, budget: the current period and its budget. spent_base, total_base, attempts: spending
+#: in the period and in total before the cost per attempt last changed, and attempts since.
+#: log_mult, wins. round, pos, used (rounds): the current round, the pool position of the current
+#: block and attempts already made in it. need, win, on: the lab's next block (attempts, ends in a
+#: win, on the rounds structure, the index heap or the stream), valid while fresh. done: past its
+#: last period. stream_p, stream_lv, stream_t, tried (streams): the current idea and ideas drawn.
+LAB_STATE = np.dtype([
+    ("period", np.float64), ("budget", np.float64), ("spent_base", np.float64),
+    ("total_base", np.float64), ("attempts", np.float64), ("log_mult", np.float64),
+    ("wins", np.float64), ("round", np.float64), ("pos", np.int64), ("used", np.float64),
+    ("need", np.float64), ("win", np.bool_), ("on", np.int64), ("fresh", np.bool_),
+    ("done", np.bool_), ("stream_p", np.float64), ("stream_lv", np.float64),
+    ("stream_t", np.float64), ("tried", np.float64)])
 
 Heap = namedtuple("Heap", ["key", "idea", "where", "size"])
 Heap.__doc__ = """A per-lab indexed binary min-heap on (key, idea): key, idea of shape
@@ -316,7 +318,7 @@ def _rounds_fill(lab, n, m, s_lab, ideas):
 def _rounds_insert(lab, idea, remaining, m, st, ideas):
     """Add an idea needing ``remaining`` more attempts at its pool position: one ahead of the
     lab's position is first tried in the current round, one behind it in the next."""
-    entry = st.round[lab] + (1.0 if idea < st.pos[lab] else 0.0)
+    entry = st[lab].round + (1.0 if idea < st[lab].pos else 0.0)
     ideas.member[lab, idea] = IN_ROUNDS
     _fen_add(ideas.fen, lab, idea, 1)
     _heap_push(ideas.solve, lab, idea,
@@ -328,8 +330,8 @@ def _rounds_remove(lab, idea, st, ideas):
     ideas.member[lab, idea] = ABSENT
     _heap_remove(ideas.solve, lab, idea)
     _fen_add(ideas.fen, lab, idea, -1)
-    if st.pos[lab] == idea:  # attempts already spent on it are sunk
-        st.used[lab] = 0.0
+    if st[lab].pos == idea:  # attempts already spent on it are sunk
+        st[lab].used = 0.0
 
 
 @njit(cache=True, inline="always")
@@ -337,10 +339,10 @@ def _rounds_distance(lab, rnd, x, m, st, ideas):
     """Attempts from the lab's point to the first block at a position >= x in round ``rnd``
     (a point not behind the lab's)."""
     n = ideas.solve.size[lab]
-    below_pos = _fen_below(ideas.fen, lab, st.pos[lab])
-    if rnd == st.round[lab]:
-        return m * (_fen_below(ideas.fen, lab, x) - below_pos) - st.used[lab]
-    return (m * (n - below_pos) - st.used[lab] + m * n * (rnd - st.round[lab] - 1.0)
+    below_pos = _fen_below(ideas.fen, lab, st[lab].pos)
+    if rnd == st[lab].round:
+        return m * (_fen_below(ideas.fen, lab, x) - below_pos) - st[lab].used
+    return (m * (n - below_pos) - st[lab].used + m * n * (rnd - st[lab].round - 1.0)
             + m * _fen_below(ideas.fen, lab, x))
 
 
@@ -361,13 +363,13 @@ def _rounds_advance(lab, a, m, st, ideas):
     if n == 0 or a <= 0.0:
         return
     fen = ideas.fen
-    below_pos = _fen_below(fen, lab, st.pos[lab])
-    total = a + st.used[lab]
+    below_pos = _fen_below(fen, lab, st[lab].pos)
+    total = a + st[lab].used
     rest_of_round = m * (n - below_pos)
     if total < rest_of_round:
         blocks = np.floor(total / m)
-        st.pos[lab] = _fen_kth(fen, lab, below_pos + int(blocks) + 1)
-        st.used[lab] = total - blocks * m
+        st[lab].pos = _fen_kth(fen, lab, below_pos + int(blocks) + 1)
+        st[lab].used = total - blocks * m
         return
     total -= rest_of_round
     per_round = m * n
@@ -376,14 +378,14 @@ def _rounds_advance(lab, a, m, st, ideas):
     if total == 0.0:
         # Exactly at the end of a round: the lab stays there, just past its last idea, so an
         # idea that joins now is still tried in this round.
-        st.round[lab] += full
-        st.pos[lab] = _fen_kth(fen, lab, n) + 1
-        st.used[lab] = 0.0
+        st[lab].round += full
+        st[lab].pos = _fen_kth(fen, lab, n) + 1
+        st[lab].used = 0.0
         return
-    st.round[lab] += 1.0 + full
+    st[lab].round += 1.0 + full
     blocks = np.floor(total / m)
-    st.pos[lab] = _fen_kth(fen, lab, int(blocks) + 1)
-    st.used[lab] = total - blocks * m
+    st[lab].pos = _fen_kth(fen, lab, int(blocks) + 1)
+    st[lab].used = total - blocks * m
 
 
 @njit(cache=True, inline="always")
@@ -391,12 +393,12 @@ def _rounds_level(lab, st, ideas):
     """Quantum-1 rounds (greedy labs): move the lab's point onto the next idea to try, the
     first at or after its position, wrapping to the next round, and return it."""
     n = ideas.solve.size[lab]
-    below = _fen_below(ideas.fen, lab, st.pos[lab])
+    below = _fen_below(ideas.fen, lab, st[lab].pos)
     if below == n:
-        st.round[lab] += 1.0
+        st[lab].round += 1.0
         below = 0
-    st.pos[lab] = _fen_kth(ideas.fen, lab, below + 1)
-    return st.pos[lab]
+    st[lab].pos = _fen_kth(ideas.fen, lab, below + 1)
+    return st[lab].pos
 
 
 # --- Greedy: the index heap and its level rounds ------------------------------------------------
@@ -430,11 +432,11 @@ def _greedy_place(lab, idea, pool, st, ideas):
         f = ideas.fails[lab, idea]
         joins = False
         if ideas.solve.size[lab] == 0:  # an empty round starts at this idea's level
-            st.round[lab], st.pos[lab], st.used[lab] = f, idea, 0.0
+            st[lab].round, st[lab].pos, st[lab].used = f, idea, 0.0
             joins = True
         else:
             nxt = _rounds_level(lab, st, ideas)
-            rnd = st.round[lab]
+            rnd = st[lab].round
             joins = (f == rnd and idea > nxt) or (f == rnd + 1.0 and idea < nxt)
         if joins:
             _rounds_insert(lab, idea, ideas.need[lab, idea] - f, 1.0, st, ideas)
@@ -517,7 +519,7 @@ def _greedy_block(lab, pool, st, ideas):
     level_key, level_idea = math.inf, -1
     if n_rounds > 0:
         level_idea = _rounds_level(lab, st, ideas)
-        level_key = _greedy_key(ideas.log_value[level_idea], st.round[lab], a0, b0)
+        level_key = _greedy_key(ideas.log_value[level_idea], st[lab].round, a0, b0)
     if h.size[lab] > 0 and _before(h.key[lab, 0], h.idea[lab, 0], level_key, level_idea):
         idea = h.idea[lab, 0]
         other_key, other = level_key, level_idea
@@ -564,30 +566,30 @@ def _index_fail(lab, idea, a, pool, ideas):
 def _stream_draw(lab, s_lab, difficulty, pool, st):
     p = draw_p(s_lab, difficulty.kinds, difficulty.params, difficulty.cum_weights,
                difficulty.data)
-    st.stream_p[lab] = p
-    st.stream_lv[lab] = draw_log_value(s_lab, pool.value_kind, pool.value_a, pool.value_b)
-    st.stream_t[lab] = first_success_time(s_lab, p)
-    st.used[lab] = 0.0
-    st.tried[lab] += 1.0
+    st[lab].stream_p = p
+    st[lab].stream_lv = draw_log_value(s_lab, pool.value_kind, pool.value_a, pool.value_b)
+    st[lab].stream_t = first_success_time(s_lab, p)
+    st[lab].used = 0.0
+    st[lab].tried += 1.0
 
 
 # --- A lab's blocks, spending and gains --------------------------------------------------------
 
 @njit(cache=True, inline="always")
 def _cost(lab, labs, st):
-    return labs.cost[lab] * math.exp(labs.elasticity[lab] * st.log_mult[lab])
+    return labs.cost[lab] * math.exp(labs.elasticity[lab] * st[lab].log_mult)
 
 
 @njit(cache=True, inline="always")
 def _spent_after(lab, a, c, st):
     """The lab's spending in its period after ``a`` more attempts at cost ``c``."""
-    return st.spent_base[lab] + (st.attempts[lab] + a) * c
+    return st[lab].spent_base + (st[lab].attempts + a) * c
 
 
 @njit(cache=True, inline="always")
 def _refresh(lab, pool, labs, st, ideas):
     """Recompute the lab's next block (attempts, ends in a win, on what) if its state changed."""
-    if st.fresh[lab]:
+    if st[lab].fresh:
         return
     _recompute(lab, pool, labs, st, ideas)
 
@@ -597,14 +599,14 @@ def _recompute(lab, pool, labs, st, ideas):
     """The lab's next block, per policy: its stream idea, greedy, or rounds."""
     m = labs.quantum[lab]
     if pool.endless:
-        t = st.stream_t[lab]
-        need, win, on = min(t, m) - st.used[lab], t <= m, ON_STREAM
+        t = st[lab].stream_t
+        need, win, on = min(t, m) - st[lab].used, t <= m, ON_STREAM
     elif labs.policy[lab] == POLICY_GREEDY:
         need, win, on = _greedy_block(lab, pool, st, ideas)
     else:
         need, win, on = _rounds_need(lab, m, st, ideas), True, ON_ROUNDS
-    st.need[lab], st.win[lab], st.on[lab] = need, win, on
-    st.fresh[lab] = True
+    st[lab].need, st[lab].win, st[lab].on = need, win, on
+    st[lab].fresh = True
 
 
 @njit(cache=True, inline="always")
@@ -612,13 +614,13 @@ def _advance(lab, a, pool, labs, st, ideas):
     """Spend ``a`` attempts that end no block (a < the lab's need)."""
     if a <= 0.0:
         return
-    if st.on[lab] == ON_STREAM:
-        st.used[lab] += a
-    elif st.on[lab] == ON_INDEX:
+    if st[lab].on == ON_STREAM:
+        st[lab].used += a
+    elif st[lab].on == ON_INDEX:
         _index_fail(lab, ideas.index.idea[lab, 0], a, pool, ideas)
     else:
         _rounds_advance(lab, a, labs.quantum[lab], st, ideas)
-    st.fresh[lab] = False
+    st[lab].fresh = False
 
 
 @njit(cache=True, inline="always")
@@ -632,7 +634,7 @@ def _affordable(lab, until, pool, labs, st, ideas):
     if not pool.endless and ideas.solve.size[lab] + ideas.index.size[lab] == 0:
         return 0.0
     c = _cost(lab, labs, st)
-    period, budget = st.period[lab], st.budget[lab]
+    period, budget = st[lab].period, st[lab].budget
     spent = _spent_after(lab, 0.0, c, st)
     a = np.floor((budget - spent) / c)
     if until < period + 1.0:
@@ -641,8 +643,8 @@ def _affordable(lab, until, pool, labs, st, ideas):
             a -= 1.0
     while a > 0.0 and _spent_after(lab, a, c, st) > budget:
         a -= 1.0
-    if a >= st.need[lab]:  # never carry a lab across its own next event
-        a = st.need[lab] - 1.0
+    if a >= st[lab].need:  # never carry a lab across its own next event
+        a = st[lab].need - 1.0
     return max(a, 0.0)
 
 
@@ -652,7 +654,7 @@ def _catch_up(lab, until, pool, labs, st, ideas):
     _refresh(lab, pool, labs, st, ideas)
     a = _affordable(lab, until, pool, labs, st, ideas)
     _advance(lab, a, pool, labs, st, ideas)
-    st.attempts[lab] += a
+    st[lab].attempts += a
 
 
 @njit(cache=True, inline="always")
@@ -660,41 +662,41 @@ def _gain(lab, log_value, pool, labs, st):
     """A win's value reaches the lab: multiplied in, or the best so far (Kortum). Its cost per
     attempt may change, so its spending is rebased first."""
     c = _cost(lab, labs, st)
-    st.spent_base[lab] += st.attempts[lab] * c
-    st.total_base[lab] += st.attempts[lab] * c
-    st.attempts[lab] = 0.0
+    st[lab].spent_base += st[lab].attempts * c
+    st[lab].total_base += st[lab].attempts * c
+    st[lab].attempts = 0.0
     if pool.combine == COMBINE_MAX:
-        st.log_mult[lab] = max(st.log_mult[lab], log_value)
+        st[lab].log_mult = max(st[lab].log_mult, log_value)
     else:
-        st.log_mult[lab] += log_value
-    st.fresh[lab] = False
+        st[lab].log_mult += log_value
+    st[lab].fresh = False
 
 
 @njit(cache=True)
 def _end_period(lab, labs, pool, st, ideas, periods):
     """Record the lab's period and start the next."""
     c = _cost(lab, labs, st)
-    t = int(st.period[lab])
+    t = int(st[lab].period)
     spent = _spent_after(lab, 0.0, c, st)
-    total = st.total_base[lab] + st.attempts[lab] * c
+    total = st[lab].total_base + st[lab].attempts * c
     periods.compute[lab, t] = spent
     periods.cumulative_compute[lab, t] = total
-    periods.log_multiplier[lab, t] = st.log_mult[lab]
-    periods.wins[lab, t] = st.wins[lab]
+    periods.log_multiplier[lab, t] = st[lab].log_mult
+    periods.wins[lab, t] = st[lab].wins
     if pool.endless:
         periods.pool_remaining[lab, t] = -1
         # A stream's current idea counts once its first attempt is made.
-        periods.ideas_tried[lab, t] = st.tried[lab] - (1.0 if st.used[lab] == 0.0 else 0.0)
+        periods.ideas_tried[lab, t] = st[lab].tried - (1.0 if st[lab].used == 0.0 else 0.0)
     else:
         periods.pool_remaining[lab, t] = ideas.solve.size[lab] + ideas.index.size[lab]
         periods.ideas_tried[lab, t] = -1.0
-    st.total_base[lab] = total
-    st.spent_base[lab] = 0.0
-    st.attempts[lab] = 0.0
-    st.period[lab] += 1.0
-    st.budget[lab] *= 1.0 + labs.growth[lab]
+    st[lab].total_base = total
+    st[lab].spent_base = 0.0
+    st[lab].attempts = 0.0
+    st[lab].period += 1.0
+    st[lab].budget *= 1.0 + labs.growth[lab]
     if t + 1 >= pool.periods:
-        st.done[lab] = True
+        st[lab].done = True
 
 
 # --- Replicate state -------------------------------------------------------------------------
@@ -748,13 +750,10 @@ def _grow(ideas, capacity):
 
 @njit(cache=True)
 def _new_labs(labs):
-    n = labs.budget.shape[0]
-    z = np.zeros(n)
-    return LabState(z.copy(), labs.budget.copy(), z.copy(), z.copy(), z.copy(), z.copy(),
-                    z.copy(), z.copy(), np.zeros(n, dtype=np.int64), z.copy(), z.copy(),
-                    np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.int64),
-                    np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
-                    z.copy(), z.copy(), z.copy(), z.copy())
+    st = np.zeros(labs.budget.shape[0], dtype=LAB_STATE)
+    for lab in range(st.shape[0]):
+        st[lab].budget = labs.budget[lab]
+    return st
 
 
 @njit(cache=True)
@@ -825,11 +824,9 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
     extra_whole = math.floor(pool.replenish)
     extra_frac = pool.replenish - extra_whole
     events = 0
-    # The arrays the event search reads, out of their named tuples once (each read of a named
+    # The arrays the event search reads, out of their named tuple once (each read of a named
     # tuple's attribute costs a reference count increment and decrement).
-    done, block_need, block_win = st.done, st.need, st.win
-    period, budget, spent_base, attempts = st.period, st.budget, st.spent_base, st.attempts
-    log_mult, cost, elasticity = st.log_mult, labs.cost, labs.elasticity
+    cost, elasticity = labs.cost, labs.elasticity
     while True:
         events += 1
         if events % 4096 == 0 and stop[0] != 0:
@@ -839,16 +836,16 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
         # lowest lab index. (Cost and spending as in _cost and _spent_after.)
         best, best_time, best_class = -1, math.inf, 3
         for lab in range(n_labs):
-            if done[lab]:
+            if st[lab].done:
                 continue
             _refresh(lab, pool, labs, st, ideas)
-            c = cost[lab] * math.exp(elasticity[lab] * log_mult[lab])
-            end = spent_base[lab] + (attempts[lab] + block_need[lab]) * c
-            if end <= budget[lab]:
-                t = period[lab] + end / budget[lab]
-                klass = 1 if block_win[lab] else 0
+            c = cost[lab] * math.exp(elasticity[lab] * st[lab].log_mult)
+            end = st[lab].spent_base + (st[lab].attempts + st[lab].need) * c
+            if end <= st[lab].budget:
+                t = st[lab].period + end / st[lab].budget
+                klass = 1 if st[lab].win else 0
             else:
-                t = period[lab] + 1.0
+                t = st[lab].period + 1.0
                 klass = 2
             if t < best_time or (t == best_time and klass < best_class):
                 best, best_time, best_class = lab, t, klass
@@ -861,9 +858,9 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
             _end_period(lab, labs, pool, st, ideas, periods)
             continue
 
-        need, on = st.need[lab], st.on[lab]
-        st.attempts[lab] += need
-        st.fresh[lab] = False
+        need, on = st[lab].need, st[lab].on
+        st[lab].attempts += need
+        st[lab].fresh = False
         if best_class == 0:  # a block ends without a win
             if on == ON_STREAM:
                 _stream_draw(lab, s_labs[lab], difficulty, pool, st)
@@ -880,37 +877,37 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
         # A win.
         if on == ON_STREAM:
             idea = -1
-            win_p, win_lv, win_t = st.stream_p[lab], st.stream_lv[lab], st.stream_t[lab]
+            win_p, win_lv, win_t = st[lab].stream_p, st[lab].stream_lv, st[lab].stream_t
             _stream_draw(lab, s_labs[lab], difficulty, pool, st)
         else:
             if on == ON_ROUNDS:
                 idea = ideas.solve.idea[lab, 0]
-                st.round[lab] = ideas.solve.key[lab, 0]
-                st.pos[lab] = idea
-                st.used[lab] = 0.0
+                st[lab].round = ideas.solve.key[lab, 0]
+                st[lab].pos = idea
+                st[lab].used = 0.0
                 _rounds_remove(lab, idea, st, ideas)
             else:
                 idea = ideas.index.idea[lab, 0]
                 _index_remove(lab, idea, ideas)
             win_p, win_lv, win_t = ideas.p[idea], ideas.log_value[idea], ideas.need[lab, idea]
         _gain(lab, win_lv, pool, labs, st)
-        st.wins[lab] += 1.0
+        st[lab].wins += 1.0
         published = uniform(s_share) < pool.sharing
         if n_wins < wins.lab.shape[0]:
             wins.lab[n_wins] = lab
             wins.idea[n_wins] = idea
-            wins.compute[n_wins] = st.total_base[lab]
+            wins.compute[n_wins] = st[lab].total_base
             wins.time[n_wins] = best_time
             wins.p[n_wins] = win_p
             wins.log_value[n_wins] = win_lv
             wins.attempts[n_wins] = win_t
-            wins.log_multiplier[n_wins] = st.log_mult[lab]
+            wins.log_multiplier[n_wins] = st[lab].log_mult
             wins.published[n_wins] = published
         n_wins += 1
 
         if published:
             for other in range(n_labs):
-                if other == lab or st.done[other]:
+                if other == lab or st[other].done:
                     continue
                 # Bring the other lab to this moment under its old pool and cost first (its
                 # pool may lose this idea and gain replenished ones).
@@ -941,7 +938,7 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
                 ideas.log_value[new] = draw_log_value(s_pool, pool.value_kind, pool.value_a,
                                                       pool.value_b)
                 for other in range(n_labs):
-                    if (other == lab or published) and not st.done[other]:
+                    if (other == lab or published) and not st[other].done:
                         ideas.need[other, new] = first_success_time(s_labs[other],
                                                                     ideas.p[new])
                         if labs.policy[other] == POLICY_GREEDY:
@@ -950,7 +947,7 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
                         else:
                             _rounds_insert(other, new, ideas.need[other, new],
                                            labs.quantum[other], st, ideas)
-                        st.fresh[other] = False
+                        st[other].fresh = False
     return n_wins, dropped
 
 
