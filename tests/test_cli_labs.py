@@ -205,8 +205,9 @@ def test_ctrl_c_exits_130_at_once_and_keeps_finished_replicates(tmp_path):
     reader.start()
     deadline = time.monotonic() + 120
     # Wait for the progress bar (redrawn in place, no newlines) to count some replicates.
-    while time.monotonic() < deadline and proc.poll() is None and not re.search(rb"\| *[1-9]\d*/100000",
-                                                          b"".join(chunks)):
+    counted = re.compile(rb"\| *[1-9]\d*/100000")
+    while (time.monotonic() < deadline and proc.poll() is None
+           and not counted.search(b"".join(chunks))):
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()

@@ -68,8 +68,9 @@ ON_ROUNDS, ON_INDEX, ON_STREAM = 0, 1, 2
 NO_CAP = 2 ** 62
 
 Difficulty = namedtuple("Difficulty", ["kinds", "params", "cum_weights", "data"])
-Difficulty.__doc__ = """The difficulty distribution's kernel table (:func:`~simsearch.kernels.draws.kernel_table`):
-kinds (m,) int64, params (m, N_PARAMS) float64, cum_weights (m,) float64, data (d,) float64."""
+Difficulty.__doc__ = """The difficulty distribution's kernel table
+(:func:`~simsearch.kernels.draws.kernel_table`): kinds (m,) int64, params (m, N_PARAMS)
+float64, cum_weights (m,) float64, data (d,) float64."""
 
 PoolParams = namedtuple("PoolParams", [
     "ideas", "endless", "max_ideas", "replenish", "combine", "sharing", "periods",

@@ -8,13 +8,13 @@ returns to research (r, Jones's lambda and phi) from its output.
 
 from .config import LabsConfig, labs_config, load_labs_config
 from .engine import LabsInterrupted, simulate_labs
-from .results import LabsResult
 from .loss import ChinchillaLoss
+from .results import LabsResult
 from .returns import QUANTITIES, ReturnsEstimator, kortum_theory
 from .values import VALUE_FAMILIES, ValueDistribution, parse_value
 
 __all__ = [
     "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "QUANTITIES",
-    "ReturnsEstimator", "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config", "load_labs_config",
-    "parse_value", "simulate_labs",
+    "ReturnsEstimator", "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config",
+    "load_labs_config", "parse_value", "simulate_labs",
 ]
