@@ -15,10 +15,16 @@ Work B (several labs): three labs (round-robin, patience(10), greedy) on a share
 ideas, half of all wins published; engine only, on all cores (no baseline can do this without
 simulating attempts one by one).
 
+Work C (greedy): one greedy lab, equal idea values, a pool of 1e5 ideas and 1e8 attempts (1000
+rounds' worth). With equal values greedy tries ideas in order of failures, then position:
+water-filling, which the engine runs as rounds (one event per win). "Before" is the method of
+the previous release on the same kernel: every idea in the index heap, one heap event per switch
+of idea, which with equal values is one per attempt (issue 12, defect 5); both give the same wins.
+
 "Decisions" are idea-attempts the simulation accounts for: the engine decides many attempts
 per event in closed form, so its rate is far above its event rate; both are reported.
 
-Run:  python benchmarks/bench_labs.py [--quick]
+Run:  python benchmarks/bench_labs.py [--quick] [--only greedy]
 Writes benchmarks/results/bench_labs.json beside printing a table.
 """
 
@@ -35,6 +41,9 @@ import numba
 import numpy as np
 
 from simsearch.labs import labs_config, simulate_labs
+from simsearch.labs.engine import _kernel_arguments, _run_batch
+from simsearch.kernels.rng import spawn_states
+from simsearch.seeding import seed_sequence
 
 HERE = Path(__file__).resolve().parent
 ALPHA, BETA = 0.3, 3.0
@@ -80,6 +89,45 @@ def python_loop(ideas: int, rounds: int, seed: int = 1) -> tuple[float, int]:
     return time.perf_counter() - start, attempts
 
 
+def greedy_config(ideas: int, attempts: float):
+    return labs_config({"seed": 3, "replicates": 1, "periods": 1,
+                        "pool": {"ideas": ideas, "difficulty": f"beta(alpha={ALPHA}, beta={BETA})"},
+                        "lab": [{"name": "greedy", "budget": float(attempts),
+                                 "policy": "greedy"}]})
+
+
+def greedy_run(config, water_filling: bool) -> tuple[float, dict]:
+    """One replicate of ``config`` on one thread, with or without the level rounds; (seconds,
+    period records)."""
+    difficulty, pool, labs = _kernel_arguments(config)
+    pool = pool._replace(greedy_rounds=water_filling)
+    states = spawn_states(seed_sequence(config.seed).spawn(1)[0], len(config.labs) + 2)[None]
+    start = time.perf_counter()
+    _, periods, _, _ = _run_batch(states, (difficulty, pool, labs), len(config.labs),
+                                  config.periods, 0)
+    return time.perf_counter() - start, periods
+
+
+def greedy_case(ideas: int, attempts: float) -> dict:
+    config = greedy_config(ideas, attempts)
+    greedy_run(greedy_config(100, 1e4), True)  # load the kernels
+    numba.set_num_threads(1)
+    after_s, after = greedy_run(config, True)
+    before_s, before = greedy_run(config, False)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    same = all(np.array_equal(after[k], before[k]) for k in after)
+    return {"ideas": ideas, "attempts": attempts, "wins": int(after["wins"].sum()),
+            "same_results": same, "after_seconds": after_s, "before_seconds": before_s,
+            "speedup": before_s / after_s}
+
+
+def print_greedy(g: dict) -> None:
+    print(f"C. greedy, equal values: {g['ideas']:.0e} ideas, {g['attempts']:.0e} attempts, "
+          f"{g['wins']} wins; water-filling {g['after_seconds']:.3g} s, before (one heap event "
+          f"per attempt) {g['before_seconds']:.3g} s: {g['speedup']:.0f}x faster, same results: "
+          f"{g['same_results']}")
+
+
 def timed(config, **kwargs):
     start = time.perf_counter()
     result = simulate_labs(config, record_wins=False, **kwargs)
@@ -89,7 +137,12 @@ def timed(config, **kwargs):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller work, for a smoke run")
+    parser.add_argument("--only", choices=["greedy"], help="run only work C (greedy)")
     args = parser.parse_args()
+    greedy = greedy_case(100_000, 1e8) if not args.quick else greedy_case(20_000, 1e7)
+    if args.only == "greedy":
+        print_greedy(greedy)
+        return
     ideas, reps = (100_000, 8) if not args.quick else (20_000, 2)
     multi_reps = 200 if not args.quick else 20
 
@@ -147,6 +200,8 @@ def main() -> None:
             tag = " (extrapolated)" if r.get("extrapolated") else ""
             print(f"{name:14s} {r['seconds']:10.3g} {r['decisions_per_second']:18.3g} "
                   f"{r['seconds'] / engine_s:10.3g}{tag}")
+    results["greedy_equal_values"] = greedy
+    print_greedy(greedy)
     m = results["three_labs"]
     print(f"B. three labs, shared pool of 1e5 ideas, 10 periods: {multi_reps} replicates in "
           f"{multi_s:.3g} s on {threads} threads ({1e3 * m['seconds_per_replicate']:.3g} ms "

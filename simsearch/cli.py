@@ -234,7 +234,7 @@ def _print_labs_summary(result) -> None:
 
 
 def _run_labs(args) -> int:
-    from .labs import load_labs_config, simulate_labs
+    from .labs import LabsInterrupted, load_labs_config, simulate_labs
     from .labs import ReturnsEstimator, kortum_theory
 
     config = load_labs_config(args.config)
@@ -245,13 +245,20 @@ def _run_labs(args) -> int:
     threads = _set_threads(args.threads)
     replicates = args.replicates if args.replicates is not None else config.replicates
     seed = args.seed if args.seed is not None else config.seed
-    result = simulate_labs(config, replicates=replicates, seed=seed,
-                           record_wins=not args.no_wins, progress=not args.no_progress)
+    try:
+        result = simulate_labs(config, replicates=replicates, seed=seed,
+                               record_wins=not args.no_wins, progress=not args.no_progress)
+        interrupted = False
+    except LabsInterrupted as exc:
+        if exc.result is None:
+            raise
+        # Keep what finished: replicates 0..k-1 are exactly a run with replicates = k.
+        result, interrupted = exc.result, True
     tables = {"summary.csv": result.summary_table(), "periods.csv": result.periods_table()}
     if not args.no_wins:
         tables["wins.csv"] = result.wins_table()
-    extra = {}
-    if args.estimate:
+    extra = {"interrupted": True} if interrupted else {}
+    if args.estimate and not interrupted:
         estimator = ReturnsEstimator(bootstrap=args.bootstrap, seed=result.seed_entropy)
         estimator.fit(result)
         theory = kortum_theory(config)
@@ -261,7 +268,7 @@ def _run_labs(args) -> int:
                               "dropped_growth_rates": estimator.n_dropped_}
         print(estimator.report(theory))
     canonical = config.as_dict()
-    canonical.update(replicates=replicates, seed=seed)
+    canonical.update(replicates=result.replicates, seed=seed)
     meta = manifest("labs", canonical, result.seed_entropy, threads=threads,
                     config_file=str(args.config), files=sorted(tables),
                     ideas_dropped=int(result.dropped.sum()), **extra)
@@ -269,6 +276,10 @@ def _run_labs(args) -> int:
     for name, columns in tables.items():
         write_csv(out / name, columns)
     atomic_write_text(out / "manifest.json", json.dumps(meta, indent=2) + "\n")
+    if interrupted:
+        print(f"simsearch labs: interrupted; kept the {result.replicates} of {replicates} "
+              f"replicates finished in {out}", file=sys.stderr)
+        return 130
     _print_labs_summary(result)
     print(f"wrote {', '.join(sorted(tables))} and manifest.json to {out}", file=sys.stderr)
     return 0

@@ -161,3 +161,69 @@ def test_csv_floats_round_trip(tmp_path, capsys):
     np.testing.assert_array_equal([float(r["compute"]) for r in rows], result.wins["compute"])
     np.testing.assert_array_equal([float(r["multiplier"]) for r in rows],
                                   np.exp(result.wins["log_multiplier"]))
+
+
+SLOW = """
+seed = 2
+replicates = 100000
+periods = 4
+
+[pool]
+ideas = 20000
+difficulty = "beta(alpha=0.3, beta=3)"
+
+[[lab]]
+name = "a"
+budget = 2e5
+"""
+
+
+def test_ctrl_c_exits_130_at_once_and_keeps_finished_replicates(tmp_path):
+    """SIGINT mid-run: exit 130 within a second or so, and the output holds the replicates
+    finished before it, with a manifest that reproduces them."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from simsearch.labs import load_labs_config, simulate_labs
+
+    config = tmp_path / "slow.toml"
+    config.write_text(SLOW)
+    simulate_labs(load_labs_config(config), replicates=1)  # compiled kernels in the cache
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "simsearch", "labs", str(config), "--out",
+                             str(out), "--threads", "1", "--no-wins"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(
+        lambda: os.read(proc.stderr.fileno(), 4096), b"")))
+    reader.start()
+    deadline = time.monotonic() + 120
+    # Wait for the progress bar (redrawn in place, no newlines) to count some replicates.
+    counted = re.compile(rb"\| *[1-9]\d*/100000")
+    while (time.monotonic() < deadline and proc.poll() is None
+           and not counted.search(b"".join(chunks))):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    code = proc.wait(timeout=60)
+    waited = time.monotonic() - sent
+    reader.join()
+    err = b"".join(chunks).decode()
+    assert code == 130, err
+    assert waited < 3.0, f"took {waited:.1f} s to act on Ctrl-C"
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["interrupted"] is True
+    kept = meta["config"]["replicates"]
+    assert 0 < kept < 100000
+    summary = _read(out / "summary.csv")
+    assert len(summary) == kept
+    again = simulate_labs(load_labs_config(config), replicates=kept, seed=2)
+    np.testing.assert_array_equal([float(r["compute"]) for r in summary],
+                                  again.periods["cumulative_compute"][:, 0, -1])
+    assert "interrupted; kept the" in err

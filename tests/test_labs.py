@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 from conftest import P_MIN, Z_TOL
-from labs_reference import reference_replicate
+from labs_reference import (ALL_FEATURES, assert_matches_reference, features,
+                             random_config)
 from scipy import optimize, special, stats
 
 from simsearch.errors import SimsearchError
@@ -77,6 +78,7 @@ REFERENCE_CONFIGS = {
     "patience": dict(labs=[{"name": "a", "budget": 30.0, "policy": "patience(m=4)"}]),
     "greedy": dict(labs=[{"name": "a", "budget": 30.0, "policy": "greedy"}],
                    pool={"value": "lognormal(mu=0.1, sigma=0.5)"}),
+    "greedy, equal values": dict(labs=[{"name": "a", "budget": 30.0, "policy": "greedy"}]),
     "three labs, private": dict(sharing=0.0, pool={"value": "lognormal(mu=0.1, sigma=0.5)"}),
     "three labs, half shared": dict(sharing=0.5, pool={"value": "lognormal(mu=0.1, sigma=0.5)",
                                                        "combine": "max"}),
@@ -87,6 +89,23 @@ REFERENCE_CONFIGS = {
                "cost": {"base": 1.0, "elasticity": 0.7}},
               {"name": "b", "budget": 20.0, "policy": "patience(m=3)", "cost": 0.7},
               {"name": "c", "budget": 25.0, "policy": "greedy"}]),
+    # Defect 1 of issue 12: a replenished or max_ideas pool broke rounds labs.
+    "round-robin, replenished": dict(pool={"replenish": 0.5},
+                                     labs=[{"name": "a", "budget": 30.0}]),
+    "patience, replenished": dict(pool={"replenish": 1.0},
+                                  labs=[{"name": "a", "budget": 30.0, "policy": "patience(m=5)"}]),
+    "round-robin, max_ideas": dict(pool={"replenish": 2.0, "max_ideas": 60},
+                                   labs=[{"name": "a", "budget": 30.0}]),
+    "three labs, replenished, half shared": dict(sharing=0.5, pool={"replenish": 1.7}),
+    "greedy, replenished": dict(pool={"replenish": 1.7},
+                                labs=[{"name": "a", "budget": 30.0, "policy": "greedy"},
+                                      {"name": "b", "budget": 20.0, "policy": "greedy",
+                                       "cost": 0.5}], sharing=0.5),
+    "endless stream": dict(ideas="inf", sharing=0.5, pool={"value": "pareto(alpha=1.5)",
+                                                            "combine": "max"},
+                           labs=[{"name": "a", "budget": 30.0},
+                                 {"name": "b", "budget": 20.0, "policy": "patience(m=3)",
+                                  "cost": {"base": 1.0, "elasticity": 0.5}}]),
 }
 _THREE_LABS = [{"name": "a", "budget": 30.0, "growth": 1.0},
                {"name": "b", "budget": 20.0, "policy": "patience(m=3)", "cost": 2.0},
@@ -95,28 +114,32 @@ _THREE_LABS = [{"name": "a", "budget": 30.0, "growth": 1.0},
 
 @pytest.mark.parametrize("case", list(REFERENCE_CONFIGS))
 def test_kernel_matches_an_attempt_by_attempt_reference(case):
-    """Same streams, independent logic: every win (who, which idea, at what compute, with what
-    multiplier, published or not) and every period record agree."""
+    """Same streams, independent logic: every win (who, which idea, at what compute and time,
+    with what multiplier, published or not) and every period record agree bit for bit."""
     spec = dict(REFERENCE_CONFIGS[case])
     spec.setdefault("labs", _THREE_LABS)
-    config = _config(ideas=40, difficulty="beta(alpha=0.6, beta=1.5)", periods=6, **spec)
-    seed, reps = 21, 3
-    result = simulate_labs(config, replicates=reps, seed=seed)
-    wins = result.wins
-    for r in range(reps):
-        ref_wins, ref_periods = reference_replicate(config, seed, r, reps)
-        sel = wins["replicate"] == r
-        assert sel.sum() == len(ref_wins) > 0
-        lab, idea, compute, log_mult, published = map(np.array, zip(*ref_wins))
-        np.testing.assert_array_equal(wins["lab"][sel], lab)
-        np.testing.assert_array_equal(wins["idea"][sel], idea)
-        np.testing.assert_array_equal(wins["published"][sel], published)
-        np.testing.assert_allclose(wins["compute"][sel], compute, rtol=1e-12)
-        np.testing.assert_allclose(wins["log_multiplier"][sel], log_mult, rtol=1e-12,
-                                   atol=1e-12)
-        for name, values in ref_periods.items():
-            np.testing.assert_allclose(result.periods[name][r], values, rtol=1e-12,
-                                       atol=1e-12, err_msg=name)
+    spec.setdefault("ideas", 40)
+    config = _config(difficulty="beta(alpha=0.6, beta=1.5)", periods=6, **spec)
+    result = assert_matches_reference(config, seed=21, replicates=3)
+    assert result.n_wins.min() > 0
+
+
+def _random_configs(count, seed):
+    rng = np.random.default_rng(seed)
+    return [random_config(rng) for _ in range(count)]
+
+
+RANDOM_CONFIGS = _random_configs(48, 2026)
+
+
+def test_random_configurations_cover_every_feature():
+    covered = set().union(*(features(doc) for doc in RANDOM_CONFIGS))
+    assert covered == ALL_FEATURES, ALL_FEATURES - covered
+
+
+@pytest.mark.parametrize("index", range(len(RANDOM_CONFIGS)))
+def test_kernel_matches_the_reference_on_random_configurations(index):
+    assert_matches_reference(labs_config(RANDOM_CONFIGS[index]))
 
 
 def test_kortum_best_value_grows_as_a_power_of_ideas_tried():
@@ -225,6 +248,20 @@ def test_replenishment_adds_ideas_at_the_given_rate():
     assert np.all(simulate_labs(one_for_one, replicates=5).periods["pool_remaining"] == 1000)
 
 
+def test_a_pool_without_max_ideas_grows_and_never_drops():
+    """Two new ideas per win: the pool holds the initial ideas plus two per win, far beyond
+    the first buffers, and nothing is dropped."""
+    config = _config(ideas=50, difficulty="beta(alpha=2, beta=2)", periods=4,
+                     pool={"replenish": 2.0},
+                     labs=[{"name": "a", "budget": 500.0},
+                           {"name": "b", "budget": 300.0, "policy": "greedy"}])
+    result = simulate_labs(config, replicates=4)
+    per = result.periods
+    assert np.all(result.dropped == 0)
+    np.testing.assert_array_equal(per["pool_remaining"], 50 + per["wins"])
+    assert per["pool_remaining"].max() > 500
+
+
 def test_a_full_pool_drops_new_ideas_and_counts_them():
     config = _config(ideas=100, periods=3, pool={"replenish": 2.0, "max_ideas": 150},
                      labs=[{"name": "a", "budget": 2000.0}])
@@ -288,6 +325,14 @@ def test_result_tables_are_tidy():
     ({"pool": None}, "pool"),
     ({"pool": {"difficulty": "beta(alpha=1, beta=1)"}}, "pool.ideas"),
     ({"pool": {"ideas": 0, "difficulty": "beta(alpha=1, beta=1)"}}, "pool.ideas"),
+    # "inf" is the one way to say endless.
+    ({"pool": {"ideas": float("inf"), "difficulty": "point(p=0.5)"}}, "pool.ideas: an integer"),
+    ({"pool": {"ideas": -1, "difficulty": "point(p=0.5)"}}, "pool.ideas: an integer"),
+    ({"pool": {"ideas": "infinite", "difficulty": "point(p=0.5)"}}, '"inf" for an endless'),
+    ({"pool": {"ideas": "inf", "difficulty": "point(p=0.5)", "max_ideas": 10}},
+     "pool.max_ideas: needs a finite pool"),
+    ({"pool": {"ideas": 10, "difficulty": "point(p=0.5)", "max_ideas": 5}},
+     "pool.max_ideas: must be >= pool.ideas"),
     ({"pool": {"ideas": 10}}, "pool.difficulty"),
     ({"pool": {"ideas": 10, "difficulty": "beta(alpha=-1, beta=1)"}}, "pool.difficulty"),
     ({"pool": {"ideas": 10, "difficulty": "point(p=0.5)", "value": "pareto(alpha=0)"}},
@@ -367,3 +412,43 @@ def test_chinchilla_optimum_matches_a_numerical_minimum(law, exponent):
     reducible = law.optimal_loss(flops) - law.E
     slope = np.diff(np.log(reducible)) / np.diff(np.log(flops))
     np.testing.assert_allclose(-slope, law.compute_exponent, rtol=1e-12)
+
+
+def test_ctrl_c_keeps_the_replicates_finished_before_it():
+    """Ctrl-C (here interrupt_main from a timer) stops the run within a fraction of a second;
+    the replicates finished by then are exactly a shorter run's."""
+    import _thread
+    import threading
+    import time
+
+    from simsearch.labs import LabsInterrupted
+
+    config = _config(ideas=20_000, difficulty="beta(alpha=0.3, beta=3)", periods=4,
+                     labs=[{"name": "a", "budget": 2e5}, {"name": "b", "budget": 1e5,
+                                                          "policy": "patience(m=3)"}])
+    simulate_labs(config, replicates=1)  # load the kernels
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    began = time.perf_counter()
+    with pytest.raises(LabsInterrupted) as stopped:
+        simulate_labs(config, replicates=100_000, seed=3, record_wins=False)
+    waited = time.perf_counter() - began
+    timer.join()
+    assert waited < 1.5 + 1.0, "Ctrl-C should act within a second"
+    partial = stopped.value.result
+    assert partial is not None and 0 < partial.replicates < 100_000
+    again = simulate_labs(config, replicates=partial.replicates, seed=3, record_wins=False)
+    for name in again.periods:
+        np.testing.assert_array_equal(partial.periods[name], again.periods[name])
+    np.testing.assert_array_equal(partial.n_wins, again.n_wins)
+
+
+def test_recording_too_many_wins_is_refused_with_an_estimate(monkeypatch):
+    from simsearch.labs import engine
+
+    monkeypatch.setattr(engine, "MAX_WIN_ROWS", 50_000)
+    config = _config(ideas="inf", difficulty="point(p=1)", labs=[{"name": "a", "budget": 1e4}])
+    with pytest.raises(SimsearchError, match=r"wins: recording every win needs about 1e\+05 "
+                                             r"rows .*--no-wins"):
+        simulate_labs(config, replicates=10)
+    assert simulate_labs(config, replicates=10, record_wins=False).n_wins.sum() == 100_000

@@ -12,22 +12,35 @@ simulating single attempts:
   ideas a lab passes on the way, so the attempts between two wins cost O(log N), whatever their
   number.
 - *Greedy*: try the idea with the largest posterior expected prize v E[p | f failures] under a
-  Beta(a0, b0) belief, a0 / (a0 + b0 + f) v, until its index falls to the runner-up's; the
-  number of attempts until then is closed form, so each switch costs one heap operation.
+  Beta(a0, b0) belief, v a0 / (a0 + b0 + f), ties to the lower idea; the idea is tried until its
+  index falls below the runner-up's, a number of attempts in closed form, so each switch costs
+  one heap operation. When all ideas are worth the same (``fixed`` values), the index orders
+  ideas by failures f, then position: exactly rounds of quantum 1 with the round number = f.
+  Such a greedy lab keeps its ideas in a rounds structure (water-filling: every idea at the same
+  level gets one attempt before any gets two) and only ideas that lag behind it, replenished ones
+  catching up from f = 0, in the index heap; they join the rounds as soon as they are level.
+  A win then costs O(log N), not one heap event per attempt.
 - *Endless stream*: each idea gets up to m attempts, then the lab moves on to a fresh draw.
 
 Labs spend their per-period budget at a constant rate, so every event has a time (period plus
 the fraction of its budget spent). The loop advances the lab whose next event (a finished block,
 usually a win, or its period end) comes first; before a published win changes another lab's pool
-or multiplier, that lab is first brought forward to the same time in whole attempts.
+or multiplier, that lab is first brought forward to the same time in whole attempts. A lab's
+spending in a period is kept as (spending when its cost per attempt last changed) + (attempts
+since) x (cost), so it does not depend on how attempts were grouped into blocks.
 
 All RNG streams are explicit (pool, one per lab, publication) so a replicate's draws do not
 depend on threads; a lab's own draws do not depend on the other labs either.
+
+Everything crosses the numba boundary as named tuples of arrays or scalars (``Difficulty``,
+``PoolParams``, ``LabParams``, ``WinRecord``, ``PeriodRecord``); the per-replicate state lives in
+``LAB_STATE`` records (one per lab) and ``IdeaState`` (one entry per lab and idea).
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
@@ -46,14 +59,95 @@ VALUE_PARETO = 2
 COMBINE_PRODUCT = 0
 COMBINE_MAX = 1
 
-# Columns of the per-lab float state.
-_PERIOD, _SPENT, _BUDGET, _TOTAL, _LOGM, _WINS, _TRIED, _ROUND, _USED, _NEED = range(10)
-_CUR_P, _CUR_LV, _CUR_T = 10, 11, 12
-_N_FLOAT = 13
-# Columns of the per-lab int state: current position, heap size (= pool size), need is fresh,
-# next block ends in a win, lab finished.
-_POS, _HEAP, _FRESH, _WIN, _DONE = range(5)
-_N_INT = 5
+#: Where an idea sits in a lab's pool: not there, in the rounds structure, in the greedy heap.
+ABSENT, IN_ROUNDS, IN_INDEX = 0, 1, 2
+#: What a lab's next block of attempts is on.
+ON_ROUNDS, ON_INDEX, ON_STREAM = 0, 1, 2
+
+#: A pool too large to be a cap: "no max_ideas".
+NO_CAP = 2 ** 62
+
+Difficulty = namedtuple("Difficulty", ["kinds", "params", "cum_weights", "data"])
+Difficulty.__doc__ = """The difficulty distribution's kernel table
+(:func:`~simsearch.kernels.draws.kernel_table`): kinds (m,) int64, params (m, N_PARAMS)
+float64, cum_weights (m,) float64, data (d,) float64."""
+
+PoolParams = namedtuple("PoolParams", [
+    "ideas", "endless", "max_ideas", "replenish", "combine", "sharing", "periods",
+    "value_kind", "value_a", "value_b", "prior_a", "prior_b", "greedy_rounds"])
+PoolParams.__doc__ = """Scalars shared by all labs of a replicate.
+
+ideas : int64, ideas in the pool at the start (ignored when ``endless``)
+endless : bool, an endless stream of fresh ideas instead of a pool
+max_ideas : int64, most ideas a replicate may ever hold; replenished ideas beyond it are dropped
+    and counted (``NO_CAP`` for no limit: buffers grow instead)
+replenish : float64 >= 0, new ideas per win (the fraction adds one more with that probability)
+combine : int64, COMBINE_PRODUCT (a win multiplies the multiplier) or COMBINE_MAX (Kortum)
+sharing : float64 in [0, 1], probability that a win is published
+periods : int64 >= 1
+value_kind, value_a, value_b : int64, float64, float64, idea values (:func:`draw_log_value`)
+prior_a, prior_b : float64 > 0, greedy labs' Beta belief about p
+greedy_rounds : bool, all ideas are worth the same, so greedy labs keep level ideas in rounds
+"""
+
+LabParams = namedtuple("LabParams", ["budget", "growth", "cost", "elasticity", "policy",
+                                     "quantum"])
+LabParams.__doc__ = """One entry per lab, arrays of shape (labs,).
+
+budget : float64 > 0, compute in period 0
+growth : float64 > -1, budget growth per period
+cost, elasticity : float64, an attempt costs cost * multiplier**elasticity
+policy : int64, POLICY_ROUNDS or POLICY_GREEDY
+quantum : float64 >= 1, attempts per idea per round (patience m; 1 for round-robin and greedy)
+"""
+
+WinRecord = namedtuple("WinRecord", ["lab", "idea", "compute", "time", "p", "log_value",
+                                     "attempts", "log_multiplier", "published"])
+WinRecord.__doc__ = """One entry per win in time order, arrays of shape (w,) (or (replicates, w)).
+
+lab int64; idea int64 (-1 for a stream); compute float64 (the lab's cumulative compute at the
+win); time float64 (period + fraction of its budget); p, log_value float64 (the idea's);
+attempts float64 (the lab's first-success time on it); log_multiplier float64 (after the win);
+published bool. Wins beyond w are counted, not stored.
+"""
+
+PeriodRecord = namedtuple("PeriodRecord", ["compute", "cumulative_compute", "log_multiplier",
+                                           "wins", "pool_remaining", "ideas_tried"])
+PeriodRecord.__doc__ = """Each lab at each period's end, arrays of shape (labs, periods) (or
+(replicates, labs, periods)): compute in the period, cumulative_compute, log_multiplier, wins
+(cumulative, float64), pool_remaining (int64, -1 for a stream), ideas_tried (float64, streams
+only, else -1)."""
+
+#: A replicate's per-lab state: a record array of shape (labs,), ``st[lab].field`` (record
+#: fields cost no reference counting, unlike arrays read out of a named tuple on every event).
+#: period, budget: the current period and its budget. spent_base, total_base, attempts: spending
+#: in the period and in total before the cost per attempt last changed, and attempts since.
+#: log_mult, wins. round, pos, used (rounds): the current round, the pool position of the current
+#: block and attempts already made in it. need, win, on: the lab's next block (attempts, ends in a
+#: win, on the rounds structure, the index heap or the stream), valid while fresh. done: past its
+#: last period. stream_p, stream_lv, stream_t, tried (streams): the current idea and ideas drawn.
+LAB_STATE = np.dtype([
+    ("period", np.float64), ("budget", np.float64), ("spent_base", np.float64),
+    ("total_base", np.float64), ("attempts", np.float64), ("log_mult", np.float64),
+    ("wins", np.float64), ("round", np.float64), ("pos", np.int64), ("used", np.float64),
+    ("need", np.float64), ("win", np.bool_), ("on", np.int64), ("fresh", np.bool_),
+    ("done", np.bool_), ("stream_p", np.float64), ("stream_lv", np.float64),
+    ("stream_t", np.float64), ("tried", np.float64)])
+
+Heap = namedtuple("Heap", ["key", "idea", "where", "size"])
+Heap.__doc__ = """A per-lab indexed binary min-heap on (key, idea): key, idea of shape
+(labs, width), where (labs, width) the heap slot of each idea (-1 if absent), size (labs,)."""
+
+IdeaState = namedtuple("IdeaState", ["p", "log_value", "need", "last_block", "fails", "member",
+                                     "fen", "solve", "index"])
+IdeaState.__doc__ = """A replicate's ideas, ``capacity`` wide; width 0 where no lab needs it.
+
+p, log_value (capacity,): each idea's difficulty and log value. need (labs, capacity): each
+lab's first-success time. member (labs, capacity) int8: ABSENT, IN_ROUNDS or IN_INDEX.
+Rounds structure: last_block (labs, capacity) attempts in an idea's final block, fen (labs,
+capacity + 1) a Fenwick tree counting the ideas in it by position, solve a Heap on solve round.
+Greedy: fails (labs, capacity) failures so far, index a Heap on minus the log index.
+"""
 
 
 @njit(cache=True, inline="always")
@@ -66,7 +160,7 @@ def draw_log_value(s, kind, a, b):
     return math.log(a)
 
 
-# --- Fenwick tree over pool positions (count of unsolved ideas below a position) -------------
+# --- Fenwick tree over pool positions (count of ideas below a position) ----------------------
 
 @njit(cache=True, inline="always")
 def _fen_add(fen, lab, i, delta):
@@ -79,7 +173,7 @@ def _fen_add(fen, lab, i, delta):
 
 @njit(cache=True, inline="always")
 def _fen_below(fen, lab, i):
-    """Number of ideas in the lab's pool at positions < i."""
+    """Number of ideas in the lab's rounds at positions < i."""
     total = 0
     while i > 0:
         total += fen[lab, i]
@@ -87,18 +181,33 @@ def _fen_below(fen, lab, i):
     return total
 
 
-@njit(cache=True, inline="always")
-def _fen_kth(fen, lab, k, top_bit):
+@njit(cache=True)
+def _fen_kth(fen, lab, k):
     """Position of the k-th (1-based) idea in pool order."""
+    size = fen.shape[1] - 1
+    step = 1
+    while step * 2 <= size:
+        step *= 2
     pos = 0
-    step = top_bit
     while step > 0:
         nxt = pos + step
-        if nxt < fen.shape[1] and fen[lab, nxt] < k:
+        if nxt <= size and fen[lab, nxt] < k:
             pos = nxt
             k -= fen[lab, nxt]
         step >>= 1
     return pos
+
+
+@njit(cache=True)
+def _fen_build(fen, member, lab):
+    """Rebuild the lab's tree from membership in O(capacity), over every node."""
+    size = fen.shape[1] - 1
+    for i in range(1, size + 1):
+        fen[lab, i] = 1 if member[lab, i - 1] == IN_ROUNDS else 0
+    for i in range(1, size + 1):
+        j = i + (i & -i)
+        if j <= size:
+            fen[lab, j] += fen[lab, i]
 
 
 # --- Indexed binary min-heap on (key, idea) --------------------------------------------------
@@ -108,493 +217,764 @@ def _before(k1, i1, k2, i2):
     return k1 < k2 or (k1 == k2 and i1 < i2)
 
 
+# The heap functions read the arrays out of the Heap once: every attribute read of a named
+# tuple inside a loop costs a reference count increment and decrement.
+
 @njit(cache=True)
-def _sift_up(hkey, hid, where, lab, j):
-    key, idea = hkey[lab, j], hid[lab, j]
+def _sift_up(h, lab, j):
+    keys, ids, where = h.key, h.idea, h.where
+    key, idea = keys[lab, j], ids[lab, j]
     while j > 0:
         parent = (j - 1) >> 1
-        if not _before(key, idea, hkey[lab, parent], hid[lab, parent]):
+        if not _before(key, idea, keys[lab, parent], ids[lab, parent]):
             break
-        hkey[lab, j], hid[lab, j] = hkey[lab, parent], hid[lab, parent]
-        where[lab, hid[lab, j]] = j
+        keys[lab, j], ids[lab, j] = keys[lab, parent], ids[lab, parent]
+        where[lab, ids[lab, j]] = j
         j = parent
-    hkey[lab, j], hid[lab, j] = key, idea
+    keys[lab, j], ids[lab, j] = key, idea
     where[lab, idea] = j
 
 
 @njit(cache=True)
-def _sift_down(hkey, hid, where, n, lab, j):
-    key, idea = hkey[lab, j], hid[lab, j]
+def _sift_down(h, lab, j):
+    keys, ids, where = h.key, h.idea, h.where
+    n = h.size[lab]
+    key, idea = keys[lab, j], ids[lab, j]
     while True:
         c = 2 * j + 1
         if c >= n:
             break
-        if c + 1 < n and _before(hkey[lab, c + 1], hid[lab, c + 1], hkey[lab, c], hid[lab, c]):
+        if c + 1 < n and _before(keys[lab, c + 1], ids[lab, c + 1], keys[lab, c], ids[lab, c]):
             c += 1
-        if not _before(hkey[lab, c], hid[lab, c], key, idea):
+        if not _before(keys[lab, c], ids[lab, c], key, idea):
             break
-        hkey[lab, j], hid[lab, j] = hkey[lab, c], hid[lab, c]
-        where[lab, hid[lab, j]] = j
+        keys[lab, j], ids[lab, j] = keys[lab, c], ids[lab, c]
+        where[lab, ids[lab, j]] = j
         j = c
-    hkey[lab, j], hid[lab, j] = key, idea
+    keys[lab, j], ids[lab, j] = key, idea
     where[lab, idea] = j
 
 
-@njit(cache=True)
-def _heap_remove(hkey, hid, where, ist, lab, idea):
-    j = where[lab, idea]
-    last = ist[lab, _HEAP] - 1
-    ist[lab, _HEAP] = last
-    where[lab, idea] = -1
-    if j != last:
-        hkey[lab, j], hid[lab, j] = hkey[lab, last], hid[lab, last]
-        moved = hid[lab, j]
-        where[lab, moved] = j
-        _sift_down(hkey, hid, where, last, lab, j)
-        if where[lab, moved] == j:
-            _sift_up(hkey, hid, where, lab, j)
-
-
-# --- Pool membership ------------------------------------------------------------------------
-
-@njit(cache=True)
-def _greedy_key(log_value, failures, prior_a, prior_b):
-    """Minus the log of the posterior expected prize v a0 / (a0 + b0 + f)."""
-    return -(log_value + math.log(prior_a) - math.log(prior_a + prior_b + failures))
+@njit(cache=True, inline="always")
+def _heap_push(h, lab, idea, key):
+    j = h.size[lab]
+    h.size[lab] = j + 1
+    h.key[lab, j], h.idea[lab, j] = key, idea
+    _sift_up(h, lab, j)
 
 
 @njit(cache=True, inline="always")
-def _draw_need(lab, idea, entry, s_lab, p, lv, policy, quantum, prior_a, prior_b, attempts,
-               last_block):
-    """Draw the lab's first-success time for an idea; returns the idea's heap key (its solve
-    round under rounds, entering in round ``entry``; its greedy index otherwise)."""
-    t = first_success_time(s_lab, p[idea])
-    attempts[lab, idea] = t
-    if policy == POLICY_GREEDY:
-        return _greedy_key(lv[idea], 0.0, prior_a, prior_b)
-    blocks = np.ceil(t / quantum)
-    last_block[lab, idea] = t - quantum * (blocks - 1.0)
+def _heap_remove(h, lab, idea):
+    j = h.where[lab, idea]
+    last = h.size[lab] - 1
+    h.size[lab] = last
+    h.where[lab, idea] = -1
+    if j != last:
+        h.key[lab, j], h.idea[lab, j] = h.key[lab, last], h.idea[lab, last]
+        moved = h.idea[lab, j]
+        h.where[lab, moved] = j
+        _sift_down(h, lab, j)
+        if h.where[lab, moved] == j:
+            _sift_up(h, lab, j)
+
+
+@njit(cache=True)
+def _heapify(h, lab, n):
+    """Make slots 0..n-1 (key and idea set) a heap in O(n)."""
+    h.size[lab] = n
+    ids, where = h.idea, h.where
+    for j in range(n):
+        where[lab, ids[lab, j]] = j
+    for j in range(n // 2 - 1, -1, -1):
+        _sift_down(h, lab, j)
+
+
+# --- Rounds: ideas tried m at a time in pool order ---------------------------------------------
+
+@njit(cache=True, inline="always")
+def _rounds_key(last_block, lab, idea, remaining, entry, m):
+    """Solve round of an idea needing ``remaining`` more attempts, first tried in round
+    ``entry``; also stores the attempts in its final block."""
+    blocks = np.ceil(remaining / m)
+    last_block[lab, idea] = remaining - m * (blocks - 1.0)
     return entry + blocks - 1.0
 
 
 @njit(cache=True)
-def _insert(lab, idea, s_lab, p, lv, policy, quantum, prior_a, prior_b,
-            fst, ist, attempts, last_block, fails, in_pool, fen, hkey, hid, where):
-    # An idea ahead of the lab's position is first tried in the current round.
-    entry = fst[lab, _ROUND] + (1.0 if idea < ist[lab, _POS] else 0.0)
-    fails[lab, idea] = 0.0
-    in_pool[lab, idea] = True
-    j = ist[lab, _HEAP]
-    ist[lab, _HEAP] = j + 1
-    hid[lab, j] = idea
-    hkey[lab, j] = _draw_need(lab, idea, entry, s_lab, p, lv, policy, quantum, prior_a,
-                              prior_b, attempts, last_block)
-    if policy != POLICY_GREEDY:
-        _fen_add(fen, lab, idea, 1)
-    _sift_up(hkey, hid, where, lab, j)
-    ist[lab, _FRESH] = 0
-
-
-@njit(cache=True)
-def _fill_pool(lab, n, s_lab, p, lv, policy, quantum, prior_a, prior_b,
-               ist, attempts, last_block, in_pool, fen, hkey, hid, where):
-    """Put ideas 0..n-1 in an empty pool at once: O(n) Fenwick build and heapify."""
+def _rounds_fill(lab, n, m, s_lab, ideas):
+    """Put ideas 0..n-1, none tried yet, in an empty rounds structure at once: O(n)."""
+    p, need, member, last_block = ideas.p, ideas.need, ideas.member, ideas.last_block
+    keys, ids = ideas.solve.key, ideas.solve.idea
     for idea in range(n):
-        in_pool[lab, idea] = True
-        hid[lab, idea] = idea
-        where[lab, idea] = idea
-        hkey[lab, idea] = _draw_need(lab, idea, 0.0, s_lab, p, lv, policy, quantum, prior_a,
-                                     prior_b, attempts, last_block)
-    if policy != POLICY_GREEDY:
-        size = fen.shape[1] - 1
-        for i in range(1, n + 1):
-            fen[lab, i] += 1
-            j = i + (i & -i)
-            if j <= size:
-                fen[lab, j] += fen[lab, i]
-    ist[lab, _HEAP] = n
-    for j in range(n // 2 - 1, -1, -1):
-        _sift_down(hkey, hid, where, n, lab, j)
-    ist[lab, _FRESH] = 0
+        t = first_success_time(s_lab, p[idea])
+        need[lab, idea] = t
+        member[lab, idea] = IN_ROUNDS
+        ids[lab, idea] = idea
+        keys[lab, idea] = _rounds_key(last_block, lab, idea, t, 0.0, m)
+    _fen_build(ideas.fen, member, lab)
+    _heapify(ideas.solve, lab, n)
 
 
-@njit(cache=True)
-def _remove(lab, idea, policy, fst, ist, in_pool, fen, hkey, hid, where):
-    in_pool[lab, idea] = False
-    _heap_remove(hkey, hid, where, ist, lab, idea)
-    if policy != POLICY_GREEDY:
-        _fen_add(fen, lab, idea, -1)
-        if ist[lab, _POS] == idea:  # attempts already spent on it are sunk
-            fst[lab, _USED] = 0.0
-    ist[lab, _FRESH] = 0
+@njit(cache=True, inline="always")
+def _rounds_insert(lab, idea, remaining, m, st, ideas):
+    """Add an idea needing ``remaining`` more attempts at its pool position: one ahead of the
+    lab's position is first tried in the current round, one behind it in the next."""
+    entry = st[lab].round + (1.0 if idea < st[lab].pos else 0.0)
+    ideas.member[lab, idea] = IN_ROUNDS
+    _fen_add(ideas.fen, lab, idea, 1)
+    _heap_push(ideas.solve, lab, idea,
+               _rounds_key(ideas.last_block, lab, idea, remaining, entry, m))
 
 
-# --- Next block of attempts and partial progress, per policy ----------------------------------
+@njit(cache=True, inline="always")
+def _rounds_remove(lab, idea, st, ideas):
+    ideas.member[lab, idea] = ABSENT
+    _heap_remove(ideas.solve, lab, idea)
+    _fen_add(ideas.fen, lab, idea, -1)
+    if st[lab].pos == idea:  # attempts already spent on it are sunk
+        st[lab].used = 0.0
 
-@njit(cache=True)
-def _rounds_need(lab, quantum, fst, ist, fen, hkey, hid, last_block):
-    """Attempts until the lab's next win under rounds; inf when none can come."""
-    n = ist[lab, _HEAP]
-    if n == 0 or hkey[lab, 0] == math.inf:
+
+@njit(cache=True, inline="always")
+def _rounds_distance(lab, rnd, x, m, st, ideas):
+    """Attempts from the lab's point to the first block at a position >= x in round ``rnd``
+    (a point not behind the lab's)."""
+    n = ideas.solve.size[lab]
+    below_pos = _fen_below(ideas.fen, lab, st[lab].pos)
+    if rnd == st[lab].round:
+        return m * (_fen_below(ideas.fen, lab, x) - below_pos) - st[lab].used
+    return (m * (n - below_pos) - st[lab].used + m * n * (rnd - st[lab].round - 1.0)
+            + m * _fen_below(ideas.fen, lab, x))
+
+
+@njit(cache=True, inline="always")
+def _rounds_need(lab, m, st, ideas):
+    """Attempts until the lab's next win in rounds; inf when none can come."""
+    h = ideas.solve
+    if h.size[lab] == 0 or h.key[lab, 0] == math.inf:
         return math.inf
-    idea = hid[lab, 0]
-    solve_round = hkey[lab, 0]
-    rnd, pos, used = fst[lab, _ROUND], ist[lab, _POS], fst[lab, _USED]
-    below_pos = _fen_below(fen, lab, pos)
-    if solve_round == fst[lab, _ROUND]:
-        between = _fen_below(fen, lab, idea) - below_pos
-        return quantum * between - used + last_block[lab, idea]
-    rest_of_round = quantum * (n - below_pos) - used
-    return (rest_of_round + quantum * n * (solve_round - rnd - 1.0)
-            + quantum * _fen_below(fen, lab, idea) + last_block[lab, idea])
+    idea = h.idea[lab, 0]
+    return _rounds_distance(lab, h.key[lab, 0], idea, m, st, ideas) + ideas.last_block[lab, idea]
 
 
-@njit(cache=True)
-def _rounds_advance(lab, a, quantum, fst, ist, fen, top_bit):
-    """Move the lab's position on by ``a`` attempts that contain no win."""
-    n = ist[lab, _HEAP]
+@njit(cache=True, inline="always")
+def _rounds_advance(lab, a, m, st, ideas):
+    """Move the lab's point on by ``a`` attempts that contain no win."""
+    n = ideas.solve.size[lab]
     if n == 0 or a <= 0.0:
         return
-    below_pos = _fen_below(fen, lab, ist[lab, _POS])
-    total = a + fst[lab, _USED]
-    rest_of_round = quantum * (n - below_pos)
+    fen = ideas.fen
+    below_pos = _fen_below(fen, lab, st[lab].pos)
+    total = a + st[lab].used
+    rest_of_round = m * (n - below_pos)
     if total < rest_of_round:
-        blocks = math.floor(total / quantum)
-        ist[lab, _POS] = _fen_kth(fen, lab, below_pos + int(blocks) + 1, top_bit)
-    else:
-        total -= rest_of_round
-        per_round = quantum * n
-        full = math.floor(total / per_round)
-        fst[lab, _ROUND] += 1.0 + full
-        total -= full * per_round
-        blocks = math.floor(total / quantum)
-        ist[lab, _POS] = _fen_kth(fen, lab, int(blocks) + 1, top_bit)
-    fst[lab, _USED] = total - blocks * quantum
-
-
-@njit(cache=True)
-def _greedy_block(lab, fst, ist, hkey, hid, attempts, fails, lv, prior_a, prior_b):
-    """Attempts on the top idea until it wins or its index drops to the runner-up's."""
-    n = ist[lab, _HEAP]
-    if n == 0:
-        return math.inf, False
-    idea = hid[lab, 0]
-    remaining = attempts[lab, idea] - fails[lab, idea]
-    limit = math.inf
-    if n > 1:
-        runner_up = hkey[lab, 1]
-        if n > 2 and hkey[lab, 2] < runner_up:
-            runner_up = hkey[lab, 2]
-        # index(f + j) <= runner-up  <=>  a0 + b0 + f + j >= v a0 / runner-up's index
-        switch = math.exp(lv[idea] + math.log(prior_a) + runner_up) - prior_a - prior_b \
-            - fails[lab, idea]
-        limit = max(1.0, np.ceil(switch))
-    if remaining <= limit:
-        return remaining, True
-    return limit, False
-
-
-@njit(cache=True)
-def _greedy_fail(lab, idea, a, fst, ist, hkey, hid, where, fails, lv, prior_a, prior_b):
-    fails[lab, idea] += a
-    j = where[lab, idea]
-    hkey[lab, j] = _greedy_key(lv[idea], fails[lab, idea], prior_a, prior_b)
-    _sift_down(hkey, hid, where, ist[lab, _HEAP], lab, j)
-    ist[lab, _FRESH] = 0
-
-
-@njit(cache=True, inline="always")
-def _new_stream_idea(lab, s_lab, kinds, params, cum_weights, data, v_kind, v_a, v_b, fst):
-    p = draw_p(s_lab, kinds, params, cum_weights, data)
-    fst[lab, _CUR_P] = p
-    fst[lab, _CUR_LV] = draw_log_value(s_lab, v_kind, v_a, v_b)
-    fst[lab, _CUR_T] = first_success_time(s_lab, p)
-    fst[lab, _USED] = 0.0
-    fst[lab, _TRIED] += 1.0
-
-
-@njit(cache=True, inline="always")
-def _cost(lab, fst, cost, elasticity):
-    return cost[lab] * math.exp(elasticity[lab] * fst[lab, _LOGM])
-
-
-@njit(cache=True)
-def _refresh(lab, finite, policy, quantum, fst, ist, fen, hkey, hid, last_block, attempts,
-             fails, lv, prior_a, prior_b):
-    """Recompute the lab's next block (attempts, ends in a win) if its state changed."""
-    if ist[lab, _FRESH]:
+        blocks = np.floor(total / m)
+        st[lab].pos = _fen_kth(fen, lab, below_pos + int(blocks) + 1)
+        st[lab].used = total - blocks * m
         return
-    if not finite:
-        t = fst[lab, _CUR_T]
-        fst[lab, _NEED] = min(t, quantum) - fst[lab, _USED]
-        ist[lab, _WIN] = t <= quantum
-    elif policy == POLICY_GREEDY:
-        need, win = _greedy_block(lab, fst, ist, hkey, hid, attempts, fails, lv, prior_a, prior_b)
-        fst[lab, _NEED] = need
-        ist[lab, _WIN] = win
-    else:
-        fst[lab, _NEED] = _rounds_need(lab, quantum, fst, ist, fen, hkey, hid, last_block)
-        ist[lab, _WIN] = 1
-    ist[lab, _FRESH] = 1
+    total -= rest_of_round
+    per_round = m * n
+    full = np.floor(total / per_round)
+    total -= full * per_round
+    if total == 0.0:
+        # Exactly at the end of a round: the lab stays there, just past its last idea, so an
+        # idea that joins now is still tried in this round.
+        st[lab].round += full
+        st[lab].pos = _fen_kth(fen, lab, n) + 1
+        st[lab].used = 0.0
+        return
+    st[lab].round += 1.0 + full
+    blocks = np.floor(total / m)
+    st[lab].pos = _fen_kth(fen, lab, int(blocks) + 1)
+    st[lab].used = total - blocks * m
+
+
+@njit(cache=True, inline="always")
+def _rounds_level(lab, st, ideas):
+    """Quantum-1 rounds (greedy labs): move the lab's point onto the next idea to try, the
+    first at or after its position, wrapping to the next round, and return it."""
+    n = ideas.solve.size[lab]
+    below = _fen_below(ideas.fen, lab, st[lab].pos)
+    if below == n:
+        st[lab].round += 1.0
+        below = 0
+    st[lab].pos = _fen_kth(ideas.fen, lab, below + 1)
+    return st[lab].pos
+
+
+# --- Greedy: the index heap and its level rounds ------------------------------------------------
+
+@njit(cache=True)
+def _greedy_key(log_value, failures, prior_a, prior_b):
+    """Minus the log of the posterior expected prize v a0 / (a0 + b0 + f) (smaller goes first)."""
+    return -(log_value + math.log(prior_a) - math.log(prior_a + prior_b + failures))
+
+
+@njit(cache=True, inline="always")
+def _index_insert(lab, idea, pool, ideas):
+    ideas.member[lab, idea] = IN_INDEX
+    _heap_push(ideas.index, lab, idea,
+               _greedy_key(ideas.log_value[idea], ideas.fails[lab, idea], pool.prior_a,
+                           pool.prior_b))
+
+
+@njit(cache=True, inline="always")
+def _index_remove(lab, idea, ideas):
+    ideas.member[lab, idea] = ABSENT
+    _heap_remove(ideas.index, lab, idea)
 
 
 @njit(cache=True)
-def _advance(lab, a, finite, policy, quantum, fst, ist, fen, top_bit, hkey, hid, where, fails,
-             lv, prior_a, prior_b):
+def _greedy_place(lab, idea, pool, st, ideas):
+    """Put a greedy lab's idea (f = its failures so far) where it belongs: in the level rounds
+    if every idea is worth the same and it is level with them (its next attempt comes in the
+    rounds' order), else in the index heap."""
+    if pool.greedy_rounds:
+        f = ideas.fails[lab, idea]
+        joins = False
+        if ideas.solve.size[lab] == 0:  # an empty round starts at this idea's level
+            st[lab].round, st[lab].pos, st[lab].used = f, idea, 0.0
+            joins = True
+        else:
+            nxt = _rounds_level(lab, st, ideas)
+            rnd = st[lab].round
+            joins = (f == rnd and idea > nxt) or (f == rnd + 1.0 and idea < nxt)
+        if joins:
+            _rounds_insert(lab, idea, ideas.need[lab, idea] - f, 1.0, st, ideas)
+            return
+    _index_insert(lab, idea, pool, ideas)
+
+
+@njit(cache=True)
+def _greedy_fill(lab, n, s_lab, pool, st, ideas):
+    """Greedy lab's initial pool: all level (f = 0) in rounds if values are equal, else all in
+    the index heap at once."""
+    if pool.greedy_rounds:
+        _rounds_fill(lab, n, 1.0, s_lab, ideas)
+        return
+    p, lv, need, member = ideas.p, ideas.log_value, ideas.need, ideas.member
+    keys, ids = ideas.index.key, ideas.index.idea
+    for idea in range(n):
+        need[lab, idea] = first_success_time(s_lab, p[idea])
+        member[lab, idea] = IN_INDEX
+        ids[lab, idea] = idea
+        keys[lab, idea] = _greedy_key(lv[idea], 0.0, pool.prior_a, pool.prior_b)
+    _heapify(ideas.index, lab, n)
+
+
+@njit(cache=True, inline="always")
+def _behind(log_value, failures, idea, key, other, pool):
+    """Does an idea with these failures come after (key, other) in greedy order?"""
+    k = _greedy_key(log_value, failures, pool.prior_a, pool.prior_b)
+    return k > key or (k == key and idea > other)
+
+
+@njit(cache=True)
+def _attempts_until_behind(log_value, f, idea, key, other, pool, limit):
+    """Fewest attempts j >= 1 on an idea with f failures after which its next attempt comes
+    after (key, other)'s: (index key after f + j failures, idea) > (key, other); ``limit`` if
+    none comes sooner. A closed-form guess, then a galloping and binary search on the exact
+    keys (being behind is monotone in j; keys can tie over many j when the prior is tight)."""
+    a0, b0 = pool.prior_a, pool.prior_b
+    # key(f + j) > key  <=>  a0 + b0 + f + j > exp(key + log v + log a0), up to rounding.
+    x = math.exp(key + log_value + math.log(a0)) - a0 - b0 - f
+    guess = min(np.floor(x) if x >= 1.0 else 1.0, limit)
+    if guess == math.inf:  # an idea worth e^700 times the runner-up, never solved
+        return guess
+    if _behind(log_value, f + guess, idea, key, other, pool):
+        lo, hi, step = guess - 1.0, guess, 1.0  # lo = 0 stands for "not behind yet"
+        while lo >= 1.0 and _behind(log_value, f + lo, idea, key, other, pool):
+            hi = lo
+            step *= 2.0
+            lo = max(hi - step, 0.0)
+    else:
+        lo, hi, step = guess, guess + 1.0, 1.0
+        while hi < limit and not _behind(log_value, f + hi, idea, key, other, pool):
+            lo = hi
+            step *= 2.0
+            hi = lo + step
+        if hi >= limit:  # none behind below the limit: the search ends at it
+            hi = limit
+            if hi == math.inf:
+                return hi
+    while hi - lo > 1.0:
+        mid = np.floor(0.5 * (lo + hi))
+        if mid <= lo or mid >= hi:  # beyond exact integers
+            break
+        if _behind(log_value, f + mid, idea, key, other, pool):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+@njit(cache=True, inline="always")
+def _greedy_block(lab, pool, st, ideas):
+    """A greedy lab's next block: (attempts, ends in a win, ON_INDEX or ON_ROUNDS).
+
+    The next attempt goes to the smaller of the index heap's top and the level rounds' next
+    idea, compared on (index key, idea). The block runs until a win or until the other comes
+    first."""
+    h, n_rounds = ideas.index, ideas.solve.size[lab]
+    a0, b0 = pool.prior_a, pool.prior_b
+    level_key, level_idea = math.inf, -1
+    if n_rounds > 0:
+        level_idea = _rounds_level(lab, st, ideas)
+        level_key = _greedy_key(ideas.log_value[level_idea], st[lab].round, a0, b0)
+    if h.size[lab] > 0 and _before(h.key[lab, 0], h.idea[lab, 0], level_key, level_idea):
+        idea = h.idea[lab, 0]
+        other_key, other = level_key, level_idea
+        for c in (1, 2):
+            if c < h.size[lab] and _before(h.key[lab, c], h.idea[lab, c], other_key, other):
+                other_key, other = h.key[lab, c], h.idea[lab, c]
+        f = ideas.fails[lab, idea]
+        remaining = ideas.need[lab, idea] - f
+        limit = remaining
+        if other >= 0:
+            limit = _attempts_until_behind(ideas.log_value[idea], f, idea, other_key, other,
+                                           pool, remaining)
+        if remaining <= limit:
+            return remaining, True, ON_INDEX
+        return limit, False, ON_INDEX
+    if n_rounds == 0:
+        return math.inf, False, ON_INDEX
+    to_win = _rounds_need(lab, 1.0, st, ideas)
+    if h.size[lab] == 0:
+        return to_win, True, ON_ROUNDS
+    # Equal values: the rounds come before the heap's top idea (f failures) until they reach
+    # its place, round f at its position.
+    top = h.idea[lab, 0]
+    to_top = _rounds_distance(lab, ideas.fails[lab, top], top, 1.0, st, ideas)
+    if to_win <= to_top:
+        return to_win, True, ON_ROUNDS
+    return to_top, False, ON_ROUNDS
+
+
+@njit(cache=True, inline="always")
+def _index_fail(lab, idea, a, pool, ideas):
+    """``a`` more failures on the index heap's idea."""
+    ideas.fails[lab, idea] += a
+    h = ideas.index
+    j = h.where[lab, idea]
+    h.key[lab, j] = _greedy_key(ideas.log_value[idea], ideas.fails[lab, idea], pool.prior_a,
+                                pool.prior_b)
+    _sift_down(h, lab, j)
+
+
+# --- Endless stream -------------------------------------------------------------------------
+
+@njit(cache=True, inline="always")
+def _stream_draw(lab, s_lab, difficulty, pool, st):
+    p = draw_p(s_lab, difficulty.kinds, difficulty.params, difficulty.cum_weights,
+               difficulty.data)
+    st[lab].stream_p = p
+    st[lab].stream_lv = draw_log_value(s_lab, pool.value_kind, pool.value_a, pool.value_b)
+    st[lab].stream_t = first_success_time(s_lab, p)
+    st[lab].used = 0.0
+    st[lab].tried += 1.0
+
+
+# --- A lab's blocks, spending and gains --------------------------------------------------------
+
+@njit(cache=True, inline="always")
+def _cost(lab, labs, st):
+    return labs.cost[lab] * math.exp(labs.elasticity[lab] * st[lab].log_mult)
+
+
+@njit(cache=True, inline="always")
+def _spent_after(lab, a, c, st):
+    """The lab's spending in its period after ``a`` more attempts at cost ``c``."""
+    return st[lab].spent_base + (st[lab].attempts + a) * c
+
+
+@njit(cache=True, inline="always")
+def _refresh(lab, pool, labs, st, ideas):
+    """Recompute the lab's next block (attempts, ends in a win, on what) if its state changed."""
+    if st[lab].fresh:
+        return
+    _recompute(lab, pool, labs, st, ideas)
+
+
+@njit(cache=True, inline="always")
+def _recompute(lab, pool, labs, st, ideas):
+    """The lab's next block, per policy: its stream idea, greedy, or rounds."""
+    m = labs.quantum[lab]
+    if pool.endless:
+        t = st[lab].stream_t
+        need, win, on = min(t, m) - st[lab].used, t <= m, ON_STREAM
+    elif labs.policy[lab] == POLICY_GREEDY:
+        need, win, on = _greedy_block(lab, pool, st, ideas)
+    else:
+        need, win, on = _rounds_need(lab, m, st, ideas), True, ON_ROUNDS
+    st[lab].need, st[lab].win, st[lab].on = need, win, on
+    st[lab].fresh = True
+
+
+@njit(cache=True, inline="always")
+def _advance(lab, a, pool, labs, st, ideas):
     """Spend ``a`` attempts that end no block (a < the lab's need)."""
     if a <= 0.0:
         return
-    if not finite:
-        fst[lab, _USED] += a
-    elif policy == POLICY_GREEDY:
-        _greedy_fail(lab, hid[lab, 0], a, fst, ist, hkey, hid, where, fails, lv, prior_a, prior_b)
+    if st[lab].on == ON_STREAM:
+        st[lab].used += a
+    elif st[lab].on == ON_INDEX:
+        _index_fail(lab, ideas.index.idea[lab, 0], a, pool, ideas)
     else:
-        _rounds_advance(lab, a, quantum, fst, ist, fen, top_bit)
-    ist[lab, _FRESH] = 0
+        _rounds_advance(lab, a, labs.quantum[lab], st, ideas)
+    st[lab].fresh = False
 
 
-@njit(cache=True)
-def _affordable(lab, until, finite, fst, ist, cost, elasticity):
+@njit(cache=True, inline="always")
+def _affordable(lab, until, pool, labs, st, ideas):
     """Whole attempts the lab completes by time ``until`` in its current period, short of
     ending its current block.
 
     Times are compared exactly as the event loop computes them, period + spent / budget, so an
     attempt that ends at the same instant as another lab's event counts as done by then.
     """
-    if finite and ist[lab, _HEAP] == 0:
+    if not pool.endless and ideas.solve.size[lab] + ideas.index.size[lab] == 0:
         return 0.0
-    c = _cost(lab, fst, cost, elasticity)
-    period, spent, budget = fst[lab, _PERIOD], fst[lab, _SPENT], fst[lab, _BUDGET]
-    a = math.floor((budget - spent) / c)
+    c = _cost(lab, labs, st)
+    period, budget = st[lab].period, st[lab].budget
+    spent = _spent_after(lab, 0.0, c, st)
+    a = np.floor((budget - spent) / c)
     if until < period + 1.0:
-        a = min(a, math.floor(((until - period) * budget - spent) / c) + 1.0)
-        while a > 0.0 and period + (spent + a * c) / budget > until:
+        a = min(a, np.floor(((until - period) * budget - spent) / c) + 1.0)
+        while a > 0.0 and period + _spent_after(lab, a, c, st) / budget > until:
             a -= 1.0
-    while a > 0.0 and spent + a * c > budget:
+    while a > 0.0 and _spent_after(lab, a, c, st) > budget:
         a -= 1.0
-    if a >= fst[lab, _NEED]:  # never carry a lab across its own next event
-        a = fst[lab, _NEED] - 1.0
+    if a >= st[lab].need:  # never carry a lab across its own next event
+        a = st[lab].need - 1.0
     return max(a, 0.0)
 
 
-@njit(cache=True)
-def _catch_up(lab, until, finite, policy, quantum, fst, ist, fen, top_bit, hkey, hid, where,
-              last_block, attempts, fails, lv, prior_a, prior_b, cost, elasticity):
+@njit(cache=True, inline="always")
+def _catch_up(lab, until, pool, labs, st, ideas):
     """Spend, at the lab's current cost, the whole attempts it completes by time ``until``."""
-    _refresh(lab, finite, policy, quantum, fst, ist, fen, hkey, hid, last_block, attempts,
-             fails, lv, prior_a, prior_b)
-    a = _affordable(lab, until, finite, fst, ist, cost, elasticity)
-    c = _cost(lab, fst, cost, elasticity)
-    _advance(lab, a, finite, policy, quantum, fst, ist, fen, top_bit, hkey, hid, where, fails,
-             lv, prior_a, prior_b)
-    fst[lab, _SPENT] += a * c
-    fst[lab, _TOTAL] += a * c
+    _refresh(lab, pool, labs, st, ideas)
+    a = _affordable(lab, until, pool, labs, st, ideas)
+    _advance(lab, a, pool, labs, st, ideas)
+    st[lab].attempts += a
 
 
 @njit(cache=True, inline="always")
-def _gain(lab, log_value, combine, fst):
-    """A win's value reaches the lab: multiplied in, or the best so far (Kortum)."""
-    if combine == COMBINE_MAX:
-        fst[lab, _LOGM] = max(fst[lab, _LOGM], log_value)
+def _gain(lab, log_value, pool, labs, st):
+    """A win's value reaches the lab: multiplied in, or the best so far (Kortum). Its cost per
+    attempt may change, so its spending is rebased first."""
+    c = _cost(lab, labs, st)
+    st[lab].spent_base += st[lab].attempts * c
+    st[lab].total_base += st[lab].attempts * c
+    st[lab].attempts = 0.0
+    if pool.combine == COMBINE_MAX:
+        st[lab].log_mult = max(st[lab].log_mult, log_value)
     else:
-        fst[lab, _LOGM] += log_value
+        st[lab].log_mult += log_value
+    st[lab].fresh = False
 
 
 @njit(cache=True)
-def simulate_replicate(s_pool, s_labs, s_share, kinds, params, cum_weights, data,
-                       v_kind, v_a, v_b, n_ideas, capacity, replenish, combine, sharing, periods,
-                       budget, growth, cost, elasticity, policy, quantum, prior_a, prior_b,
-                       w_lab, w_idea, w_compute, w_time, w_p, w_log_value, w_attempts,
-                       w_log_mult, w_published,
-                       pr_compute, pr_total, pr_log_mult, pr_wins, pr_pool, pr_tried):
-    """Run one replicate; returns (wins, ideas dropped because the pool was full).
+def _end_period(lab, labs, pool, st, ideas, periods):
+    """Record the lab's period and start the next."""
+    c = _cost(lab, labs, st)
+    t = int(st[lab].period)
+    spent = _spent_after(lab, 0.0, c, st)
+    total = st[lab].total_base + st[lab].attempts * c
+    periods.compute[lab, t] = spent
+    periods.cumulative_compute[lab, t] = total
+    periods.log_multiplier[lab, t] = st[lab].log_mult
+    periods.wins[lab, t] = st[lab].wins
+    if pool.endless:
+        periods.pool_remaining[lab, t] = -1
+        # A stream's current idea counts once its first attempt is made.
+        periods.ideas_tried[lab, t] = st[lab].tried - (1.0 if st[lab].used == 0.0 else 0.0)
+    else:
+        periods.pool_remaining[lab, t] = ideas.solve.size[lab] + ideas.index.size[lab]
+        periods.ideas_tried[lab, t] = -1.0
+    st[lab].total_base = total
+    st[lab].spent_base = 0.0
+    st[lab].attempts = 0.0
+    st[lab].period += 1.0
+    st[lab].budget *= 1.0 + labs.growth[lab]
+    if t + 1 >= pool.periods:
+        st[lab].done = True
 
-    ``n_ideas < 0`` is an endless stream. Wins beyond the length of the ``w_*`` buffers are
-    counted but not stored; the caller reruns such a replicate with room for all of them.
+
+# --- Replicate state -------------------------------------------------------------------------
+
+@njit(cache=True)
+def _new_heap(n_labs, width):
+    return Heap(np.empty((n_labs, width)), np.empty((n_labs, width), dtype=np.int64),
+                np.full((n_labs, width), -1, dtype=np.int64), np.zeros(n_labs, dtype=np.int64))
+
+
+@njit(cache=True)
+def _new_ideas(n_labs, capacity, rounds, greedy):
+    """Empty idea state ``capacity`` wide; the rounds or greedy parts only where used."""
+    wr = capacity if rounds else 0
+    wg = capacity if greedy else 0
+    return IdeaState(np.empty(capacity), np.empty(capacity), np.empty((n_labs, capacity)),
+                     np.empty((n_labs, wr)), np.zeros((n_labs, wg)),
+                     np.zeros((n_labs, capacity), dtype=np.int8),
+                     np.zeros((n_labs, wr + 1), dtype=np.int64),
+                     _new_heap(n_labs, wr), _new_heap(n_labs, wg))
+
+
+@njit(cache=True)
+def _copy_heap(old, new):
+    w = old.key.shape[1]
+    new.key[:, :w] = old.key
+    new.idea[:, :w] = old.idea
+    new.where[:, :w] = old.where
+    new.size[:] = old.size
+
+
+@njit(cache=True)
+def _grow(ideas, capacity):
+    """The same ideas in buffers ``capacity`` wide (heaps copied, Fenwick trees rebuilt)."""
+    n_labs, old = ideas.need.shape[0], ideas.p.shape[0]
+    new = _new_ideas(n_labs, capacity, ideas.last_block.shape[1] > 0, ideas.fails.shape[1] > 0)
+    new.p[:old] = ideas.p
+    new.log_value[:old] = ideas.log_value
+    new.need[:, :old] = ideas.need
+    new.member[:, :old] = ideas.member
+    if ideas.last_block.shape[1] > 0:
+        new.last_block[:, :old] = ideas.last_block
+        for lab in range(n_labs):
+            _fen_build(new.fen, new.member, lab)
+    if ideas.fails.shape[1] > 0:
+        new.fails[:, :old] = ideas.fails
+    _copy_heap(ideas.solve, new.solve)
+    _copy_heap(ideas.index, new.index)
+    return new
+
+
+@njit(cache=True)
+def _new_labs(labs):
+    st = np.zeros(labs.budget.shape[0], dtype=LAB_STATE)
+    for lab in range(st.shape[0]):
+        st[lab].budget = labs.budget[lab]
+    return st
+
+
+@njit(cache=True)
+def _start_capacity(pool):
+    if pool.endless:
+        return 0
+    if pool.replenish == 0.0:
+        return pool.ideas
+    return min(pool.max_ideas, pool.ideas + pool.ideas // 2 + 64)
+
+
+# --- One replicate ------------------------------------------------------------------------------
+
+@njit(cache=True)
+def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, periods, stop):
+    """Run one replicate; returns (wins, replenished ideas dropped for ``pool.max_ideas``), or
+    wins = -1 if ``stop[0]`` was set before it finished.
+
+    Parameters
+    ----------
+    s_pool, s_share : uint64 array (4,)
+        xoshiro states of the pool's draws (difficulty, value, replenishment) and publication.
+    s_labs : uint64 array (labs, 4)
+        Each lab's own stream: its first-success times and, for an endless pool, its ideas.
+    difficulty : Difficulty
+    pool : PoolParams
+    labs : LabParams
+    wins : WinRecord of arrays (w,)
+        Filled with the first w wins; later ones are counted, not stored (the caller reruns such
+        a replicate with room for all of them).
+    periods : PeriodRecord of arrays (labs, periods)
+    stop : int64 array (1,)
+        Polled every few thousand events: nonzero abandons the replicate (Ctrl-C).
     """
-    n_labs = budget.shape[0]
-    finite = n_ideas >= 0
-    cap = capacity if finite else 1
-    p = np.empty(cap)
-    lv = np.empty(cap)
-    attempts = np.empty((n_labs, cap))
-    last_block = np.empty((n_labs, cap))
-    fails = np.zeros((n_labs, cap))
-    in_pool = np.zeros((n_labs, cap), dtype=np.bool_)
-    fen = np.zeros((n_labs, cap + 1), dtype=np.int64)
-    hkey = np.empty((n_labs, cap))
-    hid = np.empty((n_labs, cap), dtype=np.int64)
-    where = np.full((n_labs, cap), -1, dtype=np.int64)
-    top_bit = 1
-    while top_bit * 2 <= cap:
-        top_bit *= 2
-    fst = np.zeros((n_labs, _N_FLOAT))
-    ist = np.zeros((n_labs, _N_INT), dtype=np.int64)
+    n_labs = labs.budget.shape[0]
+    st = _new_labs(labs)
+    greedy = False
+    rounds = False
     for lab in range(n_labs):
-        fst[lab, _BUDGET] = budget[lab]
-        if periods == 0:
-            ist[lab, _DONE] = 1
+        if labs.policy[lab] == POLICY_GREEDY:
+            greedy = True
+            rounds = rounds or pool.greedy_rounds
+        else:
+            rounds = True
+    capacity = _start_capacity(pool)
+    ideas = _new_ideas(n_labs, capacity, rounds and not pool.endless,
+                       greedy and not pool.endless)
 
     n_total = 0
-    if finite:
-        for i in range(n_ideas):
-            p[i] = draw_p(s_pool, kinds, params, cum_weights, data)
-            lv[i] = draw_log_value(s_pool, v_kind, v_a, v_b)
-        n_total = n_ideas
+    if not pool.endless:
+        for i in range(pool.ideas):
+            ideas.p[i] = draw_p(s_pool, difficulty.kinds, difficulty.params,
+                                difficulty.cum_weights, difficulty.data)
+            ideas.log_value[i] = draw_log_value(s_pool, pool.value_kind, pool.value_a,
+                                                pool.value_b)
+        n_total = pool.ideas
         for lab in range(n_labs):
-            _fill_pool(lab, n_ideas, s_labs[lab], p, lv, policy[lab], quantum[lab], prior_a,
-                       prior_b, ist, attempts, last_block, in_pool, fen, hkey, hid, where)
+            if labs.policy[lab] == POLICY_GREEDY:
+                _greedy_fill(lab, pool.ideas, s_labs[lab], pool, st, ideas)
+            else:
+                _rounds_fill(lab, pool.ideas, labs.quantum[lab], s_labs[lab], ideas)
     else:
         for lab in range(n_labs):
-            _new_stream_idea(lab, s_labs[lab], kinds, params, cum_weights, data,
-                             v_kind, v_a, v_b, fst)
+            _stream_draw(lab, s_labs[lab], difficulty, pool, st)
 
     n_wins = 0
     dropped = 0
-    extra_whole = math.floor(replenish)
-    extra_frac = replenish - extra_whole
+    extra_whole = math.floor(pool.replenish)
+    extra_frac = pool.replenish - extra_whole
+    events = 0
+    # The arrays the event search reads, out of their named tuple once (each read of a named
+    # tuple's attribute costs a reference count increment and decrement).
+    cost, elasticity = labs.cost, labs.elasticity
     while True:
+        events += 1
+        if events % 4096 == 0 and stop[0] != 0:
+            return -1, dropped
         # Next event: earliest time; at one instant, blocks without a win first, then wins,
         # then period ends (so a period's record holds all that happened by its end); then the
-        # lowest lab index.
+        # lowest lab index. (Cost and spending as in _cost and _spent_after.)
         best, best_time, best_class = -1, math.inf, 3
         for lab in range(n_labs):
-            if ist[lab, _DONE]:
+            if st[lab].done:
                 continue
-            _refresh(lab, finite, policy[lab], quantum[lab], fst, ist, fen, hkey, hid,
-                     last_block, attempts, fails, lv, prior_a, prior_b)
-            c = _cost(lab, fst, cost, elasticity)
-            end = fst[lab, _SPENT] + fst[lab, _NEED] * c
-            if end <= fst[lab, _BUDGET]:
-                t = fst[lab, _PERIOD] + end / fst[lab, _BUDGET]
-                klass = 1 if ist[lab, _WIN] else 0
+            _refresh(lab, pool, labs, st, ideas)
+            c = cost[lab] * math.exp(elasticity[lab] * st[lab].log_mult)
+            end = st[lab].spent_base + (st[lab].attempts + st[lab].need) * c
+            if end <= st[lab].budget:
+                t = st[lab].period + end / st[lab].budget
+                klass = 1 if st[lab].win else 0
             else:
-                t = fst[lab, _PERIOD] + 1.0
+                t = st[lab].period + 1.0
                 klass = 2
             if t < best_time or (t == best_time and klass < best_class):
                 best, best_time, best_class = lab, t, klass
         if best < 0:
             break
-        best_step = best_class < 2
         lab = best
-        pol, m = policy[lab], quantum[lab]
-        c = _cost(lab, fst, cost, elasticity)
 
-        if not best_step:  # period end: spend what is left in whole attempts
-            _catch_up(lab, best_time, finite, pol, m, fst, ist, fen, top_bit, hkey, hid, where,
-                      last_block, attempts, fails, lv, prior_a, prior_b, cost, elasticity)
-            t = int(fst[lab, _PERIOD])
-            pr_compute[lab, t] = fst[lab, _SPENT]
-            pr_total[lab, t] = fst[lab, _TOTAL]
-            pr_log_mult[lab, t] = fst[lab, _LOGM]
-            pr_wins[lab, t] = fst[lab, _WINS]
-            pr_pool[lab, t] = ist[lab, _HEAP] if finite else -1
-            # A stream's current idea counts once its first attempt is made.
-            pr_tried[lab, t] = fst[lab, _TRIED] - (fst[lab, _USED] == 0.0) if not finite else -1.0
-            fst[lab, _PERIOD] += 1.0
-            fst[lab, _SPENT] = 0.0
-            fst[lab, _BUDGET] *= 1.0 + growth[lab]
-            if t + 1 >= periods:
-                ist[lab, _DONE] = 1
+        if best_class == 2:  # period end: spend what is left in whole attempts
+            _catch_up(lab, best_time, pool, labs, st, ideas)
+            _end_period(lab, labs, pool, st, ideas, periods)
             continue
 
-        need = fst[lab, _NEED]
-        fst[lab, _SPENT] += need * c
-        fst[lab, _TOTAL] += need * c
-        if not ist[lab, _WIN]:  # a block ends without a win
-            if finite:
-                _greedy_fail(lab, hid[lab, 0], need, fst, ist, hkey, hid, where, fails,
-                             lv, prior_a, prior_b)
+        need, on = st[lab].need, st[lab].on
+        st[lab].attempts += need
+        st[lab].fresh = False
+        if best_class == 0:  # a block ends without a win
+            if on == ON_STREAM:
+                _stream_draw(lab, s_labs[lab], difficulty, pool, st)
+            elif on == ON_ROUNDS:
+                _rounds_advance(lab, need, 1.0, st, ideas)
             else:
-                _new_stream_idea(lab, s_labs[lab], kinds, params, cum_weights, data,
-                                 v_kind, v_a, v_b, fst)
-                ist[lab, _FRESH] = 0
+                idea = ideas.index.idea[lab, 0]
+                _index_fail(lab, idea, need, pool, ideas)
+                if pool.greedy_rounds:
+                    _index_remove(lab, idea, ideas)
+                    _greedy_place(lab, idea, pool, st, ideas)
             continue
 
         # A win.
-        if finite:
-            idea = hid[lab, 0]
-            win_p, win_lv, win_t = p[idea], lv[idea], attempts[lab, idea]
-            if pol != POLICY_GREEDY:
-                fst[lab, _ROUND] = hkey[lab, 0]
-                ist[lab, _POS] = idea
-                fst[lab, _USED] = 0.0
-            _remove(lab, idea, pol, fst, ist, in_pool, fen, hkey, hid, where)
-        else:
+        if on == ON_STREAM:
             idea = -1
-            win_p, win_lv, win_t = fst[lab, _CUR_P], fst[lab, _CUR_LV], fst[lab, _CUR_T]
-            _new_stream_idea(lab, s_labs[lab], kinds, params, cum_weights, data,
-                             v_kind, v_a, v_b, fst)
-        ist[lab, _FRESH] = 0
-        _gain(lab, win_lv, combine, fst)
-        fst[lab, _WINS] += 1.0
-        published = uniform(s_share) < sharing
-        if n_wins < w_lab.shape[0]:
-            w_lab[n_wins] = lab
-            w_idea[n_wins] = idea
-            w_compute[n_wins] = fst[lab, _TOTAL]
-            w_time[n_wins] = best_time
-            w_p[n_wins] = win_p
-            w_log_value[n_wins] = win_lv
-            w_attempts[n_wins] = win_t
-            w_log_mult[n_wins] = fst[lab, _LOGM]
-            w_published[n_wins] = published
+            win_p, win_lv, win_t = st[lab].stream_p, st[lab].stream_lv, st[lab].stream_t
+            _stream_draw(lab, s_labs[lab], difficulty, pool, st)
+        else:
+            if on == ON_ROUNDS:
+                idea = ideas.solve.idea[lab, 0]
+                st[lab].round = ideas.solve.key[lab, 0]
+                st[lab].pos = idea
+                st[lab].used = 0.0
+                _rounds_remove(lab, idea, st, ideas)
+            else:
+                idea = ideas.index.idea[lab, 0]
+                _index_remove(lab, idea, ideas)
+            win_p, win_lv, win_t = ideas.p[idea], ideas.log_value[idea], ideas.need[lab, idea]
+        _gain(lab, win_lv, pool, labs, st)
+        st[lab].wins += 1.0
+        published = uniform(s_share) < pool.sharing
+        if n_wins < wins.lab.shape[0]:
+            wins.lab[n_wins] = lab
+            wins.idea[n_wins] = idea
+            wins.compute[n_wins] = st[lab].total_base
+            wins.time[n_wins] = best_time
+            wins.p[n_wins] = win_p
+            wins.log_value[n_wins] = win_lv
+            wins.attempts[n_wins] = win_t
+            wins.log_multiplier[n_wins] = st[lab].log_mult
+            wins.published[n_wins] = published
         n_wins += 1
 
         if published:
             for other in range(n_labs):
-                if other == lab or ist[other, _DONE]:
+                if other == lab or st[other].done:
                     continue
-                # Bring the other lab to this moment under its old pool and cost first.
-                _catch_up(other, best_time, finite, policy[other], quantum[other], fst, ist,
-                          fen, top_bit, hkey, hid, where, last_block, attempts, fails, lv,
-                          prior_a, prior_b, cost, elasticity)
-                learns = True
-                if finite:
-                    learns = in_pool[other, idea]
-                    if learns:
-                        _remove(other, idea, policy[other], fst, ist, in_pool, fen, hkey, hid,
-                                where)
-                if learns:
-                    _gain(other, win_lv, combine, fst)
-                    ist[other, _FRESH] = 0
+                # Bring the other lab to this moment under its old pool and cost first (its
+                # pool may lose this idea and gain replenished ones).
+                _catch_up(other, best_time, pool, labs, st, ideas)
+                if not pool.endless:
+                    if ideas.member[other, idea] == ABSENT:
+                        continue
+                    if ideas.member[other, idea] == IN_ROUNDS:
+                        _rounds_remove(other, idea, st, ideas)
+                    else:
+                        _index_remove(other, idea, ideas)
+                _gain(other, win_lv, pool, labs, st)
 
-        if finite and replenish > 0.0:
+        if not pool.endless and pool.replenish > 0.0:
             extra = extra_whole
             if extra_frac > 0.0 and uniform(s_pool) < extra_frac:
                 extra += 1
             for _ in range(int(extra)):
-                if n_total >= capacity:
+                if n_total >= pool.max_ideas:
                     dropped += 1
                     continue
+                if n_total >= ideas.p.shape[0]:
+                    ideas = _grow(ideas, min(pool.max_ideas, 2 * ideas.p.shape[0]))
                 new = n_total
                 n_total += 1
-                p[new] = draw_p(s_pool, kinds, params, cum_weights, data)
-                lv[new] = draw_log_value(s_pool, v_kind, v_a, v_b)
+                ideas.p[new] = draw_p(s_pool, difficulty.kinds, difficulty.params,
+                                      difficulty.cum_weights, difficulty.data)
+                ideas.log_value[new] = draw_log_value(s_pool, pool.value_kind, pool.value_a,
+                                                      pool.value_b)
                 for other in range(n_labs):
-                    if (other == lab or published) and not ist[other, _DONE]:
-                        _insert(other, new, s_labs[other], p, lv, policy[other],
-                                quantum[other], prior_a, prior_b, fst, ist, attempts,
-                                last_block, fails, in_pool, fen, hkey, hid, where)
+                    if (other == lab or published) and not st[other].done:
+                        ideas.need[other, new] = first_success_time(s_labs[other],
+                                                                    ideas.p[new])
+                        if labs.policy[other] == POLICY_GREEDY:
+                            ideas.fails[other, new] = 0.0
+                            _greedy_place(other, new, pool, st, ideas)
+                        else:
+                            _rounds_insert(other, new, ideas.need[other, new],
+                                           labs.quantum[other], st, ideas)
+                        st[other].fresh = False
     return n_wins, dropped
 
 
-@njit(parallel=True, cache=True)
-def simulate_replicates(states, kinds, params, cum_weights, data, v_kind, v_a, v_b, n_ideas,
-                        capacity, replenish, combine, sharing, periods, budget, growth, cost,
-                        elasticity, policy, quantum, prior_a, prior_b,
-                        w_lab, w_idea, w_compute, w_time, w_p, w_log_value, w_attempts,
-                        w_log_mult, w_published,
-                        pr_compute, pr_total, pr_log_mult, pr_wins, pr_pool, pr_tried,
-                        n_wins, dropped):
-    """Replicate r uses ``states[r]``: row 0 the pool, rows 1..L the labs, row L+1 publication."""
-    n_labs = budget.shape[0]
+@njit(cache=True)
+def _replicate_wins(wins, r):
+    return WinRecord(wins.lab[r], wins.idea[r], wins.compute[r], wins.time[r], wins.p[r],
+                     wins.log_value[r], wins.attempts[r], wins.log_multiplier[r],
+                     wins.published[r])
+
+
+@njit(cache=True)
+def _replicate_periods(periods, r):
+    return PeriodRecord(periods.compute[r], periods.cumulative_compute[r],
+                        periods.log_multiplier[r], periods.wins[r], periods.pool_remaining[r],
+                        periods.ideas_tried[r])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def simulate_replicates(states, difficulty, pool, labs, wins, periods, n_wins, dropped, stop):
+    """Run replicates in parallel; replicate r uses ``states[r]`` (labs + 2, 4): row 0 the
+    pool, rows 1..labs the labs, row labs + 1 publication. ``wins`` holds arrays (replicates,
+    w), ``periods`` (replicates, labs, periods); ``n_wins`` and ``dropped`` (replicates,) get
+    each replicate's win count (-1 if abandoned on ``stop``) and dropped ideas. Releases the
+    GIL, so a Python thread can set ``stop`` while it runs."""
+    n_labs = labs.budget.shape[0]
     for r in prange(states.shape[0]):
         n_wins[r], dropped[r] = simulate_replicate(
-            states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1],
-            kinds, params, cum_weights, data, v_kind, v_a, v_b, n_ideas, capacity, replenish,
-            combine, sharing, periods, budget, growth, cost, elasticity, policy, quantum,
-            prior_a, prior_b,
-            w_lab[r], w_idea[r], w_compute[r], w_time[r], w_p[r], w_log_value[r],
-            w_attempts[r], w_log_mult[r], w_published[r],
-            pr_compute[r], pr_total[r], pr_log_mult[r], pr_wins[r], pr_pool[r], pr_tried[r])
+            states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1], difficulty, pool,
+            labs, _replicate_wins(wins, r), _replicate_periods(periods, r), stop)

@@ -7,14 +7,16 @@ returns to research (r, Jones's lambda and phi) from its output; ``simsearch.lab
 holds the closed forms they are checked against (round-robin compute, Kortum records).
 """
 
-from .engine import LabsConfig, LabsResult, labs_config, load_labs_config, simulate_labs
+from .config import LabsConfig, labs_config, load_labs_config
+from .engine import LabsInterrupted, simulate_labs
 from .loss import ChinchillaLoss
+from .results import LabsResult
 from .returns import QUANTITIES, ReturnsEstimator
 from .theory import kortum_theory
 from .values import VALUE_FAMILIES, ValueDistribution, parse_value
 
 __all__ = [
-    "ChinchillaLoss", "LabsConfig", "LabsResult", "QUANTITIES", "ReturnsEstimator",
-    "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config", "load_labs_config",
-    "parse_value", "simulate_labs",
+    "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "QUANTITIES",
+    "ReturnsEstimator", "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config",
+    "load_labs_config", "parse_value", "simulate_labs",
 ]

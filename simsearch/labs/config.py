@@ -1,0 +1,244 @@
+"""The labs TOML schema: pool, labs, sharing, periods, seed, replicates and loss law.
+
+:func:`labs_config` validates a parsed document into a :class:`LabsConfig` and raises
+:class:`~simsearch.errors.SimsearchError` with one line naming the key and the allowed values;
+``LabsConfig.as_dict`` writes it back in canonical form for manifests. The model is described in
+:mod:`simsearch.labs.engine`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..distributions import Distribution
+from ..errors import SimsearchError, as_count, require
+from ..kernels.labs import COMBINE_MAX, COMBINE_PRODUCT, POLICY_GREEDY, POLICY_ROUNDS
+from ..seeding import seed_sequence
+from ..spec import parse_distribution
+from .loss import ChinchillaLoss
+from .values import ValueDistribution, parse_value
+
+COMBINES = {"product": COMBINE_PRODUCT, "max": COMBINE_MAX}
+_TOP_KEYS = {"seed", "replicates", "sharing", "periods", "pool", "lab", "loss"}
+_POOL_KEYS = {"ideas", "difficulty", "value", "replenish", "combine", "max_ideas"}
+_LAB_KEYS = {"name", "budget", "growth", "cost", "policy"}
+_POLICY_HELP = "round-robin, patience(m=<int >= 1>) or greedy"
+_IDEAS_HELP = 'an integer >= 1, or "inf" for an endless stream'
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The ideas labs search. ``ideas=None`` is an endless stream (``ideas = "inf"`` in TOML).
+
+    ``max_ideas`` caps the ideas a replicate ever holds (replenished ideas beyond it are dropped
+    and counted in ``LabsResult.dropped``); without it the pool grows as needed.
+    """
+
+    ideas: int | None
+    difficulty: Distribution
+    value: ValueDistribution | None = None
+    replenish: float = 0.0
+    combine: str = "product"
+    max_ideas: int | None = None
+
+    @property
+    def endless(self) -> bool:
+        return self.ideas is None
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One lab: budget per period (growing by ``growth``), cost per attempt and policy."""
+
+    name: str
+    budget: float
+    growth: float = 0.0
+    cost: float = 1.0
+    elasticity: float = 0.0
+    policy: str = "round-robin"
+    patience: int = 1
+
+    @property
+    def policy_spec(self) -> str:
+        return f"patience(m={self.patience})" if self.policy == "patience" else self.policy
+
+    @property
+    def policy_code(self) -> int:
+        return POLICY_GREEDY if self.policy == "greedy" else POLICY_ROUNDS
+
+
+@dataclass(frozen=True)
+class LabsConfig:
+    """A complete labs experiment; build it with :func:`labs_config` or :func:`load_labs_config`."""
+
+    pool: Pool
+    labs: tuple[Lab, ...]
+    sharing: float = 0.0
+    periods: int = 1
+    seed: int | None = None
+    replicates: int = 1
+    loss: ChinchillaLoss | None = None
+
+    def as_dict(self) -> dict:
+        """The config in canonical TOML form (specs as strings), for manifests."""
+        pool = self.pool
+        doc = {"seed": self.seed, "replicates": self.replicates, "periods": self.periods,
+               "sharing": self.sharing,
+               "pool": {"ideas": "inf" if pool.ideas is None else pool.ideas,
+                        "difficulty": pool.difficulty.spec,
+                        "value": None if pool.value is None else pool.value.spec,
+                        "replenish": pool.replenish, "combine": pool.combine,
+                        "max_ideas": pool.max_ideas},
+               "lab": [{"name": lab.name, "budget": lab.budget, "growth": lab.growth,
+                        "cost": {"base": lab.cost, "elasticity": lab.elasticity},
+                        "policy": lab.policy_spec} for lab in self.labs]}
+        if self.loss is not None:
+            doc["loss"] = asdict(self.loss)
+        return doc
+
+
+def _number(value, key: str, low: float = -math.inf, high: float = math.inf,
+            low_open: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        lo = f"> {low:g}" if low_open else f">= {low:g}"
+        rng = f"{lo}" + (f" and <= {high:g}" if high < math.inf else "")
+        raise SimsearchError(f"{key}: must be a finite number {rng} (got {value!r})")
+    return float(value)
+
+
+def _unknown(table: dict, allowed: set, where: str) -> None:
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise SimsearchError(f"{where}: unknown key {extra[0]!r}; allowed: "
+                             f"{', '.join(sorted(allowed))}")
+
+
+def parse_policy(text, key: str = "policy") -> tuple[str, int]:
+    """``"round-robin"``, ``"patience(m=10)"`` (or ``patience(10)``), ``"greedy"`` -> (name, m)."""
+    if not isinstance(text, str):
+        raise SimsearchError(f"{key}: must be one of {_POLICY_HELP} (got {text!r})")
+    compact = text.replace(" ", "").lower()
+    if compact in ("round-robin", "roundrobin"):
+        return "round-robin", 1
+    if compact == "greedy":
+        return "greedy", 1
+    match = re.fullmatch(r"patience\((?:m=)?(\d+)\)", compact)
+    if match and int(match.group(1)) >= 1:
+        return "patience", int(match.group(1))
+    raise SimsearchError(f"{key}: must be one of {_POLICY_HELP} (got {text!r})")
+
+
+def _parse_lab(table, index: int) -> Lab:
+    where = f"lab[{index}]"
+    require(isinstance(table, dict), f"{where}: must be a table ([[lab]])")
+    _unknown(table, _LAB_KEYS, where)
+    name = table.get("name", f"lab{index}")
+    require(isinstance(name, str) and name.strip() != "" and "," not in name,
+            f"{where}.name: must be a non-empty string without commas (got {name!r})")
+    require("budget" in table, f"{where}.budget: missing; compute per period, a number > 0")
+    budget = _number(table["budget"], f"{where}.budget", 0, low_open=True)
+    growth = _number(table.get("growth", 0.0), f"{where}.growth", -1, low_open=True)
+    cost_spec = table.get("cost", 1.0)
+    if isinstance(cost_spec, dict):
+        _unknown(cost_spec, {"base", "elasticity"}, f"{where}.cost")
+        cost = _number(cost_spec.get("base", 1.0), f"{where}.cost.base", 0, low_open=True)
+        elasticity = _number(cost_spec.get("elasticity", 0.0), f"{where}.cost.elasticity", 0)
+    else:
+        cost = _number(cost_spec, f"{where}.cost", 0, low_open=True)
+        elasticity = 0.0
+    policy, patience = parse_policy(table.get("policy", "round-robin"), f"{where}.policy")
+    return Lab(name.strip(), budget, growth, cost, elasticity, policy, patience)
+
+
+def _parse_pool(table) -> Pool:
+    require(isinstance(table, dict), "pool: missing [pool] table (ideas, difficulty, ...)")
+    _unknown(table, _POOL_KEYS, "pool")
+    require("ideas" in table, f"pool.ideas: missing; {_IDEAS_HELP}")
+    ideas = table["ideas"]
+    if ideas == "inf":
+        ideas = None
+    else:
+        ok = isinstance(ideas, (int, float)) and not isinstance(ideas, bool) \
+            and math.isfinite(ideas) and ideas == int(ideas) and ideas >= 1
+        require(ok, f"pool.ideas: {_IDEAS_HELP} (got {ideas!r})")
+        ideas = int(ideas)
+        require(ideas <= 50_000_000, f"pool.ideas: at most 50,000,000 (got {ideas})")
+    require("difficulty" in table, "pool.difficulty: missing; a distribution spec such as "
+            "beta(alpha=0.3, beta=3)")
+    try:
+        difficulty = parse_distribution(table["difficulty"])
+    except SimsearchError as err:
+        raise SimsearchError(f"pool.difficulty: {err}") from None
+    value = parse_value(table["value"]) if table.get("value") is not None else None
+    replenish = _number(table.get("replenish", 0.0), "pool.replenish", 0)
+    combine = table.get("combine", "product")
+    require(combine in COMBINES, f"pool.combine: must be one of {', '.join(COMBINES)} "
+            f"(got {combine!r})")
+    max_ideas = table.get("max_ideas")
+    if max_ideas is not None:
+        require(ideas is not None, "pool.max_ideas: needs a finite pool (pool.ideas an integer)")
+        max_ideas = as_count("pool.max_ideas", max_ideas, 1)
+        require(max_ideas >= ideas, f"pool.max_ideas: must be >= pool.ideas = {ideas} "
+                f"(got {max_ideas})")
+    if ideas is None:
+        require(replenish == 0, "pool.replenish: an endless stream (ideas = \"inf\") cannot be "
+                "replenished; use 0")
+    return Pool(ideas, difficulty, value, replenish, combine, max_ideas)
+
+
+def labs_config(doc: dict) -> LabsConfig:
+    """Validate a parsed TOML document into a :class:`LabsConfig`.
+
+    Raises :class:`~simsearch.errors.SimsearchError` with one line naming the key and the allowed
+    values.
+    """
+    require(isinstance(doc, dict), "config: expected a TOML table")
+    _unknown(doc, _TOP_KEYS, "config")
+    pool = _parse_pool(doc.get("pool"))
+    lab_tables = doc.get("lab")
+    require(isinstance(lab_tables, list) and len(lab_tables) > 0,
+            "lab: at least one [[lab]] table is needed (name, budget, growth, cost, policy)")
+    require(len(lab_tables) <= 64, f"lab: at most 64 labs (got {len(lab_tables)})")
+    labs = tuple(_parse_lab(t, i) for i, t in enumerate(lab_tables))
+    names = [lab.name for lab in labs]
+    require(len(set(names)) == len(names), "lab.name: names must be distinct")
+    if pool.ideas is None:
+        require(all(lab.policy != "greedy" for lab in labs),
+                "lab.policy: greedy needs a finite pool (pool.ideas an integer)")
+    sharing = _number(doc.get("sharing", 0.0), "sharing", 0, 1)
+    periods = as_count("periods", doc.get("periods", 1), 1)
+    require(periods <= 100_000, f"periods: at most 100,000 (got {periods})")
+    seed = doc.get("seed")
+    if seed is not None:
+        seed_sequence(seed)  # validates
+    replicates = as_count("replicates", doc.get("replicates", 1), 1)
+    loss = None
+    if doc.get("loss") is not None:
+        table = doc["loss"]
+        require(isinstance(table, dict), "loss: must be a table ([loss])")
+        _unknown(table, set(ChinchillaLoss.__dataclass_fields__), "loss")
+        loss = ChinchillaLoss(**{k: float(v) if isinstance(v, int) and not isinstance(v, bool)
+                                 else v for k, v in table.items()})
+    return LabsConfig(pool, labs, sharing, periods, seed, replicates, loss)
+
+
+def load_labs_config(path) -> LabsConfig:
+    """Read and validate a labs TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SimsearchError(f"config: file {str(path)!r} not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SimsearchError(f"config: cannot read {str(path)!r}: {err}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SimsearchError(f"config: {path.name} is not valid TOML: {err}") from None
+    return labs_config(doc)
