@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from .distributions import Distribution
 from .errors import SimsearchError, as_count, as_count_array, require
+from .frames import to_pandas
 from .kernels.draws import kernel_table
 from .kernels.first_success import (bin_table, first_success_counts, first_success_draws,
                                     success_counts)
@@ -146,6 +147,60 @@ class PassAtKResult:
         with np.errstate(divide="ignore"):
             return -np.log1p(-self.expected_failure)
 
+    def table(self) -> dict[str, np.ndarray]:
+        """The tidy pass@k table (``simsearch passk`` CSV), one row per replicate and k.
+
+        Columns: ``replicate`` (only when there are several), ``k``, ``pass_at_k``,
+        ``neg_log_pass_at_k``, ``expected_pass_at_k``, ``expected_neg_log_pass_at_k``,
+        ``stderr``.
+        """
+        reps, g = self.fail_counts.shape
+        columns = {}
+        if reps > 1:
+            columns["replicate"] = np.repeat(np.arange(reps), g)
+        columns["k"] = np.tile(self.k, reps)
+        columns["pass_at_k"] = self.pass_at_k.ravel()
+        columns["neg_log_pass_at_k"] = self.neg_log_pass_at_k.ravel()
+        columns["expected_pass_at_k"] = np.tile(self.expected_pass_at_k, reps)
+        columns["expected_neg_log_pass_at_k"] = np.tile(self.expected_neg_log_pass_at_k, reps)
+        columns["stderr"] = self.stderr.ravel()
+        return columns
+
+    def per_problem_table(self) -> dict[str, np.ndarray]:
+        """One row per replicate and problem: ``replicate``, ``problem``, ``p`` and
+        ``first_success`` (``inf`` for p = 0), as ``simsearch passk --per-problem`` writes.
+
+        Raises
+        ------
+        SimsearchError
+            The result was simulated without ``per_problem=True``.
+        """
+        require(self.p is not None, "per_problem: this result has no per-problem draws; "
+                                    "simulate with per_problem=True")
+        reps, n = self.p.shape
+        if reps == 1:  # zeros from calloc: no pass over memory until written out
+            replicate = np.zeros((1, n), dtype=np.int64)
+        else:
+            replicate = np.repeat(np.arange(reps), n).reshape(reps, n)
+        problem = np.broadcast_to(np.arange(n), (reps, n)).reshape(-1)  # a view for one replicate
+        return {"replicate": replicate.reshape(-1), "problem": problem,
+                "p": self.p.reshape(-1), "first_success": self.first_success.reshape(-1)}
+
+    def to_pandas(self, per_problem: bool = False):
+        """The table as a pandas DataFrame (pandas is optional: ``pip install pandas``).
+
+        Parameters
+        ----------
+        per_problem : bool, default False
+            The per-problem table (:meth:`per_problem_table`) instead of pass@k (:meth:`table`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The same columns as the CSV ``simsearch passk`` writes.
+        """
+        return to_pandas(self.per_problem_table() if per_problem else self.table())
+
 
 def available_memory() -> int:
     """Bytes of memory available to a new allocation (MemAvailable on Linux, else physical)."""
@@ -257,7 +312,10 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     if per_problem:
         p_out = p_out.reshape(replicates, problems)
         t_out = t_out.reshape(replicates, problems)
-        passed = np.stack([np.searchsorted(np.sort(row), k_float, side="right") for row in t_out])
+        # Bin each first-success time into the k grid (no sort: O(P log G)).
+        passed = np.stack([np.cumsum(np.bincount(np.searchsorted(k_float, row, side="left"),
+                                                 minlength=k_float.size + 1)[:-1])
+                           for row in t_out])
     else:
         passed = np.cumsum(per_rep[:, :-1], axis=1)
 
