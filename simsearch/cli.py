@@ -292,9 +292,14 @@ def _run_reproduce(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="simsearch", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="simsearch",
+        description="Monte Carlo simulation of research progress: repeated sampling and "
+                    "power-law scaling of pass@k, estimates from your own evaluation's "
+                    "success counts, sweeps, and the compute cost of research.",
+        epilog="Run 'simsearch COMMAND --help' for a command's options.")
     parser.add_argument("--version", action="version", version=f"simsearch {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     passk = sub.add_parser(
         "passk", help="simulate aggregate pass@k over many problems",
@@ -423,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `simsearch`: what it can do, not an error
+        parser.print_help()
+        return 0
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
