@@ -23,7 +23,7 @@ import numpy as np
 from . import __version__
 from .errors import SimsearchError, Terminated
 from .first_run import announce_compiling
-from .kernels.first_success import first_success_counts, first_success_draws
+from .kernels.first_success import first_success_counts
 from .output import (atomic_write_text, check_distinct, check_output_directory,
                      check_table_format, check_writable, csv_text, manifest, table_data,
                      table_format, write_csv, write_with_manifest)
@@ -74,8 +74,7 @@ def _run_passk(args) -> int:
     if args.per_problem is not None:
         check_table_format(args.per_problem, "per-problem")
     threads = _set_threads(args.threads)
-    announce_compiling(first_success_draws if args.per_problem is not None
-                       else first_success_counts)
+    announce_compiling(first_success_counts)
     result = simulate_pass_at_k(dist, k_grid, args.problems, replicates=args.replicates,
                                 seed=args.seed, per_problem=args.per_problem is not None,
                                 progress=not args.no_progress)

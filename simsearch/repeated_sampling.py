@@ -20,8 +20,7 @@ from .distributions import Distribution
 from .errors import SimsearchError, as_count, as_count_array, require
 from .frames import to_pandas
 from .kernels.draws import kernel_table
-from .kernels.first_success import (bin_table, first_success_counts, first_success_draws,
-                                    success_counts)
+from .kernels.first_success import bin_table, first_success_counts, success_counts
 from .seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
 from .spec import parse_distribution
 
@@ -289,10 +288,11 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     k_float = k_grid.astype(np.float64)
     lookup = bin_table(k_float)
 
-    if per_problem:
-        p_out = np.empty(replicates * problems)
-        t_out = np.empty(replicates * problems)
-        offsets = np.concatenate([[0], np.cumsum(all_sizes)[:-1]])
+    # Per-problem arrays are filled only when asked for; empty ones tell the kernel not to keep.
+    size = replicates * problems if per_problem else 0
+    p_out, t_out = np.empty(size), np.empty(size)
+    offsets = np.concatenate([[0], np.cumsum(all_sizes)[:-1]]) if per_problem else \
+        np.zeros(all_sizes.size, dtype=np.int64)
     # Counts are summed per replicate as each call returns: memory does not grow with chunks x k.
     per_rep = np.zeros((replicates, k_grid.size + 1), dtype=np.int64)
     with tqdm(total=replicates * problems, unit="problem", unit_scale=True,
@@ -300,30 +300,18 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
         step = _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
         for lo in range(0, states.shape[0], step):
             hi = min(lo + step, states.shape[0])
-            if per_problem:
-                first_success_draws(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi], *table,
-                                    p_out, t_out)
-            else:
-                block = first_success_counts(states[lo:hi], all_sizes[lo:hi], *table,
-                                             k_float, lookup)
-                np.add.at(per_rep, np.arange(lo, hi) // n_chunks, block)
+            block = first_success_counts(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi], *table,
+                                         k_float, lookup, p_out, t_out)
+            np.add.at(per_rep, np.arange(lo, hi) // n_chunks, block)
             bar.update(int(all_sizes[lo:hi].sum()))
-
-    if per_problem:
-        p_out = p_out.reshape(replicates, problems)
-        t_out = t_out.reshape(replicates, problems)
-        # Bin each first-success time into the k grid (no sort: O(P log G)).
-        passed = np.stack([np.cumsum(np.bincount(np.searchsorted(k_float, row, side="left"),
-                                                 minlength=k_float.size + 1)[:-1])
-                           for row in t_out])
-    else:
-        passed = np.cumsum(per_rep[:, :-1], axis=1)
+    passed = np.cumsum(per_rep[:, :-1], axis=1)
 
     return PassAtKResult(
         distribution=dist, k=k_grid, problems=problems, replicates=replicates,
         fail_counts=problems - passed, expected_failure=dist.expected_failure(k_float),
         seed_entropy=seq.entropy,
-        p=p_out if per_problem else None, first_success=t_out if per_problem else None,
+        p=p_out.reshape(replicates, problems) if per_problem else None,
+        first_success=t_out.reshape(replicates, problems) if per_problem else None,
     )
 
 
