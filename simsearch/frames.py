@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-import numpy as np
-
 PANDAS_HINT = "pip install pandas"
 
 
@@ -47,5 +45,4 @@ def to_pandas(columns: Mapping[str, Sequence]):
     lengths = {len(values) for values in columns.values()}
     if len(lengths) > 1:
         raise ValueError(f"columns differ in length: {sorted(lengths)}")
-    return pandas.DataFrame({name: values if isinstance(values, np.ndarray)
-                             else np.asarray(values) for name, values in columns.items()})
+    return pandas.DataFrame(dict(columns))
