@@ -22,11 +22,14 @@ import numpy as np
 
 from . import __version__
 from .errors import SimsearchError, Terminated
-from .output import (atomic_write_text, check_distinct, check_output_directory, check_writable,
-                     csv_chunks, csv_text, manifest, write_csv, write_with_manifest)
+from .first_run import announce_compiling
+from .kernels.first_success import first_success_counts
+from .output import (atomic_write_text, check_distinct, check_output_directory,
+                     check_table_format, check_writable, csv_text, manifest, table_data,
+                     table_format, write_csv, write_with_manifest)
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
 from .seeding import CHUNK_SIZE
-from .spec import parse_distribution
+from .spec import input_files_entry, parse_distribution
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,20 +63,6 @@ def _set_threads(threads: int | None) -> int:
     return threads
 
 
-def _passk_columns(result) -> dict:
-    reps, g = result.fail_counts.shape
-    columns = {}
-    if reps > 1:
-        columns["replicate"] = [r for r in range(reps) for _ in range(g)]
-    columns["k"] = list(result.k) * reps
-    columns["pass_at_k"] = result.pass_at_k.ravel()
-    columns["neg_log_pass_at_k"] = result.neg_log_pass_at_k.ravel()
-    columns["expected_pass_at_k"] = list(result.expected_pass_at_k) * reps
-    columns["expected_neg_log_pass_at_k"] = list(result.expected_neg_log_pass_at_k) * reps
-    columns["stderr"] = result.stderr.ravel()
-    return columns
-
-
 def _run_passk(args) -> int:
     dist = parse_distribution(args.dist)
     k_grid = parse_k_grid(args.k)
@@ -82,23 +71,23 @@ def _run_passk(args) -> int:
         if path is not None:
             check_writable(path, field, overwrite=args.overwrite, with_manifest=True)
     check_distinct(outputs)
+    if args.per_problem is not None:
+        check_table_format(args.per_problem, "per-problem")
     threads = _set_threads(args.threads)
+    announce_compiling(first_success_counts)
     result = simulate_pass_at_k(dist, k_grid, args.problems, replicates=args.replicates,
                                 seed=args.seed, per_problem=args.per_problem is not None,
                                 progress=not args.no_progress)
-    table = csv_text(_passk_columns(result))
+    table = csv_text(result.table())
     config = {"dist": dist.spec, "problems": args.problems, "k": [int(k) for k in k_grid],
               "replicates": args.replicates, "seed": args.seed}
     meta = manifest("passk", config, result.seed_entropy, chunk_size=CHUNK_SIZE,
-                    threads=threads, tail_exponent=dist.tail_exponent)
+                    threads=threads, tail_exponent=dist.tail_exponent,
+                    **input_files_entry(dist))
     if args.per_problem is not None:
-        reps, n = result.p.shape
-        write_with_manifest(args.per_problem, csv_chunks({
-            "replicate": np.repeat(np.arange(reps), n),
-            "problem": np.tile(np.arange(n), reps),
-            "p": result.p.ravel(),
-            "first_success": result.first_success.ravel(),
-        }), meta)
+        write_with_manifest(args.per_problem,
+                            table_data(args.per_problem, result.per_problem_table()),
+                            {**meta, "per_problem_format": table_format(args.per_problem)})
     if args.out is None:
         sys.stdout.write(table)
     else:
@@ -313,9 +302,14 @@ def _run_reproduce(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="simsearch", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="simsearch",
+        description="Monte Carlo simulation of research progress: repeated sampling and "
+                    "power-law scaling of pass@k, estimates from your own evaluation's "
+                    "success counts, sweeps, and the compute cost of research.",
+        epilog="Run 'simsearch COMMAND --help' for a command's options.")
     parser.add_argument("--version", action="version", version=f"simsearch {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     passk = sub.add_parser(
         "passk", help="simulate aggregate pass@k over many problems",
@@ -336,7 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     passk.add_argument("--out", default=None,
                        help="CSV file to write (plus OUT.json manifest); default stdout")
     passk.add_argument("--per-problem", default=None, metavar="PATH",
-                       help="also write each problem's p and first-success attempt to PATH")
+                       help="also write each problem's p and first-success attempt to PATH "
+                            "(plus PATH.json); format by suffix: .npy (one structured array), "
+                            ".npz (an array per column), .parquet (needs pyarrow), else CSV")
     passk.add_argument("--overwrite", action="store_true",
                        help="replace existing --out / --per-problem files (default: refuse)")
     passk.add_argument("--threads", type=_int_at_least(1), default=None,
@@ -442,6 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `simsearch`: what it can do, not an error
+        parser.print_help()
+        return 0
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)

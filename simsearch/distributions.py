@@ -14,8 +14,11 @@ or cancellation, from k = 1 to k = 1e12.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import io
 import math
+import os
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -133,6 +136,13 @@ class Distribution(ABC):
         """Flat list of weighted components for the numba sampler."""
 
     is_continuous: bool = True
+    #: Parameters given as text (a file name) rather than numbers, in spec strings.
+    text_parameters: tuple[str, ...] = ()
+
+    @property
+    def input_files(self) -> list[dict]:
+        """Files the distribution was read from: ``{"path", "sha256"}`` each (for manifests)."""
+        return []
 
     def pdf(self, p) -> np.ndarray:
         """Density of p (continuous families only)."""
@@ -493,21 +503,101 @@ class Point(Distribution):
         return [KernelComponent(1.0, KIND_POINT, (self.p, 0.0, 0.0))]
 
 
+def _read_values_file(file) -> tuple[np.ndarray, str, str]:
+    """Values of p from a ``.npy`` array or a one-column ``.csv``: (values, absolute path,
+    SHA-256 of the bytes read). Errors are one line naming the file."""
+    try:
+        text = os.fspath(file)
+    except TypeError:
+        raise SimsearchError(f"empirical: file must be a path, got {file!r}") from None
+    path = os.path.abspath(text)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in (".npy", ".csv"):
+        raise SimsearchError(f"empirical: file {text!r} must end in .npy or .csv")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise SimsearchError(f"empirical: file {text!r} not found (looked for {path})") from None
+    except OSError as exc:
+        raise SimsearchError(f"empirical: cannot read file {text!r} "
+                             f"({exc.strerror or exc})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if suffix == ".npy":
+        try:
+            arr = np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise SimsearchError(f"empirical: file {text!r} is not a readable .npy array "
+                                 f"({' '.join(str(exc).split())})") from None
+        if arr.ndim > 2 or (arr.ndim == 2 and 1 not in arr.shape) or arr.dtype.kind not in "iuf":
+            raise SimsearchError(f"empirical: file {text!r} must hold one column of numbers "
+                                 f"(got shape {arr.shape}, dtype {arr.dtype})")
+        return arr.astype(float).ravel(), path, digest
+    return _csv_column(data, text), path, digest
+
+
+def _csv_column(data: bytes, text: str) -> np.ndarray:
+    """One column of numbers from CSV bytes; a first line that is not a number is a header."""
+    try:
+        lines = data.decode("utf-8").split()
+    except UnicodeDecodeError:
+        raise SimsearchError(f"empirical: file {text!r} is not UTF-8 text") from None
+    if any("," in line for line in lines):
+        raise SimsearchError(f"empirical: file {text!r} must hold one column (found a comma)")
+    start = 0
+    if lines:
+        try:
+            float(lines[0])
+        except ValueError:
+            start = 1  # a header
+    try:
+        return np.array(lines[start:], dtype=float)
+    except ValueError:
+        for number, line in enumerate(lines[start:], start=start + 1):
+            try:
+                float(line)
+            except ValueError:
+                raise SimsearchError(f"empirical: file {text!r}, line {number}: {line[:40]!r} "
+                                     f"is not a number") from None
+        raise
+
+
 class Empirical(Distribution):
-    """p drawn uniformly from observed values (a bootstrap of per-problem success rates)."""
+    """p drawn uniformly from observed values (a bootstrap of per-problem success rates).
+
+    Parameters
+    ----------
+    values : sequence of float, optional
+        The values, each in [0, 1].
+    file : str or path, optional
+        Instead of ``values``: a ``.npy`` array or a one-column ``.csv`` (an optional header
+        line) holding them, resolved against the current directory. The spec then names the
+        file by its absolute path and :attr:`input_files` records its SHA-256, so a run's
+        manifest says exactly which values it drew from.
+    """
 
     name = "empirical"
     is_continuous = False
+    text_parameters = ("file",)
 
-    def __init__(self, values: Sequence[float]):
-        try:
-            arr = np.asarray(values, dtype=float).ravel()
-        except (TypeError, ValueError):
-            raise SimsearchError("empirical: values must be numbers in [0, 1]") from None
-        require(arr.size > 0, "empirical: values must hold at least one number in [0, 1]")
+    def __init__(self, values: Sequence[float] | None = None, file=None):
+        if (values is None) == (file is None):
+            raise SimsearchError("empirical: give exactly one of values=[...] or "
+                                 "file='values.npy' (.npy or one-column .csv)")
+        self.file, self.file_sha256 = None, None
+        where = "values"
+        if file is not None:
+            arr, self.file, self.file_sha256 = _read_values_file(file)
+            where = f"file {self.file!r}"
+        else:
+            try:
+                arr = np.asarray(values, dtype=float).ravel()
+            except (TypeError, ValueError):
+                raise SimsearchError("empirical: values must be numbers in [0, 1]") from None
+        require(arr.size > 0, f"empirical: {where} must hold at least one number in [0, 1]")
         bad = np.flatnonzero(~((arr >= 0) & (arr <= 1)))
         if bad.size:
-            raise SimsearchError(f"empirical: values must be numbers in [0, 1] "
+            raise SimsearchError(f"empirical: {where} must hold numbers in [0, 1] "
                                  f"(value number {bad[0] + 1} is {float(arr[bad[0]])!r})")
         self.values = arr
         self.values.flags.writeable = False
@@ -515,7 +605,15 @@ class Empirical(Distribution):
 
     @property
     def spec(self) -> str:
+        if self.file is not None:
+            return f"empirical(file={self.file!r})"
         return f"empirical(values=[{', '.join(_fmt(v) for v in self.values)}])"
+
+    @property
+    def input_files(self) -> list[dict]:
+        if self.file is None:
+            return []
+        return [{"path": self.file, "sha256": self.file_sha256}]
 
     @property
     def tail_exponent(self) -> float | None:
@@ -602,6 +700,10 @@ class Mixture(Distribution):
 
     def _failure(self, k):
         return sum(w * d._failure(k) for w, d in self.components)
+
+    @property
+    def input_files(self) -> list[dict]:
+        return [f for _, d in self.components for f in d.input_files]
 
     def kernel_components(self):
         return [KernelComponent(w * c.weight, c.kind, c.params, c.data)

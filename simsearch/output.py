@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import platform
@@ -217,17 +218,30 @@ def _remove_stale_temporaries(target: Path) -> None:
                 os.unlink(target.parent / name)
 
 
-def _write_temporary(target: Path, chunks: Iterable[str]) -> tuple[Path, str]:
-    """Write ``chunks`` to a temporary file beside ``target``; return it and its SHA-256."""
+def _temporary(target: Path) -> Path:
     _remove_stale_temporaries(target)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def _write_temporary(target: Path, data) -> tuple[Path, str]:
+    """Write ``data`` to a temporary file beside ``target``; return it and its SHA-256.
+
+    ``data`` is text, bytes, an iterable of text or bytes-like chunks (text is UTF-8), or a
+    :class:`FileWriter` for a writer that needs a file name (hashed after it returns).
+    """
+    tmp = _temporary(target)
     try:
+        if isinstance(data, FileWriter):
+            data.write(tmp)
+            return tmp, _sha256(tmp)
+        digest = hashlib.sha256()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            for chunk in chunks:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in ((data,) if isinstance(data, (str, bytes)) else data):
+                if isinstance(chunk, str):
+                    chunk = chunk.encode("utf-8")
                 fh.write(chunk)
-                digest.update(chunk.encode("utf-8"))
+                digest.update(chunk)
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -235,6 +249,25 @@ def _write_temporary(target: Path, chunks: Iterable[str]) -> tuple[Path, str]:
             os.unlink(tmp)
         raise
     return tmp, digest.hexdigest()
+
+
+class FileWriter:
+    """Data written by a function that takes a file name (``np.savez``, Parquet, ``savefig``).
+
+    Parameters
+    ----------
+    write : callable
+        ``write(path)`` writes the whole file at ``path``; the output layer passes a temporary
+        path, then hashes and renames it.
+    """
+
+    def __init__(self, write):
+        self._write = write
+
+    def write(self, path: Path) -> None:
+        self._write(path)
+        with open(path, "rb+") as fh:
+            os.fsync(fh.fileno())
 
 
 @contextlib.contextmanager
@@ -303,8 +336,7 @@ def atomic_path(path: str | os.PathLike, field: str = "out") -> Iterator[Path]:
     Example: ``with atomic_path("fig.png") as tmp: fig.savefig(tmp, format="png")``.
     """
     target = _destination(path, field)
-    _remove_stale_temporaries(target)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp = _temporary(target)
     try:
         yield tmp
     except BaseException:
@@ -371,6 +403,92 @@ def write_csv(path: str | os.PathLike, columns: Mapping[str, Sequence]) -> str:
     return atomic_write_chunks(path, csv_chunks(columns))
 
 
+# --- tables by suffix: CSV, .npy, .npz, Parquet ----------------------------------------------
+
+#: Binary table formats by file suffix; any other suffix is written as CSV.
+BINARY_TABLE_SUFFIXES = (".npy", ".npz", ".parquet")
+PARQUET_HINT = "pip install 'simsearch[parquet]' (or pip install pyarrow)"
+
+
+def table_format(path: str | os.PathLike) -> str:
+    """``"npy"``, ``"npz"``, ``"parquet"`` or ``"csv"`` (any other suffix), from ``path``."""
+    suffix = Path(path).suffix.lower()
+    return suffix[1:] if suffix in BINARY_TABLE_SUFFIXES else "csv"
+
+
+def check_table_format(path: str | os.PathLike, field: str = "out") -> str:
+    """The format ``path`` will be written in; refuses Parquet, before any work, without pyarrow."""
+    fmt = table_format(path)
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise SimsearchError(f"{field}: writing Parquet ({_text(path)!r}) needs pyarrow: "
+                                 f"{PARQUET_HINT}") from None
+    return fmt
+
+
+def _arrays(columns: Mapping[str, Sequence]) -> dict[str, np.ndarray]:
+    arrays = {name: np.asarray(values) for name, values in columns.items()}
+    lengths = {a.shape[0] for a in arrays.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns differ in length: {lengths}")
+    return arrays
+
+
+def npy_chunks(columns: Mapping[str, Sequence],
+               rows_per_chunk: int = 1 << 19) -> Iterator[bytes | np.ndarray]:
+    """A ``.npy`` file of one structured array (a field per column), in chunks of rows.
+
+    ``numpy.load(path)["p"]`` reads a column back; nothing larger than a chunk is built.
+    """
+    arrays = _arrays(columns)
+    dtype = np.dtype([(name, a.dtype) for name, a in arrays.items()])
+    n_rows = next(iter(arrays.values())).shape[0] if arrays else 0
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {
+        "descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+        "shape": (n_rows,)})
+    yield header.getvalue()
+    for start in range(0, n_rows, rows_per_chunk):
+        stop = min(start + rows_per_chunk, n_rows)
+        rows = np.empty(stop - start, dtype=dtype)
+        for name, a in arrays.items():
+            rows[name] = a[start:stop]
+        yield rows  # written and hashed through the buffer protocol, not copied to bytes
+
+
+def _npz_writer(columns: Mapping[str, Sequence]) -> FileWriter:
+    def write(path: Path) -> None:
+        with open(path, "wb") as fh:  # a file object: np.savez would append .npz to a name
+            np.savez(fh, **_arrays(columns))
+    return FileWriter(write)
+
+
+def _parquet_writer(columns: Mapping[str, Sequence]) -> FileWriter:
+    def write(path: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table(_arrays(columns)), path)
+    return FileWriter(write)
+
+
+def table_data(path: str | os.PathLike, columns: Mapping[str, Sequence]):
+    """The data of table ``columns`` in the format ``path``'s suffix names, for
+    :func:`write_with_manifest`: streamed CSV text or ``.npy`` bytes, or a writer of a
+    ``.npz`` (one array per column) or Parquet file."""
+    fmt = check_table_format(path)
+    if fmt == "npy":
+        return npy_chunks(columns)
+    if fmt == "npz":
+        return _npz_writer(columns)
+    if fmt == "parquet":
+        return _parquet_writer(columns)
+    return csv_chunks(columns)
+
+
 # --- manifests -------------------------------------------------------------------------------
 
 
@@ -411,16 +529,16 @@ def _clean_meta(meta: Mapping) -> dict:
     return clean(dict(meta))
 
 
-def write_with_manifest(path: str | os.PathLike, text: str | Iterable[str],
-                        meta: Mapping) -> dict:
+def write_with_manifest(path: str | os.PathLike, text, meta: Mapping) -> dict:
     """Write ``data`` to ``path`` and ``meta`` to ``path + '.json'``, replaced as a pair.
 
     Parameters
     ----------
     path : path
         Data file.
-    text : str or iterable of str
-        The data, or chunks of it (e.g. :func:`csv_chunks`) to stream a large table.
+    text : str, bytes, iterable of str or bytes, or FileWriter
+        The data, or chunks of it (e.g. :func:`csv_chunks`) to stream a large table, or a
+        :class:`FileWriter` for a writer that needs a file name.
     meta : mapping
         The manifest (see :func:`manifest`); ``data_file`` and ``data_sha256`` are added.
 
@@ -431,8 +549,7 @@ def write_with_manifest(path: str | os.PathLike, text: str | Iterable[str],
     """
     target = _destination(path, "out")
     man = _destination(manifest_path(path), "out")
-    chunks = (text,) if isinstance(text, str) else text
-    data_tmp, digest = _write_temporary(target, chunks)
+    data_tmp, digest = _write_temporary(target, text)
     try:
         meta = {**_clean_meta(meta), "data_file": target.name, "data_sha256": digest}
         man_tmp, _ = _write_temporary(man, _json_chunks(meta))
@@ -468,8 +585,7 @@ def write_directory(out: str | os.PathLike, files: Mapping[str, str | Iterable[s
     try:
         for name, data in files.items():
             target = _destination(out / name, "out")
-            tmp, hashes[name] = _write_temporary(target, (data,) if isinstance(data, str)
-                                                 else data)
+            tmp, hashes[name] = _write_temporary(target, data)
             temporaries.append((tmp, target))
         meta = {**_clean_meta(meta), "files": hashes}
         temporaries.append((_write_temporary(man, _json_chunks(meta))[0], man))

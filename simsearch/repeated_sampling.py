@@ -18,9 +18,9 @@ from tqdm.auto import tqdm
 
 from .distributions import Distribution
 from .errors import SimsearchError, as_count, as_count_array, require
+from .frames import to_pandas
 from .kernels.draws import kernel_table
-from .kernels.first_success import (bin_table, first_success_counts, first_success_draws,
-                                    success_counts)
+from .kernels.first_success import bin_table, first_success_counts, success_counts
 from .seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
 from .spec import parse_distribution
 
@@ -146,6 +146,60 @@ class PassAtKResult:
         with np.errstate(divide="ignore"):
             return -np.log1p(-self.expected_failure)
 
+    def table(self) -> dict[str, np.ndarray]:
+        """The tidy pass@k table (``simsearch passk`` CSV), one row per replicate and k.
+
+        Columns: ``replicate`` (only when there are several), ``k``, ``pass_at_k``,
+        ``neg_log_pass_at_k``, ``expected_pass_at_k``, ``expected_neg_log_pass_at_k``,
+        ``stderr``.
+        """
+        reps, g = self.fail_counts.shape
+        columns = {}
+        if reps > 1:
+            columns["replicate"] = np.repeat(np.arange(reps), g)
+        columns["k"] = np.tile(self.k, reps)
+        columns["pass_at_k"] = self.pass_at_k.ravel()
+        columns["neg_log_pass_at_k"] = self.neg_log_pass_at_k.ravel()
+        columns["expected_pass_at_k"] = np.tile(self.expected_pass_at_k, reps)
+        columns["expected_neg_log_pass_at_k"] = np.tile(self.expected_neg_log_pass_at_k, reps)
+        columns["stderr"] = self.stderr.ravel()
+        return columns
+
+    def per_problem_table(self) -> dict[str, np.ndarray]:
+        """One row per replicate and problem: ``replicate``, ``problem``, ``p`` and
+        ``first_success`` (``inf`` for p = 0), as ``simsearch passk --per-problem`` writes.
+
+        Raises
+        ------
+        SimsearchError
+            The result was simulated without ``per_problem=True``.
+        """
+        require(self.p is not None, "per_problem: this result has no per-problem draws; "
+                                    "simulate with per_problem=True")
+        reps, n = self.p.shape
+        if reps == 1:  # zeros from calloc: no pass over memory until written out
+            replicate = np.zeros((1, n), dtype=np.int64)
+        else:
+            replicate = np.repeat(np.arange(reps), n).reshape(reps, n)
+        problem = np.broadcast_to(np.arange(n), (reps, n)).reshape(-1)  # a view for one replicate
+        return {"replicate": replicate.reshape(-1), "problem": problem,
+                "p": self.p.reshape(-1), "first_success": self.first_success.reshape(-1)}
+
+    def to_pandas(self, per_problem: bool = False):
+        """The table as a pandas DataFrame (pandas is optional: ``pip install pandas``).
+
+        Parameters
+        ----------
+        per_problem : bool, default False
+            The per-problem table (:meth:`per_problem_table`) instead of pass@k (:meth:`table`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The same columns as the CSV ``simsearch passk`` writes.
+        """
+        return to_pandas(self.per_problem_table() if per_problem else self.table())
+
 
 def available_memory() -> int:
     """Bytes of memory available to a new allocation (MemAvailable on Linux, else physical)."""
@@ -234,10 +288,11 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     k_float = k_grid.astype(np.float64)
     lookup = bin_table(k_float)
 
-    if per_problem:
-        p_out = np.empty(replicates * problems)
-        t_out = np.empty(replicates * problems)
-        offsets = np.concatenate([[0], np.cumsum(all_sizes)[:-1]])
+    # Per-problem arrays are filled only when asked for; empty ones tell the kernel not to keep.
+    size = replicates * problems if per_problem else 0
+    p_out, t_out = np.empty(size), np.empty(size)
+    offsets = np.concatenate([[0], np.cumsum(all_sizes)[:-1]]) if per_problem else \
+        np.zeros(all_sizes.size, dtype=np.int64)
     # Counts are summed per replicate as each call returns: memory does not grow with chunks x k.
     per_rep = np.zeros((replicates, k_grid.size + 1), dtype=np.int64)
     with tqdm(total=replicates * problems, unit="problem", unit_scale=True,
@@ -245,27 +300,18 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
         step = _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
         for lo in range(0, states.shape[0], step):
             hi = min(lo + step, states.shape[0])
-            if per_problem:
-                first_success_draws(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi], *table,
-                                    p_out, t_out)
-            else:
-                block = first_success_counts(states[lo:hi], all_sizes[lo:hi], *table,
-                                             k_float, lookup)
-                np.add.at(per_rep, np.arange(lo, hi) // n_chunks, block)
+            block = first_success_counts(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi], *table,
+                                         k_float, lookup, p_out, t_out)
+            np.add.at(per_rep, np.arange(lo, hi) // n_chunks, block)
             bar.update(int(all_sizes[lo:hi].sum()))
-
-    if per_problem:
-        p_out = p_out.reshape(replicates, problems)
-        t_out = t_out.reshape(replicates, problems)
-        passed = np.stack([np.searchsorted(np.sort(row), k_float, side="right") for row in t_out])
-    else:
-        passed = np.cumsum(per_rep[:, :-1], axis=1)
+    passed = np.cumsum(per_rep[:, :-1], axis=1)
 
     return PassAtKResult(
         distribution=dist, k=k_grid, problems=problems, replicates=replicates,
         fail_counts=problems - passed, expected_failure=dist.expected_failure(k_float),
         seed_entropy=seq.entropy,
-        p=p_out if per_problem else None, first_success=t_out if per_problem else None,
+        p=p_out.reshape(replicates, problems) if per_problem else None,
+        first_success=t_out.reshape(replicates, problems) if per_problem else None,
     )
 
 

@@ -1,9 +1,9 @@
 """Spec strings for distributions: ``beta(alpha=0.3, beta=3)``,
-``mixture(0.7*beta(alpha=0.3, beta=3), 0.3*point(p=0.5))``.
+``mixture(0.7*beta(alpha=0.3, beta=3), 0.3*point(p=0.5))``, ``empirical(file='values.npy')``.
 
 Parsed with Python's own expression grammar (``ast``) and a whitelist: only calls of known
-family names, numbers, lists of numbers and ``weight*component`` inside ``mixture``. Nothing is
-evaluated.
+family names, numbers, lists of numbers, quoted file names for a family's text parameters and
+``weight*component`` inside ``mixture``. Nothing is evaluated.
 """
 
 from __future__ import annotations
@@ -49,14 +49,24 @@ def _build(node: ast.AST, families: dict, field: str, example: str):
     if len(node.args) > len(params):
         raise SimsearchError(f"{name}: takes at most {len(params)} parameters "
                              f"({', '.join(params)})")
-    kwargs = {params[i]: _number(arg, f"{name}: {params[i]}") for i, arg in enumerate(node.args)}
+    text = getattr(cls, "text_parameters", ())
+
+    def value(node, param):
+        if param in text:
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                return node.value
+            raise SimsearchError(f"{name}: {param} must be a quoted file name, e.g. "
+                                 f"{param}='values.npy'")
+        return _number(node, f"{name}: {param}")
+
+    kwargs = {params[i]: value(arg, params[i]) for i, arg in enumerate(node.args)}
     for kw in node.keywords:
         if kw.arg is None or kw.arg not in params:
             raise SimsearchError(f"{name}: unknown parameter {kw.arg!r}; "
                                  f"expected {', '.join(params)}")
         if kw.arg in kwargs:
             raise SimsearchError(f"{name}: parameter {kw.arg!r} given twice")
-        kwargs[kw.arg] = _number(kw.value, f"{name}: {kw.arg}")
+        kwargs[kw.arg] = value(kw.value, kw.arg)
     required = [n for n, p in inspect.signature(cls.__init__).parameters.items()
                 if n != "self" and p.default is inspect.Parameter.empty]
     missing = [n for n in required if n not in kwargs]
@@ -106,6 +116,13 @@ def parse_distribution(spec: str | Distribution) -> Distribution:
     if isinstance(spec, Distribution):
         return spec
     return parse_spec(spec, FAMILIES, "dist", _EXAMPLE)
+
+
+def input_files_entry(dist: Distribution) -> dict:
+    """``{"input_files": [{"path", "sha256"}, ...]}`` for a manifest when ``dist`` was read
+    from files (``empirical(file=...)``), else ``{}``."""
+    files = dist.input_files
+    return {"input_files": files} if files else {}
 
 
 def parse_spec(spec: str, families: dict, field: str, example: str):

@@ -45,8 +45,9 @@ from tqdm.auto import tqdm
 
 from .distributions import FAMILIES, Mixture
 from .errors import SimsearchError, require
+from .frames import require_pandas
 from .output import (atomic_write_text, check_output_directory, csv_text, manifest,
-                     write_directory)
+                     read_manifest, write_directory)
 from .runtime import apply_thread_policy
 
 KINDS = ("passk",)
@@ -527,11 +528,41 @@ class SweepAborted(RuntimeError):
 
 @dataclass(frozen=True)
 class SweepSummary:
+    """What a sweep did, and where its results are.
+
+    Attributes
+    ----------
+    points, done, failed : int
+        Points in the plan, finished, and failed (their messages are in the manifest).
+    ran : int
+        Points run by this call (the rest were on disk already).
+    out : pathlib.Path
+        The output directory (``results.csv``, ``manifest.json``, ``points/``).
+    """
+
     points: int
     done: int
     failed: int
     ran: int
     out: Path
+
+    @classmethod
+    def read(cls, out: str | os.PathLike) -> "SweepSummary":
+        """The summary of the sweep in directory ``out`` (``ran`` is 0), from its manifest."""
+        meta = read_manifest(Path(out))
+        status = [point.get("status") for point in meta.get("points", [])]
+        return cls(len(status), status.count("done"), status.count("failed"), 0, Path(out))
+
+    def to_pandas(self):
+        """``results.csv`` as a pandas DataFrame: one row per finished point and replicate,
+        columns ``point``, ``replicate``, one per axis and one per statistic.
+
+        The file is checked against the SHA-256 in its manifest first. pandas is optional
+        (``pip install pandas``).
+        """
+        pandas = require_pandas()
+        read_manifest(self.out)
+        return pandas.read_csv(self.out / "results.csv")
 
 
 def _tasks(plan: SweepPlan, todo):

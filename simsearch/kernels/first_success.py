@@ -57,38 +57,32 @@ def bin_table(k_grid: np.ndarray) -> np.ndarray:
 
 
 @njit(parallel=True, cache=True)
-def first_success_counts(states, sizes, kinds, params, cum_weights, data, k_grid, table):
-    """Histogram of first-success times over the bins of ``k_grid``, one row per chunk.
+def first_success_counts(states, sizes, offsets, kinds, params, cum_weights, data, k_grid, table,
+                         p_out, t_out):
+    """Histogram of first-success times over the bins of ``k_grid``, one row per chunk; also
+    each problem's p and time when ``p_out`` and ``t_out`` are not empty.
 
     ``counts[c, i]`` counts chunk c's problems with ``k_grid[i-1] < T <= k_grid[i]`` (bin 0:
     T <= k_grid[0]; bin G: T > k_grid[-1]), so cumulative sums over i give pass@k. ``table`` is
-    :func:`bin_table` of ``k_grid``.
+    :func:`bin_table` of ``k_grid``. With per-problem arrays, chunk c fills
+    ``[offsets[c], offsets[c] + sizes[c])``. One kernel serves both uses, so a first run
+    compiles it once, and the kept draws are the ones counted.
     """
     n_chunks = states.shape[0]
     last = table.shape[0] - 1
+    keep = p_out.shape[0] > 0
     counts = np.zeros((n_chunks, k_grid.shape[0] + 1), dtype=np.int64)
     for c in prange(n_chunks):
         s = states[c]
-        for _ in range(sizes[c]):
-            t = first_success_time(s, draw_p(s, kinds, params, cum_weights, data))
+        for i in range(offsets[c], offsets[c] + sizes[c]):
+            p = draw_p(s, kinds, params, cum_weights, data)
+            t = first_success_time(s, p)
+            if keep:
+                p_out[i] = p
+                t_out[i] = t
             b = table[int(t)] if t <= last else grid_bin(k_grid, t)
             counts[c, b] += 1
     return counts
-
-
-@njit(parallel=True, cache=True)
-def first_success_draws(states, sizes, offsets, kinds, params, cum_weights, data, p_out, t_out):
-    """Per-problem p and first-success time, chunk c filling ``[offsets[c], offsets[c] + sizes[c])``.
-
-    Consumes each chunk's stream exactly as :func:`first_success_counts` does, so the two agree
-    draw for draw.
-    """
-    for c in prange(states.shape[0]):
-        s = states[c]
-        for i in range(offsets[c], offsets[c] + sizes[c]):
-            p = draw_p(s, kinds, params, cum_weights, data)
-            p_out[i] = p
-            t_out[i] = first_success_time(s, p)
 
 
 @njit(cache=True, inline="always")
