@@ -24,9 +24,10 @@ from . import __version__
 from .errors import SimsearchError, Terminated
 from .first_run import announce_compiling
 from .kernels.first_success import first_success_counts
-from .output import (atomic_write_text, check_distinct, check_output_directory,
-                     check_table_format, check_writable, csv_text, manifest, table_data,
-                     table_format, write_csv, write_with_manifest)
+from .output import (check_distinct, check_output_directory, check_table_format,
+                     check_writable, csv_chunks, csv_text, manifest,
+                     prepare_output_directory, table_data, table_format, write_directory,
+                     write_with_manifest)
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
 from .seeding import CHUNK_SIZE
 from .spec import input_files_entry, parse_distribution
@@ -227,7 +228,7 @@ def _run_labs(args) -> int:
     from .labs import ReturnsEstimator, kortum_theory
 
     config = load_labs_config(args.config)
-    out = check_output_directory(args.out)
+    out = prepare_output_directory(args.out, overwrite=args.overwrite, parents=True)
     if args.estimate and config.periods < 3:
         raise SimsearchError(f"periods: --estimate needs at least 3 periods "
                              f"(config has {config.periods})")
@@ -259,12 +260,11 @@ def _run_labs(args) -> int:
     canonical = config.as_dict()
     canonical.update(replicates=result.replicates, seed=seed)
     meta = manifest("labs", canonical, result.seed_entropy, threads=threads,
-                    config_file=str(args.config), files=sorted(tables),
-                    ideas_dropped=int(result.dropped.sum()), **extra)
-    out.mkdir(exist_ok=True)
-    for name, columns in tables.items():
-        write_csv(out / name, columns)
-    atomic_write_text(out / "manifest.json", json.dumps(meta, indent=2) + "\n")
+                    config_file=str(args.config), ideas_dropped=int(result.dropped.sum()),
+                    **extra)
+    # Tables and manifest replaced as one unit; an --overwrite run removes the previous run's
+    # tables that this one does not write (wins.csv after --no-wins, estimates.csv).
+    write_directory(out, {name: csv_chunks(columns) for name, columns in tables.items()}, meta)
     if interrupted:
         print(f"simsearch labs: interrupted; kept the {result.replicates} of {replicates} "
               f"replicates finished in {out}", file=sys.stderr)
@@ -389,7 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "difficulty (a TOML config: [pool], [[lab]], seed, replicates, sharing, "
                     "periods); write wins.csv, summary.csv, periods.csv and manifest.json.")
     labs.add_argument("config", help="labs config (TOML); see experiments/configs/")
-    labs.add_argument("--out", required=True, help="output directory (created if missing)")
+    labs.add_argument("--out", required=True,
+                      help="output directory (created, with its parents, if missing)")
+    labs.add_argument("--overwrite", action="store_true",
+                      help="replace the results in a directory that already holds some")
     labs.add_argument("--replicates", type=_int_at_least(1), default=None,
                       help="override the config's replicates")
     labs.add_argument("--seed", type=_int_at_least(0), default=None,

@@ -136,10 +136,13 @@ def check_distinct(paths: Mapping[str, str | os.PathLike | None]) -> None:
             claimed[key] = field
 
 
-def check_output_directory(path: str | os.PathLike, field: str = "out") -> Path:
+def check_output_directory(path: str | os.PathLike, field: str = "out", *,
+                           parents: bool = False) -> Path:
     """Fail early if ``path`` cannot be (or become) a writable directory of results.
 
-    Does not look at what the directory holds; see :func:`prepare_output_directory`.
+    Does not look at what the directory holds; see :func:`prepare_output_directory`. With
+    ``parents``, missing parent directories are allowed (they are made when the directory is);
+    the nearest existing ancestor must then be a writable directory.
     """
     text = _text(path)
     if not text:
@@ -148,6 +151,11 @@ def check_output_directory(path: str | os.PathLike, field: str = "out") -> Path:
     if path.exists() and not path.is_dir():
         raise SimsearchError(f"{field}: {text!r} exists and is not a directory")
     parent = path.parent if str(path.parent) else Path(".")
+    if parents:
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise SimsearchError(f"{field}: {str(parent)!r} is not a directory")
     if not path.exists() and not parent.is_dir():
         raise SimsearchError(f"{field}: directory {str(parent)!r} does not exist")
     _probe_directory(path if path.exists() else parent, field)
@@ -155,7 +163,8 @@ def check_output_directory(path: str | os.PathLike, field: str = "out") -> Path:
 
 
 def prepare_output_directory(path: str | os.PathLike, field: str = "out", *,
-                             overwrite: bool = False, create: bool = False) -> Path:
+                             overwrite: bool = False, create: bool = False,
+                             parents: bool = False) -> Path:
     """Check a directory of results before any work: writable, and empty unless ``overwrite``.
 
     Parameters
@@ -169,17 +178,19 @@ def prepare_output_directory(path: str | os.PathLike, field: str = "out", *,
         :func:`write_directory`, files of the previous result are then replaced or removed.
     create : bool, default False
         Create the directory now (otherwise :func:`write_directory` creates it at the end).
+    parents : bool, default False
+        Allow missing parent directories (made with the directory).
 
     Returns
     -------
     pathlib.Path
     """
-    out = check_output_directory(path, field)
+    out = check_output_directory(path, field, parents=parents)
     if out.exists() and not overwrite and any(out.iterdir()):
         raise SimsearchError(f"{field}: {_text(path)!r} is not empty; pass --overwrite to "
                              f"replace its results or choose another directory")
     if create:
-        out.mkdir(exist_ok=True)
+        out.mkdir(parents=parents, exist_ok=True)
     return out
 
 
@@ -576,7 +587,7 @@ def write_directory(out: str | os.PathLike, files: Mapping[str, str | Iterable[s
         The manifest as written.
     """
     out = Path(out)
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     man = out / manifest_name
     previous = []
     with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from simsearch import __version__
+from simsearch.output import read_manifest
 from test_cli import _read_csv as _read
 from test_cli import _run
 
@@ -137,8 +138,33 @@ def test_missing_config_and_bad_output_directory(tmp_path, capsys):
     afile.write_text("x")
     code, _, err = _run(["labs", str(config), "--out", str(afile)], capsys)
     assert code == 2 and "not a directory" in err
-    code, _, err = _run(["labs", str(config), "--out", str(tmp_path / "a" / "b")], capsys)
-    assert code == 2 and "does not exist" in err
+    code, _, err = _run(["labs", str(config), "--out", ""], capsys)
+    assert code == 2 and "empty path" in err and len(err.strip().splitlines()) == 1
+
+
+def test_out_is_made_with_its_parents_and_an_earlier_run_is_never_mixed_in(tmp_path, capsys):
+    config = tmp_path / "labs.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "runs" / "deep" / "x"
+    code, _, err = _run(["labs", str(config), "--out", str(out), "--no-progress"], capsys)
+    assert code == 0, err
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {"wins.csv", "summary.csv", "periods.csv", "manifest.json"} == set(first)
+
+    # A directory holding an earlier run is refused, untouched, without --overwrite.
+    code, _, err = _run(["labs", str(config), "--out", str(out), "--seed", "9", "--no-wins",
+                         "--no-progress"], capsys)
+    assert code == 2 and "--overwrite" in err and len(err.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+
+    # With it, the new run replaces the old one whole: no stale wins.csv beside its manifest.
+    code, _, err = _run(["labs", str(config), "--out", str(out), "--seed", "9", "--no-wins",
+                         "--no-progress", "--overwrite"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "periods.csv",
+                                                     "summary.csv"]
+    meta = read_manifest(out)
+    assert meta["seed_entropy"] == 9 and sorted(meta["files"]) == ["periods.csv", "summary.csv"]
 
 
 def test_estimate_needs_three_periods(tmp_path, capsys):
