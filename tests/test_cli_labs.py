@@ -253,3 +253,23 @@ def test_ctrl_c_exits_130_at_once_and_keeps_finished_replicates(tmp_path):
     np.testing.assert_array_equal([float(r["compute"]) for r in summary],
                                   again.periods["cumulative_compute"][:, 0, -1])
     assert "interrupted; kept the" in err
+
+
+@pytest.mark.parametrize("text", [CONFIG, KORTUM.replace("replicates = 300", "replicates = 3")],
+                         ids=["pool", "stream"])
+def test_to_pandas_gives_what_pandas_reads_from_the_csv(tmp_path, capsys, text):
+    pandas = pytest.importorskip("pandas")
+    from simsearch.labs import labs_config, simulate_labs
+    import tomllib
+
+    config = tmp_path / "labs.toml"
+    config.write_text(text)
+    out = tmp_path / "run"
+    assert _run(["labs", str(config), "--out", str(out), "--no-progress"], capsys)[0] == 0
+    result = simulate_labs(labs_config(tomllib.loads(text)), progress=False)
+    for table in ("summary", "periods", "wins"):
+        frame = result.to_pandas(table)
+        pandas.testing.assert_frame_equal(frame, pandas.read_csv(out / f"{table}.csv"),
+                                          check_dtype=False, rtol=1e-15)
+    with pytest.raises(ValueError, match="table: must be one of summary, periods, wins"):
+        result.to_pandas("estimates")

@@ -225,3 +225,15 @@ def test_theory_is_shown_only_beside_estimated_quantities():
     table = fitted.table(theory)
     row = dict(zip(table["quantity"], table["theory"]))
     assert row["lambda"] == "" and row["r"] == 0.5
+
+
+def test_estimates_as_a_dataframe_match_the_table(kortum_fit):
+    pytest.importorskip("pandas")
+    config, fitted, _ = kortum_fit
+    theory = kortum_theory(config)
+    frame = fitted.to_pandas(theory)
+    table = fitted.table(theory)
+    assert list(frame.columns) == list(table) and list(frame["quantity"]) == list(QUANTITIES)
+    np.testing.assert_array_equal(frame["estimate"].to_numpy(), np.array(table["estimate"]))
+    for quantity, value in zip(frame["quantity"], frame["theory"]):
+        assert (value == theory[quantity]) if quantity in theory else math.isnan(value)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import require
+from ..frames import to_pandas
 from .config import LabsConfig
 
 WIN_COLUMNS = ("replicate", "lab", "win", "compute", "time", "p", "value", "multiplier",
@@ -119,3 +120,28 @@ class LabsResult:
             table["loss"] = self.config.loss.at_log_multiplier(
                 per["log_multiplier"][:, :, -1].ravel())
         return table
+
+    def to_pandas(self, table: str = "summary"):
+        """One of the tidy tables as a pandas DataFrame, with the CSV's columns.
+
+        Parameters
+        ----------
+        table : {"summary", "periods", "wins"}
+            Which table (``summary.csv``, ``periods.csv`` or ``wins.csv``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Counts that do not apply (blank in the CSV: a stream's pool, a finite pool's ideas
+            tried) are missing values, as ``pandas.read_csv`` reads them.
+        """
+        tables = {"summary": self.summary_table, "periods": self.periods_table,
+                  "wins": self.wins_table}
+        require(table in tables, f"table: must be one of {', '.join(tables)} (got {table!r})")
+        columns = dict(tables[table]())
+        for name, values in columns.items():
+            if getattr(values, "dtype", None) == object and name != "lab":
+                blank = values == ""
+                columns[name] = (np.where(blank, np.nan, values).astype(np.float64)
+                                 if blank.any() else values.astype(np.int64))
+        return to_pandas(columns)

@@ -44,6 +44,7 @@ import math
 import numpy as np
 
 from ..errors import require
+from ..frames import to_pandas
 from ..seeding import seed_sequence
 
 QUANTITIES = ("r", "lambda", "phi", "r_implied", "r_growth", "decline", "halving_time")
@@ -241,6 +242,12 @@ class ReturnsEstimator:
                 "high": [self.intervals_[q][1] for q in QUANTITIES],
                 "theory": [theory.get(q, "") for q in QUANTITIES],
                 "description": [_DESCRIPTIONS[q] for q in QUANTITIES]}
+
+    def to_pandas(self, theory: dict | None = None):
+        """:meth:`table` as a pandas DataFrame (``theory`` missing where it does not apply)."""
+        columns = self.table(theory)
+        columns["theory"] = [math.nan if t == "" else t for t in columns["theory"]]
+        return to_pandas(columns)
 
     def report(self, theory: dict | None = None) -> str:
         """Human-readable lines, one per quantity (theory beside the quantities estimated),
