@@ -224,6 +224,7 @@ def _print_labs_summary(result) -> None:
 
 
 def _run_labs(args) -> int:
+    from .kernels.labs import simulate_replicates
     from .labs import LabsInterrupted, load_labs_config, simulate_labs
     from .labs import ReturnsEstimator, kortum_theory
 
@@ -233,6 +234,7 @@ def _run_labs(args) -> int:
         raise SimsearchError(f"periods: --estimate needs at least 3 periods "
                              f"(config has {config.periods})")
     threads = _set_threads(args.threads)
+    announce_compiling(simulate_replicates)
     replicates = args.replicates if args.replicates is not None else config.replicates
     seed = args.seed if args.seed is not None else config.seed
     try:

@@ -114,6 +114,12 @@ BAD = [
     ("sharing = -0.1\n[pool]\nideas = 10\ndifficulty = 'point(p=0.5)'\n[[lab]]\nbudget = 1\n",
      "sharing: must be a finite number >= 0 and <= 1"),
     ("[pool\n", "not valid TOML"),
+    ("[pool]\nideas = 10\ndifficulty = 'point(p=0.5)'\n[[lab]]\nbudget = 1\n"
+     "[loss]\ntraining_flop = 'big'\n", "loss.training_flop: must be a finite number > 0"),
+    ("[pool]\nideas = 10\ndifficulty = 'point(p=0.5)'\n[[lab]]\nbudget = 1\n"
+     "[loss]\ntraining_flop = 1" + "0" * 400 + "\n", "loss.training_flop: must be a finite"),
+    ("[pool]\nideas = 10\ndifficulty = 'point(p=0.5)'\n[[lab]]\nbudget = 1" + "0" * 400
+     + ".0\n", "lab[0].budget: must be a finite number > 0"),
 ]
 
 

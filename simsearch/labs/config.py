@@ -223,8 +223,8 @@ def labs_config(doc: dict) -> LabsConfig:
         table = doc["loss"]
         require(isinstance(table, dict), "loss: must be a table ([loss])")
         _unknown(table, set(ChinchillaLoss.__dataclass_fields__), "loss")
-        loss = ChinchillaLoss(**{k: float(v) if isinstance(v, int) and not isinstance(v, bool)
-                                 else v for k, v in table.items()})
+        loss = ChinchillaLoss(**table)
+        loss = ChinchillaLoss(**{k: float(v) for k, v in asdict(loss).items()})
     return LabsConfig(pool, labs, sharing, periods, seed, replicates, loss)
 
 

@@ -8,12 +8,14 @@ C^(-alpha beta / (alpha + beta)).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from ..errors import SimsearchError
+
+
+_LARGEST = 1.7976931348623157e308  # an int beyond it has no float (TOML allows any digits)
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,12 @@ class ChinchillaLoss:
 
     def __post_init__(self):
         for name, value in asdict(self).items():
-            low_ok = value >= 0 if name == "E" else value > 0
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and low_ok):
+            finite = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                      and abs(value) <= _LARGEST and value == value)
+            if not (finite and (value >= 0 if name == "E" else value > 0)):
                 bound = ">= 0" if name == "E" else "> 0"
-                raise SimsearchError(f"loss.{name}: must be a finite number {bound} (got {value!r})")
+                raise SimsearchError(f"loss.{name}: must be a finite number {bound} "
+                                     f"(got {str(value)[:40]!r})")
 
     @property
     def compute_exponent(self) -> float:
