@@ -26,12 +26,17 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from .counts import per_problem_pass_at_k, validate_counts
-from .distributions import Beta, Distribution, Kumaraswamy
+from .distributions import Beta, Distribution, Kumaraswamy, Mixture, Point
 from .errors import require
 from .kernels.compound_binomial import log_compound_integrals
 from .seeding import seed_sequence
 
-FIT_FAMILIES = ("beta", "kumaraswamy")
+#: Families of the distribution of p that can be fitted. "zi-" families put a mass pi0 at p = 0
+#: (problems no number of attempts solves: the unsolvable fraction); "scaled-beta" is
+#: p = scale x Beta (Schaeffer et al. 2025); "beta-mixture" is two Beta components.
+FIT_FAMILIES = ("beta", "kumaraswamy", "zi-beta", "zi-kumaraswamy", "scaled-beta", "beta-mixture")
+#: Families fitted by ``family="all"`` (the quadrature-free and the original two first).
+ALL_FAMILIES = FIT_FAMILIES
 # Grid ends: p from 1e-12 / n_max to 1 - 1e-12 / n_max; beyond them the binomial factor is 1
 # (c = 0) or 1 (c = n) to 12 digits and the prior's mass there is added in closed form.
 _EDGE = 1e-12
@@ -87,6 +92,8 @@ class _BetaBinomial:
     """Closed-form Beta-binomial likelihood over (log alpha, log beta), with its gradient."""
 
     n_params = 2
+    has_gradient = True
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2
 
     def __init__(self, table: CountTable):
         self.table = table
@@ -127,6 +134,8 @@ class _QuadratureModel:
         self.family = family
         self.fit_scale = fit_scale
         self.n_params = 3 if fit_scale else 2
+        self.has_gradient = False
+        self.bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2 + ([(-10.0, 15.0)] if fit_scale else [])
         c, n = table.successes, table.attempts
         n_max = float(n.max())
         width = np.sqrt(1.0 / (c + 1.0) + 1.0 / (n - c + 1.0)).min()
@@ -210,10 +219,89 @@ class _QuadratureModel:
         return -self.log_likelihood(theta, weights) / weights.sum()
 
 
-def _model(table: CountTable, family: str, fit_scale: bool):
+class _ZeroInflated:
+    """A base family with an extra mass pi0 at p = 0: theta = (base theta..., logit pi0).
+
+    P(c | n) = pi0 [c = 0] + (1 - pi0) P_base(c | n), summed in log space.
+    """
+
+    def __init__(self, base):
+        self.base = base
+        self.table = base.table
+        self.n_params = base.n_params + 1
+        self.has_gradient = False
+        self.bounds = list(base.bounds) + [(-15.0, 15.0)]
+
+    def distribution(self, theta) -> Distribution:
+        pi0 = float(special.expit(theta[-1]))
+        return Mixture([(pi0, Point(0.0)), (1.0 - pi0, self.base.distribution(theta[:-1]))])
+
+    def log_pmf(self, theta) -> np.ndarray:
+        log_pi0, log_rest = -np.logaddexp(0.0, -theta[-1]), -np.logaddexp(0.0, theta[-1])
+        base = log_rest + self.base.log_pmf(theta[:-1])
+        return np.where(self.table.successes == 0, np.logaddexp(log_pi0, base), base)
+
+    def log_likelihood(self, theta, weights) -> float:
+        return float(weights @ self.log_pmf(theta))
+
+    def objective(self, theta, weights):
+        return -self.log_likelihood(theta, weights) / weights.sum()
+
+
+class _BetaMixture:
+    """Two Beta components: theta = (log a1, log b1, log a2, log b2, logit w1), closed form."""
+
+    n_params = 5
+    has_gradient = False
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 4 + [(-15.0, 15.0)]
+
+    def __init__(self, table: CountTable):
+        self.table = table
+        self._parts = (_BetaBinomial(table), _BetaBinomial(table))
+
+    @staticmethod
+    def distribution(theta) -> Distribution:
+        w = float(special.expit(theta[4]))
+        return Mixture([(w, Beta(math.exp(theta[0]), math.exp(theta[1]))),
+                        (1.0 - w, Beta(math.exp(theta[2]), math.exp(theta[3])))])
+
+    def log_pmf(self, theta) -> np.ndarray:
+        log_w, log_1mw = -np.logaddexp(0.0, -theta[4]), -np.logaddexp(0.0, theta[4])
+        return np.logaddexp(log_w + self._parts[0].log_pmf(theta[0:2]),
+                            log_1mw + self._parts[1].log_pmf(theta[2:4]))
+
+    def log_likelihood(self, theta, weights) -> float:
+        return float(weights @ self.log_pmf(theta))
+
+    def objective(self, theta, weights):
+        return -self.log_likelihood(theta, weights) / weights.sum()
+
+
+def _model(table: CountTable, family: str, fit_scale: bool = False):
+    if family.startswith("zi-"):
+        return _ZeroInflated(_model(table, family[3:], fit_scale))
+    if family == "beta-mixture":
+        return _BetaMixture(table)
+    if family == "scaled-beta":
+        return _QuadratureModel(table, "beta", True)
     if family == "beta" and not fit_scale:
         return _BetaBinomial(table)
     return _QuadratureModel(table, family, fit_scale)
+
+
+def _starts(table: CountTable, model) -> list[np.ndarray]:
+    """Starting points for the optimiser: moments, and for the extra parameters a few guesses."""
+    w = table.weights / table.weights.sum()
+    zero_share = float(w @ (table.successes == 0))
+    if isinstance(model, _BetaMixture):
+        base = _moment_start(table, False)
+        return [np.array([math.log(0.3), math.log(30.0), *base, special.logit(share)])
+                for share in (0.3, 0.6)]
+    if isinstance(model, _ZeroInflated):
+        base = _moment_start(table, model.base.n_params == 3)
+        return [np.append(base, special.logit(min(max(f * zero_share, 1e-4), 0.99)))
+                for f in (0.2, 0.8)]
+    return [_moment_start(table, model.n_params == 3)]
 
 
 def _moment_start(table: CountTable, fit_scale: bool) -> np.ndarray:
@@ -232,11 +320,17 @@ def _moment_start(table: CountTable, fit_scale: bool) -> np.ndarray:
 
 
 def _maximise(model, weights, start) -> tuple[np.ndarray, bool]:
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2 + ([(-10.0, 15.0)] if model.n_params == 3 else [])
-    jac = isinstance(model, _BetaBinomial)
-    res = optimize.minimize(model.objective, start, args=(weights,), jac=jac,
-                            method="L-BFGS-B", bounds=bounds)
-    return res.x, bool(res.success)
+    """Best of the L-BFGS-B runs from each start (``start`` may be one point or a list)."""
+    starts = start if isinstance(start, list) else [start]
+    best = None
+    with np.errstate(all="ignore"):
+        for point in starts:
+            res = optimize.minimize(model.objective, point, args=(weights,),
+                                    jac=model.has_gradient, method="L-BFGS-B",
+                                    bounds=model.bounds)
+            if best is None or not (res.fun >= best.fun):
+                best = res
+    return best.x, bool(best.success)
 
 
 @dataclass(frozen=True)
@@ -264,6 +358,34 @@ class FamilyFit:
     n_params: int
     converged: bool
     theta: np.ndarray = field(repr=False)
+    #: Mass at p = 0 (zero-inflated families), else None.
+    unsolvable_fraction: float | None = None
+    #: A fitted parameter sits on its optimiser bound: the data do not identify it.
+    at_bound: bool = False
+
+    def predict_pass_at_k(self, k) -> np.ndarray:
+        """Expected pass@k of the fitted distribution at any k."""
+        return self.distribution.expected_pass_at_k(np.asarray(k, dtype=float))
+
+
+def _tail_exponent(dist: Distribution) -> float:
+    """Left-tail exponent of the continuous part (an atom at 0 is the unsolvable fraction)."""
+    if isinstance(dist, Mixture):
+        exps = [d.tail_exponent for _, d in dist.components
+                if not isinstance(d, Point) and d.tail_exponent is not None]
+        return float(min(exps)) if exps else math.nan
+    return float(dist.tail_exponent)
+
+
+def _family_fit(model, family: str, theta, weights, ok: bool) -> FamilyFit:
+    ll = model.log_likelihood(theta, weights)
+    dist = model.distribution(theta)
+    pi0 = float(special.expit(theta[-1])) if isinstance(model, _ZeroInflated) else None
+    # pi0 -> 0 (no unsolvable problems) is a legitimate answer, not a failure to identify.
+    shape = theta[:-1] if pi0 is not None else theta
+    at_bound = any(min(abs(t - lo), abs(t - hi)) < 1e-3 for t, (lo, hi) in zip(shape, model.bounds))
+    return FamilyFit(family, dist, _tail_exponent(dist), ll, 2 * model.n_params - 2 * ll,
+                     model.n_params, ok, theta, pi0, bool(at_bound))
 
 
 def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = False,
@@ -273,12 +395,8 @@ def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = Fal
                                 f"{', '.join(FIT_FAMILIES)} or all")
     model = _model(table, family, fit_scale)
     weights = table.weights if weights is None else weights
-    theta, ok = _maximise(model, weights,
-                          _moment_start(table, fit_scale) if start is None else start)
-    ll = model.log_likelihood(theta, weights)
-    dist = model.distribution(theta)
-    return FamilyFit(family, dist, float(dist.tail_exponent), ll, 2 * model.n_params - 2 * ll,
-                     model.n_params, ok, theta)
+    theta, ok = _maximise(model, weights, _starts(table, model) if start is None else start)
+    return _family_fit(model, family, theta, weights, ok)
 
 
 # --- bootstrap ---------------------------------------------------------------------------------
