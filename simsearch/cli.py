@@ -132,8 +132,8 @@ def _fit_report(args, successes, attempts) -> dict:
     if args.target is not None and not 0 < args.target < 1:
         raise SimsearchError(f"target: must be in (0, 1) (got {args.target})")
     check_replicates(args.bootstrap)
-    _check_identifiable(successes, attempts)
     table = CountTable.from_counts(successes, attempts)
+    _check_identifiable(successes, attempts)
     warnings: list[str] = []
     solved = int(np.sum(successes > 0))
     if solved < 10:

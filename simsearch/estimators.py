@@ -112,18 +112,21 @@ class _BetaBinomial:
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
 
-    def objective(self, theta, weights):
-        """Negative mean log-likelihood and its gradient in (log alpha, log beta)."""
+    def log_pmf_and_gradient(self, theta):
+        """log P(c | n) of each pair and its gradient in (log alpha, log beta), (pairs, 2)."""
         a, b = np.exp(theta)
         t = self.table
-        total = weights.sum()
-        ll = self.log_likelihood(theta, weights)
         c, n = t.successes, t.attempts
         common = special.digamma(n + a + b) - special.digamma(a + b)
         d_a = special.digamma(c + a) - special.digamma(a) - common
         d_b = special.digamma(n - c + b) - special.digamma(b) - common
-        grad = np.array([a * (weights @ d_a), b * (weights @ d_b)])
-        return -ll / total, -grad / total
+        return self.log_pmf(theta), np.stack([a * d_a, b * d_b], axis=1)
+
+    def objective(self, theta, weights):
+        """Negative mean log-likelihood and its gradient in (log alpha, log beta)."""
+        log_pmf, grad = self.log_pmf_and_gradient(theta)
+        total = weights.sum()
+        return -float(weights @ log_pmf) / total, -(weights @ grad) / total
 
 
 class _QuadratureModel:
@@ -189,8 +192,6 @@ class _QuadratureModel:
         Near p = 1, 1 - x is below double resolution, so the unscaled families are evaluated
         from the accurate log(1 - x) rather than from x.
         """
-        if getattr(dist, "scale", 1.0) != 1.0:
-            return dist.logpdf(self.x), float(np.log1p(-dist.cdf(self.x_hi)))
         if isinstance(dist, Kumaraswamy):
             a, b = dist.a, dist.b
             log_1m_xa = np.log(-np.expm1(a * self.log_x))
@@ -201,16 +202,33 @@ class _QuadratureModel:
         return log_density, float(np.log(special.betainc(b, a, np.exp(self.log_1mx_hi))))
 
     def log_pmf(self, theta) -> np.ndarray:
-        """log P(c | n) of each pair."""
+        """log P(c | n) of each pair.
+
+        A scaled family p = s X is integrated over X on the grid (its density there is smooth;
+        in p it would end abruptly at s), with the binomial evaluated at p = s x: every pair
+        then spans the whole grid, and the prior mass above the grid sits at p = s.
+        """
         dist = self.distribution(theta)
+        scale = getattr(dist, "scale", 1.0)
+        if scale != 1.0:
+            a, b = math.exp(theta[0]), math.exp(theta[1])
+            dist = Kumaraswamy(a, b) if self.family == "kumaraswamy" else Beta(a, b)
         with np.errstate(divide="ignore"):
             log_density, log_tail = self._log_density_and_tail(dist)
             log_weight = log_density + self.log_x + self.log_1mx + self.log_step
             log_head = float(np.log(dist.cdf(self.x_lo)))
         t = self.table
-        return t.log_binom + log_compound_integrals(
-            t.successes, t.attempts, self.lo, self.hi, self.log_x, self.log_1mx, log_weight,
-            log_head, log_tail)
+        if scale == 1.0:
+            return t.log_binom + log_compound_integrals(
+                t.successes, t.attempts, self.lo, self.hi, self.log_x, self.log_1mx,
+                log_weight, log_head, log_tail)
+        c, n = t.successes, t.attempts
+        everywhere = (np.zeros(c.size, dtype=np.int64), np.full(c.size, self.x.size, np.int64))
+        inside = log_compound_integrals(c, n, *everywhere, math.log(scale) + self.log_x,
+                                        np.log1p(-scale * self.x), log_weight, log_head,
+                                        -math.inf)
+        above = c * math.log(scale) + (n - c) * math.log1p(-scale) + log_tail
+        return t.log_binom + np.logaddexp(inside, above)
 
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
@@ -222,30 +240,46 @@ class _QuadratureModel:
 class _ZeroInflated:
     """A base family with an extra mass pi0 at p = 0: theta = (base theta..., logit pi0).
 
-    P(c | n) = pi0 [c = 0] + (1 - pi0) P_base(c | n), summed in log space.
+    P(c | n) = pi0 [c = 0] + (1 - pi0) P_base(c | n), summed in log space. With a Beta base
+    the gradient is analytic.
     """
 
     def __init__(self, base):
         self.base = base
         self.table = base.table
         self.n_params = base.n_params + 1
-        self.has_gradient = False
+        self.has_gradient = isinstance(base, _BetaBinomial)
         self.bounds = list(base.bounds) + [(-15.0, 15.0)]
 
     def distribution(self, theta) -> Distribution:
         pi0 = float(special.expit(theta[-1]))
         return Mixture([(pi0, Point(0.0)), (1.0 - pi0, self.base.distribution(theta[:-1]))])
 
-    def log_pmf(self, theta) -> np.ndarray:
+    def _combine(self, theta, base_log_pmf):
         log_pi0, log_rest = -np.logaddexp(0.0, -theta[-1]), -np.logaddexp(0.0, theta[-1])
-        base = log_rest + self.base.log_pmf(theta[:-1])
-        return np.where(self.table.successes == 0, np.logaddexp(log_pi0, base), base)
+        base = log_rest + base_log_pmf
+        return np.where(self.table.successes == 0, np.logaddexp(log_pi0, base), base), base
+
+    def log_pmf(self, theta) -> np.ndarray:
+        return self._combine(theta, self.base.log_pmf(theta[:-1]))[0]
 
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
 
     def objective(self, theta, weights):
-        return -self.log_likelihood(theta, weights) / weights.sum()
+        total = weights.sum()
+        if not self.has_gradient:
+            return -self.log_likelihood(theta, weights) / total
+        base_log_pmf, base_grad = self.base.log_pmf_and_gradient(theta[:-1])
+        log_pmf, base = self._combine(theta, base_log_pmf)
+        pi0 = special.expit(theta[-1])
+        # Share of each pair's probability that comes from the base family (1 for c > 0).
+        share = np.exp(base - log_pmf)
+        grad = np.empty((log_pmf.size, self.n_params))
+        grad[:, :-1] = share[:, None] * base_grad
+        # d/d logit(pi0): pi0 (1 - pi0) ([c = 0] - P_base) / P, i.e. (1 - share) - pi0.
+        grad[:, -1] = (1.0 - share) - pi0
+        return -float(weights @ log_pmf) / total, -(weights @ grad) / total
 
 
 class _BetaMixture:

@@ -141,21 +141,32 @@ def fit_line(curve: Curve, *, weighted: bool = False, lowest_k: float = 1.0,
 
 
 def _floor_least_squares(curve: Curve):
-    """Least squares of y = log(f + a k^-b): parameters (f, log a, b) and the Jacobian."""
+    """Least squares of y = log(f + a k^-b): parameters (f, log a, b) and the Jacobian.
+
+    Started from the best point of a profile over f (for fixed f, log(-log pass@k - f) is a
+    line in log k), then refined with the analytic Jacobian.
+    """
     x, y = _y(curve)
-    log_a0, b0 = _line_coefficients(x, y)
     g = -np.log(curve.pass_at_k)
 
     def residuals(theta):
         return np.log(theta[0] + np.exp(theta[1] - theta[2] * x)) - y
 
-    best = None
-    for f0 in (1e-6, 0.3 * g.min(), 0.9 * g.min()):
-        res = optimize.least_squares(residuals, [f0, log_a0, max(b0, 1e-3)],
-                                     bounds=([0.0, -50.0, 0.0], [50.0, 50.0, 10.0]))
-        if best is None or res.cost < best.cost:
-            best = res
-    return best.x, best.jac
+    def jacobian(theta):
+        power = np.exp(theta[1] - theta[2] * x)
+        u = theta[0] + power
+        return np.stack([1.0 / u, power / u, -x * power / u], axis=1)
+
+    starts = []
+    for share in (0.0, 0.5, 0.8, 0.9, 0.95, 0.99):
+        f = share * g.min()
+        log_a, b = _line_coefficients(x, np.log(g - f))
+        theta = np.array([f, log_a, min(max(b, 1e-6), 9.9)])
+        starts.append((float(np.sum(residuals(theta) ** 2)), theta))
+    start = min(starts, key=lambda item: item[0])[1]
+    res = optimize.least_squares(residuals, start, jac=jacobian,
+                                 bounds=([0.0, -50.0, 0.0], [50.0, 50.0, 10.0]))
+    return res.x, jacobian(res.x)
 
 
 def floor_z(curve: Curve, theta, jac) -> float:
