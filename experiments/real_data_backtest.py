@@ -143,7 +143,8 @@ def main() -> None:
                         help="counts CSV with successes, attempts and model columns")
     args = parser.parse_args()
     if not args.counts.is_file():
-        print(f"skipped: {args.counts} not found (the real data is not part of the package)")
+        # One line that `simsearch reproduce` shows: the real data is not part of the package.
+        print(f"wrote nothing: skipped, {args.counts} not found")
         return
     quick = args.quick
     methods = CURVE_METHODS + (["zi-beta"] if quick else

@@ -443,30 +443,41 @@ def _bootstrap_weights(table: CountTable, children):
         yield np.random.default_rng(child).multinomial(table.n_problems, share).astype(float)
 
 
-def _bootstrap_thetas(table, family, fit_scale, start, children) -> np.ndarray:
-    model = _model(table, family, fit_scale)
-    return np.array([_maximise(model, w, start)[0] for w in _bootstrap_weights(table, children)])
+def _bootstrap_selected(table, fits, fit_scale, children) -> list[Distribution]:
+    """Per resample: refit every family in ``fits`` (from its point estimate) and keep the
+    smallest AIC, so the model choice is repeated in each replicate."""
+    models = [(_model(table, f.family, fit_scale), f) for f in fits]
+    out = []
+    for w in _bootstrap_weights(table, children):
+        best = None
+        for model, f in models:
+            theta = _maximise(model, w, f.theta)[0]
+            aic = 2 * model.n_params - 2 * model.log_likelihood(theta, w)
+            if best is None or aic < best[0]:
+                best = (aic, model.distribution(theta))
+        out.append(best[1])
+    return out
 
 
-def bootstrap_fits(table: CountTable, fit: FamilyFit, replicates: int, *, seed=None,
-                   fit_scale: bool = False, workers: int = 1) -> list[Distribution]:
-    """Refit ``fit``'s family on ``replicates`` resamples of the problems.
+def bootstrap_fits(table: CountTable, fit: FamilyFit | list[FamilyFit], replicates: int, *,
+                   seed=None, fit_scale: bool = False, workers: int = 1) -> list[Distribution]:
+    """Refit on ``replicates`` resamples of the problems.
 
-    Replicate b always uses ``SeedSequence(seed).spawn(replicates)[b]`` and starts from the
-    point estimate, so the result does not depend on ``workers`` (processes to spread over).
+    ``fit`` is one family's fit, or several, in which case each replicate refits them all and
+    keeps the smallest AIC (model selection repeated per replicate). Replicate b always uses
+    ``SeedSequence(seed).spawn(replicates)[b]`` and starts from the point estimates, so the
+    result does not depend on ``workers`` (processes to spread over).
     """
+    fits = fit if isinstance(fit, list) else [fit]
     children = seed_sequence(seed).spawn(replicates)
     if workers <= 1 or replicates < 2 * workers:
-        thetas = _bootstrap_thetas(table, fit.family, fit_scale, fit.theta, children)
-    else:
-        parts = np.array_split(np.arange(replicates), workers)
-        # "spawn": a forked child would inherit numba's thread pool in an unusable state.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_bootstrap_thetas, table, fit.family, fit_scale, fit.theta,
-                                   [children[i] for i in part]) for part in parts]
-            thetas = np.concatenate([f.result() for f in futures])
-    model = _model(table, fit.family, fit_scale)
-    return [model.distribution(theta) for theta in thetas]
+        return _bootstrap_selected(table, fits, fit_scale, children)
+    parts = np.array_split(np.arange(replicates), workers)
+    # "spawn": a forked child would inherit numba's thread pool in an unusable state.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_bootstrap_selected, table, fits, fit_scale,
+                               [children[i] for i in part]) for part in parts]
+        return [d for f in futures for d in f.result()]
 
 
 # --- estimators ----------------------------------------------------------------------------------
@@ -551,8 +562,9 @@ class DistributionalEstimator:
 
     Parameters
     ----------
-    family : {"beta", "kumaraswamy", "all"}, default "beta"
-        With "all", every family is fitted and the smallest AIC wins.
+    family : str, default "beta"
+        One of :data:`FIT_FAMILIES`, or "all": every family is fitted and the smallest AIC
+        wins (and the bootstrap repeats that choice in each replicate).
     fit_scale : bool, default False
         Also fit Schaeffer's scale (p = scale x X); uses quadrature.
     bootstrap : int, default 0
@@ -600,9 +612,9 @@ class DistributionalEstimator:
         self.exponent_ci_ = None
         if self.bootstrap:
             self.bootstrap_distributions_ = bootstrap_fits(
-                table, best, self.bootstrap, seed=self.seed, fit_scale=self.fit_scale,
-                workers=self.workers)
-            exps = np.array([d.tail_exponent for d in self.bootstrap_distributions_])
+                table, list(self.fits_.values()), self.bootstrap, seed=self.seed,
+                fit_scale=self.fit_scale, workers=self.workers)
+            exps = np.array([_tail_exponent(d) for d in self.bootstrap_distributions_])
             self.exponent_ci_ = _interval(exps, self.confidence)
         return self
 

@@ -19,7 +19,7 @@ from .errors import SimsearchError
 #: Experiment scripts in figure order (figures/README.md numbers them the same way).
 EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",
                "estimator_efficiency", "prediction", "research_cost", "labs_competition",
-               "kortum", "sweep_exponent_heatmap")
+               "kortum", "sweep_exponent_heatmap", "real_data_backtest")
 
 
 def experiments_dir() -> Path:
