@@ -43,6 +43,7 @@ _EDGE = 1e-12
 # A pair's window keeps the grid points where its binomial bump is within e^-_WINDOW of its peak.
 _WINDOW = 80.0
 _LOG_BOUND = 12.0  # fitted shape parameters stay within exp(+-12)
+_CHI_SQUARE_MAX_N = 100_000
 
 
 @dataclass(frozen=True)
@@ -656,7 +657,8 @@ class DistributionalEstimator:
         Returns observed and fitted pass@k on a log grid of k <= min n (the largest absolute
         gap is ``max_abs_pass_at_k_gap``) and, when every problem has the same n, a chi-square
         test of the histogram of successes against the fitted compound binomial (bins pooled to
-        expected counts >= 5; degrees of freedom reduced by the fitted parameters).
+        expected counts >= 5; degrees of freedom reduced by the fitted parameters), for n up to
+        ``_CHI_SQUARE_MAX_N`` (it tabulates every count 0..n).
         """
         t = self.table_
         k = _log_grid(int(t.attempts.min()), n_points)
@@ -665,7 +667,7 @@ class DistributionalEstimator:
         out = {"k": k.tolist(), "observed_pass_at_k": observed.tolist(),
                "fitted_pass_at_k": fitted.tolist(),
                "max_abs_pass_at_k_gap": float(np.max(np.abs(observed - fitted)))}
-        if np.all(t.attempts == t.attempts[0]):
+        if np.all(t.attempts == t.attempts[0]) and t.attempts[0] <= _CHI_SQUARE_MAX_N:
             out.update(self._chi_square(int(t.attempts[0])))
         return out
 

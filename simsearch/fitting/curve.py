@@ -30,8 +30,7 @@ def detect_design(successes: np.ndarray, attempts: np.ndarray) -> str:
     """"first-success" when counts look stop-after-success: attempts differ, every problem has
     at most one success, and every solved problem stopped before the largest budget."""
     solved = successes > 0
-    if (np.all(attempts == attempts[0]) or np.any(successes > 1) or not solved.any()
-            or not np.all(attempts[solved] <= attempts.max())):
+    if np.all(attempts == attempts[0]) or np.any(successes > 1) or not solved.any():
         return "exchangeable"
     return "first-success" if np.any(attempts[solved] < attempts.max()) else "exchangeable"
 
@@ -110,13 +109,6 @@ class CurvePieces:
         num = (self.survival * weights[:, None]).T @ self.at_risk
         lookup = np.searchsorted(self.points, self.k)
         return num[lookup, self.interval[lookup]]
-
-    def per_problem_pass_at_k(self) -> np.ndarray | None:
-        """Per-pair pass@k when the curve is a plain mean (one risk set), else None."""
-        if self.starts.size > 1:
-            return None
-        lookup = np.searchsorted(self.points, self.k)
-        return 1.0 - self.survival[:, lookup]
 
 
 def curve_pieces(successes, attempts, weights, k: np.ndarray, design: str = "auto"
