@@ -130,7 +130,7 @@ def errors_figure(panels: dict, methods: list[str], stem: Path) -> None:
         method = np.array(rows["method"])
         data = [np.abs(np.array(rows["error"], dtype=float)[method == m]) for m in methods]
         data = [d[np.isfinite(d)] for d in data]
-        ax.boxplot(data, vert=False, tick_labels=methods, showfliers=True)
+        ax.boxplot(data, orientation="horizontal", tick_labels=methods, showfliers=True)
         ax.set(xscale="log", xlabel="|predicted - observed pass@10000|", title=title)
         ax.grid(True, axis="x", which="major", alpha=0.3)
     save_figure(fig, stem)

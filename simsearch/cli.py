@@ -221,6 +221,13 @@ def _fit_report(args, successes, attempts) -> dict:
         "goodness_of_fit": gof,
         "misfit": misfit,
     }
+    if fitted.parameters.get("floor", 0.0) > 0 and predict.size:
+        k_far = int(predict[-1])
+        line = get_method("line").fit(table).predict_pass_at_k(k_far)[0]
+        warnings.append(f"floor: pass@k is predicted to saturate at "
+                        f"{1 - fitted.unsolvable_fraction:.3g}; attempts up to "
+                        f"{int(attempts.max())} cannot tell unsolvable problems from very hard "
+                        f"ones, and without the floor pass@{k_far} would be {line:.3g}")
     if args.bootstrap and predict.size:
         report["predicted_pass_at_k_ci"] = {
             str(int(k)): interval(lambda f, k=k: f.predict_pass_at_k(k)[0]) for k in predict}
