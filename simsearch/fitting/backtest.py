@@ -70,7 +70,7 @@ def run_backtest(groups: dict, n_from: int, n_to: int, methods: list[str], *, se
     ----------
     groups : dict
         name -> (successes, attempts) arrays, or name -> 0/1 outcome matrix (problems x
-        attempts; then every seed takes the same first ``n_from`` columns).
+        attempts; its first ``n_from`` columns, once: only seed 0).
     n_from, n_to : int
         Attempts the methods see, and the k to predict (every problem needs n_i >= n_to).
     methods : list of str
@@ -92,7 +92,9 @@ def run_backtest(groups: dict, n_from: int, n_to: int, methods: list[str], *, se
                             "predicted", "error", "lo", "hi", "covered",
                             "unsolvable_fraction", "note")}
     root = seed_sequence(seed)
-    plan = [(s, name) for s in range(seeds) for name in groups]
+    # A 0/1 matrix has one "first N1 attempts": it is backtested once, as seed 0.
+    plan = [(s, name) for s in range(seeds) for name in groups
+            if s == 0 or isinstance(groups[name], tuple)]
     for s, name in tqdm(plan, desc="backtest", unit="subsample",
                         disable=None if progress else True):
         data = groups[name]
