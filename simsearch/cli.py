@@ -201,7 +201,8 @@ def _fit_report(args, successes, attempts) -> dict:
         "zero_success_problems": int(np.sum(successes == 0)),
         "method": method.name,
         "prediction": {"method": method.name, "summary": method.summary,
-                       "exponent": fitted.exponent, "parameters": fitted.parameters},
+                       "exponent": fitted.exponent, "parameters": fitted.parameters,
+                       "unsolvable_fraction": fitted.unsolvable_fraction},
         "exponent": dist_est.exponent_,
         "exponent_ci": (None if dist_est.exponent_ci_ is None
                         else [float(v) for v in dist_est.exponent_ci_]),
