@@ -8,7 +8,10 @@ Two kinds:
   near the largest n), and a power law with a floor, -log pass@k = f + a k^-b, whose floor f is
   an unsolvable fraction 1 - e^-f (pass@k saturates at e^-f).
 * likelihood methods fit the distribution of p by maximum likelihood
-  (:func:`simsearch.estimators.fit_family`) and predict 1 - E[(1-p)^k].
+  (:func:`simsearch.estimators.fit_family`) and predict 1 - E[(1-p)^k]. The Beta-binomial is the
+  estimator of Kazdan et al. 2025 ("Efficient Prediction of Pass@k Scaling") and the model of
+  Levi 2024 ("A Simple Model of Inference Scaling Laws"); the zero-inflated Beta is the
+  maximum-likelihood counterpart of the zero-inflated hierarchical priors of Verine et al. 2026.
 
 ``line-or-floor`` (the default of ``simsearch fit``) is the line unless the floor is significant:
 the floor model is fitted by least squares and kept when f exceeds 1.645 standard errors, the
