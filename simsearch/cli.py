@@ -124,9 +124,16 @@ def _finite_or_none(value):
 
 
 def _fit_report(args, successes, attempts) -> dict:
-    from .estimators import CountTable, DistributionalEstimator, RegressionEstimator
-    from .fitting.bootstrap import bootstrap_fits, check_replicates, percentile_interval
-    from .fitting.methods import attempts_for, get_method
+    from .estimators import FIT_FAMILIES, CountTable, DistributionalEstimator, RegressionEstimator
+    from .fitting.bootstrap import (bootstrap_fits, check_replicates, percentile_interval,
+                                    span_alternatives)
+    from .fitting.methods import DEFAULT_METHOD, attempts_for, get_method
+
+    if args.method is None:
+        args.method = DEFAULT_METHOD
+    if args.dist not in (*FIT_FAMILIES, "all"):
+        raise SimsearchError(f"dist: unknown family {args.dist!r}; expected one of "
+                             f"{', '.join(FIT_FAMILIES)}, all")
 
     predict = parse_k_grid(args.predict) if args.predict else np.array([], dtype=np.int64)
     if args.target is not None and not 0 < args.target < 1:
@@ -230,8 +237,14 @@ def _fit_report(args, successes, attempts) -> dict:
                         f"{int(attempts.max())} cannot tell unsolvable problems from very hard "
                         f"ones, and without the floor pass@{k_far} would be {line:.3g}")
     if args.bootstrap and predict.size:
-        report["predicted_pass_at_k_ci"] = {
-            str(int(k)): interval(lambda f, k=k: f.predict_pass_at_k(k)[0]) for k in predict}
+        # Widened to span the predictions of models the data cannot rule out (a floor's line).
+        cis = {}
+        for k in predict:
+            ci = interval(lambda f, k=k: f.predict_pass_at_k(k)[0])
+            cis[str(int(k))] = (None if ci is None else
+                                [float(v[0]) for v in span_alternatives(
+                                    np.array(ci)[:, None], fitted, [k])])
+        report["predicted_pass_at_k_ci"] = cis
     if args.target is not None:
         needed = attempts_for(fitted, args.target)
         if not math.isfinite(needed):
@@ -461,22 +474,23 @@ def build_parser() -> argparse.ArgumentParser:
     passk.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     passk.set_defaults(run=_run_passk)
 
-    from .estimators import FIT_FAMILIES
-    from .fitting.methods import DEFAULT_METHOD, METHODS
-
+    # The fitting modules (SciPy) are imported by the fit and backtest handlers only, so that
+    # `simsearch --help` and passk do not pay for them; names are checked there.
     fit = sub.add_parser(
         "fit", help="predict pass@k and fit the distribution of p from per-problem counts",
-        description="Predict pass@k beyond the attempts sampled with --method (default "
-                    f"{DEFAULT_METHOD}, the best in the real-data backtests), and fit the "
+        description="Predict pass@k beyond the attempts sampled with --method (default: the "
+                    "method the real-data and simulated backtests favour), and fit the "
                     "distribution of per-problem success probabilities by maximum likelihood "
                     "(exponent = its left tail; unsolvable fraction from a zero-inflated Beta).")
     fit.add_argument("counts", help="CSV with successes and attempts columns, or a 0/1 .npy "
                                     "matrix (problems x attempts)")
-    fit.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
-                     help=f"prediction method (default {DEFAULT_METHOD})")
-    fit.add_argument("--dist", choices=[*FIT_FAMILIES, "all"], default="beta",
-                     help="family of the distribution of p; all picks the smallest AIC "
-                          "(default beta)")
+    fit.add_argument("--method", default=None,
+                     help="prediction method, a name listed by `simsearch backtest --help` "
+                          "(default: the one the backtests favour, see the README)")
+    fit.add_argument("--dist", default="beta",
+                     help="family of the distribution of p: beta, kumaraswamy, zi-beta, "
+                          "zi-kumaraswamy, scaled-beta, beta-mixture, or all (the smallest "
+                          "AIC; default beta)")
     fit.add_argument("--fit-scale", action="store_true",
                      help="also fit a scale (p = scale x X), by quadrature")
     fit.add_argument("--bootstrap", type=_int_at_least(0), default=0, metavar="B",
@@ -508,7 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--to", dest="n_to", type=_int_at_least(2), required=True,
                           metavar="N2", help="k of the pass@k to predict (<= attempts)")
     backtest.add_argument("--methods", default="all",
-                          help=f"comma-separated, or all (default): {', '.join(METHODS)}")
+                          help="comma-separated method names, or all (default); an unknown "
+                               "name lists the registered ones")
     backtest.add_argument("--seeds", type=_int_at_least(1), default=10,
                           help="subsamples per group (default 10)")
     backtest.add_argument("--seed", type=_int_at_least(0), default=0, help="seed (default 0)")

@@ -56,10 +56,23 @@ def percentile_interval(draws: np.ndarray, confidence: float) -> np.ndarray:
     return np.quantile(draws[ok], [tail, 1 - tail], axis=0)
 
 
+def span_alternatives(interval: np.ndarray, fitted: FittedMethod | None, k) -> np.ndarray:
+    """Widen a (2, len(k)) interval to contain the predictions of ``fitted.alternatives``
+    (models the data cannot rule out), so that intervals carry the choice between them."""
+    interval = np.array(interval, dtype=float)
+    if fitted is None or not np.all(np.isfinite(interval)):
+        return interval
+    for alternative in fitted.alternatives:
+        value = alternative.predict_pass_at_k(k)
+        interval[0] = np.minimum(interval[0], value)
+        interval[1] = np.maximum(interval[1], value)
+    return interval
+
+
 def prediction_interval(method: Method, table: CountTable, k, replicates: int, *,
                         confidence: float = 0.95, seed=None, design: str = "auto"):
-    """Percentile interval of the predicted pass@k, shape (2, len(k)), and the share of
-    replicates that failed to fit."""
+    """Percentile interval of the predicted pass@k, shape (2, len(k)), widened to span the
+    full-data fit's alternatives, and the share of replicates that failed to fit."""
     check_replicates(replicates)
     require(replicates > 0, "bootstrap: need replicates for an interval")
     require(0 < confidence < 1, f"confidence: must be in (0, 1) (got {confidence!r})")
@@ -68,4 +81,9 @@ def prediction_interval(method: Method, table: CountTable, k, replicates: int, *
     draws = np.array([f.predict_pass_at_k(k) if f is not None else np.full(k.size, np.nan)
                       for f in fits])
     failed = float(np.mean([f is None for f in fits]))
-    return percentile_interval(draws, confidence), failed
+    try:
+        with np.errstate(all="ignore"):
+            full = method.fit(table, None, design)
+    except (SimsearchError, np.linalg.LinAlgError, ValueError):
+        full = None
+    return span_alternatives(percentile_interval(draws, confidence), full, k), failed

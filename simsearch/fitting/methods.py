@@ -34,7 +34,7 @@ from ..estimators import CountTable, fit_family
 from .curve import curve_k_max, curve_pieces, log_grid
 
 #: The method ``simsearch fit`` predicts with (chosen by the backtests; see the README).
-DEFAULT_METHOD = "line-or-floor"
+DEFAULT_METHOD = "line-or-chao-floor"
 #: One-sided z for keeping the floor (5% level).
 FLOOR_Z = 1.645
 #: Points of the log grid of k the curve methods fit.
@@ -55,6 +55,9 @@ class FittedMethod:
         Share of problems no number of attempts solves, where the model has one.
     parameters : dict
     warnings : list of str
+    alternatives : list of FittedMethod
+        Competing fits the data cannot rule out (the line beside a kept floor, the floor beside
+        a rejected one); prediction intervals are widened to span their predictions.
     """
 
     method: str
@@ -63,6 +66,7 @@ class FittedMethod:
     parameters: dict
     predict: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     warnings: list = field(default_factory=list)
+    alternatives: list = field(default_factory=list, repr=False)
 
     def predict_pass_at_k(self, k) -> np.ndarray:
         """Predicted pass@k at any k >= 1 (an array shaped like ``np.atleast_1d(k)``)."""
@@ -80,6 +84,29 @@ class Curve:
     pass_at_k: np.ndarray
     covariance: np.ndarray
     design: str
+    #: Chao1 lower bound on the share of problems that are solvable (None unless every problem
+    #: has the same number of attempts).
+    solvable_share: float | None = None
+
+
+def chao1_solvable_share(successes, attempts, weights) -> float | None:
+    """Chao1 lower bound on the share of problems with p > 0 (equal attempts only).
+
+    Each attempt is a sampling unit and a problem a species detected when solved: with Q1 and
+    Q2 problems solved exactly once and twice in n attempts, at least (n-1)/n Q1^2 / (2 Q2) of
+    the unsolved problems are solvable (bias-corrected (n-1)/n Q1 (Q1-1) / 2 when Q2 = 0;
+    Chao 1987, Chao et al. 2014). The bound holds in expectation under any heterogeneity of p,
+    so a floor claiming more unsolvable problems than it allows is contradicted by the rarely
+    solved problems, whatever the curve's shape at small k says.
+    """
+    if successes.size == 0 or np.any(attempts != attempts[0]):
+        return None
+    n = float(attempts[0])
+    total = weights.sum()
+    seen = weights[successes > 0].sum()
+    q1, q2 = weights[successes == 1].sum(), weights[successes == 2].sum()
+    unseen = (n - 1) / n * (q1 * q1 / (2 * q2) if q2 > 0 else q1 * max(q1 - 1, 0) / 2)
+    return float(min(seen + unseen, total) / total)
 
 
 def observed_curve(table: CountTable, weights=None, design: str = "auto",
@@ -97,7 +124,8 @@ def observed_curve(table: CountTable, weights=None, design: str = "auto",
     total = w.sum()
     centred = per_pair - (w @ per_pair) / total
     cov = (centred * w[:, None]).T @ centred / (total * max(total - 1.0, 1.0))
-    return Curve(pieces.k[keep], pass_k[keep], cov, pieces.design)
+    return Curve(pieces.k[keep], pass_k[keep], cov, pieces.design,
+                 chao1_solvable_share(table.successes, table.attempts, w))
 
 
 def _y(curve: Curve) -> tuple[np.ndarray, np.ndarray]:
@@ -180,8 +208,16 @@ def floor_z(curve: Curve, theta, jac) -> float:
     return math.inf if se == 0 and theta[0] > 0 else (theta[0] / se if se > 0 else 0.0)
 
 
-def fit_floor(curve: Curve, *, tested: bool, method: str) -> FittedMethod:
-    """Power law with a floor; ``tested`` keeps the floor only when significant."""
+def fit_floor(curve: Curve, *, tested: bool, method: str, chao_check: bool = False
+              ) -> FittedMethod:
+    """Power law with a floor; ``tested`` keeps the floor only when significant.
+
+    With ``chao_check`` a significant floor is also dropped (for the line) when its solvable
+    share e^-f is below the Chao1 lower bound of the curve, and the fit keeps the competing
+    model (the line beside a kept floor, the floor beside a dropped one) as an alternative so
+    that intervals span both: a significant floor means the data cannot tell an unsolvable
+    share from a hard tail, and neither test proves the floor.
+    """
     if curve.k.size < 4:
         line = fit_line(curve, method=method)
         line.warnings.append(f"{method}: only {curve.k.size} points on the pass@k curve; "
@@ -195,6 +231,22 @@ def fit_floor(curve: Curve, *, tested: bool, method: str) -> FittedMethod:
         return fitted
     fitted = _power_law(method, theta[1], theta[2], theta[0])
     fitted.parameters["floor_z"] = z
+    if not chao_check:
+        return fitted
+    line = fit_line(curve, method=method)
+    bound = curve.solvable_share
+    if bound is not None and math.exp(-theta[0]) < bound:
+        line.parameters.update(floor_z=z, chao1_solvable_share=bound,
+                               rejected_floor=float(theta[0]))
+        line.warnings.append(
+            f"{method}: the curve suggests {-math.expm1(-theta[0]):.3g} of the problems are "
+            f"unsolvable (floor z = {z:.2g}), but the problems solved once or twice imply at "
+            f"least {bound:.3g} are solvable (Chao1): predicting with the line, whose "
+            "interval spans the floor's prediction")
+        line.alternatives.append(fitted)
+        return line
+    fitted.parameters["chao1_solvable_share"] = bound
+    fitted.alternatives.append(line)
     return fitted
 
 
@@ -247,6 +299,11 @@ METHODS: dict[str, Method] = {m.name: m for m in (
     _curve_method("line-or-floor", "the line, or the floor model when its floor is "
                                    "significant (one-sided 5%, sandwich s.e.)",
                   lambda c: fit_floor(c, tested=True, method="line-or-floor")),
+    _curve_method("line-or-chao-floor", "the line, or the floor model when its floor is "
+                                        "significant and allowed by the Chao1 bound from the "
+                                        "problems solved once and twice; intervals span both",
+                  lambda c: fit_floor(c, tested=True, chao_check=True,
+                                      method="line-or-chao-floor")),
     _likelihood_method("beta", "Beta-binomial maximum likelihood"),
     _likelihood_method("kumaraswamy", "Kumaraswamy-binomial maximum likelihood"),
     _likelihood_method("zi-beta", "zero-inflated Beta-binomial (mass at p = 0)"),
