@@ -124,16 +124,10 @@ def _finite_or_none(value):
 
 
 def _fit_report(args, successes, attempts) -> dict:
-    from .estimators import FIT_FAMILIES, CountTable, DistributionalEstimator, RegressionEstimator
+    from .estimators import CountTable, DistributionalEstimator, RegressionEstimator
     from .fitting.bootstrap import (bootstrap_fits, check_replicates, percentile_interval,
                                     span_alternatives)
-    from .fitting.methods import DEFAULT_METHOD, attempts_for, get_method
-
-    if args.method is None:
-        args.method = DEFAULT_METHOD
-    if args.dist not in (*FIT_FAMILIES, "all"):
-        raise SimsearchError(f"dist: unknown family {args.dist!r}; expected one of "
-                             f"{', '.join(FIT_FAMILIES)}, all")
+    from .fitting.methods import attempts_for, get_method
 
     predict = parse_k_grid(args.predict) if args.predict else np.array([], dtype=np.int64)
     if args.target is not None and not 0 < args.target < 1:
@@ -302,7 +296,14 @@ def _run_fit(args) -> int:
     import warnings
 
     from .count_files import read_counts
+    from .estimators import FIT_FAMILIES
+    from .fitting.methods import DEFAULT_METHOD, get_method
 
+    # Names are checked here, not by the parser, which does not import the fitting modules.
+    args.method = get_method(args.method or DEFAULT_METHOD).name
+    if args.dist not in (*FIT_FAMILIES, "all"):
+        raise SimsearchError(f"dist: unknown family {args.dist!r}; expected one of "
+                             f"{', '.join(FIT_FAMILIES)}, all")
     successes, attempts = read_counts(args.counts, args.successes_column, args.attempts_column)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
