@@ -13,7 +13,7 @@ from simsearch.estimators import CountTable, _model, fit_family
 from simsearch.fitting import (METHODS, get_method, observed_curve, prediction_interval,
                                run_backtest, subsample_counts)
 from simsearch.fitting.curve import curve_pieces, log_grid
-from simsearch.fitting.methods import DEFAULT_METHOD, chao1_solvable_share
+from simsearch.fitting.methods import DEFAULT_METHOD, solvable_share_bound
 from tests.conftest import P_MIN, Z_TOL
 
 
@@ -145,22 +145,44 @@ def test_floor_is_found_where_problems_are_unsolvable_and_not_where_none_are(nam
     assert fit.unsolvable_fraction is None
 
 
-def test_chao1_solvable_share_by_hand():
-    # 10 problems, n = 50: 4 unsolved, Q1 = 3, Q2 = 2, one solved 7 times.
+def test_solvable_share_bound_by_hand():
+    # 10 problems: 4 unsolved, 3 solved once, 2 twice, one 7 times: at least (6 + 3) / 10.
     c = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 7])
-    share = chao1_solvable_share(c, np.full(10, 50), np.ones(10))
-    assert share == pytest.approx((6 + 49 / 50 * 9 / 4) / 10, rel=1e-12)
-    # Q2 = 0: the bias-corrected form (n-1)/n Q1 (Q1-1) / 2, capped at every problem.
-    c = np.array([0, 0, 1, 1, 1, 5])
-    assert chao1_solvable_share(c, np.full(6, 20), np.ones(6)) == 1.0
-    assert chao1_solvable_share(c, np.arange(20, 26), np.ones(6)) is None
+    assert solvable_share_bound(c, np.full(10, 50), np.ones(10), "exchangeable") == 0.9
+    assert solvable_share_bound(c, np.arange(50, 60), np.ones(10), "exchangeable") == 0.9
+    assert solvable_share_bound(np.array([0, 1, 1]), np.full(3, 5), np.ones(3),
+                                "exchangeable") == 1.0  # capped at every problem
+    assert solvable_share_bound(c, np.full(10, 50), np.ones(10), "first-success") is None
+
+
+@pytest.mark.parametrize("a,b", [(0.2, 1.0), (0.3, 3.0), (0.5, 30.0), (1.0, 1.0), (1.0, 5.0)])
+@pytest.mark.parametrize("n", [1, 10, 100, 10_000])
+def test_singletons_never_outnumber_the_solvable_unsolved_when_the_density_decreases(a, b, n):
+    # The bound behind line-or-q1-floor, in closed form: for p ~ Beta(a, b) with a <= 1 <= b
+    # (a non-increasing density), E[(1-p)^n] >= E[n p (1-p)^(n-1)], with equality for the
+    # uniform; the Q1 per problem is n B(a+1, b+n-1) / B(a, b).
+    unsolved = math.exp(special.betaln(a, b + n) - special.betaln(a, b))
+    q1 = n * math.exp(special.betaln(a + 1, b + n - 1) - special.betaln(a, b))
+    if a == b == 1.0:
+        assert q1 == pytest.approx(unsolved, rel=1e-12)
+    else:
+        assert q1 < unsolved
+
+
+def test_singletons_can_outnumber_them_when_the_density_rises():
+    # The assumption matters: for Beta(2, 3) (density rising from 0) Q1 exceeds the unsolved.
+    n = 10
+    unsolved = math.exp(special.betaln(2, 3 + n) - special.betaln(2, 3))
+    q1 = n * math.exp(special.betaln(3, 3 + n - 1) - special.betaln(2, 3))
+    assert q1 > unsolved
 
 
 def test_default_is_not_fooled_by_a_hard_tail_mixture():
     # Half easy, half very hard with a heavy tail and no unsolvable problem: from 100 attempts
-    # the curve looks saturated and the floor test fires, but the problems solved once or twice
-    # often betray the hard tail. 20 seeded sets of 150 problems; errors of pass@10000 against
-    # the exact value of the problems drawn, paired across methods.
+    # the curve looks saturated and the floor test fires, but the problems solved exactly once
+    # (more than the solvable ones a floor leaves unsolved) often betray the hard tail. 20
+    # seeded sets of 150 problems; errors of pass@10000 against the exact value of the
+    # problems drawn, paired across methods.
     dist = Mixture([(0.5, Beta(0.2, 30)), (0.5, Beta(2, 3))])
     errors = {"line-or-floor": [], DEFAULT_METHOD: []}
     floors, covered = 0, 0
