@@ -244,8 +244,13 @@ def _fit_report(args, successes, attempts) -> dict:
         if not math.isfinite(needed):
             warnings.append(f"target: the {method.name} prediction does not reach pass@k = "
                             f"{args.target} within 1e15 attempts; attempts reported as null")
+        attempts_ci = interval(lambda f: attempts_for(f, args.target))
+        if attempts_ci is not None:  # spans the alternatives' attempts too, as pass@k does
+            for alternative in fitted.alternatives:
+                other = attempts_for(alternative, args.target)
+                attempts_ci = [min(attempts_ci[0], other), max(attempts_ci[1], other)]
         report["target"] = {"pass_at_k": args.target, "attempts": needed,
-                            "attempts_ci": interval(lambda f: attempts_for(f, args.target))}
+                            "attempts_ci": attempts_ci}
     report["warnings"] = warnings
     return report
 

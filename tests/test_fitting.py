@@ -13,6 +13,7 @@ from simsearch.estimators import CountTable, _model, fit_family
 from simsearch.fitting import (METHODS, get_method, observed_curve, prediction_interval,
                                run_backtest, subsample_counts)
 from simsearch.fitting.curve import curve_pieces, log_grid
+from simsearch.fitting.bootstrap import percentile_interval
 from simsearch.fitting.methods import DEFAULT_METHOD, solvable_share_bound
 from tests.conftest import P_MIN, Z_TOL
 
@@ -264,3 +265,9 @@ def test_backtest_is_seeded_and_takes_the_first_columns_of_a_matrix():
     direct = get_method("line").fit(CountTable.from_counts(matrix[:, :30].sum(1), 30))
     assert result.rows["predicted"][0] == pytest.approx(direct.predict_pass_at_k(300)[0])
     assert result.rows["observed"][0] == pytest.approx(np.mean(matrix.sum(1) > 0))
+
+
+def test_percentile_interval_keeps_an_unreachable_target_infinite():
+    draws = np.array([[float(v)] for v in range(30)] + [[np.inf]] * 10)
+    lo, hi = percentile_interval(draws, 0.9)
+    assert np.isfinite(lo[0]) and hi[0] == np.inf

@@ -53,7 +53,10 @@ def percentile_interval(draws: np.ndarray, confidence: float) -> np.ndarray:
     if ok.sum() < MIN_REPLICATES:
         return np.full((2, draws.shape[1]), np.nan)
     tail = (1 - confidence) / 2
-    return np.quantile(draws[ok], [tail, 1 - tail], axis=0)
+    # Interpolating next to an infinite draw (a target never reached) gives NaN: take order
+    # statistics then, so the bound is that draw.
+    method = "linear" if np.all(np.isfinite(draws[ok])) else "inverted_cdf"
+    return np.quantile(draws[ok], [tail, 1 - tail], axis=0, method=method)
 
 
 def span_alternatives(interval: np.ndarray, fitted: FittedMethod | None, k) -> np.ndarray:
