@@ -491,8 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("counts", help="CSV with successes and attempts columns, or a 0/1 .npy "
                                     "matrix (problems x attempts)")
     fit.add_argument("--method", default=None,
-                     help="prediction method, a name listed by `simsearch backtest --help` "
-                          "(default: the one the backtests favour, see the README)")
+                     help="prediction method (default: the one the backtests favour, see the "
+                          "README); an unknown name lists the registered ones")
     fit.add_argument("--dist", default="beta",
                      help="family of the distribution of p: beta, kumaraswamy, zi-beta, "
                           "zi-kumaraswamy, scaled-beta, beta-mixture, or all (the smallest "
