@@ -107,7 +107,7 @@ def solvable_share_bound(successes, attempts, weights, design: str) -> float | N
     """(S + Q1) / T: a lower bound on the share of problems with p > 0.
 
     S problems are solved, Q1 of them exactly once. If the density g of p over the solvable
-    problems is non-increasing (every Beta or Kumaraswamy with first shape <= 1: the heavy
+    problems is non-increasing (every Beta or Kumaraswamy with shapes a <= 1 <= b: the heavy
     left tail that makes pass@k a power law), the expected number still unsolved after n
     attempts, T * int (1-p)^n g, is at least the expected Q1, T * int n p (1-p)^(n-1) g: for g
     uniform on [0, u], integration by parts gives n int_0^u p (1-p)^(n-1) dp
