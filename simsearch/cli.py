@@ -97,49 +97,158 @@ def _run_passk(args) -> int:
     return 0
 
 
+def _check_identifiable(successes, attempts) -> None:
+    """Refuse data from which no model of p can be identified (one line, exit 2)."""
+    if np.all(attempts == 1):
+        raise SimsearchError("attempts: every problem has a single attempt; pass@k beyond k = 1 "
+                             "and the exponent are not identified (sample more attempts)")
+    if np.all((successes == 0) | (successes == attempts)):
+        raise SimsearchError("successes: every problem has either no success or all successes; "
+                             "the distribution of p between 0 and 1 is not identified")
+
+
+def _finite_or_none(value):
+    """JSON has no inf or NaN: they become null (the report's warnings say why)."""
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def _fit_report(args, successes, attempts) -> dict:
-    from .estimators import DistributionalEstimator, RegressionEstimator
+    from .estimators import CountTable, DistributionalEstimator, RegressionEstimator
+    from .fitting.bootstrap import (bootstrap_fits, check_replicates, percentile_interval,
+                                    span_alternatives)
+    from .fitting.methods import attempts_for, get_method
 
     predict = parse_k_grid(args.predict) if args.predict else np.array([], dtype=np.int64)
     if args.target is not None and not 0 < args.target < 1:
         raise SimsearchError(f"target: must be in (0, 1) (got {args.target})")
+    check_replicates(args.bootstrap)
+    table = CountTable.from_counts(successes, attempts)
+    _check_identifiable(successes, attempts)
+    warnings: list[str] = []
+    solved = int(np.sum(successes > 0))
+    if solved < 10:
+        warnings.append(f"only {solved} problems have any success: the exponent and every "
+                        "extrapolation rest on them; treat the numbers as rough")
+
+    # The prediction: the chosen method (the default is what the backtests favour).
+    method = get_method(args.method)
+    fitted = method.fit(table)
+    warnings += fitted.warnings
+    boots = bootstrap_fits(method, table, args.bootstrap, seed=args.seed) if args.bootstrap else []
+    good = [f for f in boots if f is not None]
+    if boots and len(good) < 0.9 * len(boots):
+        warnings.append(f"{method.name}: {len(boots) - len(good)} of {len(boots)} bootstrap "
+                        "replicates could not be fitted; intervals use the rest")
+
+    def interval(values_of):
+        if not boots:
+            return None
+        draws = np.array([values_of(f) if f is not None else np.nan for f in boots])
+        lo, hi = percentile_interval(draws, 0.95)
+        return [float(lo[0]), float(hi[0])] if np.isfinite(lo[0]) else None
+
+    # What the distribution of p explains: the per-problem law and the unsolvable fraction.
     dist_est = DistributionalEstimator(family=args.dist, fit_scale=args.fit_scale,
                                        bootstrap=args.bootstrap, seed=args.seed,
                                        workers=args.workers).fit(successes, attempts)
-    reg = RegressionEstimator(bootstrap=args.bootstrap, seed=args.seed).fit(successes, attempts)
-    ci = (lambda x: None if x is None else [float(v) for v in x])
     best = dist_est.distribution_
+    if dist_est.best_.at_bound:
+        warnings.append(f"distribution: the {dist_est.best_.family} fit has a parameter on "
+                        "its bound; the data do not identify it, so its exponent is not "
+                        "meaningful")
+    gof = dist_est.goodness_of_fit()
+    misfit = gof.get("chi_square_p_value", 1.0) < 1e-3
+    if misfit:
+        warnings.append(f"misfit: the {dist_est.best_.family} distribution does not reproduce "
+                        f"the histogram of successes (chi-square p = "
+                        f"{gof['chi_square_p_value']:.2g}); its exponent and law are suspect")
+    zi_beta = get_method("zi-beta")
+    unsolvable = {"model": "zi-beta", "estimate": zi_beta.fit(table).unsolvable_fraction,
+                  "ci": None}
+    if args.bootstrap:
+        draws = [np.nan if f is None else f.unsolvable_fraction
+                 for f in bootstrap_fits(zi_beta, table, args.bootstrap, seed=args.seed)]
+        lo, hi = percentile_interval(np.array(draws), 0.95)
+        unsolvable["ci"] = None if np.isnan(lo[0]) else [float(lo[0]), float(hi[0])]
+
+    # The plain regression is a side estimate: when it cannot be fitted the report goes on.
+    regression = None
+    try:
+        reg = RegressionEstimator(bootstrap=args.bootstrap, seed=args.seed).fit(successes,
+                                                                              attempts)
+        regression = {"exponent": reg.exponent_,
+                      "exponent_ci": None if reg.exponent_ci_ is None
+                      else [float(v) for v in reg.exponent_ci_],
+                      "prefactor": reg.prefactor_, "r2": reg.r2_,
+                      "k_range": [int(reg.k_.min()), int(reg.k_.max())],
+                      "k_points": int(reg.k_.size)}
+    except SimsearchError as exc:
+        warnings.append(f"regression not reported: {exc}")
+
     report = {
         "problems": int(successes.size),
         "attempts": {"min": int(attempts.min()), "max": int(attempts.max())},
         "zero_success_problems": int(np.sum(successes == 0)),
+        "method": method.name,
+        "prediction": {"method": method.name, "summary": method.summary,
+                       "exponent": fitted.exponent, "parameters": fitted.parameters,
+                       "unsolvable_fraction": fitted.unsolvable_fraction},
         "exponent": dist_est.exponent_,
-        "exponent_ci": ci(dist_est.exponent_ci_),
+        "exponent_ci": (None if dist_est.exponent_ci_ is None
+                        else [float(v) for v in dist_est.exponent_ci_]),
         "confidence": 0.95,
-        "distribution": {"name": best.name, "spec": best.spec, "parameters": best.parameters},
+        "distribution": {"name": best.name, "spec": best.spec, "parameters": best.parameters,
+                         "role": "per-problem law of p (not the prediction method)"},
         "log_likelihood": dist_est.log_likelihood_,
         "aic": dist_est.aic_,
         "families": {name: {"spec": f.distribution.spec, "exponent": f.exponent,
                             "log_likelihood": f.log_likelihood, "aic": f.aic,
-                            "converged": f.converged}
+                            "converged": f.converged, "at_bound": f.at_bound}
                      for name, f in dist_est.fits_.items()},
-        "regression": {"exponent": reg.exponent_, "exponent_ci": ci(reg.exponent_ci_),
-                       "prefactor": reg.prefactor_, "r2": reg.r2_,
-                       "k_range": [int(reg.k_.min()), int(reg.k_.max())],
-                       "k_points": int(reg.k_.size)},
+        "unsolvable_fraction": unsolvable,
+        "regression": regression,
         "predicted_pass_at_k": {str(int(k)): float(v) for k, v in
-                                zip(predict, dist_est.predict_pass_at_k(predict))},
-        "goodness_of_fit": dist_est.goodness_of_fit(),
+                                zip(predict, fitted.predict_pass_at_k(predict))},
+        "goodness_of_fit": gof,
+        "misfit": misfit,
     }
+    if fitted.parameters.get("floor", 0.0) > 0 and predict.size:
+        k_far = int(predict[-1])
+        line = get_method("line").fit(table).predict_pass_at_k(k_far)[0]
+        warnings.append(f"floor: pass@k is predicted to saturate at "
+                        f"{1 - fitted.unsolvable_fraction:.3g}; attempts up to "
+                        f"{int(attempts.max())} cannot tell unsolvable problems from very hard "
+                        f"ones, and without the floor pass@{k_far} would be {line:.3g}")
     if args.bootstrap and predict.size:
-        lo, hi = dist_est.pass_at_k_interval(predict)
-        report["predicted_pass_at_k_ci"] = {str(int(k)): [float(a), float(b)]
-                                            for k, a, b in zip(predict, lo, hi)}
+        # Widened to span the predictions of models the data cannot rule out (a floor's line).
+        cis = {}
+        for k in predict:
+            ci = interval(lambda f, k=k: f.predict_pass_at_k(k)[0])
+            cis[str(int(k))] = (None if ci is None else
+                                [float(v[0]) for v in span_alternatives(
+                                    np.array(ci)[:, None], fitted, [k])])
+        report["predicted_pass_at_k_ci"] = cis
     if args.target is not None:
-        report["target"] = {"pass_at_k": args.target,
-                            "attempts": dist_est.attempts_for(args.target),
-                            "attempts_ci": (ci(dist_est.attempts_interval(args.target))
-                                            if args.bootstrap else None)}
+        needed = attempts_for(fitted, args.target)
+        if not math.isfinite(needed):
+            warnings.append(f"target: the {method.name} prediction does not reach pass@k = "
+                            f"{args.target} within 1e15 attempts; attempts reported as null")
+        attempts_ci = interval(lambda f: attempts_for(f, args.target))
+        if attempts_ci is not None:  # spans the alternatives' attempts too, as pass@k does
+            for alternative in fitted.alternatives:
+                other = attempts_for(alternative, args.target)
+                attempts_ci = [min(attempts_ci[0], other), max(attempts_ci[1], other)]
+        report["target"] = {"pass_at_k": args.target, "attempts": needed,
+                            "attempts_ci": attempts_ci}
+    report["warnings"] = warnings
     return report
 
 
@@ -147,46 +256,107 @@ def _print_fit(report: dict) -> None:
     def interval(values):
         return f"  95% CI [{values[0]:.4g}, {values[1]:.4g}]" if values else ""
 
+    def number(value):
+        return "none" if value is None else f"{value:.4g}"
+
     r = report
     print(f"problems {r['problems']}, attempts {r['attempts']['min']}..{r['attempts']['max']}, "
           f"{r['zero_success_problems']} with no success")
-    for name, f in r["families"].items():
-        mark = "*" if f["spec"] == r["distribution"]["spec"] else " "
-        print(f"{mark} {name:12s} exponent {f['exponent']:.4g}   AIC {f['aic']:.6g}   "
-              f"{f['spec']}")
-    print(f"distributional exponent {r['exponent']:.4g}{interval(r['exponent_ci'])}")
-    reg = r["regression"]
-    print(f"regression exponent     {reg['exponent']:.4g}{interval(reg['exponent_ci'])}   "
-          f"(log-log fit of pass@k, k = {reg['k_range'][0]}..{reg['k_range'][1]}, "
-          f"R^2 {reg['r2']:.4f})")
+    pred = r["prediction"]
+    print(f"prediction method: {pred['method']} ({pred['summary']})")
     for k, v in r["predicted_pass_at_k"].items():
-        ci = r.get("predicted_pass_at_k_ci", {}).get(k)
+        ci = (r.get("predicted_pass_at_k_ci") or {}).get(k)
         print(f"predicted pass@{k} = {v:.4g}{interval(ci)}")
     if "target" in r:
         t = r["target"]
-        print(f"attempts for pass@k >= {t['pass_at_k']}: {t['attempts']:.4g}"
+        print(f"attempts for pass@k >= {t['pass_at_k']}: {number(t['attempts'])}"
               f"{interval(t['attempts_ci'])}")
+    print("distribution of p (the per-problem law; explains, does not predict):")
+    for name, f in r["families"].items():
+        mark = "*" if f["spec"] == r["distribution"]["spec"] else " "
+        print(f"{mark} {name:14s} exponent {number(f['exponent'])}   AIC {f['aic']:.6g}   "
+              f"{f['spec']}")
+    print(f"distributional exponent {number(r['exponent'])}{interval(r['exponent_ci'])}")
+    u = r["unsolvable_fraction"]
+    print(f"unsolvable fraction ({u['model']}) {number(u['estimate'])}{interval(u['ci'])}")
+    reg = r["regression"]
+    if reg is not None:
+        print(f"regression exponent     {reg['exponent']:.4g}{interval(reg['exponent_ci'])}   "
+              f"(log-log fit of pass@k, k = {reg['k_range'][0]}..{reg['k_range'][1]}, "
+              f"R^2 {reg['r2']:.4f})")
     gof = r["goodness_of_fit"]
     line = f"fit: max |observed - fitted pass@k| = {gof['max_abs_pass_at_k_gap']:.3g}"
     if "chi_square" in gof:
         line += (f"; chi-square {gof['chi_square']:.4g} on {gof['chi_square_dof']} dof, "
                  f"p = {gof['chi_square_p_value']:.3g}")
     print(line)
+    for warning in r["warnings"]:
+        print(f"warning: {warning}")
 
 
 def _run_fit(args) -> int:
-    from .count_files import read_counts
+    import warnings
 
+    from .count_files import read_counts
+    from .estimators import FIT_FAMILIES
+    from .fitting.methods import DEFAULT_METHOD, get_method
+
+    # Names are checked here, not by the parser, which does not import the fitting modules.
+    args.method = get_method(args.method or DEFAULT_METHOD).name
+    if args.dist not in (*FIT_FAMILIES, "all"):
+        raise SimsearchError(f"dist: unknown family {args.dist!r}; expected one of "
+                             f"{', '.join(FIT_FAMILIES)}, all")
     successes, attempts = read_counts(args.counts, args.successes_column, args.attempts_column)
-    report = _fit_report(args, successes, attempts)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = _fit_report(args, successes, attempts)
     report["manifest"] = manifest("fit", {
-        "counts": str(args.counts), "dist": args.dist, "fit_scale": args.fit_scale,
-        "bootstrap": args.bootstrap, "predict": args.predict, "target": args.target,
-        "seed": args.seed}, args.seed)
+        "counts": str(args.counts), "method": args.method, "dist": args.dist,
+        "fit_scale": args.fit_scale, "bootstrap": args.bootstrap, "predict": args.predict,
+        "target": args.target, "seed": args.seed}, args.seed)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(_finite_or_none(report), indent=2, allow_nan=False))
     else:
         _print_fit(report)
+    return 0
+
+
+def _run_backtest(args) -> int:
+    import warnings
+    from pathlib import Path
+
+    from .count_files import read_count_groups, read_counts, read_outcomes_npy
+    from .fitting.backtest import format_summary, run_backtest
+    from .fitting.bootstrap import check_replicates
+    from .fitting.methods import parse_methods
+
+    methods = parse_methods(args.methods)
+    check_replicates(args.bootstrap)
+    if not 0 < args.confidence < 1:
+        raise SimsearchError(f"confidence: must be in (0, 1) (got {args.confidence})")
+    if args.out is not None:
+        check_writable(args.out, "out")
+    if Path(args.counts).suffix.lower() == ".npy":
+        groups = {"all": read_outcomes_npy(args.counts)}
+    elif args.by:
+        groups = read_count_groups(args.counts, args.by, args.successes_column,
+                                   args.attempts_column)
+    else:
+        groups = {"all": read_counts(args.counts, args.successes_column, args.attempts_column)}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = run_backtest(groups, args.n_from, args.n_to, methods, seeds=args.seeds,
+                              seed=args.seed, bootstrap=args.bootstrap,
+                              confidence=args.confidence, progress=not args.no_progress)
+    sys.stdout.write(format_summary(result))
+    if args.out is not None:
+        meta = manifest("backtest", {
+            "counts": str(args.counts), "from": args.n_from, "to": args.n_to,
+            "methods": methods, "seeds": args.seeds, "by": args.by,
+            "bootstrap": args.bootstrap, "confidence": args.confidence, "seed": args.seed},
+            args.seed, summary=_finite_or_none(result.summary))
+        write_with_manifest(args.out, csv_text(result.rows), meta)
+        print(f"wrote {args.out} and {args.out}.json", file=sys.stderr)
     return 0
 
 
@@ -342,19 +512,28 @@ def build_parser() -> argparse.ArgumentParser:
     passk.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     passk.set_defaults(run=_run_passk)
 
+    # The fitting modules (SciPy) are imported by the fit and backtest handlers only, so that
+    # `simsearch --help` and passk do not pay for them; names are checked there.
     fit = sub.add_parser(
-        "fit", help="estimate the scaling exponent from per-problem success counts",
-        description="Fit the distribution of per-problem success probabilities by maximum "
-                    "likelihood (exponent = its left tail) and, for comparison, a power law "
-                    "to the pass@k curve.")
+        "fit", help="predict pass@k and fit the distribution of p from per-problem counts",
+        description="Predict pass@k beyond the attempts sampled with --method (default: the "
+                    "method the real-data and simulated backtests favour), and fit the "
+                    "distribution of per-problem success probabilities by maximum likelihood "
+                    "(exponent = its left tail; unsolvable fraction from a zero-inflated Beta).")
     fit.add_argument("counts", help="CSV with successes and attempts columns, or a 0/1 .npy "
                                     "matrix (problems x attempts)")
-    fit.add_argument("--dist", choices=["beta", "kumaraswamy", "all"], default="beta",
-                     help="family to fit; all picks the smallest AIC (default beta)")
+    fit.add_argument("--method", default=None,
+                     help="prediction method (default: the one the backtests favour, see the "
+                          "README); an unknown name lists the registered ones")
+    fit.add_argument("--dist", default="beta",
+                     help="family of the distribution of p: beta, kumaraswamy, zi-beta, "
+                          "zi-kumaraswamy, scaled-beta, beta-mixture, or all (the smallest "
+                          "AIC; default beta)")
     fit.add_argument("--fit-scale", action="store_true",
                      help="also fit a scale (p = scale x X), by quadrature")
     fit.add_argument("--bootstrap", type=_int_at_least(0), default=0, metavar="B",
-                     help="bootstrap replicates over problems for 95%% intervals (default 0)")
+                     help="bootstrap replicates over problems for 95%% intervals: 0 or >= 20 "
+                          "(default 0)")
     fit.add_argument("--predict", default=None, metavar="K",
                      help='k to predict pass@k at, e.g. "1000,10000" (may exceed attempts)')
     fit.add_argument("--target", type=float, default=None,
@@ -367,6 +546,37 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--successes-column", default="successes")
     fit.add_argument("--attempts-column", default="attempts")
     fit.set_defaults(run=_run_fit)
+
+    backtest = sub.add_parser(
+        "backtest", help="backtest the prediction methods on counts with many attempts",
+        description="From counts with at least --to attempts per problem, draw the counts of "
+                    "the first --from attempts exactly (hypergeometric; from a 0/1 .npy matrix, "
+                    "its first columns), predict pass@TO with each method and compare with "
+                    "the observed pass@TO; prints a table, --out writes every prediction.")
+    backtest.add_argument("counts", help="CSV with successes and attempts columns, or a 0/1 "
+                                         ".npy matrix (problems x attempts)")
+    backtest.add_argument("--from", dest="n_from", type=_int_at_least(1), required=True,
+                          metavar="N1", help="attempts per problem the methods see")
+    backtest.add_argument("--to", dest="n_to", type=_int_at_least(2), required=True,
+                          metavar="N2", help="k of the pass@k to predict (<= attempts)")
+    backtest.add_argument("--methods", default="all",
+                          help="comma-separated method names, or all (default); an unknown "
+                               "name lists the registered ones")
+    backtest.add_argument("--seeds", type=_int_at_least(1), default=10,
+                          help="subsamples per group (default 10)")
+    backtest.add_argument("--seed", type=_int_at_least(0), default=0, help="seed (default 0)")
+    backtest.add_argument("--by", default=None, metavar="COLUMN",
+                          help="backtest each group of rows with the same COLUMN (e.g. model)")
+    backtest.add_argument("--bootstrap", type=_int_at_least(0), default=0, metavar="B",
+                          help="bootstrap replicates for each prediction's interval: 0 or >= 20")
+    backtest.add_argument("--confidence", type=float, default=0.9,
+                          help="interval level for coverage (default 0.9)")
+    backtest.add_argument("--out", default=None,
+                          help="CSV of every prediction (plus OUT.json manifest)")
+    backtest.add_argument("--successes-column", default="successes")
+    backtest.add_argument("--attempts-column", default="attempts")
+    backtest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    backtest.set_defaults(run=_run_backtest)
 
     sweep = sub.add_parser(
         "sweep", help="run a parameter sweep described by a TOML file",

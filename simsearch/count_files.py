@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .counts import validate_counts
+from .counts import MAX_ATTEMPTS, validate_counts
 from .errors import SimsearchError
 
 
@@ -24,68 +24,119 @@ def _integer_cell(path: str, line: int, column: str, text: str, low: int) -> int
     if not (math.isfinite(value) and value == int(value) and value >= low):
         raise SimsearchError(f"{path} line {line}: {column} must be an integer >= {low} "
                              f"(got {text!r})")
+    if value > MAX_ATTEMPTS:
+        raise SimsearchError(f"{path} line {line}: {column} must be at most {MAX_ATTEMPTS} "
+                             f"(got {text!r})")
     return int(value)
+
+
+def _open_error(name: str, exc: OSError) -> SimsearchError:
+    if isinstance(exc, FileNotFoundError):
+        return SimsearchError(f"{name}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return SimsearchError(f"{name}: is a directory; give a CSV or .npy file")
+    if isinstance(exc, PermissionError):
+        return SimsearchError(f"{name}: permission denied")
+    return SimsearchError(f"{name}: cannot be read ({exc.strerror or exc})")
+
+
+def _read_rows(path, columns: tuple[str, ...]):
+    """Header (BOM and spaces around names tolerated) and the cells of ``columns`` per row."""
+    name = str(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip() for h in next(reader, [])]
+            if not any(header):
+                raise SimsearchError(f"{name}: file is empty; expected a header with "
+                                     f"{columns[0]!r} and {columns[1]!r}")
+            for column in columns:
+                if column not in header:
+                    raise SimsearchError(f"{name}: no column {column!r} (columns: "
+                                         f"{', '.join(header)})")
+            index = [header.index(column) for column in columns]
+            rows = []
+            for cells in reader:
+                if not cells:
+                    continue
+                if len(cells) <= max(index):
+                    raise SimsearchError(f"{name} line {reader.line_num}: too few fields")
+                rows.append((reader.line_num, [cells[i].strip() for i in index]))
+    except OSError as exc:
+        raise _open_error(name, exc) from None
+    except UnicodeDecodeError:
+        raise SimsearchError(f"{name}: not a text CSV file") from None
+    except csv.Error as exc:
+        raise SimsearchError(f"{name}: malformed CSV ({exc})") from None
+    if not rows:
+        raise SimsearchError(f"{name}: no data rows after the header")
+    return rows
+
+
+def _parse_counts(name, rows, successes_column, attempts_column):
+    succ, att = [], []
+    for line, (s_text, a_text) in rows:
+        s = _integer_cell(name, line, successes_column, s_text, 0)
+        a = _integer_cell(name, line, attempts_column, a_text, 1)
+        if s > a:
+            raise SimsearchError(f"{name} line {line}: {successes_column} ({s}) > "
+                                 f"{attempts_column} ({a})")
+        succ.append(s)
+        att.append(a)
+    return validate_counts(succ, att)
 
 
 def read_counts_csv(path: str | os.PathLike, successes_column: str = "successes",
                     attempts_column: str = "attempts") -> tuple[np.ndarray, np.ndarray]:
     """Successes and attempts per problem from a CSV with a header row.
 
-    Other columns (``problem``, labels, ...) are ignored.
+    Other columns (``problem``, labels, ...) are ignored. A UTF-8 byte-order mark and spaces
+    around header names and cells are tolerated.
     """
-    name = str(path)
-    try:
-        with open(path, newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames
-            if not header:
-                raise SimsearchError(f"{name}: file is empty; expected a header with "
-                                     f"{successes_column!r} and {attempts_column!r}")
-            for column in (successes_column, attempts_column):
-                if column not in header:
-                    raise SimsearchError(f"{name}: no column {column!r} (columns: "
-                                         f"{', '.join(header)})")
-            succ, att = [], []
-            for row in reader:
-                line = reader.line_num
-                s_text, a_text = row[successes_column], row[attempts_column]
-                if s_text is None or a_text is None:
-                    raise SimsearchError(f"{name} line {line}: too few fields")
-                s = _integer_cell(name, line, successes_column, s_text.strip(), 0)
-                a = _integer_cell(name, line, attempts_column, a_text.strip(), 1)
-                if s > a:
-                    raise SimsearchError(f"{name} line {line}: {successes_column} ({s}) > "
-                                         f"{attempts_column} ({a})")
-                succ.append(s)
-                att.append(a)
-    except FileNotFoundError:
-        raise SimsearchError(f"{name}: no such file") from None
-    except UnicodeDecodeError:
-        raise SimsearchError(f"{name}: not a text CSV file") from None
-    except csv.Error as exc:
-        raise SimsearchError(f"{name}: malformed CSV ({exc})") from None
-    if not succ:
-        raise SimsearchError(f"{name}: no data rows after the header")
-    return validate_counts(succ, att)
+    rows = _read_rows(path, (successes_column, attempts_column))
+    return _parse_counts(str(path), rows, successes_column, attempts_column)
 
 
-def read_counts_npy(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Successes and attempts from a 0/1 matrix of shape (problems, attempts)."""
+def read_count_groups(path: str | os.PathLike, group_column: str,
+                      successes_column: str = "successes", attempts_column: str = "attempts"
+                      ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Counts per value of ``group_column`` (e.g. one group per model), in file order."""
+    rows = _read_rows(path, (successes_column, attempts_column, group_column))
+    groups: dict[str, list] = {}
+    for line, (s_text, a_text, group) in rows:
+        groups.setdefault(group, []).append((line, (s_text, a_text)))
+    return {g: _parse_counts(str(path), r, successes_column, attempts_column)
+            for g, r in groups.items()}
+
+
+def read_outcomes_npy(path: str | os.PathLike) -> np.ndarray:
+    """A 0/1 outcome matrix of shape (problems, attempts) from ``.npy``, validated."""
     name = str(path)
     try:
         matrix = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise SimsearchError(f"{name}: no such file") from None
-    except (ValueError, OSError) as exc:
+    except OSError as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise _open_error(name, exc) from None
+        raise SimsearchError(f"{name}: not a readable .npy array ({exc})") from None
+    except ValueError as exc:
         raise SimsearchError(f"{name}: not a readable .npy array ({exc})") from None
     if matrix.ndim != 2 or matrix.shape[0] == 0 or matrix.shape[1] == 0:
         raise SimsearchError(f"{name}: expected a non-empty 2-d 0/1 matrix (problems x "
                              f"attempts), got shape {matrix.shape}")
+    if matrix.shape[1] > MAX_ATTEMPTS:
+        raise SimsearchError(f"{name}: at most {MAX_ATTEMPTS} attempts (columns) per problem "
+                             f"(got {matrix.shape[1]})")
     bad = ~np.isin(matrix, (0, 1))
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise SimsearchError(f"{name}: entries must be 0 or 1 (problem {i + 1}, attempt "
                              f"{j + 1} is {matrix[i, j]!r})")
+    return matrix
+
+
+def read_counts_npy(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Successes and attempts from a 0/1 matrix of shape (problems, attempts)."""
+    matrix = read_outcomes_npy(path)
     successes = matrix.sum(axis=1).astype(np.int64)
     return validate_counts(successes, np.full(successes.size, matrix.shape[1]))
 

@@ -8,8 +8,29 @@ from .errors import SimsearchError, as_count_array, require
 from .kernels.unbiased import unbiased_pass_at_k
 
 
+#: Most attempts per problem the estimators accept: the unbiased estimator and the likelihoods
+#: are exact to well below 1e-7 up to here, and the chi-square table stays small.
+MAX_ATTEMPTS = 10**7
+
+
+def _at_most(name: str, values, high: int) -> None:
+    try:
+        arr = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return  # as_count_array names the problem
+    over = np.flatnonzero(arr > high)
+    if over.size:
+        raise SimsearchError(f"{name}: must be integers in [0, {high}] (problem {over[0] + 1} "
+                             f"has {float(arr[over[0]]):g})")
+
+
 def validate_counts(successes, attempts) -> tuple[np.ndarray, np.ndarray]:
-    """Check per-problem counts; return them as int64 arrays (successes, attempts)."""
+    """Check per-problem counts; return them as int64 arrays (successes, attempts).
+
+    Attempts are limited to :data:`MAX_ATTEMPTS` per problem.
+    """
+    _at_most("attempts", attempts, MAX_ATTEMPTS)
+    _at_most("successes", successes, MAX_ATTEMPTS)
     c = as_count_array("successes", successes)
     n = as_count_array("attempts", attempts)
     if n.size == 1 and c.size > 1:

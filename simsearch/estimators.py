@@ -26,18 +26,24 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from .counts import per_problem_pass_at_k, validate_counts
-from .distributions import Beta, Distribution, Kumaraswamy
+from .distributions import Beta, Distribution, Kumaraswamy, Mixture, Point
 from .errors import require
 from .kernels.compound_binomial import log_compound_integrals
 from .seeding import seed_sequence
 
-FIT_FAMILIES = ("beta", "kumaraswamy")
+#: Families of the distribution of p that can be fitted. "zi-" families put a mass pi0 at p = 0
+#: (problems no number of attempts solves: the unsolvable fraction); "scaled-beta" is
+#: p = scale x Beta (Schaeffer et al. 2025); "beta-mixture" is two Beta components.
+FIT_FAMILIES = ("beta", "kumaraswamy", "zi-beta", "zi-kumaraswamy", "scaled-beta", "beta-mixture")
+#: Families fitted by ``family="all"`` (the quadrature-free and the original two first).
+ALL_FAMILIES = FIT_FAMILIES
 # Grid ends: p from 1e-12 / n_max to 1 - 1e-12 / n_max; beyond them the binomial factor is 1
 # (c = 0) or 1 (c = n) to 12 digits and the prior's mass there is added in closed form.
 _EDGE = 1e-12
 # A pair's window keeps the grid points where its binomial bump is within e^-_WINDOW of its peak.
 _WINDOW = 80.0
 _LOG_BOUND = 12.0  # fitted shape parameters stay within exp(+-12)
+_CHI_SQUARE_MAX_N = 100_000
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,8 @@ class _BetaBinomial:
     """Closed-form Beta-binomial likelihood over (log alpha, log beta), with its gradient."""
 
     n_params = 2
+    has_gradient = True
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2
 
     def __init__(self, table: CountTable):
         self.table = table
@@ -105,18 +113,21 @@ class _BetaBinomial:
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
 
-    def objective(self, theta, weights):
-        """Negative mean log-likelihood and its gradient in (log alpha, log beta)."""
+    def log_pmf_and_gradient(self, theta):
+        """log P(c | n) of each pair and its gradient in (log alpha, log beta), (pairs, 2)."""
         a, b = np.exp(theta)
         t = self.table
-        total = weights.sum()
-        ll = self.log_likelihood(theta, weights)
         c, n = t.successes, t.attempts
         common = special.digamma(n + a + b) - special.digamma(a + b)
         d_a = special.digamma(c + a) - special.digamma(a) - common
         d_b = special.digamma(n - c + b) - special.digamma(b) - common
-        grad = np.array([a * (weights @ d_a), b * (weights @ d_b)])
-        return -ll / total, -grad / total
+        return self.log_pmf(theta), np.stack([a * d_a, b * d_b], axis=1)
+
+    def objective(self, theta, weights):
+        """Negative mean log-likelihood and its gradient in (log alpha, log beta)."""
+        log_pmf, grad = self.log_pmf_and_gradient(theta)
+        total = weights.sum()
+        return -float(weights @ log_pmf) / total, -(weights @ grad) / total
 
 
 class _QuadratureModel:
@@ -127,6 +138,8 @@ class _QuadratureModel:
         self.family = family
         self.fit_scale = fit_scale
         self.n_params = 3 if fit_scale else 2
+        self.has_gradient = False
+        self.bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2 + ([(-10.0, 15.0)] if fit_scale else [])
         c, n = table.successes, table.attempts
         n_max = float(n.max())
         width = np.sqrt(1.0 / (c + 1.0) + 1.0 / (n - c + 1.0)).min()
@@ -180,8 +193,6 @@ class _QuadratureModel:
         Near p = 1, 1 - x is below double resolution, so the unscaled families are evaluated
         from the accurate log(1 - x) rather than from x.
         """
-        if getattr(dist, "scale", 1.0) != 1.0:
-            return dist.logpdf(self.x), float(np.log1p(-dist.cdf(self.x_hi)))
         if isinstance(dist, Kumaraswamy):
             a, b = dist.a, dist.b
             log_1m_xa = np.log(-np.expm1(a * self.log_x))
@@ -192,16 +203,33 @@ class _QuadratureModel:
         return log_density, float(np.log(special.betainc(b, a, np.exp(self.log_1mx_hi))))
 
     def log_pmf(self, theta) -> np.ndarray:
-        """log P(c | n) of each pair."""
+        """log P(c | n) of each pair.
+
+        A scaled family p = s X is integrated over X on the grid (its density there is smooth;
+        in p it would end abruptly at s), with the binomial evaluated at p = s x: every pair
+        then spans the whole grid, and the prior mass above the grid sits at p = s.
+        """
         dist = self.distribution(theta)
+        scale = getattr(dist, "scale", 1.0)
+        if scale != 1.0:
+            a, b = math.exp(theta[0]), math.exp(theta[1])
+            dist = Kumaraswamy(a, b) if self.family == "kumaraswamy" else Beta(a, b)
         with np.errstate(divide="ignore"):
             log_density, log_tail = self._log_density_and_tail(dist)
             log_weight = log_density + self.log_x + self.log_1mx + self.log_step
             log_head = float(np.log(dist.cdf(self.x_lo)))
         t = self.table
-        return t.log_binom + log_compound_integrals(
-            t.successes, t.attempts, self.lo, self.hi, self.log_x, self.log_1mx, log_weight,
-            log_head, log_tail)
+        if scale == 1.0:
+            return t.log_binom + log_compound_integrals(
+                t.successes, t.attempts, self.lo, self.hi, self.log_x, self.log_1mx,
+                log_weight, log_head, log_tail)
+        c, n = t.successes, t.attempts
+        everywhere = (np.zeros(c.size, dtype=np.int64), np.full(c.size, self.x.size, np.int64))
+        inside = log_compound_integrals(c, n, *everywhere, math.log(scale) + self.log_x,
+                                        np.log1p(-scale * self.x), log_weight, log_head,
+                                        -math.inf)
+        above = c * math.log(scale) + (n - c) * math.log1p(-scale) + log_tail
+        return t.log_binom + np.logaddexp(inside, above)
 
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
@@ -210,10 +238,105 @@ class _QuadratureModel:
         return -self.log_likelihood(theta, weights) / weights.sum()
 
 
-def _model(table: CountTable, family: str, fit_scale: bool):
+class _ZeroInflated:
+    """A base family with an extra mass pi0 at p = 0: theta = (base theta..., logit pi0).
+
+    P(c | n) = pi0 [c = 0] + (1 - pi0) P_base(c | n), summed in log space. With a Beta base
+    the gradient is analytic.
+    """
+
+    def __init__(self, base):
+        self.base = base
+        self.table = base.table
+        self.n_params = base.n_params + 1
+        self.has_gradient = isinstance(base, _BetaBinomial)
+        self.bounds = list(base.bounds) + [(-15.0, 15.0)]
+
+    def distribution(self, theta) -> Distribution:
+        pi0 = float(special.expit(theta[-1]))
+        return Mixture([(pi0, Point(0.0)), (1.0 - pi0, self.base.distribution(theta[:-1]))])
+
+    def _combine(self, theta, base_log_pmf):
+        log_pi0, log_rest = -np.logaddexp(0.0, -theta[-1]), -np.logaddexp(0.0, theta[-1])
+        base = log_rest + base_log_pmf
+        return np.where(self.table.successes == 0, np.logaddexp(log_pi0, base), base), base
+
+    def log_pmf(self, theta) -> np.ndarray:
+        return self._combine(theta, self.base.log_pmf(theta[:-1]))[0]
+
+    def log_likelihood(self, theta, weights) -> float:
+        return float(weights @ self.log_pmf(theta))
+
+    def objective(self, theta, weights):
+        total = weights.sum()
+        if not self.has_gradient:
+            return -self.log_likelihood(theta, weights) / total
+        base_log_pmf, base_grad = self.base.log_pmf_and_gradient(theta[:-1])
+        log_pmf, base = self._combine(theta, base_log_pmf)
+        pi0 = special.expit(theta[-1])
+        # Share of each pair's probability that comes from the base family (1 for c > 0).
+        share = np.exp(base - log_pmf)
+        grad = np.empty((log_pmf.size, self.n_params))
+        grad[:, :-1] = share[:, None] * base_grad
+        # d/d logit(pi0): pi0 (1 - pi0) ([c = 0] - P_base) / P, i.e. (1 - share) - pi0.
+        grad[:, -1] = (1.0 - share) - pi0
+        return -float(weights @ log_pmf) / total, -(weights @ grad) / total
+
+
+class _BetaMixture:
+    """Two Beta components: theta = (log a1, log b1, log a2, log b2, logit w1), closed form."""
+
+    n_params = 5
+    has_gradient = False
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 4 + [(-15.0, 15.0)]
+
+    def __init__(self, table: CountTable):
+        self.table = table
+        self._parts = (_BetaBinomial(table), _BetaBinomial(table))
+
+    @staticmethod
+    def distribution(theta) -> Distribution:
+        w = float(special.expit(theta[4]))
+        return Mixture([(w, Beta(math.exp(theta[0]), math.exp(theta[1]))),
+                        (1.0 - w, Beta(math.exp(theta[2]), math.exp(theta[3])))])
+
+    def log_pmf(self, theta) -> np.ndarray:
+        log_w, log_1mw = -np.logaddexp(0.0, -theta[4]), -np.logaddexp(0.0, theta[4])
+        return np.logaddexp(log_w + self._parts[0].log_pmf(theta[0:2]),
+                            log_1mw + self._parts[1].log_pmf(theta[2:4]))
+
+    def log_likelihood(self, theta, weights) -> float:
+        return float(weights @ self.log_pmf(theta))
+
+    def objective(self, theta, weights):
+        return -self.log_likelihood(theta, weights) / weights.sum()
+
+
+def _model(table: CountTable, family: str, fit_scale: bool = False):
+    if family.startswith("zi-"):
+        return _ZeroInflated(_model(table, family[3:], fit_scale))
+    if family == "beta-mixture":
+        return _BetaMixture(table)
+    if family == "scaled-beta":
+        return _QuadratureModel(table, "beta", True)
     if family == "beta" and not fit_scale:
         return _BetaBinomial(table)
     return _QuadratureModel(table, family, fit_scale)
+
+
+def _starts(table: CountTable, model) -> list[np.ndarray]:
+    """Starting points for the optimiser: moments, and for the extra parameters a few guesses."""
+    w = table.weights / table.weights.sum()
+    zero_share = float(w @ (table.successes == 0))
+    if isinstance(model, _BetaMixture):
+        base = _moment_start(table, False)
+        return [np.array([math.log(0.3), math.log(30.0), *base, special.logit(share)])
+                for share in (0.3, 0.6)]
+    if isinstance(model, _ZeroInflated):
+        base = _moment_start(table, model.base.n_params == 3)
+        return [np.append(base, special.logit(min(max(f * zero_share, 1e-4), 0.99)))
+                for f in (0.2, 0.8)]
+    return [_moment_start(table, model.n_params == 3)]
 
 
 def _moment_start(table: CountTable, fit_scale: bool) -> np.ndarray:
@@ -232,11 +355,17 @@ def _moment_start(table: CountTable, fit_scale: bool) -> np.ndarray:
 
 
 def _maximise(model, weights, start) -> tuple[np.ndarray, bool]:
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2 + ([(-10.0, 15.0)] if model.n_params == 3 else [])
-    jac = isinstance(model, _BetaBinomial)
-    res = optimize.minimize(model.objective, start, args=(weights,), jac=jac,
-                            method="L-BFGS-B", bounds=bounds)
-    return res.x, bool(res.success)
+    """Best of the L-BFGS-B runs from each start (``start`` may be one point or a list)."""
+    starts = start if isinstance(start, list) else [start]
+    best = None
+    with np.errstate(all="ignore"):
+        for point in starts:
+            res = optimize.minimize(model.objective, point, args=(weights,),
+                                    jac=model.has_gradient, method="L-BFGS-B",
+                                    bounds=model.bounds)
+            if best is None or not (res.fun >= best.fun):
+                best = res
+    return best.x, bool(best.success)
 
 
 @dataclass(frozen=True)
@@ -264,6 +393,34 @@ class FamilyFit:
     n_params: int
     converged: bool
     theta: np.ndarray = field(repr=False)
+    #: Mass at p = 0 (zero-inflated families), else None.
+    unsolvable_fraction: float | None = None
+    #: A fitted parameter sits on its optimiser bound: the data do not identify it.
+    at_bound: bool = False
+
+    def predict_pass_at_k(self, k) -> np.ndarray:
+        """Expected pass@k of the fitted distribution at any k."""
+        return self.distribution.expected_pass_at_k(np.asarray(k, dtype=float))
+
+
+def _tail_exponent(dist: Distribution) -> float:
+    """Left-tail exponent of the continuous part (an atom at 0 is the unsolvable fraction)."""
+    if isinstance(dist, Mixture):
+        exps = [d.tail_exponent for _, d in dist.components
+                if not isinstance(d, Point) and d.tail_exponent is not None]
+        return float(min(exps)) if exps else math.nan
+    return float(dist.tail_exponent)
+
+
+def _family_fit(model, family: str, theta, weights, ok: bool) -> FamilyFit:
+    ll = model.log_likelihood(theta, weights)
+    dist = model.distribution(theta)
+    pi0 = float(special.expit(theta[-1])) if isinstance(model, _ZeroInflated) else None
+    # pi0 -> 0 (no unsolvable problems) is a legitimate answer, not a failure to identify.
+    shape = theta[:-1] if pi0 is not None else theta
+    at_bound = any(min(abs(t - lo), abs(t - hi)) < 1e-3 for t, (lo, hi) in zip(shape, model.bounds))
+    return FamilyFit(family, dist, _tail_exponent(dist), ll, 2 * model.n_params - 2 * ll,
+                     model.n_params, ok, theta, pi0, bool(at_bound))
 
 
 def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = False,
@@ -273,12 +430,8 @@ def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = Fal
                                 f"{', '.join(FIT_FAMILIES)} or all")
     model = _model(table, family, fit_scale)
     weights = table.weights if weights is None else weights
-    theta, ok = _maximise(model, weights,
-                          _moment_start(table, fit_scale) if start is None else start)
-    ll = model.log_likelihood(theta, weights)
-    dist = model.distribution(theta)
-    return FamilyFit(family, dist, float(dist.tail_exponent), ll, 2 * model.n_params - 2 * ll,
-                     model.n_params, ok, theta)
+    theta, ok = _maximise(model, weights, _starts(table, model) if start is None else start)
+    return _family_fit(model, family, theta, weights, ok)
 
 
 # --- bootstrap ---------------------------------------------------------------------------------
@@ -291,30 +444,41 @@ def _bootstrap_weights(table: CountTable, children):
         yield np.random.default_rng(child).multinomial(table.n_problems, share).astype(float)
 
 
-def _bootstrap_thetas(table, family, fit_scale, start, children) -> np.ndarray:
-    model = _model(table, family, fit_scale)
-    return np.array([_maximise(model, w, start)[0] for w in _bootstrap_weights(table, children)])
+def _bootstrap_selected(table, fits, fit_scale, children) -> list[Distribution]:
+    """Per resample: refit every family in ``fits`` (from its point estimate) and keep the
+    smallest AIC, so the model choice is repeated in each replicate."""
+    models = [(_model(table, f.family, fit_scale), f) for f in fits]
+    out = []
+    for w in _bootstrap_weights(table, children):
+        best = None
+        for model, f in models:
+            theta = _maximise(model, w, f.theta)[0]
+            aic = 2 * model.n_params - 2 * model.log_likelihood(theta, w)
+            if best is None or aic < best[0]:
+                best = (aic, model.distribution(theta))
+        out.append(best[1])
+    return out
 
 
-def bootstrap_fits(table: CountTable, fit: FamilyFit, replicates: int, *, seed=None,
-                   fit_scale: bool = False, workers: int = 1) -> list[Distribution]:
-    """Refit ``fit``'s family on ``replicates`` resamples of the problems.
+def bootstrap_fits(table: CountTable, fit: FamilyFit | list[FamilyFit], replicates: int, *,
+                   seed=None, fit_scale: bool = False, workers: int = 1) -> list[Distribution]:
+    """Refit on ``replicates`` resamples of the problems.
 
-    Replicate b always uses ``SeedSequence(seed).spawn(replicates)[b]`` and starts from the
-    point estimate, so the result does not depend on ``workers`` (processes to spread over).
+    ``fit`` is one family's fit, or several, in which case each replicate refits them all and
+    keeps the smallest AIC (model selection repeated per replicate). Replicate b always uses
+    ``SeedSequence(seed).spawn(replicates)[b]`` and starts from the point estimates, so the
+    result does not depend on ``workers`` (processes to spread over).
     """
+    fits = fit if isinstance(fit, list) else [fit]
     children = seed_sequence(seed).spawn(replicates)
     if workers <= 1 or replicates < 2 * workers:
-        thetas = _bootstrap_thetas(table, fit.family, fit_scale, fit.theta, children)
-    else:
-        parts = np.array_split(np.arange(replicates), workers)
-        # "spawn": a forked child would inherit numba's thread pool in an unusable state.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_bootstrap_thetas, table, fit.family, fit_scale, fit.theta,
-                                   [children[i] for i in part]) for part in parts]
-            thetas = np.concatenate([f.result() for f in futures])
-    model = _model(table, fit.family, fit_scale)
-    return [model.distribution(theta) for theta in thetas]
+        return _bootstrap_selected(table, fits, fit_scale, children)
+    parts = np.array_split(np.arange(replicates), workers)
+    # "spawn": a forked child would inherit numba's thread pool in an unusable state.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_bootstrap_selected, table, fits, fit_scale,
+                               [children[i] for i in part]) for part in parts]
+        return [d for f in futures for d in f.result()]
 
 
 # --- estimators ----------------------------------------------------------------------------------
@@ -399,8 +563,9 @@ class DistributionalEstimator:
 
     Parameters
     ----------
-    family : {"beta", "kumaraswamy", "all"}, default "beta"
-        With "all", every family is fitted and the smallest AIC wins.
+    family : str, default "beta"
+        One of :data:`FIT_FAMILIES`, or "all": every family is fitted and the smallest AIC
+        wins (and the bootstrap repeats that choice in each replicate).
     fit_scale : bool, default False
         Also fit Schaeffer's scale (p = scale x X); uses quadrature.
     bootstrap : int, default 0
@@ -448,9 +613,9 @@ class DistributionalEstimator:
         self.exponent_ci_ = None
         if self.bootstrap:
             self.bootstrap_distributions_ = bootstrap_fits(
-                table, best, self.bootstrap, seed=self.seed, fit_scale=self.fit_scale,
-                workers=self.workers)
-            exps = np.array([d.tail_exponent for d in self.bootstrap_distributions_])
+                table, list(self.fits_.values()), self.bootstrap, seed=self.seed,
+                fit_scale=self.fit_scale, workers=self.workers)
+            exps = np.array([_tail_exponent(d) for d in self.bootstrap_distributions_])
             self.exponent_ci_ = _interval(exps, self.confidence)
         return self
 
@@ -492,7 +657,8 @@ class DistributionalEstimator:
         Returns observed and fitted pass@k on a log grid of k <= min n (the largest absolute
         gap is ``max_abs_pass_at_k_gap``) and, when every problem has the same n, a chi-square
         test of the histogram of successes against the fitted compound binomial (bins pooled to
-        expected counts >= 5; degrees of freedom reduced by the fitted parameters).
+        expected counts >= 5; degrees of freedom reduced by the fitted parameters), for n up to
+        ``_CHI_SQUARE_MAX_N`` (it tabulates every count 0..n).
         """
         t = self.table_
         k = _log_grid(int(t.attempts.min()), n_points)
@@ -501,7 +667,7 @@ class DistributionalEstimator:
         out = {"k": k.tolist(), "observed_pass_at_k": observed.tolist(),
                "fitted_pass_at_k": fitted.tolist(),
                "max_abs_pass_at_k_gap": float(np.max(np.abs(observed - fitted)))}
-        if np.all(t.attempts == t.attempts[0]):
+        if np.all(t.attempts == t.attempts[0]) and t.attempts[0] <= _CHI_SQUARE_MAX_N:
             out.update(self._chi_square(int(t.attempts[0])))
         return out
 

@@ -208,3 +208,23 @@ def test_passk_acts_on_a_signal_promptly_and_writes_nothing(tmp_path, signum, co
     assert proc.returncode == code and "Traceback" not in err
     assert took < 5, f"took {took:.1f} s to act on the signal"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parser_does_not_import_the_fitting_modules():
+    # `simsearch --help` and passk must not pay for SciPy's special functions and optimisers,
+    # which only fit and backtest need (they import them in their handlers).
+    code = ("import sys, simsearch.cli as c; c.build_parser(); "
+            "print([m for m in ('scipy.optimize', 'scipy.special', 'simsearch.estimators', "
+            "'simsearch.fitting') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_unknown_method_and_family_exit_2_with_one_line(tmp_path, capsys):
+    counts = tmp_path / "c.csv"
+    counts.write_text("successes,attempts\n0,10\n3,10\n1,10\n")
+    for args, field in ((["--method", "nope"], "method:"), (["--dist", "nope"], "dist:")):
+        code, _, err = _run(["fit", str(counts), *args], capsys)
+        assert code == 2 and field in err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

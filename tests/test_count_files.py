@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 from simsearch.cli import main
-from simsearch.count_files import read_counts
+from simsearch.count_files import read_count_groups, read_counts
+from simsearch.estimators import FIT_FAMILIES
+from simsearch.fitting import DEFAULT_METHOD
 from simsearch.errors import SimsearchError
+from simsearch import Mixture, Point
 from simsearch.repeated_sampling import simulate_counts
 
 
@@ -82,11 +85,16 @@ def test_fit_json_contract(tmp_path, capsys):
     assert 0.2 < report["exponent"] < 0.4
     lo, hi = report["exponent_ci"]
     assert lo < report["exponent"] < hi
-    assert report["distribution"]["name"] in ("beta", "kumaraswamy")
-    assert set(report["families"]) == {"beta", "kumaraswamy"}
+    assert set(report["families"]) == set(FIT_FAMILIES)
     assert report["regression"]["exponent"] > report["exponent"]
     assert set(report["predicted_pass_at_k"]) == {"1000", "10000"}
     assert 0 < report["predicted_pass_at_k"]["1000"] < report["predicted_pass_at_k"]["10000"] < 1
+    for k, (lo, hi) in report["predicted_pass_at_k_ci"].items():
+        assert lo <= report["predicted_pass_at_k"][k] <= hi
+    assert report["method"] == DEFAULT_METHOD == report["prediction"]["method"]
+    assert report["unsolvable_fraction"]["model"] == "zi-beta"
+    assert 0 <= report["unsolvable_fraction"]["estimate"] < 0.2  # Beta truth: no atom at 0
+    assert report["warnings"] == [] and report["misfit"] is False
     assert report["target"]["attempts"] > 100
     assert report["manifest"]["config"]["bootstrap"] == 40
 
@@ -96,7 +104,8 @@ def test_fit_human_output(tmp_path, capsys):
     assert main(["fit", str(path), "--predict", "1000"]) == 0
     out = capsys.readouterr().out
     assert "distributional exponent" in out and "regression exponent" in out
-    assert "predicted pass@1000" in out
+    assert "predicted pass@1000" in out and f"prediction method: {DEFAULT_METHOD}" in out
+    assert "unsolvable fraction" in out
 
 
 @pytest.mark.parametrize("content,args,message", [
@@ -117,6 +126,104 @@ def test_fit_bad_input_exits_2_with_one_line(tmp_path, capsys, content, args, me
 def test_fit_missing_file_and_bad_dist(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "nope.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as info:
-        main(["fit", str(tmp_path / "nope.csv"), "--dist", "gamma"])
-    assert info.value.code == 2
+    # A bad family is refused before the file is read, in one line naming the field.
+    assert main(["fit", str(tmp_path / "nope.csv"), "--dist", "gamma"]) == 2
+    assert "dist: unknown family 'gamma'" in capsys.readouterr().err
+
+
+def test_reads_bom_spaced_headers_and_groups(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffmodel, successes, attempts\nx, 3, 10\ny,0,12\nx,1,10\n".encode())
+    c, n = read_counts(path)
+    assert c.tolist() == [3, 0, 1] and n.tolist() == [10, 12, 10]
+    groups = read_count_groups(path, "model")
+    assert list(groups) == ["x", "y"] and groups["x"][0].tolist() == [3, 1]
+
+
+def _fit(tmp_path, capsys, content, *args):
+    path = tmp_path / "c.csv"
+    path.write_text(content)
+    code = main(["fit", str(path), *args])
+    return code, capsys.readouterr()
+
+
+def _rows(pairs):
+    return "problem,successes,attempts\n" + "".join(f"{i},{c},{n}\n"
+                                                     for i, (c, n) in enumerate(pairs))
+
+
+@pytest.mark.parametrize("pairs,message", [
+    ([(0, 1), (1, 1), (1, 1), (0, 1)], "every problem has a single attempt"),
+    ([(0, 10), (10, 10), (0, 10), (10, 10)], "either no success or all successes"),
+    ([(0, 10), (0, 10)], "every problem has 0 successes"),
+    ([(3, 10)], "at least two problems"),
+    ([(3, 1e18), (1, 10)], "attempts must be at most 10000000"),
+    ([(3, 1e9), (1, 10)], "attempts must be at most 10000000"),
+    ([(3, 1e300), (1, 10)], "attempts must be at most 10000000"),
+])
+def test_unidentifiable_or_impossible_data_is_refused(tmp_path, capsys, pairs, message):
+    code, out = _fit(tmp_path, capsys, _rows(pairs))
+    assert code == 2 and message in out.err and len(out.err.strip().splitlines()) == 1
+    assert "-9223372036854775808" not in out.err
+
+
+def test_fit_of_a_directory_and_too_few_bootstrap_replicates(tmp_path, capsys):
+    assert main(["fit", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a directory" in err and len(err.strip().splitlines()) == 1
+    code, out = _fit(tmp_path, capsys, _rows([(3, 10), (1, 10), (0, 10)]), "--bootstrap", "1")
+    assert code == 2 and "at least 20 replicates" in out.err
+
+
+def test_one_single_attempt_problem_does_not_block_the_fit(tmp_path, capsys):
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 999, 100, seed=2)
+    pairs = [(0, 1)] + list(zip(sc.successes, sc.attempts))
+    code, out = _fit(tmp_path, capsys, _rows(pairs), "--json", "--predict", "1000")
+    assert code == 0, out.err
+    report = json.loads(out.out)
+    assert 0 < report["predicted_pass_at_k"]["1000"] < 1
+
+
+def test_few_solved_problems_and_unreachable_targets_warn_in_text_and_json(tmp_path, capsys):
+    pairs = [(1, 100), (3, 100), (1, 100)] + [(0, 100)] * 137
+    code, out = _fit(tmp_path, capsys, _rows(pairs), "--json", "--target", "0.9999999999",
+                     "--predict", "1000")
+    assert code == 0 and out.err == ""
+    report = json.loads(out.out)  # strict JSON: no Infinity or NaN
+    assert report["target"]["attempts"] is None
+    assert any("only 3 problems have any success" in w for w in report["warnings"])
+    assert any("target:" in w for w in report["warnings"])
+    code, out = _fit(tmp_path, capsys, _rows(pairs), "--target", "0.9999999999")
+    assert code == 0 and "warning: only 3 problems have any success" in out.out
+    assert out.err == ""  # no RuntimeWarning on the terminal
+
+
+def test_misfit_is_a_warning_and_a_json_field(tmp_path, capsys):
+    sc = simulate_counts(Mixture([(0.5, Point(0.02)), (0.5, Point(0.6))]), 2000, 50, seed=9)
+    code, out = _fit(tmp_path, capsys, _rows(zip(sc.successes, sc.attempts)), "--json")
+    report = json.loads(out.out)
+    assert code == 0 and report["misfit"] is True
+    assert any(w.startswith("misfit:") for w in report["warnings"])
+
+
+def test_backtest_command_writes_a_table_csv_and_manifest(tmp_path, capsys):
+    rows = []
+    for model, seed in (("a", 1), ("b", 2)):
+        sc = simulate_counts("beta(alpha=0.3, beta=3)", 60, 500, seed=seed)
+        rows += [f"{model},{c},{n}" for c, n in zip(sc.successes, sc.attempts)]
+    path = _write_csv(tmp_path / "m.csv", rows, header="model,successes,attempts")
+    out = tmp_path / "bt.csv"
+    assert main(["backtest", str(path), "--from", "50", "--to", "500", "--by", "model",
+                 "--methods", "line,line-or-floor", "--seeds", "2", "--bootstrap", "20",
+                 "--out", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "line-or-floor" in text and "mean|err|" in text
+    table = out.read_text().splitlines()
+    assert table[0].startswith("group,seed,method") and len(table) == 1 + 2 * 2 * 2
+    meta = json.loads((tmp_path / "bt.csv.json").read_text())
+    assert meta["command"] == "backtest" and meta["summary"]["line"]["cases"] == 4
+    assert main(["backtest", str(path), "--from", "50", "--to", "600"]) == 2
+    assert "at least 600 attempts" in capsys.readouterr().err
+    assert main(["backtest", str(path), "--from", "50", "--to", "500",
+                 "--methods", "nope"]) == 2
+    assert "unknown method 'nope'" in capsys.readouterr().err

@@ -146,3 +146,17 @@ def test_goodness_of_fit_accepts_the_true_model_and_rejects_a_wrong_one():
 def test_degenerate_data_is_refused(successes, attempts, message):
     with pytest.raises(SimsearchError, match=message):
         DistributionalEstimator().fit(successes, attempts)
+
+
+def test_all_families_bootstrap_repeats_the_aic_choice_in_each_replicate():
+    from simsearch.estimators import _bootstrap_weights, fit_family
+    from simsearch.seeding import seed_sequence
+
+    sc = simulate_counts(Kumaraswamy(0.4, 3), 300, 50, seed=12)
+    est = DistributionalEstimator("all", bootstrap=3, seed=5).fit(sc.successes, sc.attempts)
+    children = seed_sequence(5).spawn(3)
+    for b, w in enumerate(_bootstrap_weights(est.table_, children)):
+        refits = [fit_family(est.table_, f.family, weights=w, start=f.theta)
+                  for f in est.fits_.values()]
+        best = min(refits, key=lambda f: f.aic)
+        assert est.bootstrap_distributions_[b].spec == best.distribution.spec
