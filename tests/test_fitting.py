@@ -15,7 +15,7 @@ from simsearch.fitting import (METHODS, get_method, observed_curve, prediction_i
 from simsearch.fitting.curve import curve_pieces, log_grid
 from simsearch.fitting.bootstrap import percentile_interval
 from simsearch.fitting.methods import DEFAULT_METHOD, solvable_share_bound
-from tests.conftest import P_MIN, Z_TOL
+from conftest import P_MIN, Z_TOL
 
 
 def _all_c(n):
