@@ -132,6 +132,16 @@ def main() -> None:
                          ("se", se), ("closed_form", theory)):
             rows[key] += np.broadcast_to(np.asarray(col, dtype=float), (n,)).tolist()
 
+    def multiplier_panel(ax, runs, grid, exact_log_a, color, label):
+        """A against cumulative compute: simulated mean and 10-90% band, closed form dashed."""
+        sim = log_a_at(runs, grid)
+        band = np.percentile(sim, QUANTILES, axis=0)
+        ax.plot(grid, np.exp(sim.mean(axis=0)), "o", color=color, ms=3, label=label)
+        ax.fill_between(grid, *np.exp(band), color=color, alpha=0.25, lw=0)
+        ax.plot(grid, np.exp(exact_log_a), color="k", lw=0.7, ls="--")
+        record(label, "log_multiplier", grid, sim.mean(axis=0), *band,
+               sim.std(axis=0, ddof=1) / math.sqrt(len(runs)), exact_log_a)
+
     grid = np.geomspace(1.0, pool_compute, 8 * round(math.log10(pool_compute)) + 1)
     summary = []
     seed_index = 0
@@ -160,16 +170,8 @@ def main() -> None:
                    low[reached][thin], high[reached][thin], np.nan,
                    theory[reached][thin])
             # (2) A against K
-            sim = log_a_at(runs, grid)
-            exact = log_v * curve.wins_at(grid)
-            ax = axes[1, column]
-            ax.plot(grid, np.exp(sim.mean(axis=0)), "o", color=color, ms=3, label=label)
-            ax.fill_between(grid, *np.exp(np.percentile(sim, QUANTILES, axis=0)), color=color,
-                            alpha=0.25, lw=0)
-            ax.plot(grid, np.exp(exact), color="k", lw=0.7, ls="--")
-            record(label, "log_multiplier", grid, sim.mean(axis=0),
-                   *np.percentile(sim, QUANTILES, axis=0),
-                   sim.std(axis=0, ddof=1) / math.sqrt(pool_reps), exact)
+            multiplier_panel(axes[1, column], runs, grid, log_v * curve.wins_at(grid), color,
+                             label)
             # (3) local r per decade
             edges = decades(pool_compute)
             local = per_decade(runs, edges)
@@ -213,16 +215,7 @@ def main() -> None:
     ax.plot(n, np.exp(n - np.euler_gamma), color="0.5", lw=0.8, label="e^(n - gamma)")
     record(label, "compute_at_win", n, median, low, high, np.nan, exact[0.5])
     kgrid = np.unique(np.round(np.geomspace(1.0, draws, 8 * round(math.log10(draws)) + 1)))
-    sim = log_a_at(runs, kgrid)
-    theory = expected_records(kgrid) / THETA
-    ax = axes[1, 2]
-    ax.plot(kgrid, np.exp(sim.mean(axis=0)), "o", color="C3", ms=3, label=label)
-    ax.fill_between(kgrid, *np.exp(np.percentile(sim, QUANTILES, axis=0)), color="C3",
-                    alpha=0.25, lw=0)
-    ax.plot(kgrid, np.exp(theory), color="k", lw=0.7, ls="--")
-    record(label, "log_multiplier", kgrid, sim.mean(axis=0),
-           *np.percentile(sim, QUANTILES, axis=0),
-           sim.std(axis=0, ddof=1) / math.sqrt(kortum_reps), theory)
+    multiplier_panel(axes[1, 2], runs, kgrid, expected_records(kgrid) / THETA, "C3", label)
     edges = decades(draws)
     local = per_decade(runs, edges)
     mean, se = local["r"]

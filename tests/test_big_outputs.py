@@ -9,22 +9,13 @@ import numpy as np
 import pytest
 
 from simsearch import Empirical, simulate_pass_at_k
-from simsearch.cli import main
+from test_cli import _run
 from simsearch.errors import SimsearchError
 from simsearch.output import npy_chunks, read_manifest, table_data
 from simsearch.spec import parse_distribution
 
 PASSK = ["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "1500", "--k", "1,10,100",
          "--replicates", "2", "--seed", "4", "--no-progress"]
-
-
-def _run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _reference():

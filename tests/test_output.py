@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from simsearch.cli import main
+from test_cli import _run
 from simsearch.errors import SimsearchError
 from simsearch import output
 from simsearch.output import atomic_write_text, check_output_directory, check_writable, \
@@ -17,15 +17,6 @@ from simsearch.output import atomic_write_text, check_output_directory, check_wr
 
 PASSK = ["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "2000", "--k", "1,10",
          "--seed", "1", "--no-progress"]
-
-
-def _run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _snapshot(directory):
