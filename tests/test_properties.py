@@ -445,7 +445,7 @@ def _ok(valid, invalid):
 
 
 @st.composite
-def labs_docs(draw):
+def labs_docs(draw, estimate: bool = False):
     endless = draw(st.sampled_from([False, False, True]))
     pool: dict = {"ideas": "inf" if endless else draw(_ok(
         st.sampled_from([1, 5, 20, 50]),
@@ -502,9 +502,9 @@ def labs_docs(draw):
         labs.append(lab)
 
     doc: dict = {"pool": pool, "lab": labs}
-    if draw(_sometimes(2)):
-        doc["periods"] = draw(_ok(st.integers(1, 4), st.sampled_from([0, 2.5, 100_001,
-                                                                          HUGE, "3"])))
+    if estimate or draw(_sometimes(2)):  # --estimate needs 3 periods or more
+        doc["periods"] = draw(_ok(st.integers(3 if estimate else 1, 4),
+                                  st.sampled_from([0, 2, 2.5, 100_001, HUGE, "3"])))
     if draw(_sometimes(2)):
         doc["replicates"] = draw(_ok(st.integers(1, 3), st.sampled_from([0, -1, 1.5, "2"])))
     if draw(_sometimes(2)):
@@ -537,18 +537,19 @@ def _toml_document(doc: dict) -> str:
 
 @st.composite
 def labs_cases(draw):
-    return {"doc": draw(labs_docs()),
+    estimate = draw(_sometimes(5))
+    return {"doc": draw(labs_docs(estimate)), "estimate": estimate,
             "malformed": draw(_ok(st.none(), st.sampled_from(["[pool\n", "x = = 1\n",
                                                               "\xff\xfe", ""]))),
             "config": draw(_ok(st.just("file"), st.sampled_from(["directory", "missing"]))),
             "out": draw(_mostly(st.sampled_from(["new", "empty_dir", "missing_parent"]),
-                                st.sampled_from(["full_dir", "file", "proc", "empty"]), odds=6)),
+                                st.sampled_from(["full_dir", "full_dir", "file", "proc",
+                                                 "empty"]), odds=4)),
             "replicates": draw(st.none() | _ok(st.sampled_from(["1", "3"]),
                                                st.sampled_from(["0", "x", "1e400"]))),
             "seed": draw(st.none() | _ok(st.sampled_from(["0", "5"]),
                                          st.sampled_from(["-1", "1.5"]))),
             "no_wins": draw(st.booleans()), "overwrite": draw(st.booleans()),
-            "estimate": draw(_sometimes(5)),
             "bootstrap": draw(st.none() | _ok(st.just("20"), st.sampled_from(["0", "x"])))}
 
 
