@@ -751,8 +751,10 @@ def backtest_cases(draw):
             "from": draw(_mostly(st.sampled_from(["1", "5", "10"]),
                                  st.sampled_from(["0", "x", "1e400"]))),
             "to": draw(_mostly(st.sampled_from(["10", "50"]), st.sampled_from(["1", "999999"]))),
-            "seeds": draw(st.none() | _mostly(st.sampled_from(["1", "2"]),
-                                              st.sampled_from(["0", "-1"]))),
+            "seeds": draw(_mostly(st.sampled_from(["1", "2"]), st.sampled_from(["0", "-1"]))),
+            # Two quick methods: one curve fit, one likelihood fit (all of them is slow).
+            "methods": draw(_mostly(st.sampled_from(["line,beta", "wls"]),
+                                    st.sampled_from(["nosuch", "", "line,,beta"]))),
             "out": draw(st.none() | PATH_KINDS), "overwrite": False}
 
 
@@ -761,8 +763,7 @@ def _check_backtest(case: dict) -> None:
         root = Path(tmp)
         argv = ["backtest", _counts_path(root, *case["counts"]), "--from", case["from"],
                 "--to", case["to"], "--no-progress"]
-        if case["seeds"] is not None:
-            argv += ["--seeds", case["seeds"]]
+        argv += ["--seeds", case["seeds"], "--methods", case["methods"]]
         out = None
         if case["out"] is not None:
             out = _make_path(case["out"], root, "bt.csv", None)
