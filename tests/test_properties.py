@@ -1,7 +1,7 @@
-"""Property-based tests of the command line: whatever the arguments, sweep file or existing
-files, `simsearch passk`, `sweep` and `reproduce` either succeed with outputs whose manifest
-matches them, or exit 2 with exactly one line on stderr and no file created or changed; never a
-traceback, never a warning on the terminal.
+"""Property-based tests of the command line: whatever the arguments, sweep or labs file, counts
+CSV or existing files, `simsearch passk`, `sweep`, `labs`, `fit`, `backtest` and `reproduce`
+either succeed with outputs whose manifest matches them, or exit 2 with exactly one line on
+stderr and no file created or changed; never a traceback, never a warning on the terminal.
 
 The default run uses a small example budget; ``pytest --exhaustive`` runs a larger one.
 """
@@ -464,29 +464,28 @@ def labs_docs(draw, estimate: bool = False):
         pool["combine"] = "max"
     elif draw(_sometimes()):
         pool["combine"] = draw(_ok(st.sampled_from(["product", "max"]),
-                                       st.sampled_from(["min", 1])))
+                                   st.sampled_from(["min", 1])))
     if draw(_sometimes(60)):
         pool["value"] = draw(st.sampled_from(["pareto(alpha=0)", "x", 3, "fixed(v=-1)"]))
     if draw(_sometimes()):
-        pool["replenish"] = draw(_ok(st.sampled_from([0, 0.0] if endless
-                                                         else [0, 0.3, 0.9]),
-                                         st.sampled_from([-1, math.nan, "x", math.inf])))
+        pool["replenish"] = draw(_ok(st.sampled_from([0, 0.0] if endless else [0, 0.3, 0.9]),
+                                     st.sampled_from([-1, math.nan, "x", math.inf])))
     if not endless and draw(_sometimes()):
         pool["max_ideas"] = draw(_ok(st.sampled_from([50, 60, 100]),
-                                         st.sampled_from([0, 1.5, -1, HUGE, "x"])))
+                                     st.sampled_from([0, 1.5, -1, HUGE, "x"])))
     if draw(_sometimes(60)):
         pool[draw(st.sampled_from(["colour", "idea", "Ideas"]))] = 1
 
     labs = []
     for i in range(draw(_ok(st.integers(1, 3), st.just(0)))):
         lab: dict = {"name": draw(_ok(st.sampled_from([f"lab{i}", f"L {i}"]),
-                                          st.sampled_from(["", "a,b", 3, "lab0"]))),
+                                      st.sampled_from(["", "a,b", 3, "lab0"]))),
                      "budget": draw(_ok(st.sampled_from([10, 50.0, 200, 0.5]),
-                                            st.sampled_from([0, -1, math.inf, math.nan, "x",
-                                                             HUGE, 1e300])))}
+                                        st.sampled_from([0, -1, math.inf, math.nan, "x",
+                                                         HUGE, 1e300])))}
         if draw(_sometimes()):
             lab["growth"] = draw(_ok(st.sampled_from([0, 0.25, -0.5]),
-                                         st.sampled_from([-1, -2, math.nan, "x"])))
+                                     st.sampled_from([-1, -2, math.nan, "x"])))
         if draw(_sometimes()):
             lab["cost"] = draw(_ok(
                 st.sampled_from([1.0, 2, {"base": 1.0, "elasticity": 0.5}, {"elasticity": 1}]),
@@ -494,9 +493,9 @@ def labs_docs(draw, estimate: bool = False):
         if draw(_sometimes(2)):
             policies = ["round-robin", "patience(m=3)", "patience(2)", "Round-Robin"]
             lab["policy"] = draw(_ok(st.sampled_from(policies if endless
-                                                         else policies + ["greedy"] * 2),
-                                         st.sampled_from(["patience(m=0)", "random", 3,
-                                                          "greedy", f"patience(m={HUGE})"])))
+                                                     else policies + ["greedy"] * 2),
+                                     st.sampled_from(["patience(m=0)", "random", 3, "greedy",
+                                                      f"patience(m={HUGE})"])))
         if draw(_sometimes(60)):
             lab["colour"] = "blue"
         labs.append(lab)
@@ -509,15 +508,15 @@ def labs_docs(draw, estimate: bool = False):
         doc["replicates"] = draw(_ok(st.integers(1, 3), st.sampled_from([0, -1, 1.5, "2"])))
     if draw(_sometimes(2)):
         doc["seed"] = draw(_ok(st.sampled_from([0, 7, 2**64]),
-                                   st.sampled_from([-1, "x", 1.5, HUGE])))
+                               st.sampled_from([-1, "x", 1.5, HUGE])))
     if draw(_sometimes()):
         doc["sharing"] = draw(_ok(st.sampled_from([0, 0.5, 1]),
-                                      st.sampled_from([1.5, -0.1, math.nan, "x"])))
+                                  st.sampled_from([1.5, -0.1, math.nan, "x"])))
     if draw(_sometimes(6)):
         doc["loss"] = draw(_ok(st.sampled_from([{"training_flop": 1e24}, {}, {"E": 0}]),
-                                   st.sampled_from([{"training_flop": "x"}, {"nosuch": 1},
-                                                    {"training_flop": -1}, {"A": 1e400}, 3,
-                                                    {"alpha": HUGE}])))
+                               st.sampled_from([{"training_flop": "x"}, {"nosuch": 1},
+                                                {"training_flop": -1}, {"A": 1e400}, 3,
+                                                {"alpha": HUGE}])))
     if draw(_sometimes(60)):
         doc["colour"] = "blue"
     return doc
