@@ -632,6 +632,17 @@ def test_labs_refuses_integers_beyond_float_range(lab):
     _check_labs(case)  # refused: the lab
 
 
+@pytest.mark.parametrize("value", ["fixed(v=-1)", "pareto(alpha=0)", "x", "nosuch(1)"])
+def test_labs_value_errors_name_the_key(tmp_path, value):
+    """Seen in test_labs_property's refusals: a value family's own check named no key."""
+    config = tmp_path / "labs.toml"
+    config.write_text(_toml_document({"pool": {"ideas": 5, "difficulty": "point(p=0.5)",
+                                               "value": value}, "lab": [{"budget": 10}]}))
+    code, _, err = _run(["labs", str(config), "--out", str(tmp_path / "out")])
+    assert code == 2 and err.startswith("simsearch labs: error: pool.value: "), err
+    assert not (tmp_path / "out").exists()
+
+
 # --- fit and backtest (per-problem success counts) -------------------------------------------
 
 CELL_FAULTS = ["-1", "2.5", "nan", "", "x", "1e400", "inf", " 3 "]

@@ -186,7 +186,12 @@ def _parse_pool(table) -> Pool:
         difficulty = parse_distribution(table["difficulty"])
     except SimsearchError as err:
         raise SimsearchError(f"pool.difficulty: {err}") from None
-    value = parse_value(table["value"]) if table.get("value") is not None else None
+    try:
+        value = parse_value(table["value"]) if table.get("value") is not None else None
+    except SimsearchError as err:  # a family's own check ("pareto: alpha ...") names no key
+        message = str(err)
+        raise SimsearchError(message if message.startswith("pool.value:")
+                             else f"pool.value: {message}") from None
     replenish = _number(table.get("replenish", 0.0), "pool.replenish", 0)
     combine = table.get("combine", "product")
     require(combine in COMBINES, f"pool.combine: must be one of {', '.join(COMBINES)} "
