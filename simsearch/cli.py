@@ -412,7 +412,11 @@ def _run_labs(args) -> int:
                                record_wins=not args.no_wins, progress=not args.no_progress)
         interrupted = False
     except LabsInterrupted as exc:
+        # SIGTERM reaches the engine as Terminated, which it reports as LabsInterrupted.
+        terminated = isinstance(exc.__context__, Terminated)
         if exc.result is None:
+            if terminated:
+                raise Terminated() from None
             raise
         # Keep what finished: replicates 0..k-1 are exactly a run with replicates = k.
         result, interrupted = exc.result, True
@@ -438,9 +442,10 @@ def _run_labs(args) -> int:
     # tables that this one does not write (wins.csv after --no-wins, estimates.csv).
     write_directory(out, {name: csv_chunks(columns) for name, columns in tables.items()}, meta)
     if interrupted:
-        print(f"simsearch labs: interrupted; kept the {result.replicates} of {replicates} "
-              f"replicates finished in {out}", file=sys.stderr)
-        return 130
+        print(f"simsearch labs: {'terminated' if terminated else 'interrupted'}; kept the "
+              f"{result.replicates} of {replicates} replicates finished in {out}",
+              file=sys.stderr)
+        return 143 if terminated else 130
     _print_labs_summary(result)
     print(f"wrote {', '.join(sorted(tables))} and manifest.json to {out}", file=sys.stderr)
     return 0

@@ -1,7 +1,7 @@
-"""Property-based tests of the command line: whatever the arguments, sweep file or existing
-files, `simsearch passk`, `sweep` and `reproduce` either succeed with outputs whose manifest
-matches them, or exit 2 with exactly one line on stderr and no file created or changed; never a
-traceback, never a warning on the terminal.
+"""Property-based tests of the command line: whatever the arguments, sweep or labs file, counts
+CSV or existing files, `simsearch passk`, `sweep`, `labs`, `fit`, `backtest` and `reproduce`
+either succeed with outputs whose manifest matches them, or exit 2 with exactly one line on
+stderr and no file created or changed; never a traceback, never a warning on the terminal.
 
 The default run uses a small example budget; ``pytest --exhaustive`` runs a larger one.
 """
@@ -424,3 +424,392 @@ def test_reproduce_property(case):
 @given(reproduce_cases())
 def test_reproduce_property_exhaustive(case):
     _check_reproduce(case)
+
+
+# --- labs ------------------------------------------------------------------------------------
+# Runs stay tiny (ideas <= 50, budgets <= 200, periods <= 4, replicates <= 3) so a hundred
+# examples take seconds once the labs kernel is compiled.
+
+HUGE = int("9" * 400)  # TOML integers have no size limit; tomllib reads them as Python ints
+
+
+def _sometimes(odds: int = 4):
+    """True about once in ``odds``: optional keys are present some of the time."""
+    return st.sampled_from([True] + [False] * (odds - 1))
+
+
+def _ok(valid, invalid):
+    """Like ``_mostly``, rarer faults: a labs file has some fifteen fields, and about half the
+    generated files should be valid throughout to reach the simulation."""
+    return _mostly(valid, invalid, odds=60)
+
+
+@st.composite
+def labs_docs(draw, estimate: bool = False):
+    endless = draw(st.sampled_from([False, False, True]))
+    pool: dict = {"ideas": "inf" if endless else draw(_ok(
+        st.sampled_from([1, 5, 20, 50]),
+        st.sampled_from([0, -1, 2.5, "x", HUGE, 50_000_001, 1e400, True, "Inf"])))}
+    pool["difficulty"] = draw(_ok(
+        st.sampled_from(["beta(alpha=0.3, beta=3)", "point(p=0.2)", "point(p=0)", "point(p=1)",
+                         "kumaraswamy(a=0.5, b=2)", "logitnormal(mu=-2, sigma=1.5)"]),
+        st.sampled_from(["beta(", "nosuch(1)", 5, "", "point(p=2)", "beta(alpha=nan, beta=1)"])))
+    # Values multiply effective compute with combine = "product": an endless stream with
+    # Pareto values would then grow without bound, so Pareto comes with "max" (Kortum).
+    value = draw(st.sampled_from([None, "fixed(v=1.01)", "lognormal(mu=0.0002, sigma=0.0002)",
+                                  "pareto(alpha=1.5)"]))
+    if value is not None:
+        pool["value"] = value
+    if value == "pareto(alpha=1.5)":
+        pool["combine"] = "max"
+    elif draw(_sometimes()):
+        pool["combine"] = draw(_ok(st.sampled_from(["product", "max"]),
+                                   st.sampled_from(["min", 1])))
+    if draw(_sometimes(60)):
+        pool["value"] = draw(st.sampled_from(["pareto(alpha=0)", "x", 3, "fixed(v=-1)"]))
+    if draw(_sometimes()):
+        pool["replenish"] = draw(_ok(st.sampled_from([0, 0.0] if endless else [0, 0.3, 0.9]),
+                                     st.sampled_from([-1, math.nan, "x", math.inf])))
+    if not endless and draw(_sometimes()):
+        pool["max_ideas"] = draw(_ok(st.sampled_from([50, 60, 100]),
+                                     st.sampled_from([0, 1.5, -1, HUGE, "x"])))
+    if draw(_sometimes(60)):
+        pool[draw(st.sampled_from(["colour", "idea", "Ideas"]))] = 1
+
+    labs = []
+    for i in range(draw(_ok(st.integers(1, 3), st.just(0)))):
+        lab: dict = {"name": draw(_ok(st.sampled_from([f"lab{i}", f"L {i}"]),
+                                      st.sampled_from(["", "a,b", 3, "lab0"]))),
+                     "budget": draw(_ok(st.sampled_from([10, 50.0, 200, 0.5]),
+                                        st.sampled_from([0, -1, math.inf, math.nan, "x",
+                                                         HUGE, 1e300])))}
+        if draw(_sometimes()):
+            lab["growth"] = draw(_ok(st.sampled_from([0, 0.25, -0.5]),
+                                     st.sampled_from([-1, -2, math.nan, "x"])))
+        if draw(_sometimes()):
+            lab["cost"] = draw(_ok(
+                st.sampled_from([1.0, 2, {"base": 1.0, "elasticity": 0.5}, {"elasticity": 1}]),
+                st.sampled_from([0, -1, {"base": 1, "x": 2}, {"elasticity": -1}, "x"])))
+        if draw(_sometimes(2)):
+            policies = ["round-robin", "patience(m=3)", "patience(2)", "Round-Robin"]
+            lab["policy"] = draw(_ok(st.sampled_from(policies if endless
+                                                     else policies + ["greedy"] * 2),
+                                     st.sampled_from(["patience(m=0)", "random", 3, "greedy",
+                                                      f"patience(m={HUGE})"])))
+        if draw(_sometimes(60)):
+            lab["colour"] = "blue"
+        labs.append(lab)
+
+    doc: dict = {"pool": pool, "lab": labs}
+    if estimate or draw(_sometimes(2)):  # --estimate needs 3 periods or more
+        doc["periods"] = draw(_ok(st.integers(3 if estimate else 1, 4),
+                                  st.sampled_from([0, 2, 2.5, 100_001, HUGE, "3"])))
+    if draw(_sometimes(2)):
+        doc["replicates"] = draw(_ok(st.integers(1, 3), st.sampled_from([0, -1, 1.5, "2"])))
+    if draw(_sometimes(2)):
+        doc["seed"] = draw(_ok(st.sampled_from([0, 7, 2**64]),
+                               st.sampled_from([-1, "x", 1.5, HUGE])))
+    if draw(_sometimes()):
+        doc["sharing"] = draw(_ok(st.sampled_from([0, 0.5, 1]),
+                                  st.sampled_from([1.5, -0.1, math.nan, "x"])))
+    if draw(_sometimes(6)):
+        doc["loss"] = draw(_ok(st.sampled_from([{"training_flop": 1e24}, {}, {"E": 0}]),
+                               st.sampled_from([{"training_flop": "x"}, {"nosuch": 1},
+                                                {"training_flop": -1}, {"A": 1e400}, 3,
+                                                {"alpha": HUGE}])))
+    if draw(_sometimes(60)):
+        doc["colour"] = "blue"
+    return doc
+
+
+def _toml_document(doc: dict) -> str:
+    """TOML text with top-level scalars first, then [pool], [loss] and [[lab]] tables."""
+    tables = {k: v for k, v in doc.items() if isinstance(v, dict)}
+    lines = [f"{json.dumps(k)} = {_toml(v)}" for k, v in doc.items()
+             if k not in tables and k != "lab"]
+    for name, table in tables.items():
+        lines += [f"[{name}]", *(f"{json.dumps(k)} = {_toml(v)}" for k, v in table.items())]
+    for lab in doc.get("lab", []):
+        lines += ["[[lab]]", *(f"{json.dumps(k)} = {_toml(v)}" for k, v in lab.items())]
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def labs_cases(draw):
+    estimate = draw(_sometimes(5))
+    return {"doc": draw(labs_docs(estimate)), "estimate": estimate,
+            "malformed": draw(_ok(st.none(), st.sampled_from(["[pool\n", "x = = 1\n",
+                                                              "\xff\xfe", ""]))),
+            "config": draw(_ok(st.just("file"), st.sampled_from(["directory", "missing"]))),
+            "out": draw(_mostly(st.sampled_from(["new", "empty_dir", "missing_parent"]),
+                                st.sampled_from(["full_dir", "full_dir", "file", "proc",
+                                                 "empty"]), odds=4)),
+            "replicates": draw(st.none() | _ok(st.sampled_from(["1", "3"]),
+                                               st.sampled_from(["0", "x", "1e400"]))),
+            "seed": draw(st.none() | _ok(st.sampled_from(["0", "5"]),
+                                         st.sampled_from(["-1", "1.5"]))),
+            "no_wins": draw(st.booleans()), "overwrite": draw(st.booleans()),
+            "bootstrap": draw(st.none() | _ok(st.just("20"), st.sampled_from(["0", "x"])))}
+
+
+def _check_labs(case: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        path = root / "labs.toml"
+        if case["malformed"] is not None:
+            path.write_bytes(case["malformed"].encode("latin-1"))
+        else:
+            path.write_text(_toml_document(case["doc"]))
+        config = {"file": str(path), "directory": str(root),
+                  "missing": str(root / "nope.toml")}[case["config"]]
+        out = {"new": root / "out", "empty_dir": root / "empty", "full_dir": root / "full",
+               "missing_parent": root / "no" / "out", "file": path,
+               "proc": Path("/proc/labs"), "empty": ""}[case["out"]]
+        (root / "empty").mkdir()
+        (root / "full").mkdir()
+        (root / "full" / "old.csv").write_text("a\n1\n")
+        argv = ["labs", config, "--out", str(out), "--threads", "1", "--no-progress"]
+        for flag in ("replicates", "seed", "bootstrap"):
+            if case[flag] is not None:
+                argv += [f"--{flag}", case[flag]]
+        for flag in ("no_wins", "overwrite", "estimate"):
+            if case[flag]:
+                argv.append("--" + flag.replace("_", "-"))
+        before, devnull = _snapshot(root), _devnull()
+        code, _, err = _run(argv)
+        if code != 0:
+            _assert_refused(code, err, before, root, devnull)
+            return
+        assert "Traceback" not in err and _devnull() == devnull
+        meta = output.read_manifest(out)  # every table is the one the manifest describes
+        doc = tomllib.loads(path.read_text())
+        replicates = int(case["replicates"] or doc.get("replicates", 1))
+        labs, periods = len(doc["lab"]), int(doc.get("periods", 1))
+        assert meta["command"] == "labs" and meta["config"]["replicates"] == replicates
+        tables = {p.name: p.read_text().splitlines() for p in Path(out).glob("*.csv")}
+        expected = {"summary.csv", "periods.csv"} | (set() if case["no_wins"] else {"wins.csv"})
+        expected |= {"estimates.csv"} if case["estimate"] else set()
+        assert set(meta["files"]) == expected and set(tables) >= expected
+        assert len(tables["summary.csv"]) - 1 == replicates * labs
+        assert len(tables["periods.csv"]) - 1 == replicates * labs * periods
+        if not case["no_wins"]:
+            wins = list(csv.DictReader(tables["wins.csv"]))
+            assert {int(r["replicate"]) for r in wins} <= set(range(replicates))
+        assert list(Path(out).rglob("*.tmp")) == []
+        after = _snapshot(root)
+        target = Path(out).resolve()  # --out makes missing parents
+        outside = {n for n in set(before) | set(after) if before.get(n) != after.get(n)
+                   and not (root / n).resolve().is_relative_to(target)
+                   and (root / n).resolve() not in target.parents}
+        assert outside == set(), outside
+
+
+@SMALL
+@given(labs_cases())
+def test_labs_property(case):
+    _check_labs(case)
+
+
+@pytest.mark.exhaustive
+@LARGE
+@given(labs_cases())
+def test_labs_property_exhaustive(case):
+    _check_labs(case)
+
+
+@pytest.mark.parametrize("lab", [
+    {"budget": HUGE},  # was OverflowError in math.isfinite
+    {"budget": 10, "policy": f"patience(m={HUGE})"},  # was OverflowError in the kernel arguments
+    {"budget": 10, "policy": f"patience(m={2**53 + 1})"}])
+def test_labs_refuses_integers_beyond_float_range(lab):
+    """Found by test_labs_property: huge TOML integers were tracebacks, not one line."""
+    case = {"doc": {"pool": {"ideas": HUGE, "difficulty": "point(p=0.5)"}, "lab": [lab]},
+            "malformed": None, "config": "file", "out": "new", "replicates": None,
+            "seed": None, "no_wins": False, "overwrite": False, "estimate": False,
+            "bootstrap": None}
+    _check_labs(case)  # refused: pool.ideas
+    case["doc"]["pool"]["ideas"] = 5
+    _check_labs(case)  # refused: the lab
+
+
+@pytest.mark.parametrize("value", ["fixed(v=-1)", "pareto(alpha=0)", "x", "nosuch(1)"])
+def test_labs_value_errors_name_the_key(tmp_path, value):
+    """Seen in test_labs_property's refusals: a value family's own check named no key."""
+    config = tmp_path / "labs.toml"
+    config.write_text(_toml_document({"pool": {"ideas": 5, "difficulty": "point(p=0.5)",
+                                               "value": value}, "lab": [{"budget": 10}]}))
+    code, _, err = _run(["labs", str(config), "--out", str(tmp_path / "out")])
+    assert code == 2 and err.startswith("simsearch labs: error: pool.value: "), err
+    assert not (tmp_path / "out").exists()
+
+
+# --- fit and backtest (per-problem success counts) -------------------------------------------
+
+CELL_FAULTS = ["-1", "2.5", "nan", "", "x", "1e400", "inf", " 3 "]
+
+
+@st.composite
+def counts_files(draw):
+    """(text of a counts CSV, or None for a directory path): valid and malformed."""
+    kind = draw(_mostly(st.just("rows"), st.sampled_from([
+        "empty", "header_only", "one", "zeros", "single_attempt", "huge_attempts", "directory",
+        "missing"]), odds=3))
+    header = draw(_mostly(st.sampled_from(["successes,attempts", "problem,successes,attempts",
+                                           "attempts,successes"]),
+                          st.sampled_from(["\ufeffsuccesses,attempts", "successes, attempts",
+                                           "succ,attempts", "successes", "attempts"]), odds=12))
+    if kind in ("directory", "missing"):
+        return kind, None
+    if kind == "empty":
+        return kind, ""
+    n = {"header_only": 0, "one": 1}.get(kind)
+    n = draw(st.integers(2, 60)) if n is None else n
+    # One attempt count per file, as an evaluation has; now and then one per row.
+    same = {"single_attempt": 1, "huge_attempts": draw(st.sampled_from([10**6, 10**18]))}.get(
+        kind) or draw(st.sampled_from([10, 50, 200]))
+    mixed = draw(_sometimes(6))
+    fault = draw(_mostly(st.none(), st.tuples(st.integers(0, max(n - 1, 0)),
+                                               st.sampled_from(["successes", "attempts"]),
+                                               st.sampled_from(CELL_FAULTS + ["201", "1" * 400]))))
+    names = [c.strip().lstrip("\ufeff") for c in header.split(",")]
+    rows = []
+    for i in range(n):
+        a = draw(st.sampled_from([1, 10, 50, 200])) if mixed else same
+        s = 0 if kind == "zeros" else draw(st.integers(0, min(a, 200)))
+        cells = {"successes": str(s), "attempts": str(a), "problem": f"p{i}"}
+        if fault is not None and fault[0] == i:
+            cells[fault[1]] = fault[2]
+        rows.append(",".join(cells.get(c, "0") for c in names))
+    return kind, "\n".join([header, *rows]) + "\n"
+
+
+def _strict_json(text: str):
+    def refuse(name):
+        raise AssertionError(f"non-standard JSON constant {name} in the output")
+    return json.loads(text, parse_constant=refuse)
+
+
+def _counts_path(root: Path, kind: str, text: str | None) -> str:
+    if kind == "directory":
+        return str(root)
+    path = root / "counts.csv"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@st.composite
+def fit_cases(draw):
+    return {"counts": draw(counts_files()), "json": draw(st.booleans()),
+            "bootstrap": draw(st.none() | _mostly(st.sampled_from(["0", "20"]),
+                                                  st.sampled_from(["-1", "x"]))),
+            "predict": draw(st.none() | _mostly(st.sampled_from(["1000", "1,10,100000"]),
+                                                st.sampled_from(["0", "x", "1e400"]))),
+            "target": draw(st.none() | _mostly(st.sampled_from(["0.5", "0.9"]),
+                                               st.sampled_from(["0", "1", "nan", "x", "-1"])))}
+
+
+def _check_fit(case: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        argv = ["fit", _counts_path(root, *case["counts"])]
+        for flag in ("bootstrap", "predict", "target"):
+            if case[flag] is not None:
+                argv += [f"--{flag}", case[flag]]
+        if case["json"]:
+            argv.append("--json")
+        before, devnull = _snapshot(root), _devnull()
+        code, out, err = _run(argv)
+        if code != 0:
+            _assert_refused(code, err, before, root, devnull)
+            return
+        assert "Traceback" not in err and _snapshot(root) == before
+        if case["json"]:
+            report = _strict_json(out)
+            assert report["problems"] >= 1
+        else:
+            assert out.strip()
+
+
+@SMALL
+@given(fit_cases())
+def test_fit_property(case):
+    _check_fit(case)
+
+
+@pytest.mark.exhaustive
+@LARGE
+@given(fit_cases())
+def test_fit_property_exhaustive(case):
+    _check_fit(case)
+
+
+def _has_command(name: str) -> bool:
+    from simsearch.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return name in sub.choices
+
+
+needs_backtest = pytest.mark.skipif(not _has_command("backtest"),
+                                    reason="no simsearch backtest on this branch")
+
+
+@st.composite
+def backtest_cases(draw):
+    return {"counts": draw(counts_files()),
+            # --from < --to <= attempts (10, 50 or 200 in most files) when valid
+            "from": draw(_mostly(st.sampled_from(["1", "2", "4"]),
+                                 st.sampled_from(["0", "x", "1e400", "10"]))),
+            "to": draw(_mostly(st.sampled_from(["5", "10"]), st.sampled_from(["1", "999999"]))),
+            "seeds": draw(_mostly(st.sampled_from(["1", "2"]), st.sampled_from(["0", "-1"]))),
+            # Two quick methods: one curve fit, one likelihood fit (all of them is slow).
+            "methods": draw(_mostly(st.sampled_from(["line,beta", "wls"]),
+                                    st.sampled_from(["nosuch", "", "line,,beta"]))),
+            "out": draw(st.none() | PATH_KINDS), "overwrite": False}
+
+
+def _check_backtest(case: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        argv = ["backtest", _counts_path(root, *case["counts"]), "--from", case["from"],
+                "--to", case["to"], "--no-progress"]
+        argv += ["--seeds", case["seeds"], "--methods", case["methods"]]
+        out = None
+        if case["out"] is not None:
+            out = _make_path(case["out"], root, "bt.csv", None)
+            argv += ["--out", out]
+        before, devnull = _snapshot(root), _devnull()
+        code, _, err = _run(argv)
+        if code != 0:
+            _assert_refused(code, err, before, root, devnull)
+            return
+        assert "Traceback" not in err and _devnull() == devnull
+        after = _snapshot(root)
+        changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+        if out is None:
+            assert changed == set()
+            return
+        meta = output.read_manifest(out)
+        assert meta["command"] == "backtest"
+        real = Path(os.path.realpath(out))
+        allowed = {str(p.relative_to(root.resolve())) for p in
+                   (real, real.with_name(real.name + ".json"))
+                   if p.is_relative_to(root.resolve())}
+        allowed |= {str(Path(out + ".json").relative_to(root))}
+        assert changed <= allowed, changed - allowed
+
+
+@needs_backtest
+@SMALL
+@given(backtest_cases())
+def test_backtest_property(case):
+    _check_backtest(case)
+
+
+@needs_backtest
+@pytest.mark.exhaustive
+@LARGE
+@given(backtest_cases())
+def test_backtest_property_exhaustive(case):
+    _check_backtest(case)

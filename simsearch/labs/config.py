@@ -26,7 +26,9 @@ COMBINES = {"product": COMBINE_PRODUCT, "max": COMBINE_MAX}
 _TOP_KEYS = {"seed", "replicates", "sharing", "periods", "pool", "lab", "loss"}
 _POOL_KEYS = {"ideas", "difficulty", "value", "replenish", "combine", "max_ideas"}
 _LAB_KEYS = {"name", "budget", "growth", "cost", "policy"}
-_POLICY_HELP = "round-robin, patience(m=<int >= 1>) or greedy"
+#: Largest patience: the kernel holds m as a float64, exact up to 2**53.
+MAX_PATIENCE = 2**53
+_POLICY_HELP = f"round-robin, patience(m=<int in [1, {MAX_PATIENCE}]>) or greedy"
 _IDEAS_HELP = 'an integer >= 1, or "inf" for an endless stream'
 
 
@@ -101,9 +103,19 @@ class LabsConfig:
         return doc
 
 
+def _finite(value) -> bool:
+    """A finite int or float (TOML integers have no size limit: beyond float range is not)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _number(value, key: str, low: float = -math.inf, high: float = math.inf,
             low_open: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = _finite(value)
     ok = ok and (value > low if low_open else value >= low) and value <= high
     if not ok:
         lo = f"> {low:g}" if low_open else f">= {low:g}"
@@ -128,8 +140,8 @@ def parse_policy(text, key: str = "policy") -> tuple[str, int]:
         return "round-robin", 1
     if compact == "greedy":
         return "greedy", 1
-    match = re.fullmatch(r"patience\((?:m=)?(\d+)\)", compact)
-    if match and int(match.group(1)) >= 1:
+    match = re.fullmatch(r"patience\((?:m=)?(\d{1,20})\)", compact)
+    if match and 1 <= int(match.group(1)) <= MAX_PATIENCE:
         return "patience", int(match.group(1))
     raise SimsearchError(f"{key}: must be one of {_POLICY_HELP} (got {text!r})")
 
@@ -164,8 +176,7 @@ def _parse_pool(table) -> Pool:
     if ideas == "inf":
         ideas = None
     else:
-        ok = isinstance(ideas, (int, float)) and not isinstance(ideas, bool) \
-            and math.isfinite(ideas) and ideas == int(ideas) and ideas >= 1
+        ok = _finite(ideas) and ideas == int(ideas) and ideas >= 1
         require(ok, f"pool.ideas: {_IDEAS_HELP} (got {ideas!r})")
         ideas = int(ideas)
         require(ideas <= 50_000_000, f"pool.ideas: at most 50,000,000 (got {ideas})")
@@ -175,7 +186,12 @@ def _parse_pool(table) -> Pool:
         difficulty = parse_distribution(table["difficulty"])
     except SimsearchError as err:
         raise SimsearchError(f"pool.difficulty: {err}") from None
-    value = parse_value(table["value"]) if table.get("value") is not None else None
+    try:
+        value = parse_value(table["value"]) if table.get("value") is not None else None
+    except SimsearchError as err:  # a family's own check ("pareto: alpha ...") names no key
+        message = str(err)
+        raise SimsearchError(message if message.startswith("pool.value:")
+                             else f"pool.value: {message}") from None
     replenish = _number(table.get("replenish", 0.0), "pool.replenish", 0)
     combine = table.get("combine", "product")
     require(combine in COMBINES, f"pool.combine: must be one of {', '.join(COMBINES)} "
