@@ -335,7 +335,7 @@ def _run_backtest(args) -> int:
     if not 0 < args.confidence < 1:
         raise SimsearchError(f"confidence: must be in (0, 1) (got {args.confidence})")
     if args.out is not None:
-        check_writable(args.out, "out")
+        check_writable(args.out, "out", with_manifest=True)
     if Path(args.counts).suffix.lower() == ".npy":
         groups = {"all": read_outcomes_npy(args.counts)}
     elif args.by:
