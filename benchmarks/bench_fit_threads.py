@@ -17,7 +17,7 @@ OpenMP wait, one BLAS thread), with ``numba.set_num_threads`` 1 or 2. Wall and C
 threads) seconds; the fitted parameters and intervals must agree exactly before and after.
 The machine may be shared: the load average is recorded before and after.
 
-Run:  python benchmarks/bench_fit_threads.py [--quick] [--bootstrap B]
+Run:  python benchmarks/bench_fit_threads.py [--quick] [--bootstrap B] [--fits F] [--out PATH]
 Writes benchmarks/results/bench_fit_threads.json beside printing a table.
 """
 
@@ -104,21 +104,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3000 x 3000, 20 bootstraps")
     parser.add_argument("--bootstrap", type=int, default=None, help="replicates (default 200)")
+    parser.add_argument("--fits", default=",".join(FITS),
+                        help=f"comma-separated subset of {', '.join(FITS)} (default both)")
+    parser.add_argument("--out", default=str(HERE / "results" / "bench_fit_threads.json"),
+                        help="results JSON (default benchmarks/results/bench_fit_threads.json)")
     args = parser.parse_args()
     problems, attempts, boots = (3000, 3000, 20) if args.quick else (10_000, 10_000, 200)
     boots = args.bootstrap if args.bootstrap is not None else boots
+    fits = {name: FITS[name] for name in args.fits.split(",")}
     if numba.config.NUMBA_NUM_THREADS < 2:
         raise SystemExit("needs 2 numba threads (NUMBA_NUM_THREADS >= 2)")
     sc = simulate_counts("beta(alpha=0.3, beta=3)", problems, attempts, seed=1)
     counts = (sc.successes, sc.attempts)
     small = (sc.successes[:300], sc.attempts[:300])
     for kernel in KERNELS:  # compile both kernels before timing
-        for family, fit_scale in FITS.values():
+        for family, fit_scale in fits.values():
             fit(kernel, 2, family, fit_scale, small, 0)
 
     load_before = load()
     rows = []
-    for name, (family, fit_scale) in FITS.items():
+    for name, (family, fit_scale) in fits.items():
         answers = {}
         for threads in (1, 2):
             for kernel in KERNELS:
@@ -138,7 +143,7 @@ def main() -> None:
                     and r.get("threads") == threads)
 
     summary = {}
-    for name in FITS:
+    for name in fits:
         summary[name] = {
             "after_2_threads_wall_seconds": seconds(name, "after", 2),
             "wall_2_over_1_thread_before": seconds(name, "before", 2) / seconds(name, "before", 1),
@@ -172,10 +177,10 @@ def main() -> None:
             print(f"{r['fit']}: identical results before/after and 1/2 threads: "
                   f"{r['identical_results']}; first half of the pairs holds "
                   f"{100 * r['first_half_work_share']:.0f}% of the window work")
-    out = HERE / "results" / "bench_fit_threads.json"
-    out.parent.mkdir(exist_ok=True)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out.relative_to(HERE.parent)}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
