@@ -177,16 +177,27 @@ def _option(argv: list[str], flag: str) -> str | None:
     return argv[argv.index(flag) + 1] if flag in argv else None
 
 
+def _run_or_refused(argv: list, root: Path):
+    """Run ``argv``. A failure must be a refusal (exit 2, one line, nothing changed under
+    ``root`` or at /dev/null): then None. A success must print no traceback and leave /dev/null
+    alone: then (stdout, stderr, the snapshot of ``root`` taken before the run)."""
+    before, devnull = _snapshot(root), _devnull()
+    code, out, err = _run(argv)
+    if code != 0:
+        _assert_refused(code, err, before, root, devnull)
+        return None
+    assert "Traceback" not in err and _devnull() == devnull
+    return out, err, before
+
+
 def _check_passk(case: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         argv = _passk_argv(case, root)
-        before, devnull = _snapshot(root), _devnull()
-        code, out, err = _run(argv)
-        if code != 0:
-            _assert_refused(code, err, before, root, devnull)
+        ran = _run_or_refused(argv, root)
+        if ran is None:
             return
-        assert "Traceback" not in err and _devnull() == devnull
+        out, _, before = ran
         written = {p for p in (_option(argv, "--out"), _option(argv, "--per-problem")) if p}
         for path in written:
             meta = output.read_manifest(path)  # the data is the data the manifest describes
@@ -312,23 +323,32 @@ def sweep_cases(draw):
                                        odds=6))}
 
 
+def _input_and_out(path: Path, malformed, text: str, input_kind: str, out_kind: str):
+    """The command's input file ``path`` (``text``, or ``malformed`` bytes), or a directory or
+    a missing path in its place, and an ``--out`` of the given kind; an empty and a non-empty
+    directory are made beside them."""
+    root = path.parent
+    if malformed is not None:
+        path.write_bytes(malformed.encode("latin-1"))
+    else:
+        path.write_text(text)
+    given = {"file": str(path), "directory": str(root),
+             "missing": str(root / "nope.toml")}[input_kind]
+    out = {"new": root / "out", "empty_dir": root / "empty", "full_dir": root / "full",
+           "missing_parent": root / "no" / "out", "file": path,
+           "proc": Path("/proc") / path.stem, "empty": ""}[out_kind]
+    (root / "empty").mkdir()
+    (root / "full").mkdir()
+    (root / "full" / "old.csv").write_text("a\n1\n")
+    return given, out
+
+
 def _check_sweep(case: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        text = "".join(f"{json.dumps(k)} = {_toml(v)}\n" for k, v in case["doc"].items())
         path = root / "sweep.toml"
-        if case["malformed"] is not None:
-            path.write_bytes(case["malformed"].encode("latin-1"))
-        else:
-            path.write_text("".join(f"{json.dumps(k)} = {_toml(v)}\n"
-                                    for k, v in case["doc"].items()))
-        sweep = {"file": str(path), "directory": str(root),
-                 "missing": str(root / "nope.toml")}[case["sweep"]]
-        out = {"new": root / "out", "empty_dir": root / "empty", "full_dir": root / "full",
-               "file": root / "sweep.toml", "proc": Path("/proc/sweep"), "empty": "",
-               "missing_parent": root / "no" / "out"}[case["out"]]
-        (root / "empty").mkdir()
-        (root / "full").mkdir()
-        (root / "full" / "old.csv").write_text("a\n1\n")
+        sweep, out = _input_and_out(path, case["malformed"], text, case["sweep"], case["out"])
         argv = ["sweep", sweep, "--out", str(out), "--workers", "1", "--no-progress"]
         if case["max_points"] is not None:
             argv += ["--max-points", case["max_points"]]
@@ -556,18 +576,8 @@ def _check_labs(case: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         path = root / "labs.toml"
-        if case["malformed"] is not None:
-            path.write_bytes(case["malformed"].encode("latin-1"))
-        else:
-            path.write_text(_toml_document(case["doc"]))
-        config = {"file": str(path), "directory": str(root),
-                  "missing": str(root / "nope.toml")}[case["config"]]
-        out = {"new": root / "out", "empty_dir": root / "empty", "full_dir": root / "full",
-               "missing_parent": root / "no" / "out", "file": path,
-               "proc": Path("/proc/labs"), "empty": ""}[case["out"]]
-        (root / "empty").mkdir()
-        (root / "full").mkdir()
-        (root / "full" / "old.csv").write_text("a\n1\n")
+        config, out = _input_and_out(path, case["malformed"], _toml_document(case["doc"]),
+                                     case["config"], case["out"])
         argv = ["labs", config, "--out", str(out), "--threads", "1", "--no-progress"]
         for flag in ("replicates", "seed", "bootstrap"):
             if case[flag] is not None:
@@ -575,12 +585,10 @@ def _check_labs(case: dict) -> None:
         for flag in ("no_wins", "overwrite", "estimate"):
             if case[flag]:
                 argv.append("--" + flag.replace("_", "-"))
-        before, devnull = _snapshot(root), _devnull()
-        code, _, err = _run(argv)
-        if code != 0:
-            _assert_refused(code, err, before, root, devnull)
+        ran = _run_or_refused(argv, root)
+        if ran is None:
             return
-        assert "Traceback" not in err and _devnull() == devnull
+        _, _, before = ran
         meta = output.read_manifest(out)  # every table is the one the manifest describes
         doc = tomllib.loads(path.read_text())
         replicates = int(case["replicates"] or doc.get("replicates", 1))
@@ -718,12 +726,11 @@ def _check_fit(case: dict) -> None:
                 argv += [f"--{flag}", case[flag]]
         if case["json"]:
             argv.append("--json")
-        before, devnull = _snapshot(root), _devnull()
-        code, out, err = _run(argv)
-        if code != 0:
-            _assert_refused(code, err, before, root, devnull)
+        ran = _run_or_refused(argv, root)
+        if ran is None:
             return
-        assert "Traceback" not in err and _snapshot(root) == before
+        out, _, before = ran
+        assert _snapshot(root) == before
         if case["json"]:
             report = _strict_json(out)
             assert report["problems"] >= 1
@@ -779,12 +786,10 @@ def _check_backtest(case: dict) -> None:
         if case["out"] is not None:
             out = _make_path(case["out"], root, "bt.csv", None)
             argv += ["--out", out]
-        before, devnull = _snapshot(root), _devnull()
-        code, _, err = _run(argv)
-        if code != 0:
-            _assert_refused(code, err, before, root, devnull)
+        ran = _run_or_refused(argv, root)
+        if ran is None:
             return
-        assert "Traceback" not in err and _devnull() == devnull
+        _, _, before = ran
         after = _snapshot(root)
         changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
         if out is None:
