@@ -7,12 +7,14 @@ with status 2 before any output file is created.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import signal
 import sys
 import threading
+import warnings
 
 from .runtime import apply_thread_policy
 
@@ -95,6 +97,15 @@ def _run_passk(args) -> int:
         write_with_manifest(args.out, table, meta)
         print(f"wrote {args.out} and {args.out}.json", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_numerics():
+    """Fits try parameters where logs and ratios overflow or divide by zero and then move on;
+    what goes wrong for good is a warning in the report, not a RuntimeWarning on the terminal."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def _check_identifiable(successes, attempts) -> None:
@@ -295,8 +306,6 @@ def _print_fit(report: dict) -> None:
 
 
 def _run_fit(args) -> int:
-    import warnings
-
     from .count_files import read_counts
     from .estimators import FIT_FAMILIES
     from .fitting.methods import DEFAULT_METHOD, get_method
@@ -307,8 +316,7 @@ def _run_fit(args) -> int:
         raise SimsearchError(f"dist: unknown family {args.dist!r}; expected one of "
                              f"{', '.join(FIT_FAMILIES)}, all")
     successes, attempts = read_counts(args.counts, args.successes_column, args.attempts_column)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with _quiet_numerics():
         report = _fit_report(args, successes, attempts)
     report["manifest"] = manifest("fit", {
         "counts": str(args.counts), "method": args.method, "dist": args.dist,
@@ -322,7 +330,6 @@ def _run_fit(args) -> int:
 
 
 def _run_backtest(args) -> int:
-    import warnings
     from pathlib import Path
 
     from .count_files import read_count_groups, read_counts, read_outcomes_npy
@@ -343,8 +350,7 @@ def _run_backtest(args) -> int:
                                    args.attempts_column)
     else:
         groups = {"all": read_counts(args.counts, args.successes_column, args.attempts_column)}
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with _quiet_numerics():
         result = run_backtest(groups, args.n_from, args.n_to, methods, seeds=args.seeds,
                               seed=args.seed, bootstrap=args.bootstrap,
                               confidence=args.confidence, progress=not args.no_progress)
