@@ -103,8 +103,8 @@ def greedy_run(config, water_filling: bool) -> tuple[float, dict]:
     pool = pool._replace(greedy_rounds=water_filling)
     states = spawn_states(seed_sequence(config.seed).spawn(1)[0], len(config.labs) + 2)[None]
     start = time.perf_counter()
-    _, periods, _, _ = _run_batch(states, (difficulty, pool, labs), len(config.labs),
-                                  config.periods, 0)
+    _, periods, _, _, _ = _run_batch(states, (difficulty, pool, labs), len(config.labs),
+                                     config.periods, 0)
     return time.perf_counter() - start, periods
 
 

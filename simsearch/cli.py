@@ -447,6 +447,8 @@ def _run_labs(args) -> int:
     tables = {"summary.csv": result.summary_table(), "periods.csv": result.periods_table()}
     if not args.no_wins:
         tables["wins.csv"] = result.wins_table()
+    tables["doublings.csv"] = result.doublings_table()
+    tables["explosion.csv"] = result.explosion_table()
     extra = {"interrupted": True} if interrupted else {}
     if args.estimate and not interrupted:
         estimator = ReturnsEstimator(bootstrap=args.bootstrap, seed=result.seed_entropy)

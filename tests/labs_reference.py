@@ -11,7 +11,11 @@ counts, closed-form blocks and greedy switches, catch-up before spillover) indep
 
 Compute is booked the way the kernel books it, so that the two agree to the last bit: within a
 period, a lab's spending is (spending when its cost per attempt last changed) + (attempts since)
-x (current cost).
+x (current cost). Time runs the way the kernel runs it: at a rate constant within a segment (the
+period's budget times A^s with automation s), an attempt ending at seg_start + (spending -
+seg_base) / rate; a change of A under feedback starts a new segment that carries the compute
+done on the attempt in progress. A lab whose multiplier reached ``limits.multiplier`` makes no
+more attempts; the first passages of A through the cap and each doubling are recorded.
 """
 
 from __future__ import annotations
@@ -36,11 +40,14 @@ def _greedy_key(log_value, failures, prior_a, prior_b):
 class _Lab:
     """One lab's state, attempt by attempt."""
 
-    def __init__(self, lab, stream):
+    def __init__(self, lab, stream, doublings):
         self.lab = lab
         self.stream = stream          # the lab's own xoshiro state
         self.budget = lab.budget
         self.period = 0
+        self.capped = False
+        self.cap_time = math.nan
+        self.doubling_time = [math.nan] * doublings
         self.spent_base = 0.0         # spending in this period before the last cost change
         self.total_base = 0.0         # cumulative spending before the last cost change
         self.attempts = 0             # attempts since the last cost change
@@ -56,6 +63,23 @@ class _Lab:
         # Endless stream: the current idea (p, log value, T), attempts on it, ideas drawn.
         self.idea = None
         self.tried = 0
+        self.start_period()
+
+    def rate(self):
+        """Compute per unit time: the budget times A^s (exactly the budget without feedback)."""
+        s = self.lab.automation_at(self.period)
+        return self.budget if s == 0.0 else self.budget * math.exp(s * self.log_mult)
+
+    def start_period(self):
+        """The period's first segment, from its start: time = seg_start + (spent - seg_base)
+        / rate, and the period ends when the spending would pass ``allowance``."""
+        self.seg_start = float(self.period)
+        self.seg_base = 0.0
+        self.rate_now = self.rate()
+        self.allowance = self.rate_now
+
+    def time_at(self, spent):
+        return self.seg_start + (spent - self.seg_base) / self.rate_now
 
     def cost(self):
         return self.lab.cost * math.exp(self.lab.elasticity * self.log_mult)
@@ -66,14 +90,28 @@ class _Lab:
     def total(self):
         return self.total_base + self.attempts * self.cost()
 
-    def gain(self, log_value, combine_max):
-        """A win's value reaches the lab; its cost per attempt may change, so rebase first."""
+    def gain(self, log_value, combine_max, when, winner, log_cap):
+        """A win's value reaches the lab at time ``when``; its cost per attempt may change, so
+        rebase first. Under feedback its rate changes: a new segment starts now, carrying the
+        compute done on the attempt in progress (none for the winner, its attempt just ended)."""
         c = self.cost()
         self.spent_base += self.attempts * c
         self.total_base += self.attempts * c
         self.attempts = 0
         self.log_mult = max(self.log_mult, log_value) if combine_max \
             else self.log_mult + log_value
+        if self.lab.automation_at(self.period) != 0.0:
+            done = self.spent_base
+            if not winner:
+                done = max(self.seg_base + (when - self.seg_start) * self.rate_now, done)
+            self.seg_start, self.seg_base = when, done
+            self.rate_now = self.rate()
+            self.allowance = done + (self.period + 1.0 - when) * self.rate_now
+        if self.log_mult >= log_cap and not self.capped:
+            self.capped, self.cap_time = True, when
+        for k, t in enumerate(self.doubling_time):
+            if math.isnan(t) and self.log_mult >= (k + 1) * math.log(2.0):
+                self.doubling_time[k] = when
 
     def end_period(self, growth):
         self.total_base = self.total()
@@ -81,6 +119,7 @@ class _Lab:
         self.attempts = 0
         self.period += 1
         self.budget *= 1.0 + growth
+        self.start_period()
 
     def add_idea(self, idea, p):
         self.pool.add(idea)
@@ -115,7 +154,10 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
         log_multiplier, wins, pool_remaining (-1 for a stream), ideas_tried (-1 for a pool)
     dropped : int
         Replenished ideas that did not fit in ``pool.max_ideas``.
+    limits : dict of arrays: cap_time (labs,), doubling_time (labs, d)
     """
+    from simsearch.labs.engine import doubling_width
+
     pool_cfg = config.pool
     finite = pool_cfg.ideas is not None
     n_labs = len(config.labs)
@@ -128,7 +170,8 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
     combine_max = pool_cfg.combine == "max"
     capacity = pool_cfg.max_ideas if pool_cfg.max_ideas is not None else math.inf
 
-    labs = [_Lab(lab, states[1 + i]) for i, lab in enumerate(config.labs)]
+    log_cap = math.log(config.limits.multiplier) if config.limits.multiplier else math.inf
+    labs = [_Lab(lab, states[1 + i], doubling_width(config)) for i, lab in enumerate(config.labs)]
     p, lv = [], []
 
     def new_idea():
@@ -165,13 +208,13 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
                 continue
             c = state.cost()
             end = state.spent_base + (state.attempts + 1) * c
-            if (not finite or state.pool) and end <= state.budget:
+            if not state.capped and (not finite or state.pool) and end <= state.allowance:
                 if finite:
                     idea = state.target(lv, prior)
                     wins_now = state.fails[idea] + 1 == state.need[idea]
                 else:
                     wins_now = state.used + 1 == state.idea[2]
-                events.append((state.period + end / state.budget, 1 if wins_now else 0, index))
+                events.append((state.time_at(end), 1 if wins_now else 0, index))
             else:
                 events.append((state.period + 1.0, 2, index))
         if not events:
@@ -215,7 +258,7 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
             idea = -1
             win_p, win_lv, win_t = state.idea
             state.draw_stream_idea(kinds, params, cum_weights, data, value_kernel)
-        state.gain(win_lv, combine_max)
+        state.gain(win_lv, combine_max, t, True, log_cap)
         state.wins += 1
         published = bool(uniform(share_stream) < config.sharing)
         for name, value in (("lab", index), ("idea", idea), ("compute", state.total()),
@@ -233,7 +276,7 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
                     other.pool.discard(idea)
                     if other.current == idea:
                         other.used = 0
-                other.gain(win_lv, combine_max)
+                other.gain(win_lv, combine_max, t, False, log_cap)
         if finite and pool_cfg.replenish > 0:
             extra = whole + (1 if frac > 0 and uniform(pool_stream) < frac else 0)
             for _ in range(extra):
@@ -244,7 +287,9 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
                 for other_index, other in enumerate(labs):
                     if (other_index == index or published) and not other.done:
                         other.add_idea(new, p[new])
-    return wins, periods, dropped
+    limits = {"cap_time": np.array([state.cap_time for state in labs]),
+              "doubling_time": np.array([state.doubling_time for state in labs])}
+    return wins, periods, dropped, limits
 
 
 DIFFICULTIES = ("beta(alpha=0.6, beta=1.5)", "beta(alpha=0.3, beta=3)", "beta(alpha=2, beta=2)",
@@ -269,6 +314,12 @@ def random_config(rng):
             lab["cost"] = {"base": cost, "elasticity": float(rng.choice([0.3, 0.7, 1.0]))}
         else:
             lab["cost"] = cost
+        feedback = rng.random()
+        if feedback < 0.3:
+            lab["automation"] = float(rng.choice([0.2, 0.5, 0.8, 1.0]))
+        elif feedback < 0.45:
+            lab["automation"] = [float(v) for v in
+                                 rng.choice([0.0, 0.3, 0.6, 1.0], int(rng.integers(1, 5)))]
         labs.append(lab)
     pool = {"ideas": "inf" if endless else int(rng.integers(3, 50)),
             "difficulty": str(rng.choice(DIFFICULTIES))}
@@ -281,9 +332,13 @@ def random_config(rng):
         pool["replenish"] = float(rng.choice([0.0, 0.0, 0.5, 1.0, 1.7]))
         if rng.random() < 0.3:
             pool["max_ideas"] = pool["ideas"] + int(rng.integers(0, 15))
-    return {"seed": int(rng.integers(0, 2**31)), "replicates": 2,
-            "periods": int(rng.integers(2, 7)), "sharing": float(rng.choice([0.0, 0.5, 1.0])),
-            "pool": pool, "lab": labs}
+    doc = {"seed": int(rng.integers(0, 2**31)), "replicates": 2,
+           "periods": int(rng.integers(2, 7)), "sharing": float(rng.choice([0.0, 0.5, 1.0])),
+           "pool": pool, "lab": labs}
+    # Caps low enough to be reached in a few periods; needed when automation beats elasticity.
+    if rng.random() < 0.3 or any("automation" in lab for lab in labs):
+        doc["limits"] = {"multiplier": float(rng.choice([1.5, 3.0, 8.0, 40.0]))}
+    return doc
 
 
 def features(doc):
@@ -304,12 +359,18 @@ def features(doc):
         out.add("costs")
     if len(labs) > 1:
         out.add("several labs")
+    if any(isinstance(lab.get("automation"), float) and lab["automation"] > 0 for lab in labs):
+        out.add("automation")
+    if any(isinstance(lab.get("automation"), list) for lab in labs):
+        out.add("automation schedule")
+    if "limits" in doc:
+        out.add("cap")
     return out
 
 
 ALL_FEATURES = {"sharing 0", "sharing 0.5", "sharing 1", "round-robin", "patience", "greedy",
                 "endless", "finite", "replenish", "max_ideas", "growth", "elasticity", "costs",
-                "several labs"}
+                "several labs", "automation", "automation schedule", "cap"}
 
 
 def assert_matches_reference(config, seed=None, replicates=None):
@@ -320,7 +381,8 @@ def assert_matches_reference(config, seed=None, replicates=None):
     replicates = config.replicates if replicates is None else replicates
     result = simulate_labs(config, replicates=replicates, seed=seed)
     for r in range(replicates):
-        ref_wins, ref_periods, ref_dropped = reference_replicate(config, seed, r, replicates)
+        ref_wins, ref_periods, ref_dropped, ref_limits = reference_replicate(config, seed, r,
+                                                                             replicates)
         sel = result.wins["replicate"] == r
         for name, values in ref_wins.items():
             np.testing.assert_array_equal(result.wins[name][sel], np.array(values),
@@ -329,4 +391,7 @@ def assert_matches_reference(config, seed=None, replicates=None):
             np.testing.assert_array_equal(result.periods[name][r], values,
                                           err_msg=f"replicate {r}, periods.{name}")
         assert result.dropped[r] == ref_dropped, (r, result.dropped[r], ref_dropped)
+        for name, values in ref_limits.items():
+            np.testing.assert_array_equal(result.limits[name][r], values,
+                                          err_msg=f"replicate {r}, limits.{name}")
     return result

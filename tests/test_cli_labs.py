@@ -155,7 +155,8 @@ def test_out_is_made_with_its_parents_and_an_earlier_run_is_never_mixed_in(tmp_p
     code, _, err = _run(["labs", str(config), "--out", str(out), "--no-progress"], capsys)
     assert code == 0, err
     first = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert {"wins.csv", "summary.csv", "periods.csv", "manifest.json"} == set(first)
+    assert {"wins.csv", "summary.csv", "periods.csv", "doublings.csv", "explosion.csv",
+            "manifest.json"} == set(first)
 
     # A directory holding an earlier run is refused, untouched, without --overwrite.
     code, _, err = _run(["labs", str(config), "--out", str(out), "--seed", "9", "--no-wins",
@@ -167,10 +168,10 @@ def test_out_is_made_with_its_parents_and_an_earlier_run_is_never_mixed_in(tmp_p
     code, _, err = _run(["labs", str(config), "--out", str(out), "--seed", "9", "--no-wins",
                          "--no-progress", "--overwrite"], capsys)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "periods.csv",
-                                                     "summary.csv"]
+    tables = ["doublings.csv", "explosion.csv", "periods.csv", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(tables + ["manifest.json"])
     meta = read_manifest(out)
-    assert meta["seed_entropy"] == 9 and sorted(meta["files"]) == ["periods.csv", "summary.csv"]
+    assert meta["seed_entropy"] == 9 and sorted(meta["files"]) == tables
 
 
 def test_estimate_needs_three_periods(tmp_path, capsys):

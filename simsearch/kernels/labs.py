@@ -22,8 +22,13 @@ simulating single attempts:
   A win then costs O(log N), not one heap event per attempt.
 - *Endless stream*: each idea gets up to m attempts, then the lab moves on to a fresh draw.
 
-Labs spend their per-period budget at a constant rate, so every event has a time (period plus
-the fraction of its budget spent). The loop advances the lab whose next event (a finished block,
+Labs spend compute at a rate that is constant within a *segment*: the period's budget, times
+A^s when the lab's research is automated to degree s (feedback: the AI it improves does part of
+its research), so that a win that changes A starts a new segment at once. Every event has a
+time: the segment's start plus the compute spent since, over the rate; without feedback a
+segment is a whole period, and the time is the period plus the fraction of its budget spent. A
+lab in the middle of an attempt when its rate changes carries the compute already done on it
+into the new segment. The loop advances the lab whose next event (a finished block,
 usually a win, or its period end) comes first; before a published win changes another lab's pool
 or multiplier, that lab is first brought forward to the same time in whole attempts. A lab's
 spending in a period is kept as (spending when its cost per attempt last changed) + (attempts
@@ -33,8 +38,9 @@ All RNG streams are explicit (pool, one per lab, publication) so a replicate's d
 depend on threads; a lab's own draws do not depend on the other labs either.
 
 Everything crosses the numba boundary as named tuples of arrays or scalars (``Difficulty``,
-``PoolParams``, ``LabParams``, ``WinRecord``, ``PeriodRecord``); the per-replicate state lives in
-``LAB_STATE`` records (one per lab) and ``IdeaState`` (one entry per lab and idea).
+``PoolParams``, ``LabParams``, ``WinRecord``, ``PeriodRecord``, ``LimitRecord``); the
+per-replicate state lives in ``LAB_STATE`` records (one per lab) and ``IdeaState`` (one entry
+per lab and idea).
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ ON_ROUNDS, ON_INDEX, ON_STREAM = 0, 1, 2
 
 #: A pool too large to be a cap: "no max_ideas".
 NO_CAP = 2 ** 62
+LOG2 = math.log(2.0)
 
 Difficulty = namedtuple("Difficulty", ["kinds", "params", "cum_weights", "data"])
 Difficulty.__doc__ = """The difficulty distribution's kernel table
@@ -74,7 +81,7 @@ float64, cum_weights (m,) float64, data (d,) float64."""
 
 PoolParams = namedtuple("PoolParams", [
     "ideas", "endless", "max_ideas", "replenish", "combine", "sharing", "periods",
-    "value_kind", "value_a", "value_b", "prior_a", "prior_b", "greedy_rounds"])
+    "value_kind", "value_a", "value_b", "prior_a", "prior_b", "greedy_rounds", "log_cap"])
 PoolParams.__doc__ = """Scalars shared by all labs of a replicate.
 
 ideas : int64, ideas in the pool at the start (ignored when ``endless``)
@@ -88,10 +95,11 @@ periods : int64 >= 1
 value_kind, value_a, value_b : int64, float64, float64, idea values (:func:`draw_log_value`)
 prior_a, prior_b : float64 > 0, greedy labs' Beta belief about p
 greedy_rounds : bool, all ideas are worth the same, so greedy labs keep level ideas in rounds
+log_cap : float64, a lab stops searching once its log multiplier reaches it (inf: no cap)
 """
 
 LabParams = namedtuple("LabParams", ["budget", "growth", "cost", "elasticity", "policy",
-                                     "quantum"])
+                                     "quantum", "automation"])
 LabParams.__doc__ = """One entry per lab, arrays of shape (labs,).
 
 budget : float64 > 0, compute in period 0
@@ -99,6 +107,8 @@ growth : float64 > -1, budget growth per period
 cost, elasticity : float64, an attempt costs cost * multiplier**elasticity
 policy : int64, POLICY_ROUNDS or POLICY_GREEDY
 quantum : float64 >= 1, attempts per idea per round (patience m; 1 for round-robin and greedy)
+automation : float64 (labs, L), the lab's automation s in period t is
+    automation[lab, min(t, L-1)]: it spends budget * multiplier**s per unit time
 """
 
 WinRecord = namedtuple("WinRecord", ["lab", "idea", "compute", "time", "p", "log_value",
@@ -106,10 +116,16 @@ WinRecord = namedtuple("WinRecord", ["lab", "idea", "compute", "time", "p", "log
 WinRecord.__doc__ = """One entry per win in time order, arrays of shape (w,) (or (replicates, w)).
 
 lab int64; idea int64 (-1 for a stream); compute float64 (the lab's cumulative compute at the
-win); time float64 (period + fraction of its budget); p, log_value float64 (the idea's);
-attempts float64 (the lab's first-success time on it); log_multiplier float64 (after the win);
-published bool. Wins beyond w are counted, not stored.
+win); time float64 (in periods: the period plus the fraction of it elapsed); p, log_value
+float64 (the idea's); attempts float64 (the lab's first-success time on it); log_multiplier
+float64 (after the win); published bool. Wins beyond w are counted, not stored.
 """
+
+LimitRecord = namedtuple("LimitRecord", ["cap_time", "doubling_time"])
+LimitRecord.__doc__ = """When each lab's multiplier reached the cap and each doubling, arrays of
+shape (labs,) and (labs, d) (or with a leading replicates axis): cap_time float64 (NaN if never),
+doubling_time[lab, k] float64 the first time log multiplier >= (k + 1) log 2 (NaN if never;
+doublings beyond d are not recorded)."""
 
 PeriodRecord = namedtuple("PeriodRecord", ["compute", "cumulative_compute", "log_multiplier",
                                            "wins", "pool_remaining", "ideas_tried"])
@@ -126,13 +142,19 @@ only, else -1)."""
 #: block and attempts already made in it. need, win, on: the lab's next block (attempts, ends in a
 #: win, on the rounds structure, the index heap or the stream), valid while fresh. done: past its
 #: last period. stream_p, stream_lv, stream_t, tried (streams): the current idea and ideas drawn.
+#: seg_start, rate, seg_base, allowance: the current constant-rate segment's start time, its
+#: compute per unit time, the period's compute done by its start (attempts in progress
+#: included), and the period's spending at which the period ends. capped: A reached the cap, the
+#: lab searches no more. doublings: doublings of A recorded so far.
 LAB_STATE = np.dtype([
     ("period", np.float64), ("budget", np.float64), ("spent_base", np.float64),
     ("total_base", np.float64), ("attempts", np.float64), ("log_mult", np.float64),
     ("wins", np.float64), ("round", np.float64), ("pos", np.int64), ("used", np.float64),
     ("need", np.float64), ("win", np.bool_), ("on", np.int64), ("fresh", np.bool_),
     ("done", np.bool_), ("stream_p", np.float64), ("stream_lv", np.float64),
-    ("stream_t", np.float64), ("tried", np.float64)])
+    ("stream_t", np.float64), ("tried", np.float64), ("seg_start", np.float64),
+    ("rate", np.float64), ("seg_base", np.float64), ("allowance", np.float64),
+    ("capped", np.bool_), ("doublings", np.int64)])
 
 Heap = namedtuple("Heap", ["key", "idea", "where", "size"])
 Heap.__doc__ = """A per-lab indexed binary min-heap on (key, idea): key, idea of shape
@@ -629,21 +651,32 @@ def _affordable(lab, until, pool, labs, st, ideas):
     """Whole attempts the lab completes by time ``until`` in its current period, short of
     ending its current block.
 
-    Times are compared exactly as the event loop computes them, period + spent / budget, so an
-    attempt that ends at the same instant as another lab's event counts as done by then.
+    Times are compared exactly as the event loop computes them, seg_start + (spent - seg_base)
+    / rate, so an attempt that ends at the same instant as another lab's event counts as done
+    by then.
     """
-    if not pool.endless and ideas.solve.size[lab] + ideas.index.size[lab] == 0:
+    if st[lab].capped or (not pool.endless
+                          and ideas.solve.size[lab] + ideas.index.size[lab] == 0):
         return 0.0
     c = _cost(lab, labs, st)
-    period, budget = st[lab].period, st[lab].budget
+    start, rate, base, allowance = (st[lab].seg_start, st[lab].rate, st[lab].seg_base,
+                                    st[lab].allowance)
     spent = _spent_after(lab, 0.0, c, st)
-    a = np.floor((budget - spent) / c)
-    if until < period + 1.0:
-        a = min(a, np.floor(((until - period) * budget - spent) / c) + 1.0)
-        while a > 0.0 and period + _spent_after(lab, a, c, st) / budget > until:
+    within = until < st[lab].period + 1.0
+    # A guess from the division, then exact steps on the times and spending as the event loop
+    # computes them (the division can round either way).
+    a = np.floor((allowance - spent) / c)
+    if within:
+        a = min(a, np.floor(((until - start) * rate + base - spent) / c) + 1.0)
+        while a > 0.0 and start + (_spent_after(lab, a, c, st) - base) / rate > until:
             a -= 1.0
-    while a > 0.0 and _spent_after(lab, a, c, st) > budget:
+    while a > 0.0 and _spent_after(lab, a, c, st) > allowance:
         a -= 1.0
+    a = max(a, 0.0)
+    while (a + 1.0 < st[lab].need and _spent_after(lab, a + 1.0, c, st) <= allowance
+           and not (within and start + (_spent_after(lab, a + 1.0, c, st) - base) / rate
+                    > until)):
+        a += 1.0
     if a >= st[lab].need:  # never carry a lab across its own next event
         a = st[lab].need - 1.0
     return max(a, 0.0)
@@ -659,9 +692,26 @@ def _catch_up(lab, until, pool, labs, st, ideas):
 
 
 @njit(cache=True, inline="always")
-def _gain(lab, log_value, pool, labs, st):
-    """A win's value reaches the lab: multiplied in, or the best so far (Kortum). Its cost per
-    attempt may change, so its spending is rebased first."""
+def _automation(lab, labs, st):
+    """The lab's automation s in its current period (the last value of its schedule after it)."""
+    sched = labs.automation
+    return sched[lab, min(int(st[lab].period), sched.shape[1] - 1)]
+
+
+@njit(cache=True, inline="always")
+def _rate(lab, s, st):
+    """Compute per unit time: the period's budget times A^s (exactly the budget when s = 0)."""
+    if s == 0.0:
+        return st[lab].budget
+    return st[lab].budget * math.exp(s * st[lab].log_mult)
+
+
+@njit(cache=True)
+def _gain(lab, log_value, when, winner, pool, labs, st, limits):
+    """A win's value reaches the lab at time ``when``: multiplied in, or the best so far
+    (Kortum). Its cost per attempt may change, so its spending is rebased first; with
+    feedback its rate changes too, so a new segment starts at ``when``, carrying the compute
+    done on an attempt in progress (none for the ``winner``, whose attempt just ended)."""
     c = _cost(lab, labs, st)
     st[lab].spent_base += st[lab].attempts * c
     st[lab].total_base += st[lab].attempts * c
@@ -671,6 +721,31 @@ def _gain(lab, log_value, pool, labs, st):
     else:
         st[lab].log_mult += log_value
     st[lab].fresh = False
+    s = _automation(lab, labs, st)
+    if s != 0.0:
+        done = st[lab].spent_base
+        if not winner:
+            done = max(st[lab].seg_base + (when - st[lab].seg_start) * st[lab].rate, done)
+        st[lab].seg_start = when
+        st[lab].seg_base = done
+        st[lab].rate = _rate(lab, s, st)
+        st[lab].allowance = done + (st[lab].period + 1.0 - when) * st[lab].rate
+    _record_limits(lab, when, pool, st, limits)
+
+
+@njit(cache=True, inline="always")
+def _record_limits(lab, when, pool, st, limits):
+    """First passages of A through the cap and through each doubling."""
+    lm = st[lab].log_mult
+    if lm >= pool.log_cap and not st[lab].capped:
+        st[lab].capped = True
+        limits.cap_time[lab] = when
+    k = st[lab].doublings
+    width = limits.doubling_time.shape[1]
+    while k < width and lm >= (k + 1) * LOG2:
+        limits.doubling_time[lab, k] = when
+        k += 1
+    st[lab].doublings = k
 
 
 @njit(cache=True)
@@ -696,6 +771,7 @@ def _end_period(lab, labs, pool, st, ideas, periods):
     st[lab].attempts = 0.0
     st[lab].period += 1.0
     st[lab].budget *= 1.0 + labs.growth[lab]
+    _start_period(lab, labs, st)
     if t + 1 >= pool.periods:
         st[lab].done = True
 
@@ -749,11 +825,21 @@ def _grow(ideas, capacity):
     return new
 
 
+@njit(cache=True, inline="always")
+def _start_period(lab, labs, st):
+    """The period's first segment: from its start, at the rate its automation sets."""
+    st[lab].seg_start = st[lab].period
+    st[lab].seg_base = 0.0
+    st[lab].rate = _rate(lab, _automation(lab, labs, st), st)
+    st[lab].allowance = st[lab].rate
+
+
 @njit(cache=True)
 def _new_labs(labs):
     st = np.zeros(labs.budget.shape[0], dtype=LAB_STATE)
     for lab in range(st.shape[0]):
         st[lab].budget = labs.budget[lab]
+        _start_period(lab, labs, st)
     return st
 
 
@@ -769,7 +855,8 @@ def _start_capacity(pool):
 # --- One replicate ------------------------------------------------------------------------------
 
 @njit(cache=True)
-def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, periods, stop):
+def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, periods, limits,
+                       stop):
     """Run one replicate; returns (wins, replenished ideas dropped for ``pool.max_ideas``), or
     wins = -1 if ``stop[0]`` was set before it finished.
 
@@ -786,6 +873,7 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
         Filled with the first w wins; later ones are counted, not stored (the caller reruns such
         a replicate with room for all of them).
     periods : PeriodRecord of arrays (labs, periods)
+    limits : LimitRecord of arrays (labs,) and (labs, d), filled with NaN
     stop : int64 array (1,)
         Polled every few thousand events: nonzero abandons the replicate (Ctrl-C).
     """
@@ -839,15 +927,14 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
         for lab in range(n_labs):
             if st[lab].done:
                 continue
-            _refresh(lab, pool, labs, st, ideas)
-            c = cost[lab] * math.exp(elasticity[lab] * st[lab].log_mult)
-            end = st[lab].spent_base + (st[lab].attempts + st[lab].need) * c
-            if end <= st[lab].budget:
-                t = st[lab].period + end / st[lab].budget
-                klass = 1 if st[lab].win else 0
-            else:
-                t = st[lab].period + 1.0
-                klass = 2
+            t, klass = st[lab].period + 1.0, 2
+            if not st[lab].capped:
+                _refresh(lab, pool, labs, st, ideas)
+                c = cost[lab] * math.exp(elasticity[lab] * st[lab].log_mult)
+                end = st[lab].spent_base + (st[lab].attempts + st[lab].need) * c
+                if end <= st[lab].allowance:
+                    t = st[lab].seg_start + (end - st[lab].seg_base) / st[lab].rate
+                    klass = 1 if st[lab].win else 0
             if t < best_time or (t == best_time and klass < best_class):
                 best, best_time, best_class = lab, t, klass
         if best < 0:
@@ -891,7 +978,7 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
                 idea = ideas.index.idea[lab, 0]
                 _index_remove(lab, idea, ideas)
             win_p, win_lv, win_t = ideas.p[idea], ideas.log_value[idea], ideas.need[lab, idea]
-        _gain(lab, win_lv, pool, labs, st)
+        _gain(lab, win_lv, best_time, True, pool, labs, st, limits)
         st[lab].wins += 1.0
         published = uniform(s_share) < pool.sharing
         if n_wins < wins.lab.shape[0]:
@@ -920,7 +1007,7 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
                         _rounds_remove(other, idea, st, ideas)
                     else:
                         _index_remove(other, idea, ideas)
-                _gain(other, win_lv, pool, labs, st)
+                _gain(other, win_lv, best_time, False, pool, labs, st, limits)
 
         if not pool.endless and pool.replenish > 0.0:
             extra = extra_whole
@@ -966,15 +1053,23 @@ def _replicate_periods(periods, r):
                         periods.ideas_tried[r])
 
 
+@njit(cache=True)
+def _replicate_limits(limits, r):
+    return LimitRecord(limits.cap_time[r], limits.doubling_time[r])
+
+
 @njit(parallel=True, cache=True, nogil=True)
-def simulate_replicates(states, difficulty, pool, labs, wins, periods, n_wins, dropped, stop):
+def simulate_replicates(states, difficulty, pool, labs, wins, periods, limits, n_wins, dropped,
+                        stop):
     """Run replicates in parallel; replicate r uses ``states[r]`` (labs + 2, 4): row 0 the
     pool, rows 1..labs the labs, row labs + 1 publication. ``wins`` holds arrays (replicates,
-    w), ``periods`` (replicates, labs, periods); ``n_wins`` and ``dropped`` (replicates,) get
+    w), ``periods`` (replicates, labs, periods), ``limits`` (replicates, labs) and
+    (replicates, labs, d); ``n_wins`` and ``dropped`` (replicates,) get
     each replicate's win count (-1 if abandoned on ``stop``) and dropped ideas. Releases the
     GIL, so a Python thread can set ``stop`` while it runs."""
     n_labs = labs.budget.shape[0]
     for r in prange(states.shape[0]):
         n_wins[r], dropped[r] = simulate_replicate(
             states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1], difficulty, pool,
-            labs, _replicate_wins(wins, r), _replicate_periods(periods, r), stop)
+            labs, _replicate_wins(wins, r), _replicate_periods(periods, r),
+            _replicate_limits(limits, r), stop)

@@ -1,4 +1,4 @@
-"""The labs TOML schema: pool, labs, sharing, periods, seed, replicates and loss law.
+"""The labs TOML schema: pool, labs, sharing, periods, seed, replicates, limits and loss law.
 
 :func:`labs_config` validates a parsed document into a :class:`LabsConfig` and raises
 :class:`~simsearch.errors.SimsearchError` with one line naming the key and the allowed values;
@@ -23,9 +23,12 @@ from .loss import ChinchillaLoss
 from .values import ValueDistribution, parse_value
 
 COMBINES = {"product": COMBINE_PRODUCT, "max": COMBINE_MAX}
-_TOP_KEYS = {"seed", "replicates", "sharing", "periods", "pool", "lab", "loss"}
+_TOP_KEYS = {"seed", "replicates", "sharing", "periods", "pool", "lab", "loss", "limits"}
 _POOL_KEYS = {"ideas", "difficulty", "value", "replenish", "combine", "max_ideas"}
-_LAB_KEYS = {"name", "budget", "growth", "cost", "policy"}
+_LAB_KEYS = {"name", "budget", "growth", "cost", "policy", "automation"}
+_LIMIT_KEYS = {"multiplier"}
+#: Longest automation schedule (one value per period; periods are at most 100,000).
+MAX_SCHEDULE = 100_000
 #: Largest patience: the kernel holds m as a float64, exact up to 2**53.
 MAX_PATIENCE = 2**53
 _POLICY_HELP = f"round-robin, patience(m=<int in [1, {MAX_PATIENCE}]>) or greedy"
@@ -54,7 +57,13 @@ class Pool:
 
 @dataclass(frozen=True)
 class Lab:
-    """One lab: budget per period (growing by ``growth``), cost per attempt and policy."""
+    """One lab: budget per period (growing by ``growth``), cost per attempt, policy and
+    automation.
+
+    ``automation`` is the schedule of s, the share of the lab's research done by the AI it
+    improves: in period t the lab spends ``budget * (1 + growth)**t * A**s`` per unit time,
+    s = ``automation[min(t, len - 1)]`` (one value: the same in every period).
+    """
 
     name: str
     budget: float
@@ -63,6 +72,10 @@ class Lab:
     elasticity: float = 0.0
     policy: str = "round-robin"
     patience: int = 1
+    automation: tuple[float, ...] = (0.0,)
+
+    def automation_at(self, period: int) -> float:
+        return self.automation[min(period, len(self.automation) - 1)]
 
     @property
     def policy_spec(self) -> str:
@@ -71,6 +84,16 @@ class Lab:
     @property
     def policy_code(self) -> int:
         return POLICY_GREEDY if self.policy == "greedy" else POLICY_ROUNDS
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Where a lab stops searching: once its multiplier A reaches ``multiplier`` (None: never).
+
+    With feedback A can reach infinity in finite time; the cap turns that into a finite time
+    to the cap, recorded per lab and replicate (``LabsResult.limits``)."""
+
+    multiplier: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,7 @@ class LabsConfig:
     seed: int | None = None
     replicates: int = 1
     loss: ChinchillaLoss | None = None
+    limits: Limits = Limits()
 
     def as_dict(self) -> dict:
         """The config in canonical TOML form (specs as strings), for manifests."""
@@ -98,6 +122,12 @@ class LabsConfig:
                "lab": [{"name": lab.name, "budget": lab.budget, "growth": lab.growth,
                         "cost": {"base": lab.cost, "elasticity": lab.elasticity},
                         "policy": lab.policy_spec} for lab in self.labs]}
+        for table, lab in zip(doc["lab"], self.labs):  # the same as before feedback without it
+            if lab.automation != (0.0,):
+                table["automation"] = (lab.automation[0] if len(lab.automation) == 1
+                                       else list(lab.automation))
+        if self.limits.multiplier is not None:
+            doc["limits"] = {"multiplier": self.limits.multiplier}
         if self.loss is not None:
             doc["loss"] = asdict(self.loss)
         return doc
@@ -165,7 +195,37 @@ def _parse_lab(table, index: int) -> Lab:
         cost = _number(cost_spec, f"{where}.cost", 0, low_open=True)
         elasticity = 0.0
     policy, patience = parse_policy(table.get("policy", "round-robin"), f"{where}.policy")
-    return Lab(name.strip(), budget, growth, cost, elasticity, policy, patience)
+    automation = _parse_automation(table.get("automation", 0.0), f"{where}.automation")
+    return Lab(name.strip(), budget, growth, cost, elasticity, policy, patience, automation)
+
+
+def _parse_automation(spec, key: str) -> tuple[float, ...]:
+    """A number in [0, 1] or a non-empty list of them (one per period, the last one after)."""
+    if isinstance(spec, list):
+        require(0 < len(spec) <= MAX_SCHEDULE, f"{key}: a schedule needs 1 to {MAX_SCHEDULE:,} "
+                f"values in [0, 1] (got {len(spec)})")
+        return tuple(_number(v, f"{key}[{i}]", 0, 1) for i, v in enumerate(spec))
+    return (_number(spec, key, 0, 1),)
+
+
+def _parse_limits(table, labs) -> Limits:
+    if table is None:
+        limits = Limits()
+    else:
+        require(isinstance(table, dict), "limits: must be a table ([limits])")
+        _unknown(table, _LIMIT_KEYS, "limits")
+        cap = table.get("multiplier")
+        if cap is not None:
+            cap = _number(cap, "limits.multiplier", 1, low_open=True)
+        limits = Limits(cap)
+    # Feedback stronger than the cost elasticity can send A to infinity in finite time, after
+    # ever more events: such a run needs a cap to end.
+    for i, lab in enumerate(labs):
+        require(limits.multiplier is not None or max(lab.automation) <= lab.elasticity,
+                f"limits.multiplier: needed (a number > 1) when a lab's automation exceeds its "
+                f"cost elasticity (lab[{i}]: automation {max(lab.automation):g} > elasticity "
+                f"{lab.elasticity:g}; A can explode in finite time)")
+    return limits
 
 
 def _parse_pool(table) -> Pool:
@@ -241,7 +301,8 @@ def labs_config(doc: dict) -> LabsConfig:
         _unknown(table, set(ChinchillaLoss.__dataclass_fields__), "loss")
         loss = ChinchillaLoss(**table)
         loss = ChinchillaLoss(**{k: float(v) for k, v in asdict(loss).items()})
-    return LabsConfig(pool, labs, sharing, periods, seed, replicates, loss)
+    limits = _parse_limits(doc.get("limits"), labs)
+    return LabsConfig(pool, labs, sharing, periods, seed, replicates, loss, limits)
 
 
 def load_labs_config(path) -> LabsConfig:

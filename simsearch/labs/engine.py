@@ -21,6 +21,12 @@ dropped and counted). With ``ideas = "inf"`` every policy tries fresh ideas, up 
 (m = 1 for round-robin); with Pareto values and ``combine = "max"`` the multiplier is the best
 value found so far: Kortum's (1997) model of research as search.
 
+*Feedback*: a lab with ``automation`` s (a number or a per-period schedule) has its research
+partly done by the AI it improves, spending budget x A^s per unit time, re-evaluated the moment
+A changes (an attempt in progress keeps the compute spent on it). ``[limits] multiplier`` stops a
+lab once A reaches it; the kernel records when, and when A first reached each power of two
+(``LabsResult.limits``; :mod:`simsearch.labs.theory` has the explosion conditions).
+
 Everything stochastic comes from explicit streams spawned per replicate from the seed, so results
 are bit-identical whatever the number of threads. The config schema is :mod:`.config`, the result
 tables :mod:`.results`; this module turns a config into the kernel's typed bundles
@@ -29,6 +35,7 @@ tables :mod:`.results`; this module turns a config into the kernel's typed bundl
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -38,8 +45,8 @@ import numpy as np
 from ..distributions import Distribution
 from ..errors import SimsearchError, as_count
 from ..kernels.draws import kernel_table
-from ..kernels.labs import (NO_CAP, VALUE_FIXED, Difficulty, LabParams, PeriodRecord, PoolParams,
-                            WinRecord, simulate_replicates)
+from ..kernels.labs import (NO_CAP, VALUE_FIXED, Difficulty, LabParams, LimitRecord, PeriodRecord,
+                            PoolParams, WinRecord, simulate_replicates)
 from ..kernels.rng import spawn_states
 from ..seeding import seed_sequence
 from .config import COMBINES, LabsConfig
@@ -80,14 +87,21 @@ def _kernel_arguments(config: LabsConfig) -> tuple[Difficulty, PoolParams, LabPa
         replenish=float(pool.replenish), combine=int(COMBINES[pool.combine]),
         sharing=float(config.sharing), periods=int(config.periods), value_kind=int(v_kind),
         value_a=float(v_a), value_b=float(v_b), prior_a=float(prior_a), prior_b=float(prior_b),
-        greedy_rounds=bool(v_kind == VALUE_FIXED and prior_a + prior_b < _TIGHT_PRIOR))
+        greedy_rounds=bool(v_kind == VALUE_FIXED and prior_a + prior_b < _TIGHT_PRIOR),
+        log_cap=float(math.log(config.limits.multiplier)
+                      if config.limits.multiplier is not None else math.inf))
+    # Schedules padded with their last value: period t uses column min(t, width - 1).
+    width = max(len(lab.automation) for lab in labs)
+    automation = np.array([lab.automation + lab.automation[-1:] * (width - len(lab.automation))
+                           for lab in labs], dtype=np.float64)
     lab_params = LabParams(
         budget=np.array([lab.budget for lab in labs], dtype=np.float64),
         growth=np.array([lab.growth for lab in labs], dtype=np.float64),
         cost=np.array([lab.cost for lab in labs], dtype=np.float64),
         elasticity=np.array([lab.elasticity for lab in labs], dtype=np.float64),
         policy=np.array([lab.policy_code for lab in labs], dtype=np.int64),
-        quantum=np.array([lab.patience for lab in labs], dtype=np.float64))
+        quantum=np.array([lab.patience for lab in labs], dtype=np.float64),
+        automation=automation)
     return difficulty, pool_params, lab_params
 
 
@@ -150,18 +164,26 @@ def _call_interruptibly(kernel, *args, stop: np.ndarray) -> None:
         raise failure[0]
 
 
-def _run_batch(states, args, n_labs, periods, win_cap, stop=None):
-    """Run replicates with their stream states; (wins, periods, n_wins, dropped) as dicts of
-    arrays (replicates, win_cap) and (replicates, labs, periods) and arrays (replicates,)."""
+def doubling_width(config: LabsConfig) -> int:
+    """Doublings of A recorded per lab: up to the cap (at most 1024), else the first 64."""
+    cap = config.limits.multiplier
+    return min(int(math.floor(math.log2(cap))), 1024) if cap is not None else 64
+
+
+def _run_batch(states, args, n_labs, periods, win_cap, stop=None, doublings=64):
+    """Run replicates with their stream states; (wins, periods, n_wins, dropped, limits): dicts
+    of arrays (replicates, win_cap) and (replicates, labs, periods), arrays (replicates,) and
+    a dict of cap_time (replicates, labs) and doubling_time (replicates, labs, doublings)."""
     r = states.shape[0]
     wins = WinRecord(*(np.zeros((r, win_cap), dtype=dt) for dt in _WIN_DTYPES))
     per = PeriodRecord(*(np.zeros((r, n_labs, periods), dtype=dt) for dt in _PERIOD_DTYPES))
+    limits = LimitRecord(np.full((r, n_labs), np.nan), np.full((r, n_labs, doublings), np.nan))
     n_wins = np.zeros(r, dtype=np.int64)
     dropped = np.zeros(r, dtype=np.int64)
     stop = np.zeros(1, dtype=np.int64) if stop is None else stop
-    _call_interruptibly(simulate_replicates, states.copy(), *args, wins, per, n_wins, dropped,
-                        stop, stop=stop)
-    return wins._asdict(), per._asdict(), n_wins, dropped
+    _call_interruptibly(simulate_replicates, states.copy(), *args, wins, per, limits, n_wins,
+                        dropped, stop, stop=stop)
+    return wins._asdict(), per._asdict(), n_wins, dropped, limits._asdict()
 
 
 def _replicate_states(seq, first: int, stop: int, n_streams: int) -> np.ndarray:
@@ -228,6 +250,7 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
     # thread at first, larger while batches take under half a second.
     batch = max(1, numba.get_num_threads())
     win_parts, per_parts, n_wins_parts, dropped_parts = [], [], [], []
+    doublings = doubling_width(config)
     recorded = done = 0
     stop = np.zeros(1, dtype=np.int64)
     bar = None
@@ -239,22 +262,22 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
             end = min(done + batch, replicates)
             began = time.perf_counter()
             states = _replicate_states(seq, done, end, n_labs + 2)
-            wins, per, n_wins, dropped = _run_batch(states, args, n_labs, periods, win_cap,
-                                                    stop)
+            wins, per, n_wins, dropped, limits = _run_batch(states, args, n_labs, periods,
+                                                            win_cap, stop, doublings)
             if record_wins and n_wins.max(initial=0) > win_cap:
                 # Rerun the batch (same streams, same results) with room for every win.
                 win_cap = int(n_wins.max() * 1.25) + 16
                 _check_win_rows(recorded + int(n_wins.sum()), end, replicates,
                                 (end - done) * win_cap)
-                wins, per, n_wins, dropped = _run_batch(states, args, n_labs, periods,
-                                                        win_cap, stop)
+                wins, per, n_wins, dropped, limits = _run_batch(states, args, n_labs, periods,
+                                                                win_cap, stop, doublings)
             if record_wins:
                 rows = {k: np.concatenate([v[i, :n_wins[i]] for i in range(len(n_wins))])
                         for k, v in wins.items()}
                 rows["replicate"] = np.repeat(np.arange(done, end), n_wins)
                 win_parts.append(rows)
                 recorded += int(n_wins.sum())
-            per_parts.append(per)
+            per_parts.append({**per, **limits})
             n_wins_parts.append(n_wins)
             dropped_parts.append(dropped)
             if bar is not None:
@@ -287,6 +310,7 @@ def _assemble(config, replicates, seq, win_parts, per_parts, n_wins_parts, dropp
         wins["win"] = _win_numbers(wins["replicate"], wins["lab"], len(config.labs))
     periods_out = {k: np.concatenate([part[k] for part in per_parts])[:replicates]
                    for k in per_parts[0]}
+    limits = {k: periods_out.pop(k) for k in LimitRecord._fields}
     return LabsResult(config, replicates, int(seq.entropy), wins, periods_out,
                       np.concatenate(n_wins_parts)[:replicates],
-                      np.concatenate(dropped_parts)[:replicates])
+                      np.concatenate(dropped_parts)[:replicates], limits)

@@ -18,6 +18,28 @@ the draw T_n of the n-th record has E[log T_n] -> n - gamma (:func:`log_record_t
 exact quantiles from :func:`record_count_pmf`). With Pareto(theta) values E[log A_K] = H_K / theta, so r = 1/theta
 (:func:`kortum_theory`), and the best of K has median (1 - 2^(-1/K))^(-1/theta)
 (:func:`kortum_median_best`).
+
+Feedback (lab key ``automation`` = s: the lab spends budget x A^s per unit time; attempts cost
+c A^e, so attempts per unit time go as A^(s - e)). When does A reach infinity in finite time?
+
+- *Kortum* (endless stream, Pareto(theta) values, ``max``): dA/dt = (1/theta) R0 A^(1 - kappa)
+  with kappa = theta - s + e and R0 = p budget / c successes per period at A = 1, so A^kappa
+  is linear in t: t_n = theta (2^(n kappa) - 1) / (kappa R0) to the n-th doubling
+  (:func:`feedback_doubling_times`). **Explosion iff s - e > theta**, i.e. (s - e) r > 1 with
+  r = 1/theta, at t* = theta / ((s - e - theta) R0) (:func:`feedback_blowup_time`,
+  :func:`explosion_threshold`). The stochastic model is exactly self-similar after the first
+  doubling (the overshoot over 2^n is 2^n x Pareto(theta)): doubling intervals scale by
+  2^kappa in distribution, and E[T_n] = 1/R0 + t_n exactly (:func:`kortum_feedback_mean_time`).
+- *Product combine, endless stream* (v > 1 fixed, or any values with E[log v] > 0; each idea
+  works with probability bounded below): A grows geometrically in wins while the wait per win
+  shrinks as A^-(s - e): **explosion iff s > e**, whatever theta
+  (:func:`product_feedback_mean_time`).
+- *Finite pool without replenishment*: at most N wins, so A stays bounded: **never**.
+- *Finite pool with replenishment*: attempts per unit time are bounded unless s > e, so
+  **s > e is necessary**; whether it suffices depends on how fast the replenished ideas are
+  found (not derived here; simulate with a ``[limits]`` cap).
+
+In every variant s <= e means no explosion: A grows at most as fast as without feedback.
 """
 
 from __future__ import annotations
@@ -191,3 +213,78 @@ def kortum_theory(config) -> dict | None:
         return None
     theta = value.alpha
     return {"r": 1.0 / theta, "lambda": 1.0, "phi": 1.0 - theta, "r_implied": 1.0 / theta}
+
+
+# --- Feedback: research done by the AI it improves ---------------------------------------------
+
+def explosion_threshold(theta: float, elasticity=0.0, combine: str = "max"):
+    """The automation s above which A reaches infinity in finite time (the phase boundary).
+
+    Kortum (``combine = "max"``, Pareto(theta) values, endless stream): s* = theta +
+    elasticity, i.e. explosion iff (s - e) r > 1 with r = 1/theta. Product combine on an
+    endless stream (values with E[log v] > 0): s* = elasticity, whatever theta. Arrays
+    broadcast; a threshold above 1 means no automation in [0, 1] explodes.
+    """
+    if combine not in ("max", "product"):
+        raise ValueError(f"combine: must be 'max' or 'product' (got {combine!r})")
+    theta = np.asarray(theta, dtype=float)
+    elasticity = np.asarray(elasticity, dtype=float)
+    return theta + elasticity if combine == "max" else elasticity + 0.0 * theta
+
+
+def kortum_success_rate(budget: float, p: float, cost: float = 1.0) -> float:
+    """R0, successful ideas per period at A = 1: ``budget / cost`` attempts, each an idea that
+    works with probability ``p`` (round-robin on an endless stream, one attempt per idea)."""
+    return budget * p / cost
+
+
+def feedback_doubling_times(n, theta: float, automation: float, rate: float,
+                            elasticity: float = 0.0, a0: float = 1.0) -> np.ndarray:
+    """The ODE dA/dt = (1/theta) R0 A^(1 - theta + s - e): time t_n to reach A0 2^n.
+
+    With kappa = theta - s + e (so A^kappa grows linearly in t),
+    t_n = theta A0^kappa (2^(n kappa) - 1) / (kappa R0), and theta n ln 2 / R0 at kappa = 0;
+    for kappa < 0, t_n tends to the blow-up time :func:`feedback_blowup_time`. ``rate`` is R0
+    (:func:`kortum_success_rate`).
+    """
+    n = np.asarray(n, dtype=float)
+    kappa = theta - automation + elasticity
+    if kappa == 0.0:
+        return theta * n * math.log(2.0) / rate
+    return theta * a0**kappa * np.expm1(n * kappa * math.log(2.0)) / (kappa * rate)
+
+
+def feedback_blowup_time(theta: float, automation: float, rate: float, elasticity: float = 0.0,
+                         a0: float = 1.0) -> float:
+    """t* = theta A0^kappa / (-kappa R0), kappa = theta - s + e, when s - e > theta; inf
+    otherwise (A then grows without bound but never reaches infinity)."""
+    kappa = theta - automation + elasticity
+    return theta * a0**kappa / (-kappa * rate) if kappa < 0 else math.inf
+
+
+def kortum_feedback_mean_time(n, theta: float, automation: float, rate: float,
+                              elasticity: float = 0.0) -> np.ndarray:
+    """Exact E[T_n], T_n the first time A >= 2^n, in the stochastic Kortum model with
+    feedback from A0 = 1: 1/R0 + t_n (:func:`feedback_doubling_times`); for s - e > theta it
+    tends to 1/R0 + t* as n grows.
+
+    Why: at state A the wait for the next record is a geometric number of attempts, mean
+    A^theta / p, each costing c A^e at compute rate B A^s: mean A^kappa / R0. The states
+    visited are A0 = 1 and the records above it, whose logs form a Poisson process of rate
+    theta (Pareto records), so E[T_n] = 1/R0 + int_0^(n ln 2) theta e^(kappa u) / R0 du.
+    Holds for any p and budget (the exact geometric waits have the same means), up to the
+    compute lost at period ends (none within one period).
+    """
+    return 1.0 / rate + feedback_doubling_times(n, theta, automation, rate, elasticity)
+
+
+def product_feedback_mean_time(wins, log_value: float, automation: float, rate: float,
+                               elasticity: float = 0.0) -> np.ndarray:
+    """Exact E[time of the n-th win] on an endless stream with fixed values v (product
+    combine, A = v^n after n wins): sum_(j<n) v^(-j (s - e)) / R0, R0 = wins per period at
+    A = 1. Finite as n -> infinity (blow-up at R0^-1 / (1 - v^-(s-e))) iff s > e."""
+    wins = np.asarray(wins, dtype=float)
+    step = -(automation - elasticity) * log_value  # log of the ratio of successive waits
+    if step == 0.0:
+        return wins / rate
+    return np.expm1(wins * step) / (np.expm1(step) * rate)
