@@ -183,7 +183,7 @@ def parse_marginal(name: str, spec, where: str) -> Marginal:
             require(all(v == int(v) for v in args),
                     f"{key}: integers needs integer bounds (got {args!r})")
         return Marginal(form, float(args[0]), float(args[1]))
-    mu, sigma = _normal_parameters(form, args, f"{key}: {form}")
+    mu, sigma = _normal_parameters(form, args, key)
     low, high = spec.get("low", -math.inf), spec.get("high", math.inf)
     for bound, value in (("low", low), ("high", high)):
         require(isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -221,16 +221,13 @@ def _correlation(table, marginals: dict, where: str) -> tuple[list[str], np.ndar
     names = [n for n in marginals if any(n in pair for pair in pairs)]
     index = {n: i for i, n in enumerate(names)}
     matrix = np.eye(len(names))
+    # Pairs enter in file order; the first that leaves no valid correlation matrix is named.
     for (a, b), rho in pairs.items():
         matrix[index[a], index[b]] = matrix[index[b], index[a]] = 2 * math.sin(math.pi * rho / 6)
-    for k in range(1, len(names) + 1):
-        if np.linalg.eigvalsh(matrix[:k, :k])[0] <= 1e-10:
-            j = int(np.argmax(np.abs(matrix[k - 1, :k - 1])))
-            a, b = sorted((names[j], names[k - 1]))
+        if np.linalg.eigvalsh(matrix)[0] <= 1e-10:
             raise SimsearchError(f"{key}: the correlations are inconsistent (their matrix is "
-                                 f"not positive definite) at {a!r} ~ {b!r} = "
-                                 f"{pairs[(a, b)] if (a, b) in pairs else 0.0:g}; lower it or "
-                                 f"the others involving these inputs")
+                                 f"not positive definite) at {a!r} ~ {b!r} = {rho:g}; lower "
+                                 f"it or the others involving these inputs")
     return names, matrix
 
 
