@@ -19,7 +19,8 @@ a ``lab`` column), where T is a number of periods (1 to ``periods``) or ``end``:
     lab's A first reaches X; NaN if it never does. It is the time of the win that carries A past
     X: the lab's own, or a published win of another lab spilling over (counted unless the lab
     had won that idea itself; a replenished idea another lab published without this lab ever
-    holding it is counted too, as the wins table does not say who held it).
+    holding it is counted too, as the wins table does not say who held it). A can fall (values
+    below 1), so the first crossing may come before a period whose end is above X.
 
 Statistics per point (``points.csv``, one row per point, with ``NAME_low`` and ``NAME_high``
 bootstrap intervals over the point's replicates): ``r``, ``lambda``, ``phi``, ``r_implied``,
@@ -123,10 +124,10 @@ def _period_index(stat: str, at: str, periods: int, first: int = 1) -> int:
 
 def _crossing_times(result, log_x: float) -> np.ndarray:
     """Time each lab's A first reaches exp(log_x), (replicates, labs); NaN if never (see the
-    module docstring). A changes only at wins: within the first period whose end is past the
-    threshold, the wins are replayed from the period's start."""
+    module docstring). A changes only at wins, and can fall (a value below 1), so the wins are
+    replayed in time order, with A set to its recorded value at every period end."""
     per = result.periods["log_multiplier"]
-    n_rep, n_labs, _ = per.shape
+    n_rep, n_labs, n_periods = per.shape
     wins = result.wins
     combine_max = result.config.pool.combine == "max"
     starts = np.searchsorted(wins["replicate"], np.arange(n_rep + 1))
@@ -137,24 +138,28 @@ def _crossing_times(result, log_x: float) -> np.ndarray:
         idea, value = wins["idea"][rows], wins["log_value"][rows]
         after, published = wins["log_multiplier"][rows], wins["published"][rows]
         for j in range(n_labs):
-            past = np.flatnonzero(per[r, j] >= log_x)
-            if past.size == 0:
-                continue
-            t = int(past[0])
-            level = per[r, j, t - 1] if t > 0 else 0.0
-            out[r, j] = t + 1.0  # the period end, unless a win below carries A past X first
-            own = set(idea[(lab == j) & (time < t)].tolist())  # ideas it holds no longer
-            for w in np.flatnonzero((time >= t) & (time <= t + 1)):
-                if lab[w] == j:
-                    level = after[w]
-                elif published[w] and not (idea[w] >= 0 and idea[w] in own):
-                    level = max(level, value[w]) if combine_max else level + value[w]
-                if lab[w] == j:
-                    own.add(int(idea[w]))
-                if level >= log_x:
-                    out[r, j] = float(time[w])
-                    break
+            out[r, j] = _first_crossing(j, log_x, per[r, j], lab, time, idea, value, after,
+                                        published, combine_max)
     return out
+
+
+def _first_crossing(j, log_x, period_ends, lab, time, idea, value, after, published,
+                    combine_max) -> float:
+    level, won, k = 0.0, set(), 0
+    for t in range(len(period_ends)):
+        while k < len(time) and time[k] <= t + 1:  # a win at t + 1 ends period t
+            if lab[k] == j:
+                level = after[k]
+                won.add(int(idea[k]))
+            elif published[k] and not (idea[k] >= 0 and int(idea[k]) in won):
+                level = max(level, value[k]) if combine_max else level + value[k]
+            if level >= log_x:
+                return float(time[k])
+            k += 1
+        level = period_ends[t]
+        if level >= log_x:  # by a change no win row shows
+            return t + 1.0
+    return math.nan
 
 
 def _replicate_rows(result, statistics) -> list[dict]:
