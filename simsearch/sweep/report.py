@@ -145,15 +145,18 @@ def tornado_figure(sensitivity: dict, statistics=None, row_key: str | None = Non
                                and math.isfinite(float(sensitivity["spearman"][i]))),
                               default=0.0) for name in inputs}
         inputs.sort(key=lambda name: strength[name])
-        height = 0.8 / len(groups)
-        for g, group in enumerate(groups):
+        present = [g for g in groups if not row_key
+                   or any(sensitivity[row_key][i] == g for i in rows)]
+        height = 0.8 / len(present)
+        for k, group in enumerate(present):
+            g = groups.index(group)  # a lab keeps its colour in every panel
             values = []
             for name in inputs:
                 match = [float(sensitivity["spearman"][i]) for i in rows
                          if sensitivity["input"][i] == name
                          and (not row_key or sensitivity[row_key][i] == group)]
                 values.append(match[0] if match else math.nan)
-            y = np.arange(len(inputs)) - 0.4 + height * (g + 0.5)
+            y = np.arange(len(inputs)) - 0.4 + height * (k + 0.5)
             ax.barh(y, values, height=height, color=colours[g % len(colours)],
                     label=(f"{row_key} {group}" if row_key and group else "rank correlation"))
         n = max((int(sensitivity["n"][i]) for i in rows), default=0)
