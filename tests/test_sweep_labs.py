@@ -247,3 +247,18 @@ def test_random_labs_sweep_writes_sensitivity_and_a_tornado(tmp_path, capsys):
                           "lab == 'frontier'")["spearman"].item()
     assert frontier > 0.5  # more budget, more wins
     assert (figures / "tornado.png").stat().st_size > 0 and (figures / "tornado.pdf").exists()
+
+
+def test_difficulty_and_value_as_tables_make_their_parameters_axes(tmp_path):
+    from simsearch.sweep.kinds.labs import labs_point_config
+
+    base = {**_base(), "pool": {"ideas": 100, "difficulty": {"name": "beta", "alpha": 0.4,
+                                                             "beta": 4.0},
+                                "value": {"name": "lognormal", "mu": 0.001, "sigma": 0.001}}}
+    plan = plan_sweep({"kind": "labs", "base": base, "replicates": 2,
+                       "axes": {"pool.difficulty.alpha": [0.3], "pool.value.mu": [0.002]}})
+    config = labs_point_config(point_config(plan, plan.points[0]))
+    assert config.pool.difficulty.spec == labs_config(
+        {**_base(), "pool": {"ideas": 100, "difficulty": "beta(alpha=0.3, beta=4.0)"}}
+    ).pool.difficulty.spec
+    assert run_sweep(plan, tmp_path / "o", workers=1).done == 1

@@ -2,7 +2,9 @@
 
 The base is a labs config (the TOML of ``simsearch labs``), validated by
 :func:`~simsearch.labs.labs_config`; axes are dotted keys into it (``lab.0.budget`` or
-``lab.frontier.budget``, ``pool.difficulty``, ``sharing``, ``periods``, ...). A point runs
+``lab.frontier.budget``, ``pool.difficulty``, ``sharing``, ``periods``, ...). ``pool.difficulty``
+and ``pool.value`` may be tables, ``{ name = "beta", alpha = 0.4, beta = 4.0 }``, so that their
+parameters can be axes (``pool.difficulty.alpha``). A point runs
 ``simulate_labs(config, replicates=replicates, seed=point_seed)``: its config's own ``seed`` and
 ``replicates`` are replaced by the sweep's.
 
@@ -100,11 +102,30 @@ def check_options(doc: dict, where: str) -> dict:
     return dict(table)
 
 
-def check_base(base: dict, where: str) -> None:
+def _spec_text(spec):
+    """A distribution given as a table (``{ name = "beta", alpha = 0.4, beta = 4 }``, so a
+    sweep can set its parameters) as the spec string the labs config takes."""
+    if not (isinstance(spec, dict) and isinstance(spec.get("name"), str)):
+        return spec
+    params = ", ".join(f"{k}={v!r}" for k, v in spec.items() if k != "name")
+    return f"{spec['name']}({params})"
+
+
+def labs_point_config(config: dict):
+    """A point's config as a :class:`~simsearch.labs.LabsConfig`: ``pool.difficulty`` and
+    ``pool.value`` may be tables (see :func:`_spec_text`)."""
     from ...labs import labs_config
 
+    pool = config.get("pool")
+    if isinstance(pool, dict):
+        config = {**config, "pool": {key: _spec_text(value) if key in ("difficulty", "value")
+                                     else value for key, value in pool.items()}}
+    return labs_config(config)
+
+
+def check_base(base: dict, where: str) -> None:
     try:
-        labs_config(base)
+        labs_point_config(base)
     except SimsearchError as exc:
         raise SimsearchError(f"{where}: base: {exc}") from None
 
@@ -217,9 +238,9 @@ def _returns_row(result, statistics, options: dict, seed) -> dict:
 
 def evaluate(config: dict, statistics, replicates: int, seed, options: dict) -> PointResult:
     """Run one labs point; rows per replicate and lab, and the point's returns if asked."""
-    from ...labs import labs_config, simulate_labs
+    from ...labs import simulate_labs
 
-    labs = labs_config(config)
+    labs = labs_point_config(config)
     record_wins = any(s.startswith("time_to_multiplier@") for s in statistics)
     result = simulate_labs(labs, replicates=replicates, seed=seed, record_wins=record_wins)
     point = (_returns_row(result, statistics, options, seed)
