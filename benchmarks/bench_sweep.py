@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--passk-points", type=int, default=400)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (the machine is shared)")
     root = Path(tempfile.mkdtemp(prefix="bench_sweep."))
     try:
         # compile (or load the numba cache) once, outside the timings
@@ -154,6 +155,7 @@ def main() -> None:
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "bench_sweep.json").write_text(json.dumps(
         {"cpu_count": os.cpu_count(), "machine": platform.platform(),
+         "load_average_at_end": os.getloadavg(),
          "labs_points": args.labs_points, "passk_points": args.passk_points,
          "labs": labs, "passk": passk}, indent=2) + "\n")
 

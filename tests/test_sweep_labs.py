@@ -2,16 +2,15 @@
 
 import json
 import math
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simsearch.cli import main
+from test_sweep import kill_midway, run_on_every_backend
 from simsearch.errors import SimsearchError
 from simsearch.labs import ReturnsEstimator, labs_config, simulate_labs
 from simsearch.sweep import SweepSummary, load_sweep, plan_sweep, point_config, run_sweep
@@ -188,13 +187,8 @@ def test_a_point_beyond_the_periods_fails_with_its_message(tmp_path):
 
 
 def test_labs_sweep_identical_for_1_and_2_workers_and_a_dask_cluster(tmp_path):
-    plan = load_sweep(_sweep_file(tmp_path, replicates=2, periods=4, ideas=150))
-    run_sweep(plan, tmp_path / "one", workers=1)
-    run_sweep(plan, tmp_path / "two", workers=2)
-    distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        run_sweep(plan, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    run_on_every_backend(load_sweep(_sweep_file(tmp_path, replicates=2, periods=4, ideas=150)),
+                         tmp_path)
     for name in ("results.csv", "points.csv", "summary.csv"):
         one = (tmp_path / "one" / name).read_bytes()
         assert one == (tmp_path / "two" / name).read_bytes() == (tmp_path / "dask" /
@@ -209,16 +203,7 @@ def test_labs_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "simsearch", "sweep", str(sweep), "--out",
                              str(out), "--workers", "1", "--no-progress"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        done = list((out / "points").glob("*[0-9].csv")) if (out / "points").exists() else []
-        if len(done) >= 3 or proc.poll() is not None:
-            break
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    finished = len(list((out / "points").glob("*[0-9].csv")))
-    assert 3 <= finished < 16, "the sweep should have been killed midway"
+    kill_midway(proc, out)
     assert main(["sweep", str(sweep), "--out", str(out), "--resume", "--workers", "2",
                  "--no-progress"]) == 0
     run_sweep(load_sweep(sweep), tmp_path / "clean", workers=1)
