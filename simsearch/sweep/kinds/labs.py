@@ -39,11 +39,12 @@ import math
 import numpy as np
 
 from ...errors import SimsearchError, require
+from ...labs.returns import QUANTITIES
 from . import PointResult, unknown_statistic
 
 AT_PERIOD = ("wins", "compute", "log_multiplier", "pool_remaining", "doubling_time")
 AT_MULTIPLIER = ("time_to_multiplier",)
-POINT = ("r", "lambda", "phi", "r_implied", "r_growth", "decline", "halving_time")
+POINT = QUANTITIES  # r, lambda, phi, r_implied, r_growth, decline, halving_time
 DEFAULT_STATISTICS = ("wins@end", "compute@end", "log_multiplier@end")
 ROW_KEYS = ("lab",)
 _RETURNS_DEFAULTS = {"bootstrap": 200, "confidence": 0.95, "burn_in": None}
