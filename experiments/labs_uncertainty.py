@@ -56,7 +56,7 @@ def main() -> None:
     fig = tornado_figure(columns, PANELS, row_key="lab")
     fig.suptitle(f"Rank sensitivity of a labs sweep: {len(plan.points)} points x "
                  f"{plan.replicates} replicates", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     save_figure(fig, stem)
     plt.close(fig)
     print(f"wrote {stem.with_suffix('.png')}, .pdf and .csv")

@@ -133,11 +133,15 @@ def tornado_figure(sensitivity: dict, statistics=None, row_key: str | None = Non
         else list(statistics)
     n_rows = len(sensitivity["statistic"])
     groups = (list(dict.fromkeys(sensitivity[row_key])) if row_key else [""])
-    fig, axes = plt.subplots(len(stats), 1, squeeze=False,
-                             figsize=(7.0, 1.2 + 0.5 * len(set(sensitivity["input"])) *
-                                      len(stats) * max(1, len(groups)) ** 0.5))
+    n_inputs = len(set(sensitivity["input"]))
+    ncols = 2 if len(stats) > 1 else 1
+    nrows = math.ceil(len(stats) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(6.0 * ncols, nrows * (1.2 + 0.45 * n_inputs)))
+    for ax in axes.flat[len(stats):]:
+        ax.set_visible(False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, stat in zip(axes[:, 0], stats):
+    for ax, stat in zip(axes.flat, stats):
         rows = [i for i in range(n_rows) if sensitivity["statistic"][i] == stat]
         inputs = list(dict.fromkeys(sensitivity["input"][i] for i in rows))
         strength = {name: max((abs(float(sensitivity["spearman"][i])) for i in rows
@@ -168,6 +172,6 @@ def tornado_figure(sensitivity: dict, statistics=None, row_key: str | None = Non
         ax.set_xlim(-1, 1)
         ax.set_xlabel(f"Spearman rank correlation with {stat}")
         ax.set_ylabel("input")
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
     return fig
