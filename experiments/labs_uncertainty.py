@@ -17,17 +17,13 @@ Run:  python experiments/labs_uncertainty.py [--quick]
 
 from __future__ import annotations
 
-import csv
-import json
-import tempfile
 import tomllib
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from figure_io import experiment_parser, save_figure
-from simsearch.output import write_with_manifest
-from simsearch.sweep import plan_sweep, run_sweep, tornado_figure
+from figure_io import experiment_parser, save_figure, save_sweep_table
+from simsearch.sweep import plan_sweep, tornado_figure
 
 ROOT = Path(__file__).resolve().parent
 SWEEP = ROOT / "sweeps" / "labs_uncertain.toml"
@@ -44,14 +40,7 @@ def main() -> None:
         doc["base"]["periods"], doc["base"]["pool"]["ideas"] = 6, 600
         doc["returns"]["bootstrap"] = 20
     plan = plan_sweep(doc, str(SWEEP), SWEEP.parent)
-    with tempfile.TemporaryDirectory() as tmp:
-        run_sweep(plan, Path(tmp) / "sweep", progress=True)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        write_with_manifest(stem.with_suffix(".csv"),
-                            (Path(tmp) / "sweep" / "sensitivity.csv").read_text(),
-                            json.loads((Path(tmp) / "sweep" / "manifest.json").read_text()))
-    with open(stem.with_suffix(".csv"), newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = save_sweep_table(plan, stem, "sensitivity.csv")
     columns = {name: [row[name] for row in rows] for name in rows[0]}
     fig = tornado_figure(columns, PANELS, row_key="lab")
     fig.suptitle(f"Rank sensitivity of a labs sweep: {len(plan.points)} points x "
