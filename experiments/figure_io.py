@@ -32,6 +32,24 @@ def save_data(stem: Path, columns: dict, script: str, config: dict, seed) -> Non
                         manifest(script, config, seed))
 
 
+def save_sweep_table(plan, stem: Path, table: str) -> list[dict]:
+    """Run a sweep in a temporary directory and keep one of its tables as ``stem``.csv, with
+    the sweep's manifest beside it; returns the table's rows."""
+    import csv
+    import json
+    import tempfile
+
+    from simsearch.sweep import run_sweep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_sweep(plan, Path(tmp) / "sweep", progress=True)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        write_with_manifest(stem.with_suffix(".csv"), (Path(tmp) / "sweep" / table).read_text(),
+                            json.loads((Path(tmp) / "sweep" / "manifest.json").read_text()))
+    with open(stem.with_suffix(".csv"), newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 class _ExperimentParser(argparse.ArgumentParser):
     """Quick runs default to ./figures-quick: they never replace the committed full-size
     figures unless --figures names that directory."""

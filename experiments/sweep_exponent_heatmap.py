@@ -15,18 +15,14 @@ Run:  python experiments/sweep_exponent_heatmap.py [--quick]
 
 from __future__ import annotations
 
-import csv
-import json
-import tempfile
 import tomllib
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figure_io import experiment_parser, save_figure
-from simsearch.output import write_with_manifest
-from simsearch.sweep import plan_sweep, run_sweep
+from figure_io import experiment_parser, save_figure, save_sweep_table
+from simsearch.sweep import plan_sweep
 
 ROOT = Path(__file__).resolve().parent
 SWEEP = ROOT / "sweeps" / "beta_grid.toml"
@@ -42,14 +38,7 @@ def main() -> None:
         doc["axes"] = {"dist.alpha": {"logspace": [0.1, 1.0, 3]},
                        "dist.beta": {"logspace": [0.5, 10.0, 3]}}
     plan = plan_sweep(doc, str(SWEEP), SWEEP.parent)
-    with tempfile.TemporaryDirectory() as tmp:
-        run_sweep(plan, Path(tmp) / "sweep", progress=True)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        write_with_manifest(stem.with_suffix(".csv"),
-                            (Path(tmp) / "sweep" / "results.csv").read_text(),
-                            json.loads((Path(tmp) / "sweep" / "manifest.json").read_text()))
-    with open(stem.with_suffix(".csv"), newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = save_sweep_table(plan, stem, "results.csv")
     alphas = sorted({float(r["dist.alpha"]) for r in rows})
     betas = sorted({float(r["dist.beta"]) for r in rows})
     fitted = np.zeros((len(betas), len(alphas)))
