@@ -23,7 +23,7 @@ apply_thread_policy()  # before numpy starts OpenBLAS and numba its OpenMP pool
 import numpy as np
 
 from . import __version__
-from .errors import SimsearchError, Terminated
+from .errors import SimsearchError, Terminated, require
 from .first_run import announce_compiling
 from .kernels.first_success import first_success_counts
 from .output import (check_distinct, check_output_directory, check_table_format,
@@ -366,11 +366,42 @@ def _run_backtest(args) -> int:
     return 0
 
 
+def _save_tornado(out, figures) -> None:
+    """figures/tornado.png and .pdf from the sweep's sensitivity.csv (checked first)."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .output import atomic_path, read_manifest
+    from .sweep import tornado_figure
+
+    read_manifest(out)
+    with open(out / "sensitivity.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = {name: [row[name] for row in rows] for name in (rows[0] if rows else [])}
+    if not rows:
+        print("simsearch sweep: no finished point, no tornado figure", file=sys.stderr)
+        return
+    figures.mkdir(parents=True, exist_ok=True)
+    fig = tornado_figure(columns, row_key="lab" if "lab" in columns else None)
+    for suffix in ("png", "pdf"):
+        with atomic_path(figures / f"tornado.{suffix}", "figures") as tmp:
+            fig.savefig(tmp, format=suffix, dpi=150,
+                        metadata={"Software": None} if suffix == "png" else
+                        {"CreationDate": None, "Producer": None})
+    print(f"wrote {figures / 'tornado.png'} and .pdf", file=sys.stderr)
+
+
 def _run_sweep(args) -> int:
     from .sweep import SweepAborted, load_sweep, run_sweep
 
     plan = load_sweep(args.sweep, **({} if args.max_points is None
                                      else {"max_points": args.max_points}))
+    if args.figures is not None:
+        require(plan.random, "figures: the tornado figure needs a random design ([random]); "
+                             "a grid has no sensitivity to draw")
+        check_output_directory(args.figures, "figures", parents=True)
     try:
         summary = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
                             resume=args.resume, progress=not args.no_progress)
@@ -384,6 +415,10 @@ def _run_sweep(args) -> int:
     print(f"{summary.done} of {summary.points} points done, {summary.failed} failed "
           f"({summary.ran} run now); results in {summary.out / 'results.csv'}",
           file=sys.stderr)
+    if args.figures is not None:
+        from pathlib import Path
+
+        _save_tornado(summary.out, Path(args.figures))
     return 0
 
 
@@ -606,6 +641,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--max-points", type=_int_at_least(1), default=None, metavar="N",
                        help="refuse sweeps of more points than this (default 100000)")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sweep.add_argument("--figures", default=None, metavar="DIR",
+                       help="random designs: draw the tornado figure of sensitivity.csv to "
+                            "DIR/tornado.png and .pdf")
     sweep.set_defaults(run=_run_sweep)
 
     labs = sub.add_parser(

@@ -19,7 +19,8 @@ from .errors import SimsearchError
 #: Experiment scripts in figure order (figures/README.md numbers them the same way).
 EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",
                "estimator_efficiency", "prediction", "research_cost", "labs_competition",
-               "kortum", "sweep_exponent_heatmap", "pandey", "real_data_backtest")
+               "kortum", "sweep_exponent_heatmap", "pandey", "real_data_backtest",
+               "labs_uncertainty")
 
 
 #: Where ``--quick`` writes without ``--figures``: in the current directory, never over the

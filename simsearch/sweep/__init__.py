@@ -1,0 +1,67 @@
+"""Parameter sweeps: many simulations over a grid or a random design, resumable and reproducible.
+
+A sweep file (TOML) names a kind, a base config, the axes (dotted keys into the config; list
+items by index or, for tables with a ``name``, by name: ``lab.frontier.budget``), replicates, a
+seed and the statistics to keep. Point i is seeded with ``SeedSequence(seed).spawn(N)[i]``, so
+its result never depends on which worker ran it, in what order, or how many there were.
+
+The package, one idea per module:
+
+* :mod:`.plan` — the sweep file as a :class:`SweepPlan`: grid axes, dotted keys;
+* :mod:`.uncertain` — random designs: uniform, loguniform, normal, lognormal (by bounds,
+  mean and sd or an 80% or 90% interval, truncated), integers, choice; rank correlations;
+* :mod:`.kinds` — the registry of sweep kinds (``passk``, ``labs``) and their statistics;
+* :mod:`.run` — local processes or Dask, resume, the output directory;
+* :mod:`.report` — summary quantiles, rank sensitivity, the tornado figure.
+
+On disk, in the output directory:
+
+* ``points/NNNNNN.csv`` — one file per finished point (its replicate rows), written atomically,
+  after ``points/NNNNNN.point.csv`` (its point-level row, for kinds that have one);
+  ``points/NNNNNN.failed.json`` for a point whose parameters were invalid. These are the
+  sweep's durable state: a killed sweep keeps every finished point, and ``resume`` runs only
+  the missing ones.
+* ``results.csv`` — all finished rows sorted by point and replicate (and row key: ``lab``), one
+  column per axis and per statistic; rebuilt atomically as points arrive and at the end.
+* ``points.csv`` — one row per finished point: its axes and point-level statistics with their
+  intervals (labs: r, lambda, phi, ...), when any were asked for.
+* ``summary.csv`` — at the end: per statistic (and lab), rows, finite values, mean and the 5,
+  10, 50, 90 and 95% quantiles over the finite values.
+* ``sensitivity.csv`` — at the end of a random design: Spearman rank correlation of each
+  input with each statistic (and lab).
+* ``manifest.json`` — the sweep file, seed, version, start and end times, per-point status, and
+  the SHA-256 of every table above.
+"""
+
+import sys
+import types
+
+from . import kinds, plan, report, run, uncertain
+from .kinds import KINDS, PointResult, get_kind
+from .kinds.passk import evaluate_passk
+from .plan import MAX_POINTS, GridPoints, SweepPlan, load_sweep, plan_sweep, point_config
+from .report import sensitivity_table, summary_table, tornado_figure
+from .run import SweepAborted, SweepSummary, run_point, run_sweep
+from .run import _CONNECT_SECONDS  # noqa: F401 - patched by tests, see _Package
+
+__all__ = ["KINDS", "MAX_POINTS", "GridPoints", "PointResult", "SweepAborted", "SweepPlan",
+           "SweepSummary", "evaluate_passk", "get_kind", "load_sweep", "plan_sweep",
+           "point_config", "run_point", "run_sweep", "sensitivity_table", "summary_table",
+           "tornado_figure"]
+
+_HOMES = (plan, uncertain, kinds.passk, run, report)
+
+
+class _Package(types.ModuleType):
+    """``simsearch.sweep`` was one module; code that sets one of its names
+    (``monkeypatch.setattr(simsearch.sweep, "_CONNECT_SECONDS", 1)``) still reaches the
+    submodule that uses it."""
+
+    def __setattr__(self, name, value):
+        for home in _HOMES:
+            if name in vars(home):
+                setattr(home, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

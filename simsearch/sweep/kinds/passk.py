@@ -1,0 +1,117 @@
+"""The ``passk`` sweep kind: repeated sampling of a problem population, pass@k statistics.
+
+A point's config has ``dist`` (a spec string, or a table ``name = FAMILY`` with its parameters,
+whose parameters are then sweepable), ``problems`` and ``k``. Statistics, per replicate:
+``exponent`` (power-law fit of the simulated -log pass@k over the k grid), ``local_exponent``
+(the slope between the last two k), ``tail_exponent`` (the theory), and ``pass_at_k@K``,
+``neg_log_pass_at_k@K``, ``expected_pass_at_k@K`` at a K on the grid.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...distributions import FAMILIES, Mixture
+from ...errors import SimsearchError, require
+from . import PointResult, unknown_statistic
+
+STATISTICS = ("exponent", "local_exponent", "tail_exponent")
+AT_K = ("pass_at_k", "neg_log_pass_at_k", "expected_pass_at_k")
+DEFAULT_STATISTICS = STATISTICS
+ROW_KEYS = ()
+
+
+def check_statistics(statistics, where: str) -> tuple[str, ...]:
+    require(isinstance(statistics, list) and statistics and
+            all(isinstance(s, str) for s in statistics),
+            f"{where}: statistics must be a non-empty list of names")
+    for stat in statistics:
+        name, _, k = stat.partition("@")
+        if not ((name in STATISTICS and not k) or (name in AT_K and k.isdigit())):
+            raise unknown_statistic(stat, f"{', '.join(STATISTICS)}, and {', '.join(AT_K)} "
+                                          f"as NAME@K", where)
+    return tuple(statistics)
+
+
+def check_options(doc: dict, where: str) -> dict:
+    require("returns" not in doc, f"{where}: returns: only a labs sweep takes [returns]")
+    return {}
+
+
+def check_base(base: dict, where: str) -> None:
+    """Nothing before the points: a bad base fails every point, each with its message."""
+
+
+def point_statistics(statistics) -> tuple[str, ...]:
+    return ()
+
+
+def _passk_distribution(spec):
+    if isinstance(spec, str):
+        from ...spec import parse_distribution
+        return parse_distribution(spec)
+    require(isinstance(spec, dict) and isinstance(spec.get("name"), str),
+            "dist: must be a spec string or a table with name = FAMILY and its parameters")
+    params = {k: v for k, v in spec.items() if k != "name"}
+    cls = FAMILIES.get(spec["name"])
+    require(cls is not None and cls is not Mixture,
+            f"dist: unknown family {spec['name']!r} for a table; known: "
+            f"{', '.join(sorted(set(FAMILIES) - {'mixture'}))}")
+    try:
+        return cls(**params)
+    except TypeError:
+        raise SimsearchError(f"{spec['name']}: parameters {sorted(params)} do not match "
+                             f"its signature") from None
+
+
+def _slope_exponent(k: np.ndarray, pass_at_k: np.ndarray) -> float:
+    keep = (pass_at_k > 0) & (pass_at_k < 1)
+    if keep.sum() < 2:
+        return math.nan
+    x, y = np.log(k[keep]), np.log(-np.log(pass_at_k[keep]))
+    return float(-np.polyfit(x, y, 1)[0])
+
+
+def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict]:
+    """Run one passk point; one dict of statistics per replicate."""
+    from ...repeated_sampling import as_k_grid, parse_k_grid, simulate_pass_at_k
+
+    unknown = sorted(set(config) - {"dist", "problems", "k"})
+    if unknown:
+        raise SimsearchError(f"config: unknown key {unknown[0]!r}; passk takes dist, problems, k")
+    require("dist" in config, "config: passk needs dist")
+    dist = _passk_distribution(config["dist"])
+    k = config.get("k", "1,10,100,1000,10000")
+    k_grid = parse_k_grid(k) if isinstance(k, str) else as_k_grid(k)
+    res = simulate_pass_at_k(dist, k_grid, config.get("problems", 100_000),
+                             replicates=replicates, seed=seed)
+    rows = []
+    for r in range(replicates):
+        row = {}
+        for stat in statistics:
+            name, _, at = stat.partition("@")
+            if name == "exponent":
+                row[stat] = _slope_exponent(res.k, res.pass_at_k[r])
+            elif name == "local_exponent":
+                row[stat] = _slope_exponent(res.k[-2:], res.pass_at_k[r, -2:])
+            elif name == "tail_exponent":
+                b = dist.tail_exponent
+                row[stat] = math.nan if b is None else float(b)
+            else:
+                where = np.flatnonzero(res.k == int(at))
+                require(where.size == 1, f"statistics: {stat}: k = {at} is not on the k grid")
+                source = {"pass_at_k": res.pass_at_k[r], "expected_pass_at_k":
+                          res.expected_pass_at_k, "neg_log_pass_at_k":
+                          res.neg_log_pass_at_k[r]}[name]
+                row[stat] = float(source[where[0]])
+        rows.append(row)
+    return rows
+
+
+def evaluate(config: dict, statistics, replicates: int, seed, options: dict) -> PointResult:
+    # evaluate_passk is looked up at call time, so patching it (simsearch.sweep.evaluate_passk)
+    # reaches the sweep.
+    rows = evaluate_passk(config, statistics, replicates, seed)
+    return PointResult([{"replicate": r, **row} for r, row in enumerate(rows)])

@@ -1,0 +1,458 @@
+"""Running a sweep: per-point seeds, local processes or Dask, resume, and the output directory.
+
+Point i is seeded with ``SeedSequence(seed).spawn(N)[i]``, so its result never depends on which
+worker ran it, in what order, or how many there were. The directory's layout is described in
+:mod:`simsearch.sweep`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import SimsearchError
+from ..frames import require_pandas
+from ..output import (check_output_directory, csv_text, manifest, read_manifest,
+                      write_directory)
+from ..runtime import apply_thread_policy
+from .kinds import get_kind
+from .plan import SweepPlan, point_config
+from .report import sensitivity_table, summary_table
+
+_FLUSH_SECONDS = 2.0
+_CONNECT_SECONDS = 30
+_PARENT_POLL_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def run_point(kind: str, config: dict, statistics, replicates: int, seed,
+              options: dict | None = None):
+    """Worker entry point: ``("done", PointResult)`` or ``("failed", message)``; never raises
+    for a point that cannot run, so one bad point cannot stop a sweep."""
+    try:
+        with warnings.catch_warnings():
+            # A point whose statistic is undefined (no slope to fit) records NaN; numpy's
+            # warnings about it would only repeat that on the terminal, once per point.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", np.exceptions.RankWarning)
+            return "done", get_kind(kind).evaluate(config, statistics, replicates, seed,
+                                                   options or {})
+    except SimsearchError as exc:
+        return "failed", " ".join(str(exc).split())
+    except Exception as exc:  # noqa: BLE001 - recorded per point, the sweep goes on
+        return "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker as soon as its parent ends, even by SIGKILL: the kernel's parent-death
+    signal on Linux, and everywhere a thread that polls the parent's pid."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the signal was set
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a worker process: it dies with the sweep, leaves Ctrl-C to the sweep (which
+    stops the workers itself), and runs numba on one thread (workers already use every core
+    between them; results do not depend on the thread count), with the worker thread policy of
+    :mod:`simsearch.runtime` (the OpenMP pool starts at the first parallel call, after this)."""
+    import numba
+
+    apply_thread_policy(worker=True)
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    numba.set_num_threads(1)
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+class _SweepDirectory:
+    """The output directory: per-point files, results.csv and manifest.json.
+
+    Constructing it only checks; nothing is written before :meth:`create`.
+    """
+
+    def __init__(self, plan: SweepPlan, out: Path, resume: bool):
+        self.plan, self.out = plan, check_output_directory(out, "out")
+        self.points_dir = out / "points"
+        manifest_path = out / "manifest.json"
+        if manifest_path.exists():
+            if not resume:
+                raise SimsearchError(f"out: {str(out)!r} already holds a sweep; pass --resume "
+                                     f"to finish it or choose another directory")
+            try:
+                previous = json.loads(manifest_path.read_text())
+            except (OSError, ValueError):
+                raise SimsearchError(f"out: {manifest_path} is unreadable") from None
+            if not isinstance(previous, dict) or previous.get("digest") != plan.digest:
+                raise SimsearchError(f"out: {str(out)!r} holds a different sweep (its plan does "
+                                     f"not match {plan.source}); choose another directory")
+        elif out.exists() and any(out.iterdir()) and not resume:
+            raise SimsearchError(f"out: {str(out)!r} exists and is not empty")
+        self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        kind = get_kind(plan.kind)
+        self.row_keys = tuple(kind.ROW_KEYS)
+        self.point_columns = tuple(kind.point_statistics(plan.statistics))
+        self.replicate_statistics = tuple(s for s in plan.statistics
+                                          if s not in self.point_columns)
+
+    def create(self) -> None:
+        self.points_dir.mkdir(parents=True, exist_ok=True)
+
+    def _write(self, path: Path, text: str) -> None:
+        """A point's file: written beside it and renamed into place, so a killed sweep leaves
+        it whole or absent. Not fsynced, unlike the tables (an fsync costs milliseconds, more
+        than a small point): a file cut short by a crash of the machine is caught by
+        :meth:`repair` and its point run again."""
+        tmp = path.with_name(f".{path.name}.tmp")  # only this process writes points
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:  # Ctrl-C included: no temporary is left behind
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def _whole(self, path: Path, header: list[str]) -> bool:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return text.endswith("\n") and text.split("\n", 1)[0] == ",".join(header)
+
+    def repair(self) -> None:
+        """Before resuming: a point whose files are not whole (a machine crash after their
+        rename, before the data reached the disk) is removed, to be run again."""
+        for index, state in self.finished().items():
+            paths = [(self._path(index), self._header(False))]
+            if self.point_columns:
+                paths.append((self._path(index, point=True), self._header(True)))
+            if state == "done" and not all(self._whole(p, h) for p, h in paths):
+                for path, _ in paths:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+            if state == "failed":
+                try:
+                    json.loads(self._path(index, failed=True).read_text())
+                except (OSError, ValueError):
+                    self._path(index, failed=True).unlink()
+
+    def _header(self, point: bool) -> list[str]:
+        if point:
+            return ["point", *self.plan.axes, *self.point_columns]
+        return ["point", "replicate", *self.row_keys, *self.plan.axes,
+                *self.replicate_statistics]
+
+    def _path(self, index: int, failed: bool = False, point: bool = False) -> Path:
+        suffix = "failed.json" if failed else "point.csv" if point else "csv"
+        return self.points_dir / f"{index:06d}.{suffix}"
+
+    def finished(self) -> dict[int, str]:
+        """Index -> "done" or "failed" for every point already on disk."""
+        status = {}
+        try:
+            names = os.listdir(self.points_dir)
+        except FileNotFoundError:
+            return status
+        n = len(self.plan.points)
+        for name in names:
+            stem, dot, suffix = name.partition(".")
+            if not stem.isdigit() or int(stem) >= n or len(stem) < 6:
+                continue
+            if suffix == "csv":
+                status[int(stem)] = "done"
+            elif suffix == "failed.json":
+                status.setdefault(int(stem), "failed")
+        return status
+
+    def record(self, index: int, outcome: str, payload) -> None:
+        """Write a point's files; ``NNNNNN.csv`` last, as it is what marks the point done."""
+        if outcome != "done":
+            self._write(self._path(index, failed=True),
+                              json.dumps({"point": index, "message": payload}) + "\n")
+            return
+        values = self.plan.points[index]
+        if self.point_columns:
+            columns = {"point": [index], **{axis: [values[axis]] for axis in self.plan.axes},
+                       **{c: [payload.point[c]] for c in self.point_columns}}
+            self._write(self._path(index, point=True), csv_text(columns))
+        rows = payload.rows
+        columns = {"point": [index] * len(rows), "replicate": [row["replicate"] for row in rows],
+                   **{key: [row[key] for row in rows] for key in self.row_keys}}
+        for axis in self.plan.axes:
+            columns[axis] = [values[axis]] * len(rows)
+        for stat in self.replicate_statistics:
+            columns[stat] = [row[stat] for row in rows]
+        self._write(self._path(index), csv_text(columns))
+
+    def _table(self, done: list[int], point: bool, header: list[str]) -> str:
+        """The per-point files of ``done`` points as one CSV (their header once)."""
+        body = io.StringIO()
+        for i in done:
+            lines = self._path(i, point=point).read_text().splitlines(keepends=True)
+            header = lines[0] if isinstance(header, list) else header
+            body.writelines(lines[1:])
+        if isinstance(header, list):
+            header = ",".join(header) + "\n"
+        return header + body.getvalue()
+
+    def flush(self, ended: bool = False) -> dict[int, str]:
+        """Rebuild results.csv (points.csv) and manifest.json from the per-point files; at the
+        end, summary.csv (and sensitivity.csv for a random design) too."""
+        status = self.finished()
+        done = sorted(i for i, s in status.items() if s == "done")
+        files = {"results.csv": self._table(done, False, self._header(False))}
+        if self.point_columns:
+            files["points.csv"] = self._table(done, True, self._header(True))
+        if ended:
+            tables = [(files["results.csv"], self.replicate_statistics, self.row_keys)]
+            if self.point_columns:
+                estimates = [c for c in self.point_columns if not c.endswith(("_low", "_high"))]
+                tables.append((files["points.csv"], estimates, ()))
+            files["summary.csv"] = csv_text(summary_table(tables, self.row_keys))
+            if self.plan.random:
+                files["sensitivity.csv"] = csv_text(sensitivity_table(tables, self.plan.axes,
+                                                                      self.row_keys))
+        points = []
+        for i, values in enumerate(self.plan.points):
+            entry = {"point": i, "values": values, "status": status.get(i, "pending")}
+            if entry["status"] == "failed":
+                entry["message"] = json.loads(self._path(i, True).read_text())["message"]
+            points.append(entry)
+        meta = manifest("sweep", {"kind": self.plan.kind, "base": self.plan.base,
+                                  "axes": list(self.plan.axes),
+                                  "replicates": self.plan.replicates,
+                                  "statistics": list(self.plan.statistics),
+                                  **({"options": self.plan.options} if self.plan.options
+                                     else {})},
+                        self.plan.seed, sweep_file=self.plan.source, digest=self.plan.digest,
+                        seed=self.plan.seed, started=self.started,
+                        ended=(datetime.now(timezone.utc).isoformat(timespec="seconds")
+                               if ended else None),
+                        points=points)
+        # The tables and manifest.json replaced together; the manifest holds their SHA-256.
+        write_directory(self.out, files, meta)
+        return status
+
+
+class SweepAborted(RuntimeError):
+    """The sweep stopped before every point ran (a worker died); finished points are kept."""
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What a sweep did, and where its results are.
+
+    Attributes
+    ----------
+    points, done, failed : int
+        Points in the plan, finished, and failed (their messages are in the manifest).
+    ran : int
+        Points run by this call (the rest were on disk already).
+    out : pathlib.Path
+        The output directory (``results.csv``, ``manifest.json``, ``points/``).
+    """
+
+    points: int
+    done: int
+    failed: int
+    ran: int
+    out: Path
+
+    @classmethod
+    def read(cls, out: str | os.PathLike) -> "SweepSummary":
+        """The summary of the sweep in directory ``out`` (``ran`` is 0), from its manifest."""
+        meta = read_manifest(Path(out))
+        status = [point.get("status") for point in meta.get("points", [])]
+        return cls(len(status), status.count("done"), status.count("failed"), 0, Path(out))
+
+    def to_pandas(self, table: str = "results"):
+        """One of the sweep's tables as a pandas DataFrame.
+
+        Parameters
+        ----------
+        table : {"results", "points", "summary", "sensitivity"}
+            ``results.csv`` (default): one row per finished point and replicate (and lab, for
+            labs), columns ``point``, ``replicate``, the kind's row keys, one per axis and one
+            per statistic; ``points.csv`` (point-level statistics), ``summary.csv`` or
+            ``sensitivity.csv`` (see :mod:`simsearch.sweep`).
+
+        The files are checked against the SHA-256 in the manifest first. pandas is optional
+        (``pip install pandas``).
+        """
+        pandas = require_pandas()
+        files = read_manifest(self.out).get("files", {})
+        name = f"{table}.csv"
+        if name not in files:
+            raise SimsearchError(f"table: {self.out} has no {name} (it has "
+                                 f"{', '.join(sorted(files))})")
+        return pandas.read_csv(self.out / name)
+
+
+def _tasks(plan: SweepPlan, todo):
+    """(index, run_point arguments) for each point in ``todo``, made as they are consumed.
+
+    Point i's seed is ``SeedSequence(seed).spawn(N)[i]``, built directly from its spawn key.
+    """
+    for i in todo:
+        seed = np.random.SeedSequence(plan.seed, spawn_key=(i,))
+        yield i, (plan.kind, point_config(plan, plan.points[i]), plan.statistics,
+                  plan.replicates, seed, plan.options)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes now rather than wait for their points to finish."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.join(timeout=1.0)
+
+
+def _local_results(tasks, workers: int):
+    if workers <= 1:
+        for index, args in tasks:
+            yield index, run_point(*args)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    pending: dict = {}
+    tasks = iter(tasks)
+
+    def submit() -> None:
+        # A few points per worker in flight: memory stays flat however many points there are.
+        while len(pending) < 2 * workers:
+            item = next(tasks, None)
+            if item is None:
+                return
+            index, args = item
+            pending[pool.submit(run_point, *args)] = index
+
+    try:
+        submit()
+        while pending:
+            # Short waits keep Ctrl-C and SIGTERM prompt.
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                yield index, future.result()
+            submit()
+    except BrokenProcessPool:  # from result() or from submit(), whichever sees it first
+        _stop_workers(pool)
+        raise SweepAborted("a worker process died; every finished point is kept: run again "
+                           "with --resume to finish") from None
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _dask_client(address: str):
+    """Connect to the scheduler (before anything is written)."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise SimsearchError("scheduler: running on a Dask cluster needs the dask extra: "
+                             "pip install 'simsearch[dask]'") from None
+    try:
+        return Client(address, timeout=_CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SimsearchError(f"scheduler: cannot reach {address!r} "
+                             f"({' '.join(str(exc).split())})") from None
+
+
+def _dask_results(tasks, client):
+    from dask.distributed import as_completed as dask_completed
+
+    with client:
+        futures = {client.submit(run_point, *args, pure=False): index for index, args in tasks}
+        for future in dask_completed(futures):
+            yield futures[future], future.result()
+
+
+def run_sweep(plan: SweepPlan, out: str | os.PathLike, *, workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False,
+              progress: bool = False) -> SweepSummary:
+    """Run (or, with ``resume``, finish) a sweep into directory ``out``.
+
+    Parameters
+    ----------
+    plan : SweepPlan
+        From :func:`load_sweep` or :func:`plan_sweep`.
+    out : path
+        Output directory (created).
+    workers : int, optional
+        Local processes (default: the number of cores; 1 runs in this process). They end with
+        the sweep, however it ends.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler, e.g. ``tcp://host:8786``; replaces the
+        local processes. It is reached before anything is written.
+    resume : bool
+        Continue a sweep in ``out``, running only the points not yet on disk.
+    progress : bool
+        tqdm bar over points with rate and ETA.
+
+    Returns
+    -------
+    SweepSummary
+        A point that raised is counted in ``failed``, with its message in the manifest.
+    """
+    directory = _SweepDirectory(plan, Path(out), resume)
+    client = _dask_client(scheduler) if scheduler else None
+    directory.create()
+    directory.repair()
+    before = directory.finished()
+    todo = [i for i in range(len(plan.points)) if i not in before]
+    tasks = _tasks(plan, todo)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    results = _dask_results(tasks, client) if client else _local_results(tasks, workers)
+    directory.flush()
+    last = time.monotonic()
+    try:
+        with tqdm(total=len(plan.points), initial=len(before), unit="point", desc="sweep",
+                  disable=None if progress else True) as bar:
+            for index, (outcome, payload) in results:
+                directory.record(index, outcome, payload)
+                bar.update(1)
+                if time.monotonic() - last > _FLUSH_SECONDS:
+                    directory.flush()
+                    last = time.monotonic()
+    finally:
+        results.close()
+        status = directory.flush(ended=True)
+    done = sum(s == "done" for s in status.values())
+    return SweepSummary(len(plan.points), done, len(status) - done, len(todo), Path(out))
