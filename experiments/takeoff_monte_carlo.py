@@ -91,7 +91,7 @@ def main() -> None:
     r_asymptotic = np.minimum(b, 1.0) / theta
 
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.4), constrained_layout=True)
-    grid = np.geomspace(1e-3, HORIZON, 400)
+    grid = np.geomspace(1e-2, HORIZON, 400)
     data = {"point": [], "automation": [], "theta": [], "b": [], "ideas": [], "budget": [],
             "r_asymptotic": [], "time_to_10_doublings": []}
     lines = []
@@ -125,7 +125,8 @@ def main() -> None:
     axes[0].legend(fontsize=7, loc="upper left")
     for s in AUTOMATION[1:]:
         axes[1].axvline(1.0 / s, color="0.4", ls="--", lw=0.8)
-        axes[1].text(1.0 / s * 1.03, 2e-3, f"r = 1/{s:g}: s r = 1", fontsize=7, rotation=90)
+        axes[1].text(1.0 / s * 1.03, 0.5, f"s r = 1 for s = {s:g}", fontsize=7, rotation=90,
+                     transform=axes[1].get_xaxis_transform())
     axes[1].axhline(HORIZON, color="0.6", lw=0.8)
     axes[1].text(r_asymptotic.min(), HORIZON * 1.9,
                  "not within the horizon", fontsize=7)
