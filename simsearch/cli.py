@@ -316,6 +316,7 @@ def _run_fit(args) -> int:
         raise SimsearchError(f"dist: unknown family {args.dist!r}; expected one of "
                              f"{', '.join(FIT_FAMILIES)}, all")
     successes, attempts = read_counts(args.counts, args.successes_column, args.attempts_column)
+    _warn_pooled(args, "fit", "fit each group's rows apart")
     with _quiet_numerics():
         report = _fit_report(args, successes, attempts)
     report["manifest"] = manifest("fit", {
@@ -327,6 +328,22 @@ def _run_fit(args) -> int:
     else:
         _print_fit(report)
     return 0
+
+
+def _warn_pooled(args, command: str, advice: str) -> None:
+    """Say on stderr when a counts CSV holds several groups (models) that will be pooled."""
+    from pathlib import Path
+
+    from .count_files import label_columns
+
+    if Path(args.counts).suffix.lower() == ".npy":
+        return
+    groups = label_columns(args.counts, (args.successes_column, args.attempts_column))
+    if groups:
+        column, count = next(iter(groups.items()))
+        print(f"simsearch {command}: warning: column {column!r} has {count} distinct values; "
+              f"all rows are pooled into one population ({advice.format(column=column)})",
+              file=sys.stderr)
 
 
 def _run_backtest(args) -> int:
@@ -350,6 +367,7 @@ def _run_backtest(args) -> int:
                                    args.attempts_column)
     else:
         groups = {"all": read_counts(args.counts, args.successes_column, args.attempts_column)}
+        _warn_pooled(args, "backtest", "pass --by {column} to backtest each group apart")
     with _quiet_numerics():
         result = run_backtest(groups, args.n_from, args.n_to, methods, seeds=args.seeds,
                               seed=args.seed, bootstrap=args.bootstrap,

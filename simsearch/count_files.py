@@ -109,6 +109,30 @@ def read_count_groups(path: str | os.PathLike, group_column: str,
             for g, r in groups.items()}
 
 
+def label_columns(path: str | os.PathLike, exclude: tuple[str, ...] = ()) -> dict[str, int]:
+    """Columns of a counts CSV that split its rows into groups: column -> number of distinct
+    values, for every column outside ``exclude`` whose values repeat but are not all the same
+    (a ``model`` column, or a ``problem`` id that occurs once per model). Fewest values first.
+
+    Rows from several groups, pooled, are one population of p that no single model has; the
+    command line warns about it.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
+        values: list[set] = [set() for _ in header]
+        rows = 0
+        for cells in reader:
+            if not cells:
+                continue
+            rows += 1
+            for seen, cell in zip(values, cells):
+                seen.add(cell.strip())
+    groups = {name: len(seen) for name, seen in zip(header, values)
+              if name not in exclude and 1 < len(seen) < rows}
+    return dict(sorted(groups.items(), key=lambda item: item[1]))
+
+
 def read_outcomes_npy(path: str | os.PathLike) -> np.ndarray:
     """A 0/1 outcome matrix of shape (problems, attempts) from ``.npy``, validated."""
     name = str(path)

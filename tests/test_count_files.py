@@ -227,3 +227,25 @@ def test_backtest_command_writes_a_table_csv_and_manifest(tmp_path, capsys):
     assert main(["backtest", str(path), "--from", "50", "--to", "500",
                  "--methods", "nope"]) == 2
     assert "unknown method 'nope'" in capsys.readouterr().err
+
+
+def test_pooling_groups_without_by_is_warned_about(tmp_path, capsys):
+    rows = []
+    for model, seed in (("a", 1), ("b", 2)):
+        sc = simulate_counts("beta(alpha=0.3, beta=3)", 60, 500, seed=seed)
+        rows += [f"{i},{model},{c},{n}" for i, (c, n) in enumerate(zip(sc.successes,
+                                                                         sc.attempts))]
+    grouped = _write_csv(tmp_path / "m.csv", rows, header="problem,model,successes,attempts")
+    args = ["--from", "50", "--to", "500", "--methods", "line", "--seeds", "1", "--no-progress"]
+    assert main(["backtest", str(grouped), *args]) == 0
+    err = capsys.readouterr().err
+    assert "column 'model' has 2 distinct values" in err and "--by model" in err
+    assert main(["backtest", str(grouped), *args, "--by", "model"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["fit", str(grouped)]) == 0
+    assert "column 'model' has 2 distinct values" in capsys.readouterr().err
+    # One model, problems numbered once each, a constant label: nothing to warn about.
+    one = _write_csv(tmp_path / "one.csv", [r.replace(",b,", ",a,") for r in rows[:60]],
+                     header="problem,model,successes,attempts")
+    assert main(["backtest", str(one), *args]) == 0
+    assert "warning" not in capsys.readouterr().err

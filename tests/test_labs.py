@@ -106,6 +106,21 @@ REFERENCE_CONFIGS = {
                            labs=[{"name": "a", "budget": 30.0},
                                  {"name": "b", "budget": 20.0, "policy": "patience(m=3)",
                                   "cost": {"base": 1.0, "elasticity": 0.5}}]),
+    # Feedback (issue 14): rates change at every change of A, partial attempts carried, a cap.
+    "feedback, schedules, half shared, cap": dict(
+        sharing=0.5, limits={"multiplier": 40.0},
+        pool={"value": "lognormal(mu=0.1, sigma=0.5)", "replenish": 1.0},
+        labs=[{"name": "a", "budget": 30.0, "growth": 0.3, "automation": 0.8},
+              {"name": "b", "budget": 20.0, "policy": "patience(m=3)",
+               "automation": [0.0, 0.5, 1.0]},
+              {"name": "c", "budget": 25.0, "policy": "greedy", "automation": 0.4,
+               "cost": {"base": 1.0, "elasticity": 0.2}}]),
+    "feedback, endless stream, all shared": dict(
+        ideas="inf", sharing=1.0, limits={"multiplier": 100.0},
+        pool={"value": "pareto(alpha=1.5)", "combine": "max"},
+        labs=[{"name": "a", "budget": 30.0, "automation": 1.0},
+              {"name": "b", "budget": 20.0, "policy": "patience(m=3)", "automation": 0.5,
+               "cost": {"base": 1.0, "elasticity": 0.5}}]),
 }
 _THREE_LABS = [{"name": "a", "budget": 30.0, "growth": 1.0},
                {"name": "b", "budget": 20.0, "policy": "patience(m=3)", "cost": 2.0},

@@ -516,6 +516,9 @@ def labs_docs(draw, estimate: bool = False):
                                                      else policies + ["greedy"] * 2),
                                      st.sampled_from(["patience(m=0)", "random", 3, "greedy",
                                                       f"patience(m={HUGE})"])))
+        if draw(_sometimes()):  # feedback; without [limits] above the elasticity: refused
+            lab["automation"] = draw(_ok(st.sampled_from([0, 0.5, 1, [0, 1]]),
+                                         st.sampled_from([1.5, -1, [], "x", [0.5, "x"]])))
         if draw(_sometimes(60)):
             lab["colour"] = "blue"
         labs.append(lab)
@@ -537,6 +540,10 @@ def labs_docs(draw, estimate: bool = False):
                                st.sampled_from([{"training_flop": "x"}, {"nosuch": 1},
                                                 {"training_flop": -1}, {"A": 1e400}, 3,
                                                 {"alpha": HUGE}])))
+    if draw(_sometimes(3)):
+        doc["limits"] = draw(_ok(st.sampled_from([{"multiplier": 10}, {"multiplier": 1e3}, {}]),
+                                 st.sampled_from([{"multiplier": 1}, {"x": 1}, 3,
+                                                  {"multiplier": "x"}])))
     if draw(_sometimes(60)):
         doc["colour"] = "blue"
     return doc
@@ -595,7 +602,8 @@ def _check_labs(case: dict) -> None:
         labs, periods = len(doc["lab"]), int(doc.get("periods", 1))
         assert meta["command"] == "labs" and meta["config"]["replicates"] == replicates
         tables = {p.name: p.read_text().splitlines() for p in Path(out).glob("*.csv")}
-        expected = {"summary.csv", "periods.csv"} | (set() if case["no_wins"] else {"wins.csv"})
+        expected = {"summary.csv", "periods.csv", "doublings.csv", "explosion.csv"}
+        expected |= set() if case["no_wins"] else {"wins.csv"}
         expected |= {"estimates.csv"} if case["estimate"] else set()
         assert set(meta["files"]) == expected and set(tables) >= expected
         assert len(tables["summary.csv"]) - 1 == replicates * labs

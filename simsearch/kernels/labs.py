@@ -38,8 +38,9 @@ All RNG streams are explicit (pool, one per lab, publication) so a replicate's d
 depend on threads; a lab's own draws do not depend on the other labs either.
 
 Everything crosses the numba boundary as named tuples of arrays or scalars (``Difficulty``,
-``PoolParams``, ``LabParams``, ``WinRecord``, ``PeriodRecord``); the per-replicate state lives in
-``LAB_STATE`` records (one per lab) and ``IdeaState`` (one entry per lab and idea).
+``PoolParams``, ``LabParams``, ``WinRecord``, ``PeriodRecord``, ``LimitRecord``); the
+per-replicate state lives in ``LAB_STATE`` records (one per lab) and ``IdeaState`` (one entry
+per lab and idea).
 """
 
 from __future__ import annotations
@@ -106,8 +107,8 @@ growth : float64 > -1, budget growth per period
 cost, elasticity : float64, an attempt costs cost * multiplier**elasticity
 policy : int64, POLICY_ROUNDS or POLICY_GREEDY
 quantum : float64 >= 1, attempts per idea per round (patience m; 1 for round-robin and greedy)
-automation : float64 (labs, L), the lab's automation s in period t is automation[lab, min(t, L-1)]:
-    it spends budget * multiplier**s per unit time
+automation : float64 (labs, L), the lab's automation s in period t is
+    automation[lab, min(t, L-1)]: it spends budget * multiplier**s per unit time
 """
 
 WinRecord = namedtuple("WinRecord", ["lab", "idea", "compute", "time", "p", "log_value",
@@ -115,14 +116,14 @@ WinRecord = namedtuple("WinRecord", ["lab", "idea", "compute", "time", "p", "log
 WinRecord.__doc__ = """One entry per win in time order, arrays of shape (w,) (or (replicates, w)).
 
 lab int64; idea int64 (-1 for a stream); compute float64 (the lab's cumulative compute at the
-win); time float64 (in periods: the period plus the fraction of it elapsed); p, log_value float64 (the idea's);
-attempts float64 (the lab's first-success time on it); log_multiplier float64 (after the win);
-published bool. Wins beyond w are counted, not stored.
+win); time float64 (in periods: the period plus the fraction of it elapsed); p, log_value
+float64 (the idea's); attempts float64 (the lab's first-success time on it); log_multiplier
+float64 (after the win); published bool. Wins beyond w are counted, not stored.
 """
 
 LimitRecord = namedtuple("LimitRecord", ["cap_time", "doubling_time"])
-LimitRecord.__doc__ = """When each lab's multiplier reached the cap and each doubling, arrays of shape
-(labs,) and (labs, d) (or with a leading replicates axis): cap_time float64 (NaN if never),
+LimitRecord.__doc__ = """When each lab's multiplier reached the cap and each doubling, arrays of
+shape (labs,) and (labs, d) (or with a leading replicates axis): cap_time float64 (NaN if never),
 doubling_time[lab, k] float64 the first time log multiplier >= (k + 1) log 2 (NaN if never;
 doublings beyond d are not recorded)."""
 

@@ -121,9 +121,11 @@ class LabsConfig:
                         "max_ideas": pool.max_ideas},
                "lab": [{"name": lab.name, "budget": lab.budget, "growth": lab.growth,
                         "cost": {"base": lab.cost, "elasticity": lab.elasticity},
-                        "policy": lab.policy_spec,
-                        "automation": (lab.automation[0] if len(lab.automation) == 1
-                                       else list(lab.automation))} for lab in self.labs]}
+                        "policy": lab.policy_spec} for lab in self.labs]}
+        for table, lab in zip(doc["lab"], self.labs):  # the same as before feedback without it
+            if lab.automation != (0.0,):
+                table["automation"] = (lab.automation[0] if len(lab.automation) == 1
+                                       else list(lab.automation))
         if self.limits.multiplier is not None:
             doc["limits"] = {"multiplier": self.limits.multiplier}
         if self.loss is not None:

@@ -21,6 +21,12 @@ dropped and counted). With ``ideas = "inf"`` every policy tries fresh ideas, up 
 (m = 1 for round-robin); with Pareto values and ``combine = "max"`` the multiplier is the best
 value found so far: Kortum's (1997) model of research as search.
 
+*Feedback*: a lab with ``automation`` s (a number or a per-period schedule) has its research
+partly done by the AI it improves, spending budget x A^s per unit time, re-evaluated the moment
+A changes (an attempt in progress keeps the compute spent on it). ``[limits] multiplier`` stops a
+lab once A reaches it; the kernel records when, and when A first reached each power of two
+(``LabsResult.limits``; :mod:`simsearch.labs.theory` has the explosion conditions).
+
 Everything stochastic comes from explicit streams spawned per replicate from the seed, so results
 are bit-identical whatever the number of threads. The config schema is :mod:`.config`, the result
 tables :mod:`.results`; this module turns a config into the kernel's typed bundles
@@ -86,7 +92,7 @@ def _kernel_arguments(config: LabsConfig) -> tuple[Difficulty, PoolParams, LabPa
                       if config.limits.multiplier is not None else math.inf))
     # Schedules padded with their last value: period t uses column min(t, width - 1).
     width = max(len(lab.automation) for lab in labs)
-    automation = np.array([list(lab.automation) + [lab.automation[-1]] * (width - len(lab.automation))
+    automation = np.array([lab.automation + lab.automation[-1:] * (width - len(lab.automation))
                            for lab in labs], dtype=np.float64)
     lab_params = LabParams(
         budget=np.array([lab.budget for lab in labs], dtype=np.float64),
