@@ -137,6 +137,24 @@ def test_time_to_multiplier_is_the_time_of_the_win_that_crosses(sharing):
                 assert times[r, j] in result.wins["time"][result.wins["replicate"] == r]
 
 
+@pytest.mark.parametrize("sharing", [0.0, 1.0])
+def test_time_to_a_doubling_comes_from_the_kernels_records_and_equals_the_replay(sharing):
+    from simsearch.sweep.kinds.labs import _crossing_times, evaluate
+
+    doc = {"periods": 8, "sharing": sharing, "limits": {"multiplier": 1e6},
+           "pool": {"ideas": 300, "difficulty": "beta(alpha=0.5, beta=3)",
+                    "value": "pareto(alpha=0.7)", "combine": "max"},
+           "lab": [{"name": "a", "budget": 100.0, "automation": 0.5},
+                   {"name": "b", "budget": 60.0}]}
+    seed = np.random.SeedSequence(5, spawn_key=(0,))
+    result = simulate_labs(labs_config(doc), replicates=5, seed=seed)
+    replayed = _crossing_times(result, math.log(8.0))
+    assert np.isfinite(replayed).sum() >= 5
+    rows = evaluate(doc, ["time_to_multiplier@8"], 5, seed, {}).rows
+    recorded = np.array([row["time_to_multiplier@8"] for row in rows]).reshape(5, 2)
+    assert np.array_equal(recorded, replayed, equal_nan=True)
+
+
 def test_labs_by_name_and_by_index_are_the_same_axis(tmp_path):
     by_name = plan_sweep({"kind": "labs", "base": _base(), "replicates": 2,
                           "axes": {"lab.frontier.budget": [150.0]}})

@@ -22,7 +22,10 @@ a ``lab`` column), where T is a number of periods (1 to ``periods``) or ``end``:
     X: the lab's own, or a published win of another lab spilling over (counted unless the lab
     had won that idea itself; a replenished idea another lab published without this lab ever
     holding it is counted too, as the wins table does not say who held it). A can fall (values
-    below 1), so the first crossing may come before a period whose end is above X.
+    below 1), so the first crossing may come before a period whose end is above X. When X is a
+    doubling the kernel records (X = 2^k up to the cap, or k <= 64), the time is its exact
+    first-passage record instead and no wins need be kept: sweeps of time to n doublings stay
+    small whatever the number of wins.
 
 Statistics per point (``points.csv``, one row per point, with ``NAME_low`` and ``NAME_high``
 bootstrap intervals over the point's replicates): ``r``, ``lambda``, ``phi``, ``r_implied``,
@@ -144,6 +147,19 @@ def _period_index(stat: str, at: str, periods: int, first: int = 1) -> int:
     return t - 1
 
 
+#: The kernel's log 2 (simsearch.kernels.labs.LOG2, not imported: that would load numba).
+LOG2 = math.log(2.0)
+
+
+def _recorded_doubling(x: float, width: int) -> int | None:
+    """k if the kernel records the first passage of A through ``x`` as its k-th doubling
+    (x = 2^k, k <= width, and log x tested exactly as the kernel tests it); else None."""
+    k = round(math.log2(x))
+    if 1 <= k <= width and 2.0 ** k == x and k * LOG2 == math.log(x):
+        return k
+    return None
+
+
 def _crossing_times(result, log_x: float) -> np.ndarray:
     """Time each lab's A first reaches exp(log_x), (replicates, labs); NaN if never (see the
     module docstring). A changes only at wins, and can fall (a value below 1), so the wins are
@@ -193,7 +209,9 @@ def _replicate_rows(result, statistics) -> list[dict]:
         if name in POINT:
             continue
         if name == "time_to_multiplier":
-            columns[stat] = _crossing_times(result, math.log(float(at)))
+            k = _recorded_doubling(float(at), result.doubling_times().shape[2])
+            columns[stat] = (_crossing_times(result, math.log(float(at))) if k is None
+                             else result.doubling_times()[:, :, k - 1])
             continue
         t = _period_index(stat, at, periods, first=2 if name == "doubling_time" else 1)
         if name == "wins":
@@ -240,9 +258,14 @@ def _returns_row(result, statistics, options: dict, seed) -> dict:
 def evaluate(config: dict, statistics, replicates: int, seed, options: dict) -> PointResult:
     """Run one labs point; rows per replicate and lab, and the point's returns if asked."""
     from ...labs import simulate_labs
+    from ...labs.engine import doubling_width
 
     labs = labs_point_config(config)
-    record_wins = any(s.startswith("time_to_multiplier@") for s in statistics)
+    # Thresholds at a doubling of A come from the kernel's own first-passage records; others
+    # replay the wins, which then must be recorded.
+    width = doubling_width(labs)
+    record_wins = any(_recorded_doubling(float(s.partition("@")[2]), width) is None
+                      for s in statistics if s.startswith("time_to_multiplier@"))
     result = simulate_labs(labs, replicates=replicates, seed=seed, record_wins=record_wins)
     point = (_returns_row(result, statistics, options, seed)
              if any(q in POINT for q in statistics) else None)
