@@ -28,7 +28,7 @@ from scipy import optimize, special, stats
 from .counts import per_problem_pass_at_k, validate_counts
 from .distributions import Beta, Distribution, Kumaraswamy, Mixture, Point
 from .errors import require
-from .kernels.compound_binomial import log_compound_integrals
+from .kernels.compound_binomial import Nodes, make_nodes, windowed_log_sums
 from .seeding import seed_sequence
 
 #: Families of the distribution of p that can be fitted. "zi-" families put a mass pi0 at p = 0
@@ -40,8 +40,6 @@ ALL_FAMILIES = FIT_FAMILIES
 # Grid ends: p from 1e-12 / n_max to 1 - 1e-12 / n_max; beyond them the binomial factor is 1
 # (c = 0) or 1 (c = n) to 12 digits and the prior's mass there is added in closed form.
 _EDGE = 1e-12
-# A pair's window keeps the grid points where its binomial bump is within e^-_WINDOW of its peak.
-_WINDOW = 80.0
 _LOG_BOUND = 12.0  # fitted shape parameters stay within exp(+-12)
 _CHI_SQUARE_MAX_N = 100_000
 
@@ -130,15 +128,86 @@ class _BetaBinomial:
         return -float(weights @ log_pmf) / total, -(weights @ grad) / total
 
 
+class _BetaShape:
+    """Beta(a, b) on the quadrature grid: log density, its scores and its mass off the grid."""
+
+    distribution = Beta
+
+    @staticmethod
+    def log_density(a, b, log_x, log_1mx):
+        return (a - 1) * log_x + (b - 1) * log_1mx - special.betaln(a, b)
+
+    @staticmethod
+    def scores(a, b, log_x, log_1mx):
+        """d log density / d (log a, log b) at each node."""
+        both = special.digamma(a + b)
+        return np.stack([a * (log_x - special.digamma(a) + both),
+                         b * (log_1mx - special.digamma(b) + both)])
+
+    @staticmethod
+    def log_edges(a, b, x_lo, log_1mx_hi):
+        """log P(X < x_lo) and log P(X > x_hi), from the accurate 1 - x_hi."""
+        return (np.log(special.betainc(a, b, x_lo)),
+                np.log(special.betainc(b, a, math.exp(log_1mx_hi))))
+
+
+class _KumaraswamyShape:
+    """Kumaraswamy(a, b): density a b x^(a-1) (1 - x^a)^(b-1), from log x (accurate near 1)."""
+
+    distribution = Kumaraswamy
+
+    @staticmethod
+    def log_density(a, b, log_x, log_1mx):
+        return math.log(a * b) + (a - 1) * log_x + (b - 1) * np.log(-np.expm1(a * log_x))
+
+    @staticmethod
+    def scores(a, b, log_x, log_1mx):
+        log_1m_xa = np.log(-np.expm1(a * log_x))
+        xa_over = np.exp(a * log_x - log_1m_xa)  # x^a / (1 - x^a)
+        return np.stack([1.0 + a * log_x * (1.0 - (b - 1) * xa_over), 1.0 + b * log_1m_xa])
+
+    @staticmethod
+    def log_edges(a, b, x_lo, log_1mx_hi):
+        log_x_hi = math.log1p(-math.exp(log_1mx_hi))
+        return (np.log(-math.expm1(b * math.log1p(-x_lo ** a))),
+                b * np.log(-math.expm1(a * log_x_hi)))
+
+
+#: Families the quadrature integrates (each optionally scaled, p = scale x X).
+_SHAPES = {"beta": _BetaShape, "kumaraswamy": _KumaraswamyShape}
+#: Certified bound on the share of each pair's grid sum that its window leaves out.
+_TRUNCATION = 1e-12
+#: Step in (log a, log b) of the central differences of the prior mass off the grid.
+_EDGE_STEP = 1e-5
+
+
 class _QuadratureModel:
-    """Compound-binomial likelihood of any continuous family by quadrature on a logit grid."""
+    """Compound-binomial likelihood of a continuous family by quadrature on a logit grid, with
+    its gradient.
+
+    The integration variable is x, with p = scale x for a scaled family (the density of x is
+    smooth; in p it would end abruptly at the scale). Nodes sit on an even grid in
+    t = logit(x), spaced at a third of the narrowest pair's width in t (the trapezoid rule
+    converges geometrically on such smooth bumps once the spacing is below their width), from
+    x = 1e-12 / n_max to 1 - 1e-12 / n_max; the prior's mass beyond the ends is added in closed
+    form (below the grid, c = 0: the binomial factor is 1 to 12 digits; above it, at p = scale).
+    Each pair sums only its certified window of the nodes
+    (:func:`simsearch.kernels.compound_binomial.windowed_log_sums`): at most ``_TRUNCATION``
+    of the full-grid sum is left out, whatever the parameters, so the work per pair is the
+    nodes in its window, not the grid, and the scale only moves the windows.
+
+    The gradient in theta = (log a, log b[, logit scale]) is the posterior mean of the score
+    of each node, d/dtheta [c log p + (n - c) log(1 - p) + log density], plus the closed-form
+    ends (central differences in theta: they are scalars).
+    """
 
     def __init__(self, table: CountTable, family: str, fit_scale: bool):
         self.table = table
         self.family = family
+        self.shape = _SHAPES[family]
         self.fit_scale = fit_scale
         self.n_params = 3 if fit_scale else 2
-        self.has_gradient = False
+        self.has_gradient = True
         self.bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2 + ([(-10.0, 15.0)] if fit_scale else [])
         c, n = table.successes, table.attempts
         n_max = float(n.max())
@@ -148,108 +217,115 @@ class _QuadratureModel:
         t = np.arange(-t_edge, t_edge + step, step)
         self.log_x = -np.logaddexp(0.0, -t)
         self.log_1mx = -np.logaddexp(0.0, t)
-        self.x = np.exp(self.log_x)
-        self.log_step = math.log(step)
+        self.log_jacobian = self.log_x + self.log_1mx + math.log(step)
         # The sum is a midpoint rule: node j stands for [t_j - step/2, t_j + step/2], so the
         # closed-form ends start half a step beyond the outer nodes. (With a heavy left tail the
         # integrand at the first node is far from negligible; the half step matters.)
         self.x_lo = special.expit(t[0] - step / 2)
-        self.x_hi = special.expit(t[-1] + step / 2)  # rounds near 1: see _log_density_and_tail
-        self.log_x_hi = -np.logaddexp(0.0, -(t[-1] + step / 2))
-        self.log_1mx_hi = -np.logaddexp(0.0, t[-1] + step / 2)
-        self.lo, self.hi = self._windows(t, c, n)
-
-    def _windows(self, t, c, n):
-        """Grid index range of each pair's bump (c+1) log x + (n-c+1) log(1-x) above peak - W."""
-        def bump(tt):
-            return -(c + 1.0) * np.logaddexp(0.0, -tt) - (n - c + 1.0) * np.logaddexp(0.0, tt)
-
-        mode = np.log((c + 1.0) / (n - c + 1.0))
-        floor = bump(mode) - _WINDOW
-        edges = []
-        for direction in (-1.0, 1.0):
-            near, far = mode.copy(), mode + direction * 2.0 * t[-1]
-            for _ in range(60):  # bisection on each concave side, all pairs at once
-                mid = 0.5 * (near + far)
-                above = bump(mid) >= floor
-                near, far = np.where(above, mid, near), np.where(above, far, mid)
-            edges.append(far)
-        lo = np.searchsorted(t, edges[0], side="left")
-        hi = np.searchsorted(t, edges[1], side="right")
-        lo = np.where(c == 0, 0, lo)
-        hi = np.where(c == n, t.size, hi)
-        return lo.astype(np.int64), hi.astype(np.int64)
+        self.log_1mx_hi = -np.logaddexp(0.0, t[-1] + step / 2)  # 1 - x_hi is below 1e-16
 
     def distribution(self, theta) -> Distribution:
         scale = special.expit(theta[2]) if self.fit_scale else 1.0
+        return self.shape.distribution(math.exp(theta[0]), math.exp(theta[1]), scale=scale)
+
+    def _log_edges(self, theta):
+        with np.errstate(divide="ignore"):
+            return np.array(self.shape.log_edges(math.exp(theta[0]), math.exp(theta[1]),
+                                                 self.x_lo, self.log_1mx_hi))
+
+    def _edges_and_gradient(self, theta):
+        """log P(X below the grid), log P(X above it) and their gradients in (log a, log b)."""
+        grad = np.zeros((2, 2))
+        for k in range(2):
+            step = np.zeros(2)
+            step[k] = _EDGE_STEP
+            grad[:, k] = (self._log_edges(theta[:2] + step)
+                          - self._log_edges(theta[:2] - step)) / (2 * _EDGE_STEP)
+        # An end with no mass (log -inf) gets weight 0 below; its gradient must not be nan.
+        return self._log_edges(theta), np.where(np.isfinite(grad), grad, 0.0)
+
+    def _nodes(self, theta, with_scores: bool) -> Nodes:
+        """The node values of the kernel at theta (``scores``: d/dtheta of each node's log
+        weight, and for a scaled family s x / (1 - s x), for the binomial factor's)."""
         a, b = math.exp(theta[0]), math.exp(theta[1])
-        if self.family == "kumaraswamy":
-            return Kumaraswamy(a, b, scale=scale)
-        return Beta(a, b, scale=scale)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            log_weight = (self.shape.log_density(a, b, self.log_x, self.log_1mx)
+                          + self.log_jacobian)
+            scores = (self.shape.scores(a, b, self.log_x, self.log_1mx) if with_scores
+                      else np.empty((0, self.log_x.size)))
+            if self.fit_scale:
+                log_s, log_1ms = -np.logaddexp(0.0, -theta[2]), -np.logaddexp(0.0, theta[2])
+                log_p = log_s + self.log_x
+                # 1 - s x = (1 - s) + s (1 - x): both terms positive, no cancellation near 1.
+                log_1mp = np.logaddexp(log_1ms, log_s + self.log_1mx)
+                if with_scores:
+                    scores = np.vstack([scores, np.exp(log_p - log_1mp)])
+            else:
+                log_p, log_1mp = self.log_x, self.log_1mx
+        return make_nodes(log_p, log_1mp, log_weight, np.ascontiguousarray(scores))
 
-    def _log_density_and_tail(self, dist):
-        """Log density on the grid and log P(p > x_hi).
-
-        Near p = 1, 1 - x is below double resolution, so the unscaled families are evaluated
-        from the accurate log(1 - x) rather than from x.
-        """
-        if isinstance(dist, Kumaraswamy):
-            a, b = dist.a, dist.b
-            log_1m_xa = np.log(-np.expm1(a * self.log_x))
-            log_density = math.log(a * b) + (a - 1) * self.log_x + (b - 1) * log_1m_xa
-            return log_density, b * math.log(-math.expm1(a * self.log_x_hi))
-        a, b = dist.alpha, dist.beta
-        log_density = (a - 1) * self.log_x + (b - 1) * self.log_1mx - special.betaln(a, b)
-        return log_density, float(np.log(special.betainc(b, a, np.exp(self.log_1mx_hi))))
+    def _parts(self, theta, with_scores: bool):
+        """Each pair's log probability and, with scores, its gradient in theta."""
+        t = self.table
+        c, n = t.successes, t.attempts
+        nodes = self._nodes(theta, with_scores)
+        log_sum, means, _, _ = windowed_log_sums(c, n, nodes, math.log(_TRUNCATION))
+        (log_head, log_tail), edge_grad = (self._edges_and_gradient(theta) if with_scores
+                                           else (self._log_edges(theta), None))
+        if self.fit_scale:
+            log_s, log_1ms = -np.logaddexp(0.0, -theta[2]), -np.logaddexp(0.0, theta[2])
+            log_above = c * log_s + np.where(c < n, (n - c) * log_1ms, 0.0) + log_tail
+        else:
+            log_above = np.where(c == n, log_tail, -math.inf)
+        log_below = np.where(c == 0, log_head, -math.inf)
+        with np.errstate(invalid="ignore"):
+            total = np.logaddexp(log_sum, np.logaddexp(log_below, log_above))
+        log_pmf = t.log_binom + total
+        if not with_scores:
+            return log_pmf, None
+        grad = np.zeros((c.size, self.n_params))
+        share_sum = np.exp(log_sum - total)[:, None]
+        share_below = np.exp(log_below - total)[:, None]
+        share_above = np.exp(log_above - total)[:, None]
+        grad[:, :2] = (share_sum * means[:, :2] + share_below * edge_grad[0]
+                       + share_above * edge_grad[1])
+        if self.fit_scale:
+            s = special.expit(theta[2])
+            # d/d logit(s) of c log(s x) + (n - c) log(1 - s x): (1 - s) (c - (n - c) s x / (1 - s x))
+            grad[:, 2] = (share_sum[:, 0] * (1 - s) * (c - (n - c) * means[:, 2])
+                          + share_above[:, 0] * (c * (1 - s) - (n - c) * s))
+        return log_pmf, grad
 
     def log_pmf(self, theta) -> np.ndarray:
-        """log P(c | n) of each pair.
+        """log P(c | n) of each pair."""
+        return self._parts(theta, False)[0]
 
-        A scaled family p = s X is integrated over X on the grid (its density there is smooth;
-        in p it would end abruptly at s), with the binomial evaluated at p = s x: every pair
-        then spans the whole grid, and the prior mass above the grid sits at p = s.
-        """
-        dist = self.distribution(theta)
-        scale = getattr(dist, "scale", 1.0)
-        if scale != 1.0:
-            a, b = math.exp(theta[0]), math.exp(theta[1])
-            dist = Kumaraswamy(a, b) if self.family == "kumaraswamy" else Beta(a, b)
-        with np.errstate(divide="ignore"):
-            log_density, log_tail = self._log_density_and_tail(dist)
-            log_weight = log_density + self.log_x + self.log_1mx + self.log_step
-            log_head = float(np.log(dist.cdf(self.x_lo)))
-        t = self.table
-        if scale == 1.0:
-            return t.log_binom + log_compound_integrals(
-                t.successes, t.attempts, self.lo, self.hi, self.log_x, self.log_1mx,
-                log_weight, log_head, log_tail)
-        c, n = t.successes, t.attempts
-        everywhere = (np.zeros(c.size, dtype=np.int64), np.full(c.size, self.x.size, np.int64))
-        inside = log_compound_integrals(c, n, *everywhere, math.log(scale) + self.log_x,
-                                        np.log1p(-scale * self.x), log_weight, log_head,
-                                        -math.inf)
-        above = c * math.log(scale) + (n - c) * math.log1p(-scale) + log_tail
-        return t.log_binom + np.logaddexp(inside, above)
+    def log_pmf_and_gradient(self, theta):
+        """log P(c | n) of each pair and its gradient in theta, (pairs, n_params)."""
+        return self._parts(theta, True)
 
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
 
     def objective(self, theta, weights):
-        return -self.log_likelihood(theta, weights) / weights.sum()
+        """Negative mean log-likelihood and its gradient in theta."""
+        log_pmf, grad = self.log_pmf_and_gradient(theta)
+        total = weights.sum()
+        return -float(weights @ log_pmf) / total, -(weights @ grad) / total
 
 
 class _ZeroInflated:
     """A base family with an extra mass pi0 at p = 0: theta = (base theta..., logit pi0).
 
-    P(c | n) = pi0 [c = 0] + (1 - pi0) P_base(c | n), summed in log space. With a Beta base
-    the gradient is analytic.
+    P(c | n) = pi0 [c = 0] + (1 - pi0) P_base(c | n), summed in log space, with the gradient
+    from the base's.
     """
 
     def __init__(self, base):
         self.base = base
         self.table = base.table
         self.n_params = base.n_params + 1
-        self.has_gradient = isinstance(base, _BetaBinomial)
+        self.has_gradient = base.has_gradient
         self.bounds = list(base.bounds) + [(-15.0, 15.0)]
 
     def distribution(self, theta) -> Distribution:
