@@ -73,7 +73,7 @@ def _old_log_integral(c, n, lo, hi, log_x, log_1mx, log_weight, extra):
 def old_log_compound_integrals(c, n, lo, hi, log_x, log_1mx, log_weight, log_head, log_tail):
     """The old kernel: each pair's log sum over [lo, hi), blocks of equal work."""
     out = np.empty(c.shape[0])
-    starts = _balanced_blocks(lo, hi, 256)
+    starts = _balanced_blocks(lo, hi, np.ones_like(lo), 256)
     for b in prange(starts.size - 1):
         for u in range(starts[b], starts[b + 1]):
             extra = log_head if c[u] == 0 else (log_tail if c[u] == n[u] else -math.inf)

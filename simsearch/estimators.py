@@ -216,21 +216,22 @@ def _midpoint_error_bound(a, b, step):
     return 2 * alias / (1 - alias)
 
 
-def _grid_step(c, n) -> float:
-    """Largest step in t (at most _MAX_STEP) whose midpoint-rule error bound is below
-    _DISCRETISATION for every pair's posterior under a uniform prior, x^(c+1) (1-x)^(n-c+1)
-    in t (about 0.8 of the narrowest pair's standard deviation in t). Shape parameters up to 1
-    widen a posterior, so the bound holds for them; larger ones narrow it as c and n - c do.
+def _pair_steps(c, n) -> np.ndarray:
+    """Each pair's largest step in t (at most _MAX_STEP) whose midpoint-rule error bound is
+    below _DISCRETISATION for its posterior under a uniform prior, x^(c+1) (1-x)^(n-c+1) in t
+    (about 0.8 of its standard deviation in t). Shape parameters up to 1 widen a posterior,
+    so the bound holds for them; larger ones narrow it as c and n - c do.
     """
     a, b = c + 1.0, n - c + 1.0
-    if np.all(_midpoint_error_bound(a, b, _MAX_STEP) <= _DISCRETISATION):
-        return _MAX_STEP
-    lo, hi = math.log(1e-8), math.log(_MAX_STEP)
+    lo = np.full(a.shape, math.log(1e-8))
+    hi = np.full(a.shape, math.log(_MAX_STEP))
+    ok = _midpoint_error_bound(a, b, _MAX_STEP) <= _DISCRETISATION
+    lo[ok] = hi[ok]
     for _ in range(40):  # bisection on log step; the bound grows with the step
         mid = 0.5 * (lo + hi)
-        ok = np.all(_midpoint_error_bound(a, b, math.exp(mid)) <= _DISCRETISATION)
-        lo, hi = (mid, hi) if ok else (lo, mid)
-    return math.exp(lo)
+        ok = _midpoint_error_bound(a, b, np.exp(mid)) <= _DISCRETISATION
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return np.exp(lo)
 
 
 def _end_factor(z):
@@ -250,9 +251,10 @@ class _QuadratureModel:
     t = logit(x) from x = 1e-12 / n_max to 1 - 1e-12 / n_max, each standing for its cell of
     the midpoint rule. Its error on a pair has three parts, each bounded:
 
-    * interior: the step is the largest whose Poisson-summation bound on the aliasing error
-      is below ``_DISCRETISATION`` (1e-13) for every pair's posterior (:func:`_grid_step`),
-      about 0.8 of the narrowest pair's standard deviation in t;
+    * interior: each pair's step is the largest whose Poisson-summation bound on the aliasing
+      error is below ``_DISCRETISATION`` (1e-13) for its posterior (:func:`_pair_steps`),
+      about 0.8 of its standard deviation in t; the grid has the narrowest pair's step and
+      each pair sums every k-th node, k its step over the grid's (rounded down);
     * ends: the prior's mass beyond the grid is added in closed form (below it only for c = 0,
       where the binomial factor is 1 to 12 digits; above it at p = scale), less the midpoint
       rule's error at that end (:meth:`_log_edges`), exact for priors exponential in t there;
@@ -277,7 +279,13 @@ class _QuadratureModel:
         self.bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 2 + ([(-10.0, 15.0)] if fit_scale else [])
         c, n = table.successes, table.attempts
         n_max = float(n.max())
-        step = self.step = _grid_step(c, n)
+        steps = _pair_steps(c, n)
+        step = self.step = float(steps.min())
+        # Each pair sums every stride-th node: its own step, a whole number of grid steps.
+        # Pairs at an end of the grid (c = 0, c = n) sum every node (the end corrections
+        # assume the grid's cells); the kernel does the same for any window at an end.
+        self.strides = np.where((c == 0) | (c == n), 1,
+                                np.floor(steps / step * (1 + 1e-12))).astype(np.int64)
         t_edge = math.log(n_max / _EDGE)
         t = np.arange(-t_edge, t_edge + step, step)
         self.log_x = -np.logaddexp(0.0, -t)
@@ -357,7 +365,8 @@ class _QuadratureModel:
         t = self.table
         c, n = t.successes, t.attempts
         nodes = self._nodes(theta, with_scores)
-        log_sum, means, _, _ = windowed_log_sums(c, n, nodes, math.log(_TRUNCATION))
+        log_sum, means, *_ = windowed_log_sums(c, n, self.strides, nodes,
+                                               math.log(_TRUNCATION))
         (log_head, log_tail), edge_grad = (self._edges_and_gradient(theta) if with_scores
                                            else (self._log_edges(theta), None))
         if self.fit_scale:

@@ -1,9 +1,9 @@
 """The windowed compound-binomial sums against the sum over every node.
 
 The kernel certifies that each pair's window leaves out at most TOLERANCE / 2 of its
-full-grid sum (the other half is margin for rounding). The full-grid reference here is a
-plain NumPy sum of the same node values, so the only differences allowed are that share
-and floating-point rounding: a sum of G positive terms has relative rounding below G eps,
+full-grid sum at its stride (the other half is margin for rounding). The full-grid reference
+here is a plain NumPy sum of the same node values, so the only differences allowed are that
+share and floating-point rounding: a sum of G positive terms has relative rounding below G eps,
 for each of the two sums compared, and a log is rounded to its own magnitude.
 """
 
@@ -54,9 +54,20 @@ def random_pairs(seed, pairs=400):
     return c.astype(np.int64), n.astype(np.int64)
 
 
-def full_grid(c, n, nodes):
-    """log sum over every node, the score means, and each node's term (pairs, G)."""
-    v = (c[:, None] * nodes.log_p + (n - c)[:, None] * nodes.log_1mp + nodes.log_weight)
+def random_strides(seed, c, n):
+    """1 for some pairs (and at the ends, c = 0 or n), up to 16 for others."""
+    strides = np.random.default_rng(seed).integers(1, 17, c.size)
+    strides[::3] = 1
+    return np.where((c == 0) | (c == n), 1, strides).astype(np.int64)
+
+
+def full_grid(c, n, nodes, strides):
+    """log sum over every node that is a multiple of the pair's stride (weighted by it), the
+    score means, and each node's term (pairs, G; -inf off the stride)."""
+    on = np.arange(nodes.log_p.size) % strides[:, None] == 0
+    v = (c[:, None] * nodes.log_p + (n - c)[:, None] * nodes.log_1mp + nodes.log_weight
+         + np.log(strides)[:, None])
+    v = np.where(on, v, -np.inf)
     peak = v.max(axis=1)
     finite = np.isfinite(peak)
     scaled = np.exp(v - np.where(finite, peak, 0.0)[:, None])
@@ -71,8 +82,12 @@ def test_windows_leave_out_at_most_the_certified_share(tolerance):
     for seed in range(12):
         nodes = random_nodes(seed)
         c, n = random_pairs(seed)
-        log_sum, means, lo, hi = windowed_log_sums(c, n, nodes, math.log(tolerance))
-        ref_sum, ref_means, v = full_grid(c, n, nodes)
+        strides = random_strides(seed, c, n)
+        log_sum, means, lo, hi, used = windowed_log_sums(c, n, strides, nodes,
+                                                         math.log(tolerance))
+        # A window that reaches an end of the grid at its stride is summed at stride 1.
+        assert np.all((used == strides) | (used == 1))
+        ref_sum, ref_means, v = full_grid(c, n, nodes, used)
         rounding = 2 * nodes.log_p.size * EPS
         finite = np.isfinite(ref_sum)
         np.testing.assert_array_equal(np.isfinite(log_sum), finite)
@@ -93,7 +108,7 @@ def test_windows_leave_out_at_most_the_certified_share(tolerance):
 def test_windows_are_small_where_the_prior_is_smooth():
     nodes = random_nodes(0, grid=10_000)
     c, n = random_pairs(0)
-    _, _, lo, hi = windowed_log_sums(c, n, nodes, math.log(TOLERANCE))
+    _, _, lo, hi, _ = windowed_log_sums(c, n, np.ones_like(c), nodes, math.log(TOLERANCE))
     interior = (c > 20) & (n - c > 20)
     assert (hi - lo)[interior].mean() < nodes.log_p.size / 10
 
@@ -104,7 +119,8 @@ def test_same_results_on_one_and_two_threads(two_threads):
     results = []
     for threads in (1, 2):
         two_threads.set_num_threads(threads)
-        results.append(windowed_log_sums(c, n, nodes, math.log(TOLERANCE)))
+        results.append(windowed_log_sums(c, n, random_strides(7, c, n), nodes,
+                                         math.log(TOLERANCE)))
     for one, two in zip(*results):
         assert np.array_equal(one, two, equal_nan=True)
 
@@ -114,13 +130,14 @@ def test_blocks_cover_every_pair_once_with_about_equal_work():
     lo = rng.integers(0, 4000, 3000)
     hi = np.minimum(4000, lo + (4000 / np.sqrt(1.0 + rng.pareto(0.7, 3000))).astype(np.int64))
     hi[:30] = lo[:30]  # empty windows
-    work = hi - lo + 32
+    strides = rng.integers(1, 5, 3000)
+    work = (hi - lo) // strides + 32
     for blocks in (1, 2, 16, 5000):
-        starts = _balanced_blocks(lo, hi, blocks)
+        starts = _balanced_blocks(lo, hi, strides, blocks)
         assert starts[0] == 0 and starts[-1] == lo.size and np.all(np.diff(starts) >= 0)
         per_block = np.add.reduceat(np.append(work, 0), starts[:-1])
         per_block[np.diff(starts) == 0] = 0
         # No block exceeds its share by more than one pair's work.
         assert per_block.max() <= work.sum() / blocks + work.max()
     empty = np.zeros(0, dtype=np.int64)
-    assert list(_balanced_blocks(empty, empty, 4)) == [0, 0, 0, 0, 0]
+    assert list(_balanced_blocks(empty, empty, empty, 4)) == [0, 0, 0, 0, 0]

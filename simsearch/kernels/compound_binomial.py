@@ -46,13 +46,19 @@ from numba import njit, prange
 #: ``log_weight``: (G,) log p_j, log(1 - p_j), log w_j, with p_j increasing. ``log_below``,
 #: ``log_above``: (G + 1,) log upper bounds of sum_{i<j} w_i and sum_{i>=j} w_i.
 #: ``scores``: (K, G) node values whose mean under each pair's posterior is also returned
-#: (K may be 0).
+#: (K from 0 to 3).
 Nodes = namedtuple("Nodes", ["log_p", "log_1mp", "log_weight", "log_below", "log_above",
                              "scores"])
+
+#: What :func:`windowed_log_sums` returns, per pair: log of the window sum, posterior means of
+#: the score rows (pairs, K), the window [lo, hi) and the stride used.
+Sums = namedtuple("Sums", ["log_sum", "means", "lo", "hi", "strides"])
 
 #: Core window: nodes where the binomial factor is within e^-_CORE of its largest grid value.
 #: e^-36 (about 2e-16) makes the certificate pass without widening for typical priors.
 _CORE = 36.0
+#: Terms may reach e^_HEADROOM before the shift is raised (so rescaling is rare).
+_HEADROOM = 30.0
 #: Blocks of pairs: prange splits them statically, so many (8 or more per thread up to 32
 #: threads) keep the threads' shares even. A fixed number, not one read from the thread count
 #: (which numba cannot cache).
@@ -154,56 +160,70 @@ def _widen_right(c, n, nodes, hi, target):
 
 
 @njit(cache=True)
-def _peak(c, n, nodes, lo, hi):
-    peak = -math.inf
-    for j in range(lo, hi):
-        v = _log_g(c, n, nodes, j) + nodes.log_weight[j]
-        if v > peak:
-            peak = v
-    return peak
-
-
-@njit(cache=True)
-def _accumulate(c, n, nodes, lo, hi, shift, acc):
-    """acc[0] += sum exp(v_j - shift), acc[1 + k] += sum exp(v_j - shift) scores[k, j]."""
+def _accumulate(c, n, nodes, lo, hi, stride, acc):
+    """Add exp(v_j - acc[0]) to acc[1] and its score multiples to acc[2:], over the nodes of
+    [lo, hi) that are multiples of ``stride``. acc[0] is the shift: raised (and the sums
+    rescaled) when a term would exceed e^_HEADROOM, so nothing overflows. The sums run in
+    local variables (at most three score rows) so that they stay in registers."""
     scores = nodes.scores
-    for j in range(lo, hi):
-        e = math.exp(_log_g(c, n, nodes, j) + nodes.log_weight[j] - shift)
-        acc[0] += e
-        for k in range(scores.shape[0]):
-            acc[1 + k] += e * scores[k, j]
+    rows = scores.shape[0]
+    shift, total = acc[0], acc[1]
+    m0 = acc[2] if rows > 0 else 0.0
+    m1 = acc[3] if rows > 1 else 0.0
+    m2 = acc[4] if rows > 2 else 0.0
+    for j in range(-(-lo // stride) * stride, hi, stride):
+        v = _log_g(c, n, nodes, j) + nodes.log_weight[j]
+        if v > shift + _HEADROOM:
+            rescale = math.exp(shift - v)
+            total, m0, m1, m2 = total * rescale, m0 * rescale, m1 * rescale, m2 * rescale
+            shift = v
+        e = math.exp(v - shift)
+        total += e
+        if rows > 0:
+            m0 += e * scores[0, j]
+        if rows > 1:
+            m1 += e * scores[1, j]
+        if rows > 2:
+            m2 += e * scores[2, j]
+    acc[0], acc[1] = shift, total
+    for k, m in enumerate((m0, m1, m2)):
+        if k < rows:
+            acc[2 + k] = m
 
 
 @njit(cache=True)
-def _pair(c, n, nodes, lo, hi, log_tolerance, acc):
-    """Certified window sum of one pair from its core [lo, hi). Returns (log S, lo, hi) and
-    leaves the score sums (scaled by exp(-shift)) in ``acc``."""
+def _pair(c, n, nodes, lo, hi, stride, log_tolerance, acc):
+    """Certified window sum of one pair from its core [lo, hi), over the nodes that are
+    multiples of ``stride`` (each weighted ``stride``). Returns (log S, lo, hi) and leaves
+    the shift and the shifted sums in ``acc``."""
+    size = nodes.log_p.size
     acc[:] = 0.0
-    shift = _peak(c, n, nodes, lo, hi)
-    if shift == -math.inf:  # the prior vanishes on the core: sum the whole grid
-        lo, hi = 0, nodes.log_p.size
-        shift = _peak(c, n, nodes, lo, hi)
-        if shift == -math.inf:
+    # A first shift near the peak: a node that is summed, so its term is 1.
+    middle = min(max((lo + hi) // 2 // stride * stride, 0), size - 1)
+    acc[0] = max(_log_g(c, n, nodes, middle) + nodes.log_weight[middle], -1e300)
+    _accumulate(c, n, nodes, lo, hi, stride, acc)
+    if acc[1] == 0.0:  # the prior vanishes on the core: sum the whole grid
+        acc[:] = 0.0
+        acc[0] = -1e300  # any finite term raises it
+        lo, hi = 0, size
+        _accumulate(c, n, nodes, lo, hi, stride, acc)
+        if acc[1] == 0.0:
             return -math.inf, lo, hi
-    _accumulate(c, n, nodes, lo, hi, shift, acc)
-    target = shift + math.log(acc[0]) + log_tolerance - math.log(4.0)
+    # A stride's left-out nodes are some of the left-out nodes, each weighted ``stride``.
+    target = (acc[0] + math.log(acc[1]) + log_tolerance - math.log(4.0)
+              - math.log(float(stride)))
     new_lo = _widen_left(c, n, nodes, lo, target)
     new_hi = _widen_right(c, n, nodes, hi, target)
-    if new_lo < lo or new_hi > hi:
-        wider = max(_peak(c, n, nodes, new_lo, lo), _peak(c, n, nodes, hi, new_hi))
-        if wider > shift:  # rescale so that no term overflows
-            acc *= math.exp(shift - wider)
-            shift = wider
-        _accumulate(c, n, nodes, new_lo, lo, shift, acc)
-        _accumulate(c, n, nodes, hi, new_hi, shift, acc)
-    return shift + math.log(acc[0]), new_lo, new_hi
+    _accumulate(c, n, nodes, new_lo, lo, stride, acc)
+    _accumulate(c, n, nodes, hi, new_hi, stride, acc)
+    return acc[0] + math.log(acc[1] * stride), new_lo, new_hi
 
 
 @njit(cache=True)
-def _balanced_blocks(lo, hi, blocks):
+def _balanced_blocks(lo, hi, strides, blocks):
     """Start index of each of ``blocks`` runs of consecutive pairs of about equal work (some
     may be empty), and the number of pairs as the last entry."""
-    work = np.cumsum(hi - lo + _PAIR_COST)
+    work = np.cumsum((hi - lo) // strides + _PAIR_COST)
     total = work[-1] if work.size else 0
     targets = (np.arange(1, blocks) * total) // blocks
     inner = np.searchsorted(work, targets, side="right")
@@ -215,33 +235,45 @@ def _balanced_blocks(lo, hi, blocks):
 
 
 @njit(parallel=True, cache=True)
-def windowed_log_sums(c, n, nodes, log_tolerance):
+def windowed_log_sums(c, n, strides, nodes, log_tolerance):
     """Each pair's log sum_j g_j w_j over its certified window, the posterior means of the
     score rows, and the windows.
 
+    ``strides``: each pair sums the nodes that are multiples of its stride, each weighted
+    by the stride (a coarser midpoint rule for a wider posterior); a window that reaches an
+    end of the grid is summed at stride 1 (the caller's end corrections assume the grid's
+    own cells).
+
     Returns
     -------
-    log_sum : (pairs,) ndarray
-        Within ``exp(log_tolerance)`` (relative) of the sum over every node.
-    means : (pairs, K) ndarray
-        sum_j g_j w_j scores[k, j] / sum_j g_j w_j over the window.
-    lo, hi : (pairs,) int64 ndarrays
-        The windows summed.
+    Sums
+        ``log_sum`` within ``exp(log_tolerance)`` (relative) of the same rule (the stride
+        used) over every node; ``means`` sum_j g_j w_j scores[k, j] / sum_j g_j w_j over the
+        window; the windows ``lo``, ``hi`` and the ``strides`` used.
     """
     pairs = c.shape[0]
     k = nodes.scores.shape[0]
+    if k > 3:
+        raise ValueError("at most three score rows")
+    size = nodes.log_p.size
     lo = np.empty(pairs, dtype=np.int64)
     hi = np.empty(pairs, dtype=np.int64)
     for u in prange(pairs):
         lo[u], hi[u] = _core(c[u], n[u], nodes)
     log_sum = np.empty(pairs)
     means = np.empty((pairs, k))
-    starts = _balanced_blocks(lo, hi, _BLOCKS)
+    used = strides.copy()
+    starts = _balanced_blocks(lo, hi, strides, _BLOCKS)
     for b in prange(starts.size - 1):
-        acc = np.empty(k + 1)
+        acc = np.empty(k + 2)
         for u in range(starts[b], starts[b + 1]):
-            log_sum[u], lo[u], hi[u] = _pair(c[u], n[u], nodes, lo[u], hi[u], log_tolerance,
-                                             acc)
+            core_lo, core_hi = lo[u], hi[u]
+            log_sum[u], lo[u], hi[u] = _pair(c[u], n[u], nodes, core_lo, core_hi, strides[u],
+                                             log_tolerance, acc)
+            if strides[u] > 1 and (lo[u] == 0 or hi[u] == size):
+                used[u] = 1
+                log_sum[u], lo[u], hi[u] = _pair(c[u], n[u], nodes, core_lo, core_hi, 1,
+                                                 log_tolerance, acc)
             for i in range(k):
-                means[u, i] = acc[1 + i] / acc[0] if acc[0] > 0.0 else 0.0
-    return log_sum, means, lo, hi
+                means[u, i] = acc[2 + i] / acc[1] if acc[1] > 0.0 else 0.0
+    return Sums(log_sum, means, lo, hi, used)
