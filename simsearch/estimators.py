@@ -28,7 +28,7 @@ from scipy import optimize, special, stats
 from .counts import per_problem_pass_at_k, validate_counts
 from .distributions import Beta, Distribution, Kumaraswamy, Mixture, Point
 from .errors import require
-from .kernels.compound_binomial import Nodes, make_nodes, windowed_log_sums
+from .kernels.compound_binomial import Nodes, make_nodes, make_pairs, windowed_log_sums
 from .seeding import seed_sequence
 
 #: Families of the distribution of p that can be fitted. "zi-" families put a mass pi0 at p = 0
@@ -284,8 +284,8 @@ class _QuadratureModel:
         # Each pair sums every stride-th node: its own step, a whole number of grid steps.
         # Pairs at an end of the grid (c = 0, c = n) sum every node (the end corrections
         # assume the grid's cells); the kernel does the same for any window at an end.
-        self.strides = np.where((c == 0) | (c == n), 1,
-                                np.floor(steps / step * (1 + 1e-12))).astype(np.int64)
+        strides = np.where((c == 0) | (c == n), 1,
+                           np.floor(steps / step * (1 + 1e-12))).astype(np.int64)
         t_edge = math.log(n_max / _EDGE)
         t = np.arange(-t_edge, t_edge + step, step)
         self.log_x = -np.logaddexp(0.0, -t)
@@ -296,6 +296,9 @@ class _QuadratureModel:
         # integrand at the first node is far from negligible; the half step matters.)
         self.x_lo = special.expit(t[0] - step / 2)
         self.log_1mx_hi = -np.logaddexp(0.0, t[-1] + step / 2)  # 1 - x_hi is below 1e-16
+        # Blocks of pairs for the threads, balanced on the windows of a flat prior, unscaled.
+        flat = make_nodes(self.log_x, self.log_1mx, self.log_jacobian, np.empty((0, t.size)))
+        self.pairs = make_pairs(c, n, strides, flat)
         # log x and log(1 - x) at the two ends of the midpoint rule's cells.
         self.log_x_ends = -np.logaddexp(0.0, -np.array([t[0] - step / 2, t[-1] + step / 2]))
         self.log_1mx_ends = -np.logaddexp(0.0, np.array([t[0] - step / 2, t[-1] + step / 2]))
@@ -365,8 +368,7 @@ class _QuadratureModel:
         t = self.table
         c, n = t.successes, t.attempts
         nodes = self._nodes(theta, with_scores)
-        log_sum, means, *_ = windowed_log_sums(c, n, self.strides, nodes,
-                                               math.log(_TRUNCATION))
+        log_sum, means, *_ = windowed_log_sums(self.pairs, nodes, math.log(_TRUNCATION))
         (log_head, log_tail), edge_grad = (self._edges_and_gradient(theta) if with_scores
                                            else (self._log_edges(theta), None))
         if self.fit_scale:

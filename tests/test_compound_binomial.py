@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from simsearch.kernels.compound_binomial import (_balanced_blocks, make_nodes,
+from simsearch.kernels.compound_binomial import (_balanced_blocks, make_nodes, make_pairs,
                                                  windowed_log_sums)
 
 TOLERANCE = 1e-12
@@ -83,8 +83,8 @@ def test_windows_leave_out_at_most_the_certified_share(tolerance):
         nodes = random_nodes(seed)
         c, n = random_pairs(seed)
         strides = random_strides(seed, c, n)
-        log_sum, means, lo, hi, used = windowed_log_sums(c, n, strides, nodes,
-                                                         math.log(tolerance))
+        log_sum, means, lo, hi, used = windowed_log_sums(make_pairs(c, n, strides, nodes),
+                                                         nodes, math.log(tolerance))
         # A window that reaches an end of the grid at its stride is summed at stride 1.
         assert np.all((used == strides) | (used == 1))
         ref_sum, ref_means, v = full_grid(c, n, nodes, used)
@@ -108,7 +108,8 @@ def test_windows_leave_out_at_most_the_certified_share(tolerance):
 def test_windows_are_small_where_the_prior_is_smooth():
     nodes = random_nodes(0, grid=10_000)
     c, n = random_pairs(0)
-    _, _, lo, hi, _ = windowed_log_sums(c, n, np.ones_like(c), nodes, math.log(TOLERANCE))
+    pairs = make_pairs(c, n, np.ones_like(c), nodes)
+    _, _, lo, hi, _ = windowed_log_sums(pairs, nodes, math.log(TOLERANCE))
     interior = (c > 20) & (n - c > 20)
     assert (hi - lo)[interior].mean() < nodes.log_p.size / 10
 
@@ -119,8 +120,8 @@ def test_same_results_on_one_and_two_threads(two_threads):
     results = []
     for threads in (1, 2):
         two_threads.set_num_threads(threads)
-        results.append(windowed_log_sums(c, n, random_strides(7, c, n), nodes,
-                                         math.log(TOLERANCE)))
+        pairs = make_pairs(c, n, random_strides(7, c, n), nodes)
+        results.append(windowed_log_sums(pairs, nodes, math.log(TOLERANCE)))
     for one, two in zip(*results):
         assert np.array_equal(one, two, equal_nan=True)
 

@@ -31,9 +31,9 @@ up to the whole grid.
 With tolerance 1e-12 the result is the full-grid sum to 12 digits, and the posterior means of
 the score rows (the gradient) move by at most tolerance x max |score| over the grid.
 
-Threads get blocks of consecutive pairs of about equal total core size rather than equal
-numbers of pairs; a pair's result does not depend on its block, so the results are the same
-whatever the number of threads.
+Threads get blocks of consecutive pairs of about equal total work (core window over stride)
+rather than equal numbers of pairs; a pair's result does not depend on its block, so the
+results are the same whatever the number of threads.
 """
 
 import math
@@ -49,6 +49,11 @@ from numba import njit, prange
 #: (K from 0 to 3).
 Nodes = namedtuple("Nodes", ["log_p", "log_1mp", "log_weight", "log_below", "log_above",
                              "scores"])
+
+#: The (c, n) pairs: successes, attempts, each pair's stride (it sums every stride-th node)
+#: and the start of each block of pairs handed to a thread (last entry: the number of pairs).
+#: Build with :func:`make_pairs`.
+Pairs = namedtuple("Pairs", ["successes", "attempts", "strides", "blocks"])
 
 #: What :func:`windowed_log_sums` returns, per pair: log of the window sum, posterior means of
 #: the score rows (pairs, K), the window [lo, hi) and the stride used.
@@ -234,15 +239,26 @@ def _balanced_blocks(lo, hi, strides, blocks):
     return starts
 
 
+@njit(cache=True)
+def make_pairs(c, n, strides, nodes):
+    """:data:`Pairs`, with blocks of about equal work as measured by the core windows on
+    ``nodes`` (any representative node values: the split only balances the threads)."""
+    lo = np.empty(c.size, dtype=np.int64)
+    hi = np.empty(c.size, dtype=np.int64)
+    for u in range(c.size):
+        lo[u], hi[u] = _core(c[u], n[u], nodes)
+    return Pairs(c, n, strides, _balanced_blocks(lo, hi, strides, _BLOCKS))
+
+
 @njit(parallel=True, cache=True)
-def windowed_log_sums(c, n, strides, nodes, log_tolerance):
+def windowed_log_sums(pairs, nodes, log_tolerance):
     """Each pair's log sum_j g_j w_j over its certified window, the posterior means of the
     score rows, and the windows.
 
-    ``strides``: each pair sums the nodes that are multiples of its stride, each weighted
-    by the stride (a coarser midpoint rule for a wider posterior); a window that reaches an
-    end of the grid is summed at stride 1 (the caller's end corrections assume the grid's
-    own cells).
+    Each pair sums the nodes that are multiples of its stride, each weighted by the stride
+    (a coarser midpoint rule for a wider posterior); a window that reaches an end of the
+    grid is summed at stride 1 (the caller's end corrections assume the grid's own cells).
+    One parallel region over the pairs' blocks (one barrier per call).
 
     Returns
     -------
@@ -251,23 +267,21 @@ def windowed_log_sums(c, n, strides, nodes, log_tolerance):
         used) over every node; ``means`` sum_j g_j w_j scores[k, j] / sum_j g_j w_j over the
         window; the windows ``lo``, ``hi`` and the ``strides`` used.
     """
-    pairs = c.shape[0]
+    c, n, strides, starts = pairs.successes, pairs.attempts, pairs.strides, pairs.blocks
+    count = c.shape[0]
     k = nodes.scores.shape[0]
     if k > 3:
         raise ValueError("at most three score rows")
     size = nodes.log_p.size
-    lo = np.empty(pairs, dtype=np.int64)
-    hi = np.empty(pairs, dtype=np.int64)
-    for u in prange(pairs):
-        lo[u], hi[u] = _core(c[u], n[u], nodes)
-    log_sum = np.empty(pairs)
-    means = np.empty((pairs, k))
+    lo = np.empty(count, dtype=np.int64)
+    hi = np.empty(count, dtype=np.int64)
+    log_sum = np.empty(count)
+    means = np.empty((count, k))
     used = strides.copy()
-    starts = _balanced_blocks(lo, hi, strides, _BLOCKS)
     for b in prange(starts.size - 1):
         acc = np.empty(k + 2)
         for u in range(starts[b], starts[b + 1]):
-            core_lo, core_hi = lo[u], hi[u]
+            core_lo, core_hi = _core(c[u], n[u], nodes)
             log_sum[u], lo[u], hi[u] = _pair(c[u], n[u], nodes, core_lo, core_hi, strides[u],
                                              log_tolerance, acc)
             if strides[u] > 1 and (lo[u] == 0 or hi[u] == size):
