@@ -153,7 +153,7 @@ class _BetaShape:
     def log_edges(a, b, x_lo, log_1mx_hi):
         """log P(X < x_lo) and log P(X > x_hi), from the accurate 1 - x_hi."""
         return (np.log(special.betainc(a, b, x_lo)),
-                np.log(special.betainc(b, a, math.exp(log_1mx_hi))))
+                np.log(special.betainc(b, a, np.exp(log_1mx_hi))))
 
 
 class _KumaraswamyShape:
@@ -163,7 +163,7 @@ class _KumaraswamyShape:
 
     @staticmethod
     def log_density(a, b, log_x, log_1mx):
-        return math.log(a * b) + (a - 1) * log_x + (b - 1) * np.log(-np.expm1(a * log_x))
+        return np.log(a * b) + (a - 1) * log_x + (b - 1) * np.log(-np.expm1(a * log_x))
 
     @staticmethod
     def scores(a, b, log_x, log_1mx):
@@ -178,9 +178,9 @@ class _KumaraswamyShape:
 
     @staticmethod
     def log_edges(a, b, x_lo, log_1mx_hi):
-        log_x_hi = math.log1p(-math.exp(log_1mx_hi))
-        return (np.log(-math.expm1(b * math.log1p(-x_lo ** a))),
-                b * np.log(-math.expm1(a * log_x_hi)))
+        log_x_hi = np.log1p(-np.exp(log_1mx_hi))
+        return (np.log(-np.expm1(b * np.log1p(-x_lo ** a))),
+                b * np.log(-np.expm1(a * log_x_hi)))
 
 
 #: Families the quadrature integrates (each optionally scaled, p = scale x X).
@@ -236,10 +236,9 @@ def _pair_steps(c, n) -> np.ndarray:
 
 def _end_factor(z):
     """(1 - z / sinh z) / z^2, even in z, 1/6 at 0 (the midpoint rule's end correction)."""
-    z = abs(z)
-    if z < 1e-3:
-        return 1 / 6 - 7 * z * z / 360
-    return (1 - (2 * z * math.exp(-z) / -math.expm1(-2 * z))) / (z * z)
+    z = np.maximum(np.abs(z), 1e-300)
+    series = 1 / 6 - 7 * z * z / 360
+    return np.where(z < 1e-3, series, (1 - (2 * z * np.exp(-z) / -np.expm1(-2 * z))) / (z * z))
 
 
 class _QuadratureModel:
@@ -307,9 +306,10 @@ class _QuadratureModel:
         scale = special.expit(theta[2]) if self.fit_scale else 1.0
         return self.shape.distribution(math.exp(theta[0]), math.exp(theta[1]), scale=scale)
 
-    def _log_edges(self, theta):
+    def _log_edges(self, thetas):
         """log of the prior's mass below and above the grid, each corrected by the midpoint
-        rule's error at that end of the grid, so that mass + grid sum + mass is the integral.
+        rule's error at that end of the grid, so that mass + grid sum + mass is the integral;
+        (rows of ``thetas``, 2).
 
         Node j stands for the cell [t_j - h/2, t_j + h/2]; by Euler-Maclaurin the cells' sum
         exceeds the integral over [alpha, beta] by E(alpha) - E(beta) + ..., with
@@ -319,29 +319,27 @@ class _QuadratureModel:
         in t), with O(h^4) terms of the prior's curvature left for Kumaraswamy. Without it
         the end error is (h^2 / 24) r phi, about 1e-7 of P(0) for a heavy left tail.
         """
-        a, b = math.exp(theta[0]), math.exp(theta[1])
+        a, b = np.exp(thetas[:, :1]), np.exp(thetas[:, 1:2])  # one row per theta
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            log_mass = np.array(self.shape.log_edges(a, b, self.x_lo, self.log_1mx_hi))
+            log_mass = np.hstack(self.shape.log_edges(a, b, self.x_lo, self.log_1mx_hi))
             lx, l1x = self.log_x_ends, self.log_1mx_ends
             log_phi = self.shape.log_density(a, b, lx, l1x) + lx + l1x
             slope = self.shape.slope(a, b, lx, l1x)
-            excess = [slope[k] * (self.step / 2) ** 2 * _end_factor(slope[k] * self.step / 2)
-                      for k in range(2)]
+            half = self.step / 2
+            excess = slope * half ** 2 * _end_factor(slope * half)
             # mass below - E(alpha), mass above + E(beta), as mass (1 - ratio) in logs
-            ratio = np.array([excess[0], -excess[1]]) * np.exp(log_phi - log_mass)
+            ratio = excess * np.array([1.0, -1.0]) * np.exp(log_phi - log_mass)
             ratio = np.where(np.isfinite(ratio), ratio, 0.0)
             return np.where(ratio < 1.0, log_mass + np.log1p(-np.minimum(ratio, 1.0)), -np.inf)
 
     def _edges_and_gradient(self, theta):
-        """log P(X below the grid), log P(X above it) and their gradients in (log a, log b)."""
-        grad = np.zeros((2, 2))
-        for k in range(2):
-            step = np.zeros(2)
-            step[k] = _EDGE_STEP
-            grad[:, k] = (self._log_edges(theta[:2] + step)
-                          - self._log_edges(theta[:2] - step)) / (2 * _EDGE_STEP)
+        """log P(X below the grid), log P(X above it) and their gradients in (log a, log b),
+        (end, parameter), by central differences (one vectorised call)."""
+        steps = _EDGE_STEP * np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]])
+        values = self._log_edges(theta[:2] + steps)
+        grad = np.stack([values[1] - values[2], values[3] - values[4]], axis=1) / (2 * _EDGE_STEP)
         # An end with no mass (log -inf) gets weight 0 below; its gradient must not be nan.
-        return self._log_edges(theta), np.where(np.isfinite(grad), grad, 0.0)
+        return values[0], np.where(np.isfinite(grad), grad, 0.0)
 
     def _nodes(self, theta, with_scores: bool) -> Nodes:
         """The node values of the kernel at theta (``scores``: d/dtheta of each node's log
@@ -370,7 +368,7 @@ class _QuadratureModel:
         nodes = self._nodes(theta, with_scores)
         log_sum, means, *_ = windowed_log_sums(self.pairs, nodes, math.log(_TRUNCATION))
         (log_head, log_tail), edge_grad = (self._edges_and_gradient(theta) if with_scores
-                                           else (self._log_edges(theta), None))
+                                           else (self._log_edges(theta[None, :2])[0], None))
         if self.fit_scale:
             log_s, log_1ms = -np.logaddexp(0.0, -theta[2]), -np.logaddexp(0.0, theta[2])
             log_above = c * log_s + np.where(c < n, (n - c) * log_1ms, 0.0) + log_tail
@@ -383,10 +381,10 @@ class _QuadratureModel:
         if not with_scores:
             return log_pmf, None
         grad = np.zeros((c.size, self.n_params))
-        with np.errstate(invalid="ignore"):  # a pair of probability 0: no gradient
-            share_sum, share_below, share_above = (
-                np.nan_to_num(np.exp(part - total))[:, None]
-                for part in (log_sum, log_below, log_above))
+        # Each part's share of the pair's probability (none for a pair of probability 0).
+        finite = np.where(np.isfinite(total), total, np.inf)
+        share_sum, share_below, share_above = (np.exp(part - finite)[:, None]
+                                               for part in (log_sum, log_below, log_above))
         grad[:, :2] = (share_sum * means[:, :2] + share_below * edge_grad[0]
                        + share_above * edge_grad[1])
         if self.fit_scale:

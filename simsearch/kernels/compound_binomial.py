@@ -17,16 +17,18 @@ first node m with p_m >= c/n and decreases from there. For any window [lo, hi) a
 * every left-out node i >= hi has g_i <= g_hi, so their share is at most g_hi * W_above(hi),
   with W_above(j) = sum_{i>=j} w_i.
 
-Both bounds hold whatever the prior (no assumption on w beyond w >= 0). The kernel first sums
-a core window (nodes where g is within e^-_CORE of its largest grid value; for a pair with
-c >= 1 and n - c >= 1 this is about +-sqrt(2 _CORE) binomial standard deviations), which is a
-lower bound S_core <= S. It then widens each side, by bisection (each bound is monotone in
-its edge), until each bound is at most (tolerance / 4) S_core, and sums the additions. So
-the neglected part of S is at most tolerance / 2 of S; the other factor 2 is a margin for the
-rounding of the prefix sums W (relative error below G eps, G the number of nodes) and their
-floor for underflow (the caller adds G * 1e-300 of the largest w). Where the prior is
-small near the binomial mode (so S_core is small), the window widens as far as it must,
-up to the whole grid.
+Both bounds hold whatever the prior (no assumption on w beyond w >= 0). A pair with stride k
+sums only the nodes that are multiples of k, each weighted k (a coarser midpoint rule for a
+wider posterior): its left-out nodes are some of those above, so its bounds are k times
+theirs. The kernel first sums a core window (nodes where g is within e^-_CORE of its largest
+grid value; for a pair with c >= 1 and n - c >= 1 about +-sqrt(2 _CORE) binomial standard
+deviations), a lower bound S_core <= S. It then widens each side, by bisection (each bound is
+monotone in its edge), until each bound is at most (tolerance / 4) S_core, and sums the
+additions. So the neglected part of S (S at the pair's stride) is at most tolerance / 2 of
+S; the other factor 2 is a margin for the rounding of the prefix sums W (relative error
+below G eps, G the number of nodes) and their floor for underflow (G * 1e-300 of the
+largest w). Where the prior is small near the binomial mode (so S_core is small), the window
+widens as far as it must, up to the whole grid.
 
 With tolerance 1e-12 the result is the full-grid sum to 12 digits, and the posterior means of
 the score rows (the gradient) move by at most tolerance x max |score| over the grid.
