@@ -15,7 +15,7 @@ Fits are ``DistributionalEstimator(family, fit_scale, bootstrap=B).fit`` (what `
 Beta(0.3, 3), in this one process under the command line's thread policy
 (``simsearch.runtime``: passive OpenMP wait, one BLAS thread). Beta is the closed-form
 Beta-binomial, the same code before and after (a control for the machine's load). The
-``before`` fit-scale takes ~7 s per replicate, so it is timed on ``--before-bootstrap``
+``before`` fit-scale takes 7-20 s per replicate, so it is timed on ``--before-bootstrap``
 replicates (default 5) and extrapolated: point fit + B x mean replicate. Wall and CPU (all
 threads) seconds; the load average is recorded before and after (the machine may be shared).
 
