@@ -420,3 +420,20 @@ def test_a_point_file_cut_short_is_run_again_on_resume(tmp_path):
     summary = run_sweep(plan, tmp_path / "out", workers=1, resume=True)
     assert summary.ran == 3 and summary.done == 6
     assert (tmp_path / "out" / "results.csv").read_bytes() == clean
+
+
+@pytest.mark.slow
+def test_workers_compile_kernels_on_a_cold_cache(tmp_path):
+    """A fresh install's first sweep: each worker compiles its kernel. numba must start the
+    worker's thread pool at the worker's own size, or the compile (which re-reads
+    NUMBA_NUM_THREADS) refuses with "Cannot set NUMBA_NUM_THREADS ... once the threads have
+    been launched" and every point fails."""
+    sweep = _sweep_file(tmp_path, problems=2_000)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("NUMBA_NUM_THREADS", None)
+    proc = subprocess.run([sys.executable, "-m", "simsearch", "sweep", str(sweep), "--out",
+                           str(tmp_path / "out"), "--workers", "2", "--no-progress"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    meta = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert [p["status"] for p in meta["points"]] == ["done"] * 6, meta["points"]

@@ -31,7 +31,7 @@ from ..errors import SimsearchError
 from ..frames import require_pandas
 from ..output import (check_output_directory, csv_text, manifest, read_manifest,
                       write_directory)
-from ..runtime import apply_thread_policy
+from ..runtime import start_worker
 from .kinds import get_kind
 from .plan import SweepPlan, point_config
 from .report import sensitivity_table, summary_table
@@ -80,14 +80,17 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-def _worker_init(parent: int) -> None:
-    """Set up a worker process: it dies with the sweep, leaves Ctrl-C to the sweep (which
-    stops the workers itself), and runs numba on one thread (workers already use every core
-    between them; results do not depend on the thread count), with the worker thread policy of
-    :mod:`simsearch.runtime` (the OpenMP pool starts at the first parallel call, after this)."""
+def setup_worker(parent: int) -> None:
+    """Set up a worker process (after :func:`simsearch.runtime.start_worker` has applied the
+    worker thread policy): it dies with the sweep, leaves Ctrl-C to the sweep (which stops the
+    workers itself), and runs numba on one thread (workers already use every core between
+    them; results do not depend on the thread count)."""
     import numba
 
-    apply_thread_policy(worker=True)
+    # numba read NUMBA_NUM_THREADS when it was imported; if that was before the policy, read
+    # it again now, before the pool starts: a compile re-reads it and refuses a pool of another
+    # size ("Cannot set NUMBA_NUM_THREADS ... once the threads have been launched").
+    numba.core.config.reload_config()
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     numba.set_num_threads(1)
@@ -348,7 +351,7 @@ def _local_results(tasks, workers: int):
             yield index, run_point(*args)
         return
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                               initializer=_worker_init, initargs=(os.getpid(),))
+                               initializer=start_worker, initargs=(os.getpid(),))
     pending: dict = {}
     tasks = iter(tasks)
 
