@@ -43,10 +43,10 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .draws import draw_p
-from .first_success import first_success_time
+from .draws import draw_p as _draw_p_inlined
+from .first_success import first_success_time as _first_success_time_inlined
 from .rng import standard_exponential, standard_normal, uniform
 
 POLICY_ROUNDS = 0
@@ -150,7 +150,25 @@ Greedy: fails (labs, capacity) failures so far, index a Heap on minus the log in
 """
 
 
-@njit(cache=True, inline="always")
+# Compile time: numba's inline="always" works on its IR, so every call site re-types a copy of
+# the callee's body, and the kernel calls these draws from several places. The kernel calls one
+# compiled copy of each (LLVM still inlines what is worth it), and none of its own functions is
+# inlined at IR level: that took a cold compile from ~200 s to ~NN s of CPU.
+
+@njit(cache=True)
+def draw_p(s, kinds, params, cum_weights, data):
+    """:func:`simsearch.kernels.draws.draw_p`, compiled once for this kernel."""
+    return _draw_p_inlined(s, kinds, params, cum_weights, data)
+
+
+@njit(cache=True)
+def first_success_time(s, p):
+    """:func:`simsearch.kernels.first_success.first_success_time`, compiled once for this
+    kernel."""
+    return _first_success_time_inlined(s, p)
+
+
+@njit(cache=True)
 def draw_log_value(s, kind, a, b):
     """log of an idea's value: fixed log(a), lognormal(mu=a, sigma=b), Pareto(alpha=a) (x >= 1)."""
     if kind == VALUE_LOGNORMAL:
@@ -162,7 +180,7 @@ def draw_log_value(s, kind, a, b):
 
 # --- Fenwick tree over pool positions (count of ideas below a position) ----------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fen_add(fen, lab, i, delta):
     i += 1
     n = fen.shape[1] - 1
@@ -171,7 +189,7 @@ def _fen_add(fen, lab, i, delta):
         i += i & -i
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fen_below(fen, lab, i):
     """Number of ideas in the lab's rounds at positions < i."""
     total = 0
@@ -212,7 +230,7 @@ def _fen_build(fen, member, lab):
 
 # --- Indexed binary min-heap on (key, idea) --------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _before(k1, i1, k2, i2):
     return k1 < k2 or (k1 == k2 and i1 < i2)
 
@@ -255,7 +273,7 @@ def _sift_down(h, lab, j):
     where[lab, idea] = j
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _heap_push(h, lab, idea, key):
     j = h.size[lab]
     h.size[lab] = j + 1
@@ -263,7 +281,7 @@ def _heap_push(h, lab, idea, key):
     _sift_up(h, lab, j)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _heap_remove(h, lab, idea):
     j = h.where[lab, idea]
     last = h.size[lab] - 1
@@ -291,7 +309,7 @@ def _heapify(h, lab, n):
 
 # --- Rounds: ideas tried m at a time in pool order ---------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _rounds_key(last_block, lab, idea, remaining, entry, m):
     """Solve round of an idea needing ``remaining`` more attempts, first tried in round
     ``entry``; also stores the attempts in its final block."""
@@ -315,7 +333,7 @@ def _rounds_fill(lab, n, m, s_lab, ideas):
     _heapify(ideas.solve, lab, n)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _rounds_insert(lab, idea, remaining, m, st, ideas):
     """Add an idea needing ``remaining`` more attempts at its pool position: one ahead of the
     lab's position is first tried in the current round, one behind it in the next."""
@@ -326,7 +344,7 @@ def _rounds_insert(lab, idea, remaining, m, st, ideas):
                _rounds_key(ideas.last_block, lab, idea, remaining, entry, m))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _rounds_remove(lab, idea, st, ideas):
     ideas.member[lab, idea] = ABSENT
     _heap_remove(ideas.solve, lab, idea)
@@ -335,7 +353,7 @@ def _rounds_remove(lab, idea, st, ideas):
         st[lab].used = 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _rounds_distance(lab, rnd, x, m, st, ideas):
     """Attempts from the lab's point to the first block at a position >= x in round ``rnd``
     (a point not behind the lab's)."""
@@ -347,7 +365,7 @@ def _rounds_distance(lab, rnd, x, m, st, ideas):
             + m * _fen_below(ideas.fen, lab, x))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _rounds_need(lab, m, st, ideas):
     """Attempts until the lab's next win in rounds; inf when none can come."""
     h = ideas.solve
@@ -357,7 +375,7 @@ def _rounds_need(lab, m, st, ideas):
     return _rounds_distance(lab, h.key[lab, 0], idea, m, st, ideas) + ideas.last_block[lab, idea]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _rounds_advance(lab, a, m, st, ideas):
     """Move the lab's point on by ``a`` attempts that contain no win."""
     n = ideas.solve.size[lab]
@@ -389,7 +407,7 @@ def _rounds_advance(lab, a, m, st, ideas):
     st[lab].used = total - blocks * m
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _rounds_level(lab, st, ideas):
     """Quantum-1 rounds (greedy labs): move the lab's point onto the next idea to try, the
     first at or after its position, wrapping to the next round, and return it."""
@@ -410,7 +428,7 @@ def _greedy_key(log_value, failures, prior_a, prior_b):
     return -(log_value + math.log(prior_a) - math.log(prior_a + prior_b + failures))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _index_insert(lab, idea, pool, ideas):
     ideas.member[lab, idea] = IN_INDEX
     _heap_push(ideas.index, lab, idea,
@@ -418,7 +436,7 @@ def _index_insert(lab, idea, pool, ideas):
                            pool.prior_b))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _index_remove(lab, idea, ideas):
     ideas.member[lab, idea] = ABSENT
     _heap_remove(ideas.index, lab, idea)
@@ -462,7 +480,7 @@ def _greedy_fill(lab, n, s_lab, pool, st, ideas):
     _heapify(ideas.index, lab, n)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _behind(log_value, failures, idea, key, other, pool):
     """Does an idea with these failures come after (key, other) in greedy order?"""
     k = _greedy_key(log_value, failures, pool.prior_a, pool.prior_b)
@@ -508,7 +526,7 @@ def _attempts_until_behind(log_value, f, idea, key, other, pool, limit):
     return hi
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _greedy_block(lab, pool, st, ideas):
     """A greedy lab's next block: (attempts, ends in a win, ON_INDEX or ON_ROUNDS).
 
@@ -550,7 +568,7 @@ def _greedy_block(lab, pool, st, ideas):
     return to_top, False, ON_ROUNDS
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _index_fail(lab, idea, a, pool, ideas):
     """``a`` more failures on the index heap's idea."""
     ideas.fails[lab, idea] += a
@@ -563,7 +581,7 @@ def _index_fail(lab, idea, a, pool, ideas):
 
 # --- Endless stream -------------------------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _stream_draw(lab, s_lab, difficulty, pool, st):
     p = draw_p(s_lab, difficulty.kinds, difficulty.params, difficulty.cum_weights,
                difficulty.data)
@@ -576,18 +594,18 @@ def _stream_draw(lab, s_lab, difficulty, pool, st):
 
 # --- A lab's blocks, spending and gains --------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _cost(lab, labs, st):
     return labs.cost[lab] * math.exp(labs.elasticity[lab] * st[lab].log_mult)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _spent_after(lab, a, c, st):
     """The lab's spending in its period after ``a`` more attempts at cost ``c``."""
     return st[lab].spent_base + (st[lab].attempts + a) * c
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _refresh(lab, pool, labs, st, ideas):
     """Recompute the lab's next block (attempts, ends in a win, on what) if its state changed."""
     if st[lab].fresh:
@@ -595,7 +613,7 @@ def _refresh(lab, pool, labs, st, ideas):
     _recompute(lab, pool, labs, st, ideas)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _recompute(lab, pool, labs, st, ideas):
     """The lab's next block, per policy: its stream idea, greedy, or rounds."""
     m = labs.quantum[lab]
@@ -610,7 +628,7 @@ def _recompute(lab, pool, labs, st, ideas):
     st[lab].fresh = True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _advance(lab, a, pool, labs, st, ideas):
     """Spend ``a`` attempts that end no block (a < the lab's need)."""
     if a <= 0.0:
@@ -624,7 +642,7 @@ def _advance(lab, a, pool, labs, st, ideas):
     st[lab].fresh = False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _affordable(lab, until, pool, labs, st, ideas):
     """Whole attempts the lab completes by time ``until`` in its current period, short of
     ending its current block.
@@ -649,7 +667,7 @@ def _affordable(lab, until, pool, labs, st, ideas):
     return max(a, 0.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _catch_up(lab, until, pool, labs, st, ideas):
     """Spend, at the lab's current cost, the whole attempts it completes by time ``until``."""
     _refresh(lab, pool, labs, st, ideas)
@@ -658,7 +676,7 @@ def _catch_up(lab, until, pool, labs, st, ideas):
     st[lab].attempts += a
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _gain(lab, log_value, pool, labs, st):
     """A win's value reaches the lab: multiplied in, or the best so far (Kortum). Its cost per
     attempt may change, so its spending is rebased first."""
@@ -722,28 +740,37 @@ def _new_ideas(n_labs, capacity, rounds, greedy):
 
 @njit(cache=True)
 def _copy_heap(old, new):
-    w = old.key.shape[1]
-    new.key[:, :w] = old.key
-    new.idea[:, :w] = old.idea
-    new.where[:, :w] = old.where
-    new.size[:] = old.size
+    # Loops, not slice assignments: those compile numba's broadcasting checks and their
+    # error messages, seconds of compile time.
+    n_labs, w = old.key.shape
+    for lab in range(n_labs):
+        new.size[lab] = old.size[lab]
+        for j in range(w):
+            new.key[lab, j] = old.key[lab, j]
+            new.idea[lab, j] = old.idea[lab, j]
+            new.where[lab, j] = old.where[lab, j]
 
 
 @njit(cache=True)
 def _grow(ideas, capacity):
     """The same ideas in buffers ``capacity`` wide (heaps copied, Fenwick trees rebuilt)."""
     n_labs, old = ideas.need.shape[0], ideas.p.shape[0]
-    new = _new_ideas(n_labs, capacity, ideas.last_block.shape[1] > 0, ideas.fails.shape[1] > 0)
-    new.p[:old] = ideas.p
-    new.log_value[:old] = ideas.log_value
-    new.need[:, :old] = ideas.need
-    new.member[:, :old] = ideas.member
-    if ideas.last_block.shape[1] > 0:
-        new.last_block[:, :old] = ideas.last_block
-        for lab in range(n_labs):
+    rounds, greedy = ideas.last_block.shape[1] > 0, ideas.fails.shape[1] > 0
+    new = _new_ideas(n_labs, capacity, rounds, greedy)
+    # Loops, not slice assignments (see _copy_heap).
+    for i in range(old):
+        new.p[i] = ideas.p[i]
+        new.log_value[i] = ideas.log_value[i]
+    for lab in range(n_labs):
+        for i in range(old):
+            new.need[lab, i] = ideas.need[lab, i]
+            new.member[lab, i] = ideas.member[lab, i]
+            if rounds:
+                new.last_block[lab, i] = ideas.last_block[lab, i]
+            if greedy:
+                new.fails[lab, i] = ideas.fails[lab, i]
+        if rounds:
             _fen_build(new.fen, new.member, lab)
-    if ideas.fails.shape[1] > 0:
-        new.fails[:, :old] = ideas.fails
     _copy_heap(ideas.solve, new.solve)
     _copy_heap(ideas.index, new.index)
     return new
@@ -835,7 +862,9 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
         # Next event: earliest time; at one instant, blocks without a win first, then wins,
         # then period ends (so a period's record holds all that happened by its end); then the
         # lowest lab index. (Cost and spending as in _cost and _spent_after.)
-        best, best_time, best_class = -1, math.inf, 3
+        # (np.int64, not the literal -1: a literal lab index would compile every function
+        # the lab is passed to twice, once for Literal[int](-1) and once for int64.)
+        best, best_time, best_class = np.int64(-1), math.inf, 3
         for lab in range(n_labs):
             if st[lab].done:
                 continue
@@ -966,15 +995,20 @@ def _replicate_periods(periods, r):
                         periods.ideas_tried[r])
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def simulate_replicates(states, difficulty, pool, labs, wins, periods, n_wins, dropped, stop):
-    """Run replicates in parallel; replicate r uses ``states[r]`` (labs + 2, 4): row 0 the
-    pool, rows 1..labs the labs, row labs + 1 publication. ``wins`` holds arrays (replicates,
-    w), ``periods`` (replicates, labs, periods); ``n_wins`` and ``dropped`` (replicates,) get
-    each replicate's win count (-1 if abandoned on ``stop``) and dropped ideas. Releases the
-    GIL, so a Python thread can set ``stop`` while it runs."""
+@njit(cache=True, nogil=True)
+def simulate_replicates(states, difficulty, pool, labs, wins, periods, n_wins, dropped, stop,
+                        rows):
+    """Run replicates ``rows`` (int64 array of replicate indices) one after another; replicate r
+    uses ``states[r]`` (labs + 2, 4): row 0 the pool, rows 1..labs the labs, row labs + 1
+    publication. ``wins`` holds arrays (replicates, w), ``periods`` (replicates, labs,
+    periods); ``n_wins`` and ``dropped`` (replicates,) get each replicate's win count (-1 if
+    abandoned on ``stop``) and dropped ideas.
+
+    Releases the GIL: callers run disjoint ``rows`` in several Python threads, and a thread can
+    set ``stop`` while it runs. (Threads rather than ``parallel=True``: numba's parfor
+    compiles and optimises the whole kernel once more for its wrapper.)"""
     n_labs = labs.budget.shape[0]
-    for r in prange(states.shape[0]):
+    for r in rows:
         n_wins[r], dropped[r] = simulate_replicate(
             states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1], difficulty, pool,
             labs, _replicate_wins(wins, r), _replicate_periods(periods, r), stop)
