@@ -150,10 +150,16 @@ Greedy: fails (labs, capacity) failures so far, index a Heap on minus the log in
 """
 
 
-# Compile time: numba's inline="always" works on its IR, so every call site re-types a copy of
-# the callee's body, and the kernel calls these draws from several places. The kernel calls one
-# compiled copy of each (LLVM still inlines what is worth it), and none of its own functions is
-# inlined at IR level: that took a cold compile from ~200 s to ~NN s of CPU.
+# Compile time. numba's inline="always" works on its IR: each call site gets a copy of the
+# callee's body to type, and the passes after it (SSA, type inference, lowering) grow faster than
+# the size of the function. With draw_p inlined at five sites and the block logic (_refresh ->
+# _recompute -> _greedy_block -> ...) at three, one function took ~190 s of CPU to compile. Now
+# the draws are compiled once each (below; a call per idea drawn costs nothing measurable),
+# _catch_up once (one copy of the block logic beside the event loop's), simulate_replicate only
+# inside simulate_replicates, and the replicates run on Python threads rather than a parfor,
+# which optimised the whole kernel a second time. The small helpers on the per-event path stay
+# inlined: called through numba's calling convention (the named tuples of arrays passed and
+# reference counted on every call), the kernel ran 1.2-2x slower.
 
 @njit(cache=True)
 def draw_p(s, kinds, params, cum_weights, data):
@@ -180,7 +186,7 @@ def draw_log_value(s, kind, a, b):
 
 # --- Fenwick tree over pool positions (count of ideas below a position) ----------------------
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fen_add(fen, lab, i, delta):
     i += 1
     n = fen.shape[1] - 1
@@ -189,7 +195,7 @@ def _fen_add(fen, lab, i, delta):
         i += i & -i
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fen_below(fen, lab, i):
     """Number of ideas in the lab's rounds at positions < i."""
     total = 0
@@ -230,7 +236,7 @@ def _fen_build(fen, member, lab):
 
 # --- Indexed binary min-heap on (key, idea) --------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _before(k1, i1, k2, i2):
     return k1 < k2 or (k1 == k2 and i1 < i2)
 
@@ -273,7 +279,7 @@ def _sift_down(h, lab, j):
     where[lab, idea] = j
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _heap_push(h, lab, idea, key):
     j = h.size[lab]
     h.size[lab] = j + 1
@@ -281,7 +287,7 @@ def _heap_push(h, lab, idea, key):
     _sift_up(h, lab, j)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _heap_remove(h, lab, idea):
     j = h.where[lab, idea]
     last = h.size[lab] - 1
@@ -309,7 +315,7 @@ def _heapify(h, lab, n):
 
 # --- Rounds: ideas tried m at a time in pool order ---------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_key(last_block, lab, idea, remaining, entry, m):
     """Solve round of an idea needing ``remaining`` more attempts, first tried in round
     ``entry``; also stores the attempts in its final block."""
@@ -333,7 +339,7 @@ def _rounds_fill(lab, n, m, s_lab, ideas):
     _heapify(ideas.solve, lab, n)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_insert(lab, idea, remaining, m, st, ideas):
     """Add an idea needing ``remaining`` more attempts at its pool position: one ahead of the
     lab's position is first tried in the current round, one behind it in the next."""
@@ -344,7 +350,7 @@ def _rounds_insert(lab, idea, remaining, m, st, ideas):
                _rounds_key(ideas.last_block, lab, idea, remaining, entry, m))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_remove(lab, idea, st, ideas):
     ideas.member[lab, idea] = ABSENT
     _heap_remove(ideas.solve, lab, idea)
@@ -353,7 +359,7 @@ def _rounds_remove(lab, idea, st, ideas):
         st[lab].used = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_distance(lab, rnd, x, m, st, ideas):
     """Attempts from the lab's point to the first block at a position >= x in round ``rnd``
     (a point not behind the lab's)."""
@@ -365,7 +371,7 @@ def _rounds_distance(lab, rnd, x, m, st, ideas):
             + m * _fen_below(ideas.fen, lab, x))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_need(lab, m, st, ideas):
     """Attempts until the lab's next win in rounds; inf when none can come."""
     h = ideas.solve
@@ -375,7 +381,7 @@ def _rounds_need(lab, m, st, ideas):
     return _rounds_distance(lab, h.key[lab, 0], idea, m, st, ideas) + ideas.last_block[lab, idea]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_advance(lab, a, m, st, ideas):
     """Move the lab's point on by ``a`` attempts that contain no win."""
     n = ideas.solve.size[lab]
@@ -407,7 +413,7 @@ def _rounds_advance(lab, a, m, st, ideas):
     st[lab].used = total - blocks * m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rounds_level(lab, st, ideas):
     """Quantum-1 rounds (greedy labs): move the lab's point onto the next idea to try, the
     first at or after its position, wrapping to the next round, and return it."""
@@ -428,7 +434,7 @@ def _greedy_key(log_value, failures, prior_a, prior_b):
     return -(log_value + math.log(prior_a) - math.log(prior_a + prior_b + failures))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _index_insert(lab, idea, pool, ideas):
     ideas.member[lab, idea] = IN_INDEX
     _heap_push(ideas.index, lab, idea,
@@ -436,7 +442,7 @@ def _index_insert(lab, idea, pool, ideas):
                            pool.prior_b))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _index_remove(lab, idea, ideas):
     ideas.member[lab, idea] = ABSENT
     _heap_remove(ideas.index, lab, idea)
@@ -480,7 +486,7 @@ def _greedy_fill(lab, n, s_lab, pool, st, ideas):
     _heapify(ideas.index, lab, n)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _behind(log_value, failures, idea, key, other, pool):
     """Does an idea with these failures come after (key, other) in greedy order?"""
     k = _greedy_key(log_value, failures, pool.prior_a, pool.prior_b)
@@ -526,7 +532,7 @@ def _attempts_until_behind(log_value, f, idea, key, other, pool, limit):
     return hi
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _greedy_block(lab, pool, st, ideas):
     """A greedy lab's next block: (attempts, ends in a win, ON_INDEX or ON_ROUNDS).
 
@@ -568,7 +574,7 @@ def _greedy_block(lab, pool, st, ideas):
     return to_top, False, ON_ROUNDS
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _index_fail(lab, idea, a, pool, ideas):
     """``a`` more failures on the index heap's idea."""
     ideas.fails[lab, idea] += a
@@ -581,7 +587,7 @@ def _index_fail(lab, idea, a, pool, ideas):
 
 # --- Endless stream -------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _stream_draw(lab, s_lab, difficulty, pool, st):
     p = draw_p(s_lab, difficulty.kinds, difficulty.params, difficulty.cum_weights,
                difficulty.data)
@@ -594,18 +600,18 @@ def _stream_draw(lab, s_lab, difficulty, pool, st):
 
 # --- A lab's blocks, spending and gains --------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _cost(lab, labs, st):
     return labs.cost[lab] * math.exp(labs.elasticity[lab] * st[lab].log_mult)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _spent_after(lab, a, c, st):
     """The lab's spending in its period after ``a`` more attempts at cost ``c``."""
     return st[lab].spent_base + (st[lab].attempts + a) * c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _refresh(lab, pool, labs, st, ideas):
     """Recompute the lab's next block (attempts, ends in a win, on what) if its state changed."""
     if st[lab].fresh:
@@ -613,7 +619,7 @@ def _refresh(lab, pool, labs, st, ideas):
     _recompute(lab, pool, labs, st, ideas)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _recompute(lab, pool, labs, st, ideas):
     """The lab's next block, per policy: its stream idea, greedy, or rounds."""
     m = labs.quantum[lab]
@@ -628,7 +634,7 @@ def _recompute(lab, pool, labs, st, ideas):
     st[lab].fresh = True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _advance(lab, a, pool, labs, st, ideas):
     """Spend ``a`` attempts that end no block (a < the lab's need)."""
     if a <= 0.0:
@@ -642,7 +648,7 @@ def _advance(lab, a, pool, labs, st, ideas):
     st[lab].fresh = False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _affordable(lab, until, pool, labs, st, ideas):
     """Whole attempts the lab completes by time ``until`` in its current period, short of
     ending its current block.
@@ -667,7 +673,7 @@ def _affordable(lab, until, pool, labs, st, ideas):
     return max(a, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True)  # not inlined: see "Compile time" above
 def _catch_up(lab, until, pool, labs, st, ideas):
     """Spend, at the lab's current cost, the whole attempts it completes by time ``until``."""
     _refresh(lab, pool, labs, st, ideas)
@@ -676,7 +682,7 @@ def _catch_up(lab, until, pool, labs, st, ideas):
     st[lab].attempts += a
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _gain(lab, log_value, pool, labs, st):
     """A win's value reaches the lab: multiplied in, or the best so far (Kortum). Its cost per
     attempt may change, so its spending is rebased first."""
@@ -795,7 +801,7 @@ def _start_capacity(pool):
 
 # --- One replicate ------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # into simulate_replicates only: compiled once
 def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, periods, stop):
     """Run one replicate; returns (wins, replenished ideas dropped for ``pool.max_ideas``), or
     wins = -1 if ``stop[0]`` was set before it finished.
