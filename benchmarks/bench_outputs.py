@@ -15,14 +15,14 @@ Each writes the same simulated table through the output layer (temporary file, S
 manifest, rename). Then the whole command, ``simsearch passk --per-problem x.npy`` (and
 ``x.csv``), is timed end to end in a fresh process (warm numba cache), with its peak memory.
 
-Labs tables (``simsearch labs --format``): a run with 5e6 wins (--quick: 5e5; two labs on an
-endless stream of ideas, every other attempt a win). Each format builds the wins table (typed
+Labs tables (``simsearch labs --format``): a run with about 1e7 wins (--quick: 1e6; two labs on
+an endless stream of ideas, every other attempt a win). Each format builds the wins table (typed
 columns for the binary formats) and writes it through the output layer (``write_directory``:
 temporary file, SHA-256, manifest, rename), then reads it back with ``read_labs``. CSV is
 the writer of the previous release, unchanged.
 
 Run:  python benchmarks/bench_outputs.py [--quick] [--only passk|labs]
-      (1e7 problems and 5e6 wins; --quick: 1e6 and 5e5)
+      (1e7 problems and 1e7 wins; --quick: 1e6 and 1e6)
 Writes benchmarks/results/bench_outputs.json (bench_outputs_labs.json for the labs part)
 beside printing a table.
 """
@@ -86,7 +86,7 @@ def labs_config(wins: int):
     """Two labs on an endless stream of ideas, p = 1/2: about ``wins`` wins in 10 replicates."""
     from simsearch.labs import labs_config as make
 
-    budget = float(wins // 40)  # 2 labs x 10 periods x 10 replicates, a win per 2 attempts
+    budget = float(wins // 100)  # 2 labs x 10 periods x 10 replicates, a win per 2 attempts
     return make({"seed": 1, "replicates": 10, "periods": 10,
                  "pool": {"ideas": "inf", "difficulty": "point(p=0.5)"},
                  "lab": [{"name": "frontier", "budget": budget},
@@ -97,7 +97,7 @@ def labs_main(quick: bool) -> None:
     from simsearch.labs import read_labs, simulate_labs
     from simsearch.output import table_data, write_directory
 
-    result = simulate_labs(labs_config(500_000 if quick else 5_000_000))
+    result = simulate_labs(labs_config(1_000_000 if quick else 10_000_000))
     rows = len(result.wins["lab"])
     timings, sizes, reads = {}, {}, {}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
@@ -131,7 +131,7 @@ def labs_main(quick: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="1e6 problems and 5e5 wins instead of 1e7 and 5e6")
+                        help="1e6 problems and wins instead of 1e7")
     parser.add_argument("--only", choices=["passk", "labs"], help="run one part")
     args = parser.parse_args()
     if args.only != "passk":

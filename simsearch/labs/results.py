@@ -113,7 +113,8 @@ class LabsResult:
         budgets = np.broadcast_to(self.budgets(), (r, n_labs, n_per))
         pool = per["pool_remaining"].ravel()
         tried = per["ideas_tried"].ravel()
-        table = {"replicate": rep.ravel(), "lab": self._lab_column(lab.ravel()), "period": t.ravel(),
+        table = {"replicate": rep.ravel(), "lab": self._lab_column(lab.ravel()),
+                 "period": t.ravel(),
                  "budget": budgets.ravel(), "compute": per["compute"].ravel(),
                  "cumulative_compute": per["cumulative_compute"].ravel(),
                  "multiplier": np.exp(per["log_multiplier"].ravel()),
