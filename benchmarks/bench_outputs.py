@@ -1,4 +1,7 @@
-"""Benchmark: writing ``simsearch passk --per-problem`` tables, before and after, in one run.
+"""Benchmark: writing big tables (``simsearch passk --per-problem``, ``simsearch labs`` wins),
+CSV against binary formats, in one run.
+
+Per-problem tables, before and after:
 
 * ``before``   the old writer, reconstructed here (it is no longer in the package): every cell
                formatted one at a time, rows joined, the whole CSV built as one string, then
@@ -12,8 +15,16 @@ Each writes the same simulated table through the output layer (temporary file, S
 manifest, rename). Then the whole command, ``simsearch passk --per-problem x.npy`` (and
 ``x.csv``), is timed end to end in a fresh process (warm numba cache), with its peak memory.
 
-Run:  python benchmarks/bench_outputs.py [--quick]   (1e7 problems; --quick: 1e6)
-Writes benchmarks/results/bench_outputs.json beside printing a table.
+Labs tables (``simsearch labs --format``): a run with about 1e7 wins (--quick: 1e6; two labs on
+an endless stream of ideas, every other attempt a win). Each format builds the wins table (typed
+columns for the binary formats) and writes it through the output layer (``write_directory``:
+temporary file, SHA-256, manifest, rename), then reads it back with ``read_labs``. CSV is
+the writer of the previous release, unchanged.
+
+Run:  python benchmarks/bench_outputs.py [--quick] [--only passk|labs]
+      (1e7 problems and 1e7 wins; --quick: 1e6 and 1e6)
+Writes benchmarks/results/bench_outputs.json (bench_outputs_labs.json for the labs part)
+beside printing a table.
 """
 
 from __future__ import annotations
@@ -63,10 +74,70 @@ def _command(problems: int, path: Path) -> dict:
             - (before.ru_utime + before.ru_stime), "peak_rss_mb_so_far": after.ru_maxrss / 1024}
 
 
+def _formats(*binary) -> list[str]:
+    try:
+        import pyarrow  # noqa: F401
+        return ["csv", *binary, "parquet"]
+    except ImportError:
+        return ["csv", *binary]
+
+
+def labs_config(wins: int):
+    """Two labs on an endless stream of ideas, p = 1/2: about ``wins`` wins in 10 replicates."""
+    from simsearch.labs import labs_config as make
+
+    budget = float(wins // 100)  # 2 labs x 10 periods x 10 replicates, a win per 2 attempts
+    return make({"seed": 1, "replicates": 10, "periods": 10,
+                 "pool": {"ideas": "inf", "difficulty": "point(p=0.5)"},
+                 "lab": [{"name": "frontier", "budget": budget},
+                         {"name": "academic", "budget": budget}]})
+
+
+def labs_main(quick: bool) -> None:
+    from simsearch.labs import read_labs, simulate_labs
+    from simsearch.output import table_data, write_directory
+
+    result = simulate_labs(labs_config(1_000_000 if quick else 10_000_000))
+    rows = len(result.wins["lab"])
+    timings, sizes, reads = {}, {}, {}
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+        for fmt in _formats("npz"):
+            out = Path(tmp) / fmt
+            name = f"wins.{fmt}"
+
+            def write():
+                columns = result.wins_table(typed=fmt != "csv")
+                write_directory(out, {name: table_data(name, columns)},
+                                {"command": "labs", "format": fmt})
+            timings[fmt] = _timed(write)
+            sizes[fmt] = (out / name).stat().st_size
+            reads[fmt] = _timed(lambda: read_labs(out).table("wins"))
+    print(f"labs wins table, {rows:.3g} rows (one run, same result)")
+    print(f"{'format':10s} {'write s':>8s} {'MB':>8s} {'csv/this':>9s} {'read s':>8s}")
+    for fmt, seconds in timings.items():
+        print(f"{fmt:10s} {seconds:8.2f} {sizes[fmt] / 1e6:8.1f} "
+              f"{timings['csv'] / seconds:8.1f}x {reads[fmt]:8.2f}")
+    out = HERE / "results" / "bench_outputs_labs.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({
+        "wins": rows, "write_seconds": timings, "bytes": sizes, "read_seconds": reads,
+        "csv_over_format": {k: timings["csv"] / v for k, v in timings.items()},
+        "cpu_count": os.cpu_count(), "python": platform.python_version(),
+        "load_average": os.getloadavg(),
+    }, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1e6 problems instead of 1e7")
+    parser.add_argument("--quick", action="store_true",
+                        help="1e6 problems and wins instead of 1e7")
+    parser.add_argument("--only", choices=["passk", "labs"], help="run one part")
     args = parser.parse_args()
+    if args.only != "passk":
+        labs_main(args.quick)
+    if args.only == "labs":
+        return
     problems = 1_000_000 if args.quick else 10_000_000
 
     from simsearch import simulate_pass_at_k
@@ -76,11 +147,7 @@ def main() -> None:
                                 per_problem=True)
     table = result.per_problem_table()
     meta = {"command": "bench_outputs"}
-    try:
-        import pyarrow  # noqa: F401
-        formats = ["csv", "npy", "npz", "parquet"]
-    except ImportError:
-        formats = ["csv", "npy", "npz"]
+    formats = _formats("npy", "npz")
 
     timings, sizes = {}, {}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:

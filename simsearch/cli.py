@@ -26,8 +26,8 @@ from . import __version__
 from .errors import SimsearchError, Terminated, require
 from .first_run import announce_compiling
 from .kernels.first_success import first_success_counts
-from .output import (check_distinct, check_output_directory, check_table_format,
-                     check_writable, csv_chunks, csv_text, manifest,
+from .output import (DIRECTORY_TABLE_FORMATS, check_distinct, check_output_directory,
+                     check_table_format, check_writable, csv_text, manifest,
                      prepare_output_directory, table_data, table_format, write_directory,
                      write_with_manifest)
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
@@ -459,6 +459,8 @@ def _run_labs(args) -> int:
 
     config = load_labs_config(args.config)
     out = prepare_output_directory(args.out, overwrite=args.overwrite, parents=True)
+    fmt = args.format
+    check_table_format(f"summary.{fmt}", "format")  # Parquet without pyarrow: refused now
     if args.estimate and config.periods < 3:
         raise SimsearchError(f"periods: --estimate needs at least 3 periods "
                              f"(config has {config.periods})")
@@ -479,17 +481,19 @@ def _run_labs(args) -> int:
             raise
         # Keep what finished: replicates 0..k-1 are exactly a run with replicates = k.
         result, interrupted = exc.result, True
-    tables = {"summary.csv": result.summary_table(), "periods.csv": result.periods_table()}
+    typed = fmt != "csv"  # binary tables hold NaN where the CSV has a blank cell
+    tables = {"summary": result.summary_table(typed=typed),
+              "periods": result.periods_table(typed=typed)}
     if not args.no_wins:
-        tables["wins.csv"] = result.wins_table()
-    tables["doublings.csv"] = result.doublings_table()
-    tables["explosion.csv"] = result.explosion_table()
+        tables["wins"] = result.wins_table(typed=typed)
+    tables["doublings"] = result.doublings_table()
+    tables["explosion"] = result.explosion_table()
     extra = {"interrupted": True} if interrupted else {}
     if args.estimate and not interrupted:
         estimator = ReturnsEstimator(bootstrap=args.bootstrap, seed=result.seed_entropy)
         estimator.fit(result)
         theory = kortum_theory(config)
-        tables["estimates.csv"] = estimator.table(theory)
+        tables["estimates"] = estimator.table(theory, typed=typed)
         extra["estimates"] = {"bootstrap": args.bootstrap,
                               "burn_in_periods": estimator.burn_in_,
                               "dropped_growth_rates": estimator.n_dropped_}
@@ -498,17 +502,19 @@ def _run_labs(args) -> int:
     canonical.update(replicates=result.replicates, seed=seed)
     meta = manifest("labs", canonical, result.seed_entropy, threads=threads,
                     config_file=str(args.config), ideas_dropped=int(result.dropped.sum()),
-                    **extra)
+                    format=fmt, **extra)
     # Tables and manifest replaced as one unit; an --overwrite run removes the previous run's
-    # tables that this one does not write (wins.csv after --no-wins, estimates.csv).
-    write_directory(out, {name: csv_chunks(columns) for name, columns in tables.items()}, meta)
+    # tables that this one does not write (wins after --no-wins, estimates, another format's).
+    files = {f"{name}.{fmt}": table_data(f"{name}.{fmt}", columns)
+             for name, columns in tables.items()}
+    write_directory(out, files, meta)
     if interrupted:
         print(f"simsearch labs: {'terminated' if terminated else 'interrupted'}; kept the "
               f"{result.replicates} of {replicates} replicates finished in {out}",
               file=sys.stderr)
         return 143 if terminated else 130
     _print_labs_summary(result)
-    print(f"wrote {', '.join(sorted(tables))} and manifest.json to {out}", file=sys.stderr)
+    print(f"wrote {', '.join(sorted(files))} and manifest.json to {out}", file=sys.stderr)
     return 0
 
 
@@ -684,7 +690,10 @@ def build_parser() -> argparse.ArgumentParser:
     labs.add_argument("--bootstrap", type=_int_at_least(1), default=200, metavar="B",
                       help="bootstrap resamples of the replicates for --estimate (default 200)")
     labs.add_argument("--no-wins", action="store_true",
-                      help="skip wins.csv (one row per win; large for big pools)")
+                      help="skip the wins table (one row per win; large for big pools)")
+    labs.add_argument("--format", choices=DIRECTORY_TABLE_FORMATS, default="csv",
+                      help="table files: csv (default), npz (numpy, one array per column) or "
+                           "parquet (needs pyarrow); simsearch.labs.read_labs reads any back")
     labs.add_argument("--threads", type=_int_at_least(1), default=None,
                       help="numba threads (default: all cores); results do not depend on it")
     labs.add_argument("--no-progress", action="store_true", help="hide the progress bar")

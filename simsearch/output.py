@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import io
 import json
@@ -418,6 +419,9 @@ def write_csv(path: str | os.PathLike, columns: Mapping[str, Sequence]) -> str:
 
 #: Binary table formats by file suffix; any other suffix is written as CSV.
 BINARY_TABLE_SUFFIXES = (".npy", ".npz", ".parquet")
+#: Formats of a directory of tables (``simsearch labs --format``): CSVs, or one ``.npz`` (an
+#: array per column) or Parquet file per table.
+DIRECTORY_TABLE_FORMATS = ("csv", "npz", "parquet")
 PARQUET_HINT = "pip install 'simsearch[parquet]' (or pip install pyarrow)"
 
 
@@ -498,6 +502,58 @@ def table_data(path: str | os.PathLike, columns: Mapping[str, Sequence]):
     if fmt == "parquet":
         return _parquet_writer(columns)
     return csv_chunks(columns)
+
+
+def _csv_column(cells: Sequence[str]) -> np.ndarray:
+    """One CSV column typed as :func:`csv_chunks` wrote it: int64, bool (true/false), float64
+    (blank cells NaN, as ``pandas.read_csv`` reads them) or strings."""
+    text = np.array(cells, dtype=str)
+    with contextlib.suppress(ValueError):
+        return text.astype(np.int64)
+    if text.size and np.isin(text, ("true", "false")).all():
+        return text == "true"
+    with contextlib.suppress(ValueError):
+        return np.where(text == "", "nan", text).astype(np.float64)
+    return text
+
+
+def read_table(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read back a table written through :func:`table_data`, by its suffix: the columns in
+    order, each a numpy array (a CSV's blank cells in numeric columns are NaN).
+
+    Raises
+    ------
+    SimsearchError
+        The file is missing or unreadable, or Parquet without pyarrow.
+    """
+    fmt = check_table_format(path, "table")
+    try:
+        if fmt == "npy":
+            rows = np.load(path, allow_pickle=False)
+            return {name: rows[name] for name in rows.dtype.names}
+        if fmt == "npz":
+            with np.load(path, allow_pickle=False) as data:
+                return {name: data[name] for name in data.files}
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+            return {name: _plain(table.column(name).to_numpy(zero_copy_only=False))
+                    for name in table.column_names}
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, ValueError) as exc:
+        raise SimsearchError(f"table: cannot read {_text(path)!r} ({exc})") from None
+    if not rows:
+        raise SimsearchError(f"table: {_text(path)!r} is empty (no header)")
+    header, body = rows[0], rows[1:]
+    columns = list(zip(*body)) if body else [()] * len(header)
+    return {name: _csv_column(cells) for name, cells in zip(header, columns)}
+
+
+def _plain(column: np.ndarray) -> np.ndarray:
+    """A column read from Parquet with strings as a numpy str array (pyarrow gives objects)."""
+    return column.astype(str) if column.dtype == object else column
 
 
 # --- manifests -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from simsearch import Empirical, simulate_pass_at_k
 from test_cli import _run
 from simsearch.errors import SimsearchError
-from simsearch.output import npy_chunks, read_manifest, table_data
+from simsearch.output import npy_chunks, read_manifest, read_table, table_data
 from simsearch.spec import parse_distribution
 
 PASSK = ["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "1500", "--k", "1,10,100",
@@ -66,17 +66,22 @@ def test_npy_chunks_match_numpy_save_byte_for_byte(tmp_path):
     assert text == (tmp_path / "ref.npy").read_bytes()
 
 
-def test_parquet_without_pyarrow_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def no_pyarrow(monkeypatch):
+    """Imports of pyarrow fail, as where it is not installed."""
     import builtins
 
     real_import = builtins.__import__
 
-    def no_pyarrow(name, *args, **kwargs):
+    def refuse(name, *args, **kwargs):
         if name.startswith("pyarrow"):
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    monkeypatch.setattr(builtins, "__import__", refuse)
+
+
+def test_parquet_without_pyarrow_is_one_line_naming_the_extra(tmp_path, capsys, no_pyarrow):
     code, out, err = _run([*PASSK, "--per-problem", str(tmp_path / "pp.parquet"),
                            "--out", str(tmp_path / "a.csv")], capsys)
     assert code == 2 and out == ""
@@ -149,3 +154,163 @@ def test_bad_values_file_is_one_line(tmp_path, capsys, monkeypatch, content, spe
                           capsys)
     assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "a.csv").exists()
+
+
+# --- labs tables in binary formats -------------------------------------------------------------
+
+LABS_POOL = """
+seed = 4
+replicates = 3
+periods = 5
+sharing = 0.5
+[pool]
+ideas = 200
+difficulty = "beta(alpha=0.4, beta=3)"
+value = "lognormal(mu=0.02, sigma=0.01)"
+[[lab]]
+name = "grand \\"é\\""
+budget = 300.0
+growth = 0.2
+policy = "patience(m=3)"
+[[lab]]
+name = "small"
+budget = 100.0
+"""
+# A stream: no pool to count (blank pool_remaining, idea) and ideas tried instead.
+LABS_STREAM = """
+seed = 1
+replicates = 4
+periods = 4
+[pool]
+ideas = "inf"
+difficulty = "point(p=0.5)"
+value = "pareto(alpha=2)"
+combine = "max"
+[[lab]]
+name = "a"
+budget = 50.0
+"""
+
+
+def _labs_run(tmp_path, capsys, text, fmt, *extra):
+    config = tmp_path / "labs.toml"
+    config.write_text(text)
+    out = tmp_path / fmt
+    code, _, err = _run(["labs", str(config), "--out", str(out), "--no-progress", "--format",
+                         fmt, *extra], capsys)
+    assert code == 0, err
+    return out
+
+
+def _assert_same_columns(got, want):
+    assert list(got) == list(want)
+    for name in want:
+        g, w = np.asarray(got[name]), np.asarray(want[name])
+        assert g.dtype.kind == w.dtype.kind or {g.dtype.kind, w.dtype.kind} == {"i"}, name
+        np.testing.assert_array_equal(g, w, err_msg=name)  # NaN == NaN here; floats exact
+
+
+@pytest.mark.parametrize("text", [LABS_POOL, LABS_STREAM], ids=["pool", "stream"])
+def test_labs_tables_read_back_the_same_in_every_format(tmp_path, capsys, text):
+    pytest.importorskip("pyarrow")
+    from simsearch.labs import labs_config, read_labs, simulate_labs
+    import tomllib
+
+    extra = ["--estimate", "--bootstrap", "5"] if text is LABS_POOL else []
+    runs = {fmt: read_labs(_labs_run(tmp_path, capsys, text, fmt, *extra))
+            for fmt in ("csv", "npz", "parquet")}
+    result = simulate_labs(labs_config(tomllib.loads(text)))
+    tables = (["summary", "periods", "wins", "doublings", "explosion"]
+              + (["estimates"] if extra else []))
+    for fmt, run in runs.items():
+        assert run.format == fmt and list(run.files) == tables
+        assert run.manifest["format"] == fmt
+        assert sorted(run.manifest["files"]) == sorted(f"{t}.{fmt}" for t in tables)
+        for table in tables:
+            _assert_same_columns(run.table(table), runs["csv"].table(table))
+        for table in ("summary", "periods", "wins", "doublings", "explosion"):
+            _assert_same_columns(run.table(table), result.table(table, typed=True))
+    blank = runs["csv"].table("summary")["pool_remaining" if text is LABS_STREAM else
+                                         "ideas_tried"]
+    assert np.isnan(blank).all()  # blank cells in the CSV, NaN in the binary tables
+    if text is LABS_POOL:
+        assert runs["npz"].table("summary")["lab"][0] == 'grand "é"'
+
+
+def test_labs_binary_tables_are_what_numpy_and_pyarrow_read(tmp_path, capsys):
+    pq = pytest.importorskip("pyarrow.parquet")
+    npz = _labs_run(tmp_path, capsys, LABS_POOL, "npz")
+    parquet = _labs_run(tmp_path, capsys, LABS_POOL, "parquet")
+    with np.load(npz / "wins.npz", allow_pickle=False) as z:  # no pickled objects
+        assert z["lab"].dtype.kind == "U" and z["idea"].dtype == np.int64
+        wins = {name: z[name] for name in z.files}
+    table = pq.read_table(parquet / "wins.parquet")
+    _assert_same_columns({n: np.asarray(table.column(n).to_numpy(zero_copy_only=False),
+                                        dtype=wins[n].dtype) for n in table.column_names}, wins)
+    for out in (npz, parquet):
+        meta = read_manifest(out)  # every file matches the SHA-256 recorded
+        for name, digest in meta["files"].items():
+            assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+
+
+def test_labs_overwrite_in_another_format_removes_the_old_tables(tmp_path, capsys):
+    from simsearch.labs import read_labs
+
+    out = _labs_run(tmp_path, capsys, LABS_POOL, "csv")
+    config = tmp_path / "labs.toml"
+    code, _, err = _run(["labs", str(config), "--out", str(out), "--no-progress", "--format",
+                         "npz", "--overwrite", "--no-wins"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["doublings.npz", "explosion.npz",
+                                                      "manifest.json", "periods.npz",
+                                                      "summary.npz"]
+    run = read_labs(out)
+    with pytest.raises(SimsearchError, match="holds summary, periods"):
+        run.table("wins")
+
+
+def test_read_labs_refuses_a_changed_file_and_other_directories(tmp_path, capsys):
+    from simsearch.labs import read_labs
+
+    out = _labs_run(tmp_path, capsys, LABS_POOL, "npz")
+    wins = out / "wins.npz"
+    wins.write_bytes(wins.read_bytes()[:-1] + b"x")
+    with pytest.raises(SimsearchError, match="does not match its manifest"):
+        read_labs(out)
+    with pytest.raises(SimsearchError, match="missing or unreadable manifest"):
+        read_labs(tmp_path)
+    pp = tmp_path / "pp"
+    pp.mkdir()
+    assert _run([*PASSK, "--per-problem", str(pp / "x.npz"), "--out", str(pp / "a.csv")],
+                capsys)[0] == 0
+    (pp / "manifest.json").write_text(json.dumps({"command": "passk", "files": {}}))
+    with pytest.raises(SimsearchError, match="not the output of simsearch labs"):
+        read_labs(pp)
+
+
+def test_labs_parquet_without_pyarrow_is_refused_before_any_work(tmp_path, capsys,
+                                                                 no_pyarrow):
+    config = tmp_path / "labs.toml"
+    config.write_text(LABS_POOL)
+    code, out, err = _run(["labs", str(config), "--out", str(tmp_path / "run"),
+                           "--format", "parquet"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "format" in err and "simsearch[parquet]" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labs.toml"]
+    code, _, err = _run(["labs", str(config), "--out", str(tmp_path / "run"),
+                         "--format", "xlsx"], capsys)
+    assert code == 2 and "invalid choice: 'xlsx'" in err
+
+
+def test_read_table_types_csv_columns_as_written(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('i,f,b,s,blank\n1,1.0,true,"a,b",\n-2,inf,false,c,3\n')
+    got = read_table(path)
+    assert got["i"].dtype == np.int64 and got["f"].dtype == np.float64
+    assert got["b"].tolist() == [True, False] and got["s"].tolist() == ["a,b", "c"]
+    np.testing.assert_array_equal(got["blank"], [np.nan, 3.0])
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(SimsearchError, match="empty"):
+        read_table(tmp_path / "e.csv")
+    with pytest.raises(SimsearchError, match="cannot read"):
+        read_table(tmp_path / "missing.npz")

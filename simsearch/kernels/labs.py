@@ -49,10 +49,10 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .draws import draw_p
-from .first_success import first_success_time
+from .draws import draw_p as _draw_p_inlined
+from .first_success import first_success_time as _first_success_time_inlined
 from .rng import standard_exponential, standard_normal, uniform
 
 POLICY_ROUNDS = 0
@@ -172,7 +172,31 @@ Greedy: fails (labs, capacity) failures so far, index a Heap on minus the log in
 """
 
 
-@njit(cache=True, inline="always")
+# Compile time. numba's inline="always" works on its IR: each call site gets a copy of the
+# callee's body to type, and the passes after it (SSA, type inference, lowering) grow faster than
+# the size of the function. With draw_p inlined at five sites and the block logic (_refresh ->
+# _recompute -> _greedy_block -> ...) at three, one function took ~190 s of CPU to compile. Now
+# the draws are compiled once each (below; a call per idea drawn costs nothing measurable),
+# _catch_up once (one copy of the block logic beside the event loop's), simulate_replicate only
+# inside simulate_replicates, and the replicates run on Python threads rather than a parfor,
+# which optimised the whole kernel a second time. The small helpers on the per-event path stay
+# inlined: called through numba's calling convention (the named tuples of arrays passed and
+# reference counted on every call), the kernel ran 1.2-2x slower.
+
+@njit(cache=True)
+def draw_p(s, kinds, params, cum_weights, data):
+    """:func:`simsearch.kernels.draws.draw_p`, compiled once for this kernel."""
+    return _draw_p_inlined(s, kinds, params, cum_weights, data)
+
+
+@njit(cache=True)
+def first_success_time(s, p):
+    """:func:`simsearch.kernels.first_success.first_success_time`, compiled once for this
+    kernel."""
+    return _first_success_time_inlined(s, p)
+
+
+@njit(cache=True)
 def draw_log_value(s, kind, a, b):
     """log of an idea's value: fixed log(a), lognormal(mu=a, sigma=b), Pareto(alpha=a) (x >= 1)."""
     if kind == VALUE_LOGNORMAL:
@@ -682,7 +706,7 @@ def _affordable(lab, until, pool, labs, st, ideas):
     return max(a, 0.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)  # not inlined: see "Compile time" above
 def _catch_up(lab, until, pool, labs, st, ideas):
     """Spend, at the lab's current cost, the whole attempts it completes by time ``until``."""
     _refresh(lab, pool, labs, st, ideas)
@@ -798,28 +822,37 @@ def _new_ideas(n_labs, capacity, rounds, greedy):
 
 @njit(cache=True)
 def _copy_heap(old, new):
-    w = old.key.shape[1]
-    new.key[:, :w] = old.key
-    new.idea[:, :w] = old.idea
-    new.where[:, :w] = old.where
-    new.size[:] = old.size
+    # Loops, not slice assignments: those compile numba's broadcasting checks and their
+    # error messages, seconds of compile time.
+    n_labs, w = old.key.shape
+    for lab in range(n_labs):
+        new.size[lab] = old.size[lab]
+        for j in range(w):
+            new.key[lab, j] = old.key[lab, j]
+            new.idea[lab, j] = old.idea[lab, j]
+            new.where[lab, j] = old.where[lab, j]
 
 
 @njit(cache=True)
 def _grow(ideas, capacity):
     """The same ideas in buffers ``capacity`` wide (heaps copied, Fenwick trees rebuilt)."""
     n_labs, old = ideas.need.shape[0], ideas.p.shape[0]
-    new = _new_ideas(n_labs, capacity, ideas.last_block.shape[1] > 0, ideas.fails.shape[1] > 0)
-    new.p[:old] = ideas.p
-    new.log_value[:old] = ideas.log_value
-    new.need[:, :old] = ideas.need
-    new.member[:, :old] = ideas.member
-    if ideas.last_block.shape[1] > 0:
-        new.last_block[:, :old] = ideas.last_block
-        for lab in range(n_labs):
+    rounds, greedy = ideas.last_block.shape[1] > 0, ideas.fails.shape[1] > 0
+    new = _new_ideas(n_labs, capacity, rounds, greedy)
+    # Loops, not slice assignments (see _copy_heap).
+    for i in range(old):
+        new.p[i] = ideas.p[i]
+        new.log_value[i] = ideas.log_value[i]
+    for lab in range(n_labs):
+        for i in range(old):
+            new.need[lab, i] = ideas.need[lab, i]
+            new.member[lab, i] = ideas.member[lab, i]
+            if rounds:
+                new.last_block[lab, i] = ideas.last_block[lab, i]
+            if greedy:
+                new.fails[lab, i] = ideas.fails[lab, i]
+        if rounds:
             _fen_build(new.fen, new.member, lab)
-    if ideas.fails.shape[1] > 0:
-        new.fails[:, :old] = ideas.fails
     _copy_heap(ideas.solve, new.solve)
     _copy_heap(ideas.index, new.index)
     return new
@@ -854,7 +887,7 @@ def _start_capacity(pool):
 
 # --- One replicate ------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # into simulate_replicates only: compiled once
 def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, periods, limits,
                        stop):
     """Run one replicate; returns (wins, replenished ideas dropped for ``pool.max_ideas``), or
@@ -923,7 +956,9 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
         # Next event: earliest time; at one instant, blocks without a win first, then wins,
         # then period ends (so a period's record holds all that happened by its end); then the
         # lowest lab index. (Cost and spending as in _cost and _spent_after.)
-        best, best_time, best_class = -1, math.inf, 3
+        # (np.int64, not the literal -1: a literal lab index would compile every function
+        # the lab is passed to twice, once for Literal[int](-1) and once for int64.)
+        best, best_time, best_class = np.int64(-1), math.inf, 3
         for lab in range(n_labs):
             if st[lab].done:
                 continue
@@ -1058,17 +1093,21 @@ def _replicate_limits(limits, r):
     return LimitRecord(limits.cap_time[r], limits.doubling_time[r])
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def simulate_replicates(states, difficulty, pool, labs, wins, periods, limits, n_wins, dropped,
-                        stop):
-    """Run replicates in parallel; replicate r uses ``states[r]`` (labs + 2, 4): row 0 the
-    pool, rows 1..labs the labs, row labs + 1 publication. ``wins`` holds arrays (replicates,
-    w), ``periods`` (replicates, labs, periods), ``limits`` (replicates, labs) and
-    (replicates, labs, d); ``n_wins`` and ``dropped`` (replicates,) get
-    each replicate's win count (-1 if abandoned on ``stop``) and dropped ideas. Releases the
-    GIL, so a Python thread can set ``stop`` while it runs."""
+                        stop, rows):
+    """Run replicates ``rows`` (int64 array of replicate indices) one after another; replicate r
+    uses ``states[r]`` (labs + 2, 4): row 0 the pool, rows 1..labs the labs, row labs + 1
+    publication. ``wins`` holds arrays (replicates, w), ``periods`` (replicates, labs,
+    periods), ``limits`` (replicates, labs) and (replicates, labs, d); ``n_wins`` and
+    ``dropped`` (replicates,) get each replicate's win count (-1 if abandoned on ``stop``) and
+    dropped ideas.
+
+    Releases the GIL: callers run disjoint ``rows`` in several Python threads, and a thread can
+    set ``stop`` while it runs. (Threads rather than ``parallel=True``: numba's parfor
+    compiles and optimises the whole kernel once more for its wrapper.)"""
     n_labs = labs.budget.shape[0]
-    for r in prange(states.shape[0]):
+    for r in rows:
         n_wins[r], dropped[r] = simulate_replicate(
             states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1], difficulty, pool,
             labs, _replicate_wins(wins, r), _replicate_periods(periods, r),

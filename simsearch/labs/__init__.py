@@ -10,13 +10,13 @@ holds the closed forms they are checked against (round-robin compute, Kortum rec
 from .config import LabsConfig, labs_config, load_labs_config
 from .engine import LabsInterrupted, simulate_labs
 from .loss import ChinchillaLoss
-from .results import LabsResult
+from .results import LabsResult, LabsTables, read_labs
 from .returns import QUANTITIES, ReturnsEstimator
 from .theory import kortum_theory
 from .values import VALUE_FAMILIES, ValueDistribution, parse_value
 
 __all__ = [
-    "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "QUANTITIES",
+    "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "LabsTables", "QUANTITIES",
     "ReturnsEstimator", "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config",
-    "load_labs_config", "parse_value", "simulate_labs",
+    "load_labs_config", "parse_value", "read_labs", "simulate_labs",
 ]

@@ -140,25 +140,30 @@ class LabsInterrupted(KeyboardInterrupt):
         self.result = result
 
 
-def _call_interruptibly(kernel, *args, stop: np.ndarray) -> None:
-    """Run a GIL-releasing kernel in a thread, so Ctrl-C reaches Python at once; on Ctrl-C set
-    ``stop`` (the kernel polls it every few thousand events), wait for it and re-raise."""
+def _call_interruptibly(kernel, calls, *, stop: np.ndarray) -> None:
+    """Run a GIL-releasing kernel once per argument tuple of ``calls``, each in its own thread,
+    so Ctrl-C reaches Python at once; on Ctrl-C set ``stop`` (the kernel polls it every few
+    thousand events), wait for the threads and re-raise."""
     failure = []
 
-    def run():
+    def run(args):
         try:
             kernel(*args)
         except BaseException as exc:  # re-raised in the caller's thread
             failure.append(exc)
 
-    thread = threading.Thread(target=run, name="simsearch-labs", daemon=True)
-    thread.start()
+    threads = [threading.Thread(target=run, args=(args,), name=f"simsearch-labs-{i}",
+                                daemon=True) for i, args in enumerate(calls)]
+    for thread in threads:
+        thread.start()
     try:
-        while thread.is_alive():
-            thread.join(0.1)
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.1)
     except KeyboardInterrupt:
         stop[0] = 1
-        thread.join()
+        for thread in threads:
+            thread.join()
         raise
     if failure:
         raise failure[0]
@@ -173,7 +178,11 @@ def doubling_width(config: LabsConfig) -> int:
 def _run_batch(states, args, n_labs, periods, win_cap, stop=None, doublings=64):
     """Run replicates with their stream states; (wins, periods, n_wins, dropped, limits): dicts
     of arrays (replicates, win_cap) and (replicates, labs, periods), arrays (replicates,) and
-    a dict of cap_time (replicates, labs) and doubling_time (replicates, labs, doublings)."""
+    a dict of cap_time (replicates, labs) and doubling_time (replicates, labs, doublings).
+
+    The replicates are dealt out to ``numba.get_num_threads()`` threads (thread i runs
+    replicates i, i + threads, ...); each replicate has its own streams and output rows, so
+    results do not depend on the number of threads."""
     r = states.shape[0]
     wins = WinRecord(*(np.zeros((r, win_cap), dtype=dt) for dt in _WIN_DTYPES))
     per = PeriodRecord(*(np.zeros((r, n_labs, periods), dtype=dt) for dt in _PERIOD_DTYPES))
@@ -181,8 +190,11 @@ def _run_batch(states, args, n_labs, periods, win_cap, stop=None, doublings=64):
     n_wins = np.zeros(r, dtype=np.int64)
     dropped = np.zeros(r, dtype=np.int64)
     stop = np.zeros(1, dtype=np.int64) if stop is None else stop
-    _call_interruptibly(simulate_replicates, states.copy(), *args, wins, per, limits, n_wins,
-                        dropped, stop, stop=stop)
+    states = states.copy()
+    n_threads = max(1, min(numba.get_num_threads(), r))
+    calls = [(states, *args, wins, per, limits, n_wins, dropped, stop,
+              np.arange(i, r, n_threads, dtype=np.int64)) for i in range(n_threads)]
+    _call_interruptibly(simulate_replicates, calls, stop=stop)
     return wins._asdict(), per._asdict(), n_wins, dropped, limits._asdict()
 
 

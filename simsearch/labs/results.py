@@ -1,14 +1,21 @@
-"""The outcome of a labs simulation and its tidy tables (wins, periods, summary)."""
+"""The outcome of a labs simulation, its tidy tables (wins, periods, summary) and those tables
+read back from a ``simsearch labs --out DIR`` directory (:func:`read_labs`)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from ..errors import require
+from ..errors import SimsearchError, require
 from ..frames import to_pandas
+from ..output import DIRECTORY_TABLE_FORMATS, read_manifest, read_table, table_format
 from .config import LabsConfig
+
+#: The tables of a labs run, each a file NAME.FORMAT in its output directory.
+TABLES = ("summary", "periods", "wins", "doublings", "explosion", "estimates")
 
 WIN_COLUMNS = ("replicate", "lab", "win", "compute", "time", "p", "value", "multiplier",
                "attempts", "idea", "published")
@@ -28,6 +35,14 @@ def _blank_if_negative(counts: np.ndarray) -> np.ndarray:
     """Integer counts as CSV cells, empty where -1 marks "does not apply" (streams have no
     pool, finite pools count no ideas tried, stream wins have no idea id)."""
     return np.where(counts >= 0, counts.astype(np.int64).astype(object), "")
+
+
+def _nan_if_negative(counts: np.ndarray) -> np.ndarray:
+    """The same counts typed, as ``pandas.read_csv`` reads the CSV's column: int64, or float64
+    with NaN where any count does not apply."""
+    if (counts >= 0).all():
+        return counts.astype(np.int64)
+    return np.where(counts >= 0, counts, np.nan)
 
 
 @dataclass
@@ -76,56 +91,67 @@ class LabsResult:
         t = np.arange(self.config.periods)
         return np.array([lab.budget * (1.0 + lab.growth) ** t for lab in self.config.labs])
 
-    def wins_table(self) -> dict:
-        """Tidy columns for ``wins.csv`` (plus ``loss`` when the config has a loss law)."""
+    def _lab_column(self, codes: np.ndarray) -> np.ndarray:
+        """Lab names of lab indices ``codes``, as a string array."""
+        return np.array(self.lab_names, dtype=str)[codes]
+
+    def wins_table(self, *, typed: bool = False) -> dict:
+        """Tidy columns for ``wins.csv`` (plus ``loss`` when the config has a loss law).
+
+        With ``typed``, columns for a binary file or a DataFrame: a count that does not apply
+        (a stream win's ``idea``) is NaN rather than a blank cell (see :meth:`table`).
+        """
         require(self.wins is not None, "wins: the simulation ran without recording wins")
         w = self.wins
-        names = np.array(self.lab_names, dtype=object)
-        table = {"replicate": w["replicate"], "lab": names[w["lab"]], "win": w["win"],
+        blank = _nan_if_negative if typed else _blank_if_negative
+        table = {"replicate": w["replicate"], "lab": self._lab_column(w["lab"]), "win": w["win"],
                  "compute": w["compute"], "time": w["time"], "p": w["p"],
                  "value": np.exp(w["log_value"]), "multiplier": np.exp(w["log_multiplier"]),
                  "attempts": w["attempts"],
-                 "idea": _blank_if_negative(w["idea"]),
+                 "idea": blank(w["idea"]),
                  "published": w["published"].astype(np.int8)}
         if self.config.loss is not None:
             table["loss"] = self.config.loss.at_log_multiplier(w["log_multiplier"])
         return table
 
-    def periods_table(self) -> dict:
-        """Tidy columns for ``periods.csv``: one row per replicate, lab and period."""
+    def periods_table(self, *, typed: bool = False) -> dict:
+        """Tidy columns for ``periods.csv``: one row per replicate, lab and period (``typed``:
+        see :meth:`wins_table`)."""
         per = self.periods
         r, n_labs, n_per = per["compute"].shape
         rep, lab, t = np.meshgrid(np.arange(r), np.arange(n_labs), np.arange(n_per), indexing="ij")
-        names = np.array(self.lab_names, dtype=object)
+        blank = _nan_if_negative if typed else _blank_if_negative
         budgets = np.broadcast_to(self.budgets(), (r, n_labs, n_per))
         pool = per["pool_remaining"].ravel()
         tried = per["ideas_tried"].ravel()
-        table = {"replicate": rep.ravel(), "lab": names[lab.ravel()], "period": t.ravel(),
+        table = {"replicate": rep.ravel(), "lab": self._lab_column(lab.ravel()),
+                 "period": t.ravel(),
                  "budget": budgets.ravel(), "compute": per["compute"].ravel(),
                  "cumulative_compute": per["cumulative_compute"].ravel(),
                  "multiplier": np.exp(per["log_multiplier"].ravel()),
                  "log_multiplier": per["log_multiplier"].ravel(),
                  "wins": per["wins"].ravel().astype(np.int64),
-                 "pool_remaining": _blank_if_negative(pool),
-                 "ideas_tried": _blank_if_negative(tried)}
+                 "pool_remaining": blank(pool),
+                 "ideas_tried": blank(tried)}
         if self.config.loss is not None:
             table["loss"] = self.config.loss.at_log_multiplier(per["log_multiplier"].ravel())
         return table
 
-    def summary_table(self) -> dict:
-        """Tidy columns for ``summary.csv``: one row per replicate and lab, at the end."""
+    def summary_table(self, *, typed: bool = False) -> dict:
+        """Tidy columns for ``summary.csv``: one row per replicate and lab, at the end
+        (``typed``: see :meth:`wins_table`)."""
         per = self.periods
         r, n_labs, _ = per["compute"].shape
         rep, lab = np.meshgrid(np.arange(r), np.arange(n_labs), indexing="ij")
-        names = np.array(self.lab_names, dtype=object)
+        blank = _nan_if_negative if typed else _blank_if_negative
         pool = per["pool_remaining"][:, :, -1].ravel()
         tried = per["ideas_tried"][:, :, -1].ravel()
-        table = {"replicate": rep.ravel(), "lab": names[lab.ravel()],
+        table = {"replicate": rep.ravel(), "lab": self._lab_column(lab.ravel()),
                  "wins": per["wins"][:, :, -1].ravel().astype(np.int64),
                  "compute": per["cumulative_compute"][:, :, -1].ravel(),
                  "multiplier": np.exp(per["log_multiplier"][:, :, -1].ravel()),
-                 "pool_remaining": _blank_if_negative(pool),
-                 "ideas_tried": _blank_if_negative(tried),
+                 "pool_remaining": blank(pool),
+                 "ideas_tried": blank(tried),
                  "ideas_dropped": np.repeat(self.dropped, n_labs)}
         if self.config.loss is not None:
             table["loss"] = self.config.loss.at_log_multiplier(
@@ -151,8 +177,7 @@ class LabsResult:
         rep, lab, k = np.meshgrid(np.arange(r), np.arange(n_labs), np.arange(1, d + 1),
                                   indexing="ij")
         keep = ~np.isnan(times)
-        names = np.array(self.lab_names, dtype=object)
-        return {"replicate": rep[keep], "lab": names[lab[keep]], "doubling": k[keep],
+        return {"replicate": rep[keep], "lab": self._lab_column(lab[keep]), "doubling": k[keep],
                 "multiplier": 2.0 ** k[keep], "time": times[keep],
                 "interval": intervals[keep]}
 
@@ -194,8 +219,7 @@ class LabsResult:
             accelerating[i] = np.all(tail[1:] < tail[:-1])
         cap_time = self.limits["cap_time"].reshape(-1)
         rep, lab = np.meshgrid(np.arange(r), np.arange(n_labs), indexing="ij")
-        names = np.array(self.lab_names, dtype=object)
-        return {"replicate": rep.ravel(), "lab": names[lab.ravel()],
+        return {"replicate": rep.ravel(), "lab": self._lab_column(lab.ravel()),
                 "capped": (~np.isnan(cap_time)).astype(np.int8), "cap_time": cap_time,
                 "doublings": count, "last_doubling": np.where(count >= 1, last, np.nan),
                 "last_interval": last_interval, "block_ratio": ratio,
@@ -214,7 +238,7 @@ class LabsResult:
         cap_time = per_rep["cap_time"].reshape(r, n_labs)
         common = (~np.isnan(times)).sum(axis=2).min(axis=0)
         intervals = np.diff(times, axis=2, prepend=0.0)
-        out = {"lab": np.array(self.lab_names, dtype=object), "replicates": np.full(n_labs, r),
+        out = {"lab": self._lab_column(np.arange(n_labs)), "replicates": np.full(n_labs, r),
                "capped_share": capped.mean(axis=0), "cap_time_mean": np.full(n_labs, np.nan),
                "cap_time_se": np.full(n_labs, np.nan), "doublings_common": common,
                "interval_ratio": np.full(n_labs, np.nan),
@@ -232,6 +256,29 @@ class LabsResult:
                     out["interval_ratio"][lab] = (last / first) ** (1.0 / (n - 2))
         return out
 
+    def table(self, table: str = "summary", *, typed: bool = False) -> dict:
+        """The columns of one tidy table, by name.
+
+        Parameters
+        ----------
+        table : {"summary", "periods", "wins", "doublings", "explosion"}
+            Which table (``summary.csv``, ``periods.csv``, ``wins.csv``, ``doublings.csv``,
+            ``explosion.csv``).
+        typed : bool, default False
+            False: the CSV's cells, blank where a count does not apply (a stream's pool, a
+            finite pool's ideas tried, a stream win's idea). True: one numeric or string dtype
+            per column, as a binary file (``--format npz`` or ``parquet``) or a DataFrame holds
+            it: such a column is float64 with NaN where the count does not apply, int64 when
+            it always applies; lab names are strings.
+        """
+        # doublings and explosion hold numbers only (NaN where nothing happened): typed as is.
+        tables = {"summary": self.summary_table, "periods": self.periods_table,
+                  "wins": self.wins_table,
+                  "doublings": lambda typed: self.doublings_table(),
+                  "explosion": lambda typed: self.explosion_table()}
+        require(table in tables, f"table: must be one of {', '.join(tables)} (got {table!r})")
+        return tables[table](typed=typed)
+
     def to_pandas(self, table: str = "summary"):
         """One of the tidy tables as a pandas DataFrame, with the CSV's columns.
 
@@ -247,14 +294,62 @@ class LabsResult:
             Counts that do not apply (blank in the CSV: a stream's pool, a finite pool's ideas
             tried) are missing values, as ``pandas.read_csv`` reads them.
         """
-        tables = {"summary": self.summary_table, "periods": self.periods_table,
-                  "wins": self.wins_table, "doublings": self.doublings_table,
-                  "explosion": self.explosion_table}
-        require(table in tables, f"table: must be one of {', '.join(tables)} (got {table!r})")
-        columns = dict(tables[table]())
-        for name, values in columns.items():
-            if getattr(values, "dtype", None) == object and name != "lab":
-                blank = values == ""
-                columns[name] = (np.where(blank, np.nan, values).astype(np.float64)
-                                 if blank.any() else values.astype(np.int64))
-        return to_pandas(columns)
+        return to_pandas(self.table(table, typed=True))
+
+
+@dataclass(frozen=True)
+class LabsTables:
+    """The tables of a ``simsearch labs --out DIR`` run, read back (see :func:`read_labs`).
+
+    Attributes
+    ----------
+    directory : pathlib.Path
+    manifest : dict
+        ``manifest.json``: config, seed, versions, each file's SHA-256.
+    format : {"csv", "npz", "parquet"}
+    files : dict
+        Table name -> file name, for the tables the run wrote (``wins`` unless ``--no-wins``,
+        ``estimates`` with ``--estimate``).
+    """
+
+    directory: Path
+    manifest: dict
+    format: str
+    files: dict
+
+    def table(self, table: str = "summary") -> dict:
+        """One table's columns, in order, as numpy arrays typed as
+        :meth:`LabsResult.table` with ``typed=True`` gives them (lab names strings; a count
+        that does not apply NaN)."""
+        require(table in self.files, f"table: {str(self.directory)!r} holds "
+                                     f"{', '.join(self.files)} (got {table!r})")
+        return read_table(self.directory / self.files[table])
+
+    def to_pandas(self, table: str = "summary"):
+        """One table as a pandas DataFrame, as :meth:`LabsResult.to_pandas` gives it."""
+        return to_pandas(self.table(table))
+
+
+def read_labs(directory: str | os.PathLike) -> LabsTables:
+    """Open the output directory of ``simsearch labs`` in any ``--format``.
+
+    Every file is checked against the SHA-256 its manifest records before anything is read.
+
+    Raises
+    ------
+    SimsearchError
+        No manifest, a file that does not match it, or a directory not written by
+        ``simsearch labs``.
+    """
+    directory = Path(directory)
+    meta = read_manifest(directory)
+    files = {}
+    for name in meta.get("files", {}):
+        stem, dot, suffix = name.rpartition(".")
+        if dot and stem in TABLES and suffix in DIRECTORY_TABLE_FORMATS:
+            files[stem] = name
+    formats = {table_format(name) for name in files.values()}
+    if meta.get("command") != "labs" or len(formats) != 1:
+        raise SimsearchError(f"{str(directory)!r}: not the output of simsearch labs (its "
+                             f"manifest lists {', '.join(meta.get('files', {})) or 'no files'})")
+    return LabsTables(directory, meta, formats.pop(), {t: files[t] for t in TABLES if t in files})

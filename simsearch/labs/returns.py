@@ -232,22 +232,22 @@ class ReturnsEstimator:
                  "disagree: lambda != 1 or labs off their balanced growth path; Epoch's r is "
                  "r_implied")]
 
-    def table(self, theory: dict | None = None) -> dict:
+    def table(self, theory: dict | None = None, *, typed: bool = False) -> dict:
         """Tidy columns (quantity, estimate, low, high, theory, description) for a CSV; theory
-        only for the quantities estimated."""
+        only for the quantities estimated (a blank cell elsewhere, NaN with ``typed``: one
+        dtype per column, for a binary file or a DataFrame)."""
         theory = self._applicable(theory)
+        missing = math.nan if typed else ""
         return {"quantity": list(QUANTITIES),
                 "estimate": [self.estimates_[q] for q in QUANTITIES],
                 "low": [self.intervals_[q][0] for q in QUANTITIES],
                 "high": [self.intervals_[q][1] for q in QUANTITIES],
-                "theory": [theory.get(q, "") for q in QUANTITIES],
+                "theory": [theory.get(q, missing) for q in QUANTITIES],
                 "description": [_DESCRIPTIONS[q] for q in QUANTITIES]}
 
     def to_pandas(self, theory: dict | None = None):
         """:meth:`table` as a pandas DataFrame (``theory`` missing where it does not apply)."""
-        columns = self.table(theory)
-        columns["theory"] = [math.nan if t == "" else t for t in columns["theory"]]
-        return to_pandas(columns)
+        return to_pandas(self.table(theory, typed=True))
 
     def report(self, theory: dict | None = None) -> str:
         """Human-readable lines, one per quantity (theory beside the quantities estimated),
