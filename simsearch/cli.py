@@ -673,8 +673,10 @@ def build_parser() -> argparse.ArgumentParser:
     labs = sub.add_parser(
         "labs", help="simulate research labs searching a pool of ideas",
         description="Simulate labs spending compute budgets on ideas of heavy-tailed "
-                    "difficulty (a TOML config: [pool], [[lab]], seed, replicates, sharing, "
-                    "periods); write wins.csv, summary.csv, periods.csv and manifest.json.")
+                    "difficulty (a TOML config: [pool], [[lab]] with optional automation, "
+                    "[limits], seed, replicates, sharing, periods); write the summary, "
+                    "periods, wins, doublings and explosion tables (CSV, or --format) and "
+                    "manifest.json.")
     labs.add_argument("config", help="labs config (TOML); see experiments/configs/")
     labs.add_argument("--out", required=True,
                       help="output directory (created, with its parents, if missing)")
