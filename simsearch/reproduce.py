@@ -34,8 +34,9 @@ def experiments_dir() -> Path:
                       Path.cwd() / "experiments"):
         if all((candidate / f"{name}.py").is_file() for name in EXPERIMENTS):
             return candidate
-    raise SimsearchError("reproduce: experiments/ not found; run from a source checkout of "
-                         "simsearch (pip install -e .)")
+    raise SimsearchError("reproduce: experiments/ not found (the scripts are not part of the "
+                         "installed package); run it from the top directory of a source "
+                         "checkout of simsearch, or install one with pip install -e .")
 
 
 def select(only: list[str] | None) -> list[str]:

@@ -82,3 +82,19 @@ def test_an_unusable_figures_directory_is_one_line(tmp_path, monkeypatch, capsys
     assert err.startswith("simsearch reproduce: error: figures:")
     assert len(err.strip().splitlines()) == 1 and calls == []
     assert (tmp_path / "file").read_text() == "keep"
+
+
+def test_an_installed_package_outside_a_checkout_says_what_to_do(tmp_path, monkeypatch,
+                                                                  capsys):
+    """Installed from a wheel, the package has no experiments/ beside it; run elsewhere than
+    a checkout's top directory, reproduce says so in one line and writes nothing."""
+    import simsearch.reproduce as reproduce
+
+    site = tmp_path / "site-packages" / "simsearch"
+    monkeypatch.setattr(reproduce, "__file__", str(site / "reproduce.py"))
+    monkeypatch.chdir(tmp_path)
+    figures = tmp_path / "figs"
+    assert main(["reproduce", "--quick", "--figures", str(figures), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "top directory of a source checkout" in err, err
+    assert not figures.exists()
