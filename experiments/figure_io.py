@@ -32,10 +32,8 @@ def save_data(stem: Path, columns: dict, script: str, config: dict, seed) -> Non
                         manifest(script, config, seed))
 
 
-def save_sweep_table(plan, stem: Path, table: str) -> list[dict]:
-    """Run a sweep in a temporary directory and keep one of its tables as ``stem``.csv, with
-    the sweep's manifest beside it; returns the table's rows."""
-    import csv
+def run_sweep_table(plan, table: str = "results.csv") -> tuple[str, dict]:
+    """Run a sweep in a temporary directory; one of its tables (CSV text) and its manifest."""
     import json
     import tempfile
 
@@ -43,9 +41,18 @@ def save_sweep_table(plan, stem: Path, table: str) -> list[dict]:
 
     with tempfile.TemporaryDirectory() as tmp:
         run_sweep(plan, Path(tmp) / "sweep", progress=True)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        write_with_manifest(stem.with_suffix(".csv"), (Path(tmp) / "sweep" / table).read_text(),
-                            json.loads((Path(tmp) / "sweep" / "manifest.json").read_text()))
+        return ((Path(tmp) / "sweep" / table).read_text(),
+                json.loads((Path(tmp) / "sweep" / "manifest.json").read_text()))
+
+
+def save_sweep_table(plan, stem: Path, table: str) -> list[dict]:
+    """Run a sweep and keep one of its tables as ``stem``.csv, with the sweep's manifest
+    beside it; returns the table's rows."""
+    import csv
+
+    text, meta = run_sweep_table(plan, table)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    write_with_manifest(stem.with_suffix(".csv"), text, meta)
     with open(stem.with_suffix(".csv"), newline="") as fh:
         return list(csv.DictReader(fh))
 
