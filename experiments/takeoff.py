@@ -166,16 +166,18 @@ def main() -> None:
                              kortum_doublings, s_grid, replicates, SEED, bar)
         pool = sweep_panel("replenished", b_grid, [replenished_pool(b) for b in b_grid],
                            [12] * len(b_grid), s_grid, replicates, SEED + 50_000, bar)
+    kortum["analytic"] = explosion_threshold(thetas)
+    pool["analytic"] = POOL_THETA / np.minimum(b_grid, 1.0)  # the renewal asymptote
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), constrained_layout=True)
     mesh = draw_panel(axes[0], kortum, s_grid, r_grid, "r = 1/theta (Pareto value tail)",
-                      explosion_threshold(thetas), "(a) Kortum: explosion iff s > theta")
+                      kortum["analytic"], "(a) Kortum: explosion iff s > theta")
     axes[0].set_xscale("log")
     axes[0].errorbar(DH_R, 0.97, xerr=[[DH_R - DH_LOW], [DH_HIGH - DH_R]], fmt="D", ms=4,
                      color="k", capsize=3, lw=1)
     axes[0].text(DH_R * 1.05, 0.91, "Davidson & Houlden r = 1.2 (0.4-3.6)", fontsize=7)
     draw_panel(axes[1], pool, s_grid, b_grid, "difficulty tail b (p ~ Beta(b, 3))",
-               POOL_THETA / np.minimum(b_grid, 1.0),
+               pool["analytic"],
                f"(b) replenished pool, theta = {POOL_THETA}: asymptote s = theta/min(b, 1)")
     fig.colorbar(mesh, ax=axes[:2], label="kappa = log2 (doubling interval ratio)",
                  shrink=0.9)
@@ -205,8 +207,8 @@ def main() -> None:
     data = {"panel": [], "tail": [], "automation": [], "kappa": [], "capped_share": [],
             "r": [], "r_low": [], "r_high": [], "analytic_threshold": []}
     agreement = {"panel": [], "tail": [], "s_exploding": [], "s_from_r": [], "s_analytic": []}
-    for panel, analytic in ((kortum, explosion_threshold(thetas)),
-                            (pool, POOL_THETA / np.minimum(b_grid, 1.0))):
+    for panel in (kortum, pool):
+        analytic = panel["analytic"]
         for i, tail in enumerate(panel["tails"]):
             for j, s in enumerate(s_grid):
                 data["panel"].append(panel["panel"])
