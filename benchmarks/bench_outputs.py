@@ -74,6 +74,16 @@ def _command(problems: int, path: Path) -> dict:
             - (before.ru_utime + before.ru_stime), "peak_rss_mb_so_far": after.ru_maxrss / 1024}
 
 
+def _write_results(name: str, results: dict) -> None:
+    """benchmarks/results/NAME with the machine's cores, Python and load average."""
+    out = HERE / "results" / name
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({**results, "cpu_count": os.cpu_count(),
+                               "python": platform.python_version(),
+                               "load_average": os.getloadavg()}, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def _formats(*binary) -> list[str]:
     try:
         import pyarrow  # noqa: F401
@@ -117,15 +127,9 @@ def labs_main(quick: bool) -> None:
     for fmt, seconds in timings.items():
         print(f"{fmt:10s} {seconds:8.2f} {sizes[fmt] / 1e6:8.1f} "
               f"{timings['csv'] / seconds:8.1f}x {reads[fmt]:8.2f}")
-    out = HERE / "results" / "bench_outputs_labs.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({
+    _write_results("bench_outputs_labs.json", {
         "wins": rows, "write_seconds": timings, "bytes": sizes, "read_seconds": reads,
-        "csv_over_format": {k: timings["csv"] / v for k, v in timings.items()},
-        "cpu_count": os.cpu_count(), "python": platform.python_version(),
-        "load_average": os.getloadavg(),
-    }, indent=2) + "\n")
-    print(f"wrote {out}")
+        "csv_over_format": {k: timings["csv"] / v for k, v in timings.items()}})
 
 
 def main() -> None:
@@ -173,15 +177,10 @@ def main() -> None:
     for fmt, c in command.items():
         print(f"simsearch passk --per-problem x.{fmt}: {c['wall_s']:.2f} s wall, "
               f"{c['cpu_s']:.2f} s CPU")
-    out = HERE / "results" / "bench_outputs.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({
+    _write_results("bench_outputs.json", {
         "problems": problems, "write_seconds": timings, "bytes": sizes,
         "speedup_vs_before": {k: timings["before"] / v for k, v in timings.items()},
-        "command": command, "cpu_count": os.cpu_count(), "python": platform.python_version(),
-        "load_average": os.getloadavg(),
-    }, indent=2) + "\n")
-    print(f"wrote {out}")
+        "command": command})
 
 
 if __name__ == "__main__":
