@@ -168,7 +168,7 @@ def main() -> None:
                               interval_methods=INTERVAL_METHODS, progress=True)
         collect("pythia-math", result)
         panels[f"Pythia/MATH, n = {n_from}"] = result.rows
-        report.append(format_summary(result, f"[Pythia/MATH] "))
+        report.append(format_summary(result, "[Pythia/MATH] "))
         for pop_i, (pop, dist) in enumerate(POPULATIONS.items()):
             sim = run_backtest(simulated_groups(dist, reps, SEED + pop_i), n_from, N_TO, methods,
                                seeds=1, seed=SEED + pop_i, bootstrap=boot, confidence=0.9,
