@@ -40,6 +40,16 @@ def _open_error(name: str, exc: OSError) -> SimsearchError:
     return SimsearchError(f"{name}: cannot be read ({exc.strerror or exc})")
 
 
+def _refuse_duplicate_columns(name: str, header: list[str]) -> None:
+    """Two columns with one name make the file ambiguous: which of them holds the counts?"""
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise SimsearchError(f"{name}: column {column!r} appears more than once in the "
+                                 f"header; column names must be unique")
+        seen.add(column)
+
+
 def _read_rows(path, columns: tuple[str, ...]):
     """Header (BOM and spaces around names tolerated) and the cells of ``columns`` per row."""
     name = str(path)
@@ -50,6 +60,7 @@ def _read_rows(path, columns: tuple[str, ...]):
             if not any(header):
                 raise SimsearchError(f"{name}: file is empty; expected a header with "
                                      f"{columns[0]!r} and {columns[1]!r}")
+            _refuse_duplicate_columns(name, header)
             for column in columns:
                 if column not in header:
                     raise SimsearchError(f"{name}: no column {column!r} (columns: "
@@ -120,6 +131,7 @@ def label_columns(path: str | os.PathLike, exclude: tuple[str, ...] = ()) -> dic
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
+        _refuse_duplicate_columns(str(path), header)
         values: list[set] = [set() for _ in header]
         rows = 0
         for cells in reader:

@@ -46,6 +46,11 @@ def test_reads_a_binary_matrix(tmp_path):
     (["a,3,0"], None, "line 2: attempts must be an integer >= 1"),
     (["a,11,10"], None, "line 2: successes (11) > attempts (10)"),
     (["a,1"], None, "line 2: too few fields"),
+    # Two columns of one name: which holds the counts is ambiguous, so the file is refused.
+    (["1,2,10"], "successes,successes,attempts",
+     "column 'successes' appears more than once"),
+    (["a,1,10,b"], "problem,successes,attempts,problem",
+     "column 'problem' appears more than once"),
 ])
 def test_bad_csv_names_the_line_or_column(tmp_path, rows, header, message):
     path = tmp_path / "bad.csv"
@@ -121,6 +126,13 @@ def test_fit_bad_input_exits_2_with_one_line(tmp_path, capsys, content, args, me
     assert main(["fit", str(path), *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_refuses_duplicate_columns_with_one_line(tmp_path, capsys):
+    path = _write_csv(tmp_path / "dup.csv", ["3,1,10", "0,0,10"], header="successes,successes,attempts")
+    assert main(["fit", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "column 'successes' appears more than once" in err and len(err.strip().splitlines()) == 1
 
 
 def test_fit_missing_file_and_bad_dist(tmp_path, capsys):
