@@ -131,13 +131,20 @@ def _finite_or_none(value):
     return value
 
 
+#: Bootstrap replicates of ``simsearch fit`` without --bootstrap (about a second on 128
+#: problems), and with the quadrature families (--dist all, --fit-scale), which cost more.
+AUTO_BOOTSTRAP, AUTO_BOOTSTRAP_SLOW = 100, 20
+
+
 def _fit_report(args, successes, attempts) -> dict:
     from .estimators import CountTable, DistributionalEstimator, RegressionEstimator
     from .fitting.bootstrap import (bootstrap_fits, check_replicates, percentile_interval,
                                     span_alternatives)
     from .fitting.methods import attempts_for, get_method
 
-    predict = parse_k_grid(args.predict) if args.predict else np.array([], dtype=np.int64)
+    # Without --predict: 10x and 100x the largest number of attempts (the usual question).
+    predict = (parse_k_grid(args.predict) if args.predict
+               else np.array([10, 100], dtype=np.int64) * int(attempts.max()))
     if args.target is not None and not 0 < args.target < 1:
         raise SimsearchError(f"target: must be in (0, 1) (got {args.target})")
     check_replicates(args.bootstrap)
@@ -259,6 +266,10 @@ def _fit_report(args, successes, attempts) -> dict:
                 attempts_ci = [min(attempts_ci[0], other), max(attempts_ci[1], other)]
         report["target"] = {"pass_at_k": args.target, "attempts": needed,
                             "attempts_ci": attempts_ci}
+    report["read_exponent"] = (
+        f"prediction.exponent ({fitted.exponent:.4g}, {method.name}) is the exponent of the "
+        "pass@k extrapolation; 'exponent' is the left tail of the fitted law of p, which "
+        "explains the counts but does not predict")
     report["warnings"] = warnings
     return report
 
@@ -301,12 +312,13 @@ def _print_fit(report: dict) -> None:
         line += (f"; chi-square {gof['chi_square']:.4g} on {gof['chi_square_dof']} dof, "
                  f"p = {gof['chi_square_p_value']:.3g}")
     print(line)
+    print(f"read: {r['read_exponent']}")
     for warning in r["warnings"]:
         print(f"warning: {warning}")
 
 
 def _run_fit(args) -> int:
-    from .count_files import read_counts
+    from .count_files import read_count_groups, read_counts
     from .estimators import FIT_FAMILIES
     from .fitting.methods import DEFAULT_METHOD, get_method
 
@@ -315,16 +327,41 @@ def _run_fit(args) -> int:
     if args.dist not in (*FIT_FAMILIES, "all"):
         raise SimsearchError(f"dist: unknown family {args.dist!r}; expected one of "
                              f"{', '.join(FIT_FAMILIES)}, all")
-    successes, attempts = read_counts(args.counts, args.successes_column, args.attempts_column)
-    _warn_pooled(args, "fit", "fit each group's rows apart")
-    with _quiet_numerics():
-        report = _fit_report(args, successes, attempts)
-    report["manifest"] = manifest("fit", {
-        "counts": str(args.counts), "method": args.method, "dist": args.dist,
-        "fit_scale": args.fit_scale, "bootstrap": args.bootstrap, "predict": args.predict,
-        "target": args.target, "seed": args.seed}, args.seed)
+    if args.bootstrap is None:  # sized to take seconds: the quadrature families cost more
+        args.bootstrap = AUTO_BOOTSTRAP_SLOW if args.dist == "all" or args.fit_scale \
+            else AUTO_BOOTSTRAP
+    config = {"counts": str(args.counts), "method": args.method, "dist": args.dist,
+              "fit_scale": args.fit_scale, "bootstrap": args.bootstrap, "predict": args.predict,
+              "target": args.target, "seed": args.seed, "by": args.by, "pool": args.pool}
+    if args.pool and not args.by:
+        raise SimsearchError("pool: needs --by COLUMN (the groups, e.g. models, to fit jointly)")
+    if args.by:
+        groups = read_count_groups(args.counts, args.by, args.successes_column,
+                                   args.attempts_column)
+        with _quiet_numerics():
+            # Each group's object is exactly its separate single fit (same seed, same defaults).
+            report = {"by": args.by, "groups": {name: _fit_report(args, c, n)
+                                                for name, (c, n) in groups.items()}}
+            if args.pool:
+                from .fitting.pooled import pooled_report
+
+                report["pooled"] = pooled_report(groups, report["groups"], args.bootstrap,
+                                                 seed=args.seed)
+    else:
+        successes, attempts = read_counts(args.counts, args.successes_column,
+                                          args.attempts_column)
+        _warn_pooled(args, "fit", "pass --by {column} to fit each group apart")
+        with _quiet_numerics():
+            report = _fit_report(args, successes, attempts)
+    report["manifest"] = manifest("fit", config, args.seed)
     if args.json:
         print(json.dumps(_finite_or_none(report), indent=2, allow_nan=False))
+    elif args.by:
+        for name, group in report["groups"].items():
+            print(f"== {args.by} = {name}")
+            _print_fit(group)
+        if "pooled" in report:
+            _print_pooled(report["pooled"])
     else:
         _print_fit(report)
     return 0
@@ -603,11 +640,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "AIC; default beta)")
     fit.add_argument("--fit-scale", action="store_true",
                      help="also fit a scale (p = scale x X), by quadrature")
-    fit.add_argument("--bootstrap", type=_int_at_least(0), default=0, metavar="B",
+    fit.add_argument("--by", default=None, metavar="COLUMN",
+                     help="fit each group of rows with the same COLUMN (e.g. model) apart")
+    fit.add_argument("--pool", action="store_true",
+                     help="with --by: also fit the groups jointly, sharing problem difficulty")
+    fit.add_argument("--bootstrap", type=_int_at_least(0), default=None, metavar="B",
                      help="bootstrap replicates over problems for 95%% intervals: 0 or >= 20 "
-                          "(default 0)")
+                          "(default 100, or 20 with --dist all or --fit-scale)")
     fit.add_argument("--predict", default=None, metavar="K",
-                     help='k to predict pass@k at, e.g. "1000,10000" (may exceed attempts)')
+                     help='k to predict pass@k at, e.g. "1000,10000" (may exceed attempts; '
+                          "default 10x and 100x the largest number of attempts)")
     fit.add_argument("--target", type=float, default=None,
                      help="also report the attempts needed to reach this pass@k")
     fit.add_argument("--json", action="store_true", help="print one JSON object")

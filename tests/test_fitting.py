@@ -1,5 +1,6 @@
 """Prediction methods, the new likelihoods, bootstrap intervals and the backtest harness."""
 
+import json
 import math
 
 import mpmath as mp
@@ -294,3 +295,56 @@ def test_percentile_interval_keeps_an_unreachable_target_infinite():
     draws = np.array([[float(v)] for v in range(30)] + [[np.inf]] * 10)
     lo, hi = percentile_interval(draws, 0.9)
     assert np.isfinite(lo[0]) and hi[0] == np.inf
+
+
+# --- simsearch fit: defaults and --by ---------------------------------------------------------
+
+
+def _two_model_csv(path, problems=120, attempts=200, seed=4):
+    """Two models on the same problems (the second abler): problem,successes,attempts,model."""
+    rng = np.random.default_rng(seed)
+    easiness = rng.normal(-5.0, 2.5, problems)
+    lines = ["problem,successes,attempts,model"]
+    singles = {}
+    for name, shift in (("small", 0.0), ("large", 1.5)):
+        c = rng.binomial(attempts, special.expit(easiness + shift))
+        lines += [f"{i},{ci},{attempts},{name}" for i, ci in enumerate(c)]
+        singles[name] = ["problem,successes,attempts"] + [f"{i},{ci},{attempts}"
+                                                           for i, ci in enumerate(c)]
+    path.write_text("\n".join(lines) + "\n")
+    return singles
+
+
+def _fit_json(capsys, argv):
+    from simsearch.cli import main
+
+    assert main(argv + ["--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_fit_without_options_predicts_at_10x_and_100x_with_an_interval(tmp_path, capsys):
+    singles = _two_model_csv(tmp_path / "both.csv")
+    path = tmp_path / "small.csv"
+    path.write_text("\n".join(singles["small"]) + "\n")
+    report = _fit_json(capsys, ["fit", str(path)])
+    assert set(report["predicted_pass_at_k"]) == {"2000", "20000"}
+    assert report["manifest"]["config"]["bootstrap"] == 100
+    for k, (lo, hi) in report["predicted_pass_at_k_ci"].items():
+        assert lo <= report["predicted_pass_at_k"][k] <= hi and lo < hi
+    assert "prediction.exponent" in report["read_exponent"]
+    # An explicit --bootstrap 0 still means no interval.
+    assert "predicted_pass_at_k_ci" not in _fit_json(capsys, ["fit", str(path), "--bootstrap",
+                                                              "0"])
+
+
+def test_fit_by_equals_separate_single_fits_exactly(tmp_path, capsys):
+    singles = _two_model_csv(tmp_path / "both.csv")
+    argv = ["--bootstrap", "20", "--predict", "1000,5000", "--seed", "3"]
+    by = _fit_json(capsys, ["fit", str(tmp_path / "both.csv"), "--by", "model", *argv])
+    assert by["by"] == "model" and list(by["groups"]) == ["small", "large"]
+    for name, lines in singles.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text("\n".join(lines) + "\n")
+        single = _fit_json(capsys, ["fit", str(path), *argv])
+        single.pop("manifest")
+        assert by["groups"][name] == single
