@@ -32,8 +32,10 @@ from ..seeding import seed_sequence
 #: 0.4 for n up to ~10^3 attempts at the p that matter, so the sum is an accurate integral).
 T_GRID = np.arange(-25.0, 12.0 + 1e-9, 0.25)
 #: EM stops when the mean log-likelihood per problem gains less than this per iteration.
-EM_TOL = 1e-8
+EM_TOL = 1e-7
 EM_MAX_ITER = 2000
+#: EM steps of the prior's weights per update of the models' intercepts and slopes.
+WEIGHT_STEPS = 20
 #: A problem whose every model has p below this is counted unsolvable: the data cannot tell
 #: the atom from the bottom of the grid (10^7 attempts would be needed).
 UNSOLVABLE_P = 1e-7
@@ -107,7 +109,7 @@ def _newton_line(cg, ng, a, b, fixed_slope: bool):
         return float(cg @ special.log_expit(eta) + (ng - cg) @ special.log_expit(-eta))
 
     current = value(a, b)
-    for _ in range(5):
+    for _ in range(2):
         eta = a + b * t
         prob = special.expit(eta)
         resid = cg - ng * prob
@@ -150,24 +152,33 @@ def fit_pooled(counts: PooledCounts, problem_weights=None, *, fixed_slope: bool 
         weights = np.full(T_GRID.size + 1, 1.0 / (T_GRID.size + 1))
     else:
         intercept, slope = start.intercept.copy(), start.slope.copy()
-        weights = np.maximum(start.weights, 1e-12)
-        weights /= weights.sum()
+        # Mixed with a flat prior: EM cannot revive grid points a resample needs from ~0.
+        weights = 0.5 * start.weights + 0.5 / start.weights.size
     total = u.sum()
     previous = -np.inf
     converged = False
     for iteration in range(1, EM_MAX_ITER + 1):
-        post, log_marg = _posterior(_log_components(counts, intercept, slope), weights)
-        mean_ll = float(u @ log_marg) / total
+        log_comp = _log_components(counts, intercept, slope)
+        top = log_comp.max(1)
+        like = np.exp(log_comp - top[:, None])  # (I, G + 1), each row's largest entry 1
+        like_t = np.ascontiguousarray(like.T)
+        # The prior's EM steps are matrix-vector products once the components are fixed, so
+        # several run per update of the models' lines (the weights converge slowly).
+        for _ in range(WEIGHT_STEPS):
+            marginal = np.maximum(like @ weights, 1e-300)  # a row's support can underflow
+            weights = weights * (like_t @ (u / marginal)) / total
+        marginal = np.maximum(like @ weights, 1e-300)
+        mean_ll = float(u @ (top + np.log(marginal))) / total
         if mean_ll - previous < EM_TOL:
             converged = True
             break
         previous = mean_ll
-        weights = (u @ post) / total
+        post = like * weights[None, :] / marginal[:, None]
         grid_post = post[:, 1:] * u[:, None]
         for j in range(1, j_count):
-            cg = c[:, j] @ grid_post
-            ng = n[:, j] @ grid_post
-            intercept[j], slope[j] = _newton_line(cg, ng, intercept[j], slope[j], fixed_slope)
+            intercept[j], slope[j] = _newton_line(c[:, j] @ grid_post, n[:, j] @ grid_post,
+                                                  intercept[j], slope[j], fixed_slope)
+    post, log_marg = _posterior(_log_components(counts, intercept, slope), weights)
     log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
                  - special.gammaln(n - c + 1.0)).sum(1)
     return PooledFit(intercept, slope, weights, post, float(u @ (log_marg + log_binom)),
