@@ -317,6 +317,18 @@ def _print_fit(report: dict) -> None:
         print(f"warning: {warning}")
 
 
+def _print_pooled(pooled: dict) -> None:
+    print(f"== pooled ({pooled['model']}); unsolvable fraction "
+          f"{pooled['unsolvable_fraction']:.3g}")
+    for name, entry in pooled["models"].items():
+        cis = entry.get("predicted_pass_at_k_ci", {})
+        values = "  ".join(f"pass@{k} = {v:.4g}" + (f" [{cis[k][0]:.4g}, {cis[k][1]:.4g}]"
+                                                      if k in cis else "")
+                           for k, v in entry["predicted_pass_at_k"].items())
+        print(f"{name}: {values}")
+    print(f"warning: {pooled['warning']}")
+
+
 def _run_fit(args) -> int:
     from .count_files import read_count_groups, read_counts
     from .estimators import FIT_FAMILIES
