@@ -405,6 +405,8 @@ def _run_backtest(args) -> int:
 
     methods = parse_methods(args.methods)
     check_replicates(args.bootstrap)
+    if args.pool and not args.by:
+        raise SimsearchError("pool: needs --by COLUMN (the groups, e.g. models, to fit jointly)")
     if not 0 < args.confidence < 1:
         raise SimsearchError(f"confidence: must be in (0, 1) (got {args.confidence})")
     if args.out is not None:
@@ -421,11 +423,15 @@ def _run_backtest(args) -> int:
         result = run_backtest(groups, args.n_from, args.n_to, methods, seeds=args.seeds,
                               seed=args.seed, bootstrap=args.bootstrap,
                               confidence=args.confidence, progress=not args.no_progress)
+        if args.pool:
+            from .fitting.pooled import add_pooled_backtest
+
+            result = add_pooled_backtest(result, groups, seeds=args.seeds, seed=args.seed)
     sys.stdout.write(format_summary(result))
     if args.out is not None:
         meta = manifest("backtest", {
             "counts": str(args.counts), "from": args.n_from, "to": args.n_to,
-            "methods": methods, "seeds": args.seeds, "by": args.by,
+            "methods": methods, "seeds": args.seeds, "by": args.by, "pool": args.pool,
             "bootstrap": args.bootstrap, "confidence": args.confidence, "seed": args.seed},
             args.seed, summary=_finite_or_none(result.summary))
         write_with_manifest(args.out, csv_text(result.rows), meta)
@@ -702,6 +708,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--successes-column", default="successes")
     backtest.add_argument("--attempts-column", default="attempts")
     backtest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    backtest.add_argument("--pool", action="store_true",
+                          help="with --by: also score the joint fit of the groups (pooled-irt)")
     backtest.set_defaults(run=_run_backtest)
 
     sweep = sub.add_parser(

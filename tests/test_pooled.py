@@ -133,3 +133,30 @@ def test_cli_fit_by_pool_reports_every_model_and_pool_needs_by(tmp_path, capsys)
     assert "== model = m1" in out and "pooled (item response" in out
     assert main(["fit", str(path), "--pool"]) == 2
     assert "pool: needs --by" in capsys.readouterr().err
+
+
+def test_backtest_pool_adds_paired_rows_of_the_joint_model(tmp_path, capsys):
+    from simsearch.fitting import run_backtest
+    from simsearch.fitting.pooled import add_pooled_backtest
+
+    counts = _simulate(4, 50, 400, [0.0, 1.5], [1.0, 1.0])
+    groups = {name: (counts.successes[:, j], counts.attempts[:, j])
+              for j, name in enumerate(counts.names)}
+    result = add_pooled_backtest(run_backtest(groups, 50, 400, ["line"], seeds=2), groups,
+                                 seeds=2)
+    assert result.summary["pooled-irt"]["cases"] == 4 == result.summary["line"]["cases"]
+    rows = result.rows
+    for s in range(2):  # rows pair with the line's: same groups, seeds and targets
+        line = [o for o, m, ss in zip(rows["observed"], rows["method"], rows["seed"])
+                if m == "line" and ss == s]
+        pooled = [o for o, m, ss in zip(rows["observed"], rows["method"], rows["seed"])
+                  if m == "pooled-irt" and ss == s]
+        assert line == pooled
+    lines = ["problem,successes,attempts,model"] + [
+        f"{i},{c},400,{name}" for name, (cs, _) in groups.items() for i, c in enumerate(cs)]
+    path = tmp_path / "counts.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["backtest", str(path), "--from", "50", "--to", "400", "--by", "model",
+                 "--pool", "--methods", "line", "--seeds", "1", "--no-progress"]) == 0
+    assert "pooled-irt" in capsys.readouterr().out
+    assert main(["backtest", str(path), "--from", "50", "--to", "400", "--pool"]) == 2

@@ -267,3 +267,50 @@ def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0
             "log_likelihood": fit.log_likelihood, "converged": fit.converged,
             "iterations": fit.iterations, "confidence": confidence, "models": models,
             "warning": POOLED_WARNING}
+
+
+def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 10,
+                         seed=0) -> dict:
+    """Backtest rows (the columns of :class:`simsearch.fitting.backtest.Backtest`) of the
+    joint model, method "pooled-irt": for each seed, every group's first ``n_from`` attempts
+    are the same hypergeometric subsample ``run_backtest`` draws (spawn key (s, g, 0) under
+    ``seed``), all groups are fitted jointly, and each group's pass@``n_to`` is predicted.
+    No intervals (lo, hi are NaN)."""
+    from ..counts import pass_at_k_from_counts
+    from .backtest import _keyed, subsample_counts
+
+    names = list(groups)
+    counts = pooled_counts(groups)
+    root = seed_sequence(seed)
+    observed = [float(pass_at_k_from_counts(counts.successes[:, j], counts.attempts[:, j],
+                                            n_to)[0]) for j in range(len(names))]
+    cols = {k: [] for k in ("group", "seed", "method", "n_from", "n_to", "observed",
+                            "predicted", "error", "lo", "hi", "covered",
+                            "unsolvable_fraction", "note")}
+    for s in range(seeds):
+        c = np.stack([subsample_counts(counts.successes[:, g], counts.attempts[:, g], n_from,
+                                       np.random.default_rng(_keyed(root, s, g, 0)))
+                      for g in range(len(names))], axis=1)
+        fit = fit_pooled(PooledCounts(c, np.full(c.shape, n_from), counts.names))
+        predicted = predict_pooled(fit, [n_to])[:, 0]
+        note = "" if fit.converged else "pooled-irt: EM did not converge"
+        for g, name in enumerate(names):
+            for key, value in (("group", name), ("seed", s), ("method", "pooled-irt"),
+                               ("n_from", n_from), ("n_to", n_to), ("observed", observed[g]),
+                               ("predicted", float(predicted[g])),
+                               ("error", float(predicted[g]) - observed[g]), ("lo", np.nan),
+                               ("hi", np.nan), ("covered", False),
+                               ("unsolvable_fraction", unsolvable_fraction(fit)),
+                               ("note", note)):
+                cols[key].append(value)
+    return cols
+
+
+def add_pooled_backtest(result, groups: dict, *, seeds: int, seed=0):
+    """``result`` (a :class:`~simsearch.fitting.backtest.Backtest`) with the pooled-irt rows
+    added and the summary recomputed."""
+    from .backtest import Backtest, summarise
+
+    extra = pooled_backtest_rows(groups, result.n_from, result.n_to, seeds=seeds, seed=seed)
+    rows = {k: list(v) + extra[k] for k, v in result.rows.items()}
+    return Backtest(rows, summarise(rows), result.n_from, result.n_to, result.confidence)
