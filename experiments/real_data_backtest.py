@@ -39,7 +39,7 @@ DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / \
 SEED = 2026
 N_TO = 10_000
 CURVE_METHODS = [m for m, spec in METHODS.items() if spec.kind == "curve"]
-INTERVAL_METHODS = ["line", "wls", "line-or-floor", DEFAULT_METHOD, "zi-beta"]
+INTERVAL_METHODS = ["line", "wls", "line-or-floor", "line-or-q1-floor", "zi-beta"]
 
 POPULATIONS = {
     "zero-inflated 70%": Mixture([(0.7, Point(0.0)), (0.3, Beta(0.3, 3))]),

@@ -131,13 +131,20 @@ def _finite_or_none(value):
     return value
 
 
+#: Bootstrap replicates of ``simsearch fit`` without --bootstrap (about a second on 128
+#: problems), and with the quadrature families (--dist all, --fit-scale), which cost more.
+AUTO_BOOTSTRAP, AUTO_BOOTSTRAP_SLOW = 100, 20
+
+
 def _fit_report(args, successes, attempts) -> dict:
     from .estimators import CountTable, DistributionalEstimator, RegressionEstimator
     from .fitting.bootstrap import (bootstrap_fits, check_replicates, percentile_interval,
                                     span_alternatives)
     from .fitting.methods import attempts_for, get_method
 
-    predict = parse_k_grid(args.predict) if args.predict else np.array([], dtype=np.int64)
+    # Without --predict: 10x and 100x the largest number of attempts (the usual question).
+    predict = (parse_k_grid(args.predict) if args.predict
+               else np.array([10, 100], dtype=np.int64) * int(attempts.max()))
     if args.target is not None and not 0 < args.target < 1:
         raise SimsearchError(f"target: must be in (0, 1) (got {args.target})")
     check_replicates(args.bootstrap)
@@ -259,6 +266,10 @@ def _fit_report(args, successes, attempts) -> dict:
                 attempts_ci = [min(attempts_ci[0], other), max(attempts_ci[1], other)]
         report["target"] = {"pass_at_k": args.target, "attempts": needed,
                             "attempts_ci": attempts_ci}
+    report["read_exponent"] = (
+        f"prediction.exponent ({fitted.exponent:.4g}, {method.name}) is the exponent of the "
+        "pass@k extrapolation; 'exponent' is the left tail of the fitted law of p, which "
+        "explains the counts but does not predict")
     report["warnings"] = warnings
     return report
 
@@ -301,12 +312,25 @@ def _print_fit(report: dict) -> None:
         line += (f"; chi-square {gof['chi_square']:.4g} on {gof['chi_square_dof']} dof, "
                  f"p = {gof['chi_square_p_value']:.3g}")
     print(line)
+    print(f"read: {r['read_exponent']}")
     for warning in r["warnings"]:
         print(f"warning: {warning}")
 
 
+def _print_pooled(pooled: dict) -> None:
+    print(f"== pooled ({pooled['model']}); unsolvable fraction "
+          f"{pooled['unsolvable_fraction']:.3g}")
+    for name, entry in pooled["models"].items():
+        cis = entry.get("predicted_pass_at_k_ci", {})
+        values = "  ".join(f"pass@{k} = {v:.4g}" + (f" [{cis[k][0]:.4g}, {cis[k][1]:.4g}]"
+                                                      if k in cis else "")
+                           for k, v in entry["predicted_pass_at_k"].items())
+        print(f"{name}: {values}")
+    print(f"warning: {pooled['warning']}")
+
+
 def _run_fit(args) -> int:
-    from .count_files import read_counts
+    from .count_files import read_count_groups, read_counts
     from .estimators import FIT_FAMILIES
     from .fitting.methods import DEFAULT_METHOD, get_method
 
@@ -315,16 +339,44 @@ def _run_fit(args) -> int:
     if args.dist not in (*FIT_FAMILIES, "all"):
         raise SimsearchError(f"dist: unknown family {args.dist!r}; expected one of "
                              f"{', '.join(FIT_FAMILIES)}, all")
-    successes, attempts = read_counts(args.counts, args.successes_column, args.attempts_column)
-    _warn_pooled(args, "fit", "fit each group's rows apart")
-    with _quiet_numerics():
-        report = _fit_report(args, successes, attempts)
-    report["manifest"] = manifest("fit", {
-        "counts": str(args.counts), "method": args.method, "dist": args.dist,
-        "fit_scale": args.fit_scale, "bootstrap": args.bootstrap, "predict": args.predict,
-        "target": args.target, "seed": args.seed}, args.seed)
+    auto_bootstrap = args.bootstrap is None
+    if auto_bootstrap:  # sized to take seconds: the quadrature families cost more
+        args.bootstrap = AUTO_BOOTSTRAP_SLOW if args.dist == "all" or args.fit_scale \
+            else AUTO_BOOTSTRAP
+    config = {"counts": str(args.counts), "method": args.method, "dist": args.dist,
+              "fit_scale": args.fit_scale, "bootstrap": args.bootstrap, "predict": args.predict,
+              "target": args.target, "seed": args.seed, "by": args.by, "pool": args.pool}
+    if args.pool and not args.by:
+        raise SimsearchError("pool: needs --by COLUMN (the groups, e.g. models, to fit jointly)")
+    if args.by:
+        groups = read_count_groups(args.counts, args.by, args.successes_column,
+                                   args.attempts_column)
+        with _quiet_numerics():
+            # Each group's object is exactly its separate single fit (same seed, same defaults).
+            report = {"by": args.by, "groups": {name: _fit_report(args, c, n)
+                                                for name, (c, n) in groups.items()}}
+            if args.pool:
+                from .fitting.pooled import pooled_report
+
+                # A joint refit costs about a second: the automatic interval uses fewer.
+                report["pooled"] = pooled_report(
+                    groups, report["groups"],
+                    AUTO_BOOTSTRAP_SLOW if auto_bootstrap else args.bootstrap, seed=args.seed)
+    else:
+        successes, attempts = read_counts(args.counts, args.successes_column,
+                                          args.attempts_column)
+        _warn_pooled(args, "fit", "pass --by {column} to fit each group apart")
+        with _quiet_numerics():
+            report = _fit_report(args, successes, attempts)
+    report["manifest"] = manifest("fit", config, args.seed)
     if args.json:
         print(json.dumps(_finite_or_none(report), indent=2, allow_nan=False))
+    elif args.by:
+        for name, group in report["groups"].items():
+            print(f"== {args.by} = {name}")
+            _print_fit(group)
+        if "pooled" in report:
+            _print_pooled(report["pooled"])
     else:
         _print_fit(report)
     return 0
@@ -356,6 +408,8 @@ def _run_backtest(args) -> int:
 
     methods = parse_methods(args.methods)
     check_replicates(args.bootstrap)
+    if args.pool and not args.by:
+        raise SimsearchError("pool: needs --by COLUMN (the groups, e.g. models, to fit jointly)")
     if not 0 < args.confidence < 1:
         raise SimsearchError(f"confidence: must be in (0, 1) (got {args.confidence})")
     if args.out is not None:
@@ -372,11 +426,15 @@ def _run_backtest(args) -> int:
         result = run_backtest(groups, args.n_from, args.n_to, methods, seeds=args.seeds,
                               seed=args.seed, bootstrap=args.bootstrap,
                               confidence=args.confidence, progress=not args.no_progress)
+        if args.pool:
+            from .fitting.pooled import add_pooled_backtest
+
+            result = add_pooled_backtest(result, groups, seeds=args.seeds, seed=args.seed)
     sys.stdout.write(format_summary(result))
     if args.out is not None:
         meta = manifest("backtest", {
             "counts": str(args.counts), "from": args.n_from, "to": args.n_to,
-            "methods": methods, "seeds": args.seeds, "by": args.by,
+            "methods": methods, "seeds": args.seeds, "by": args.by, "pool": args.pool,
             "bootstrap": args.bootstrap, "confidence": args.confidence, "seed": args.seed},
             args.seed, summary=_finite_or_none(result.summary))
         write_with_manifest(args.out, csv_text(result.rows), meta)
@@ -603,11 +661,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "AIC; default beta)")
     fit.add_argument("--fit-scale", action="store_true",
                      help="also fit a scale (p = scale x X), by quadrature")
-    fit.add_argument("--bootstrap", type=_int_at_least(0), default=0, metavar="B",
+    fit.add_argument("--by", default=None, metavar="COLUMN",
+                     help="fit each group of rows with the same COLUMN (e.g. model) apart")
+    fit.add_argument("--pool", action="store_true",
+                     help="with --by: also fit the groups jointly, sharing problem difficulty")
+    fit.add_argument("--bootstrap", type=_int_at_least(0), default=None, metavar="B",
                      help="bootstrap replicates over problems for 95%% intervals: 0 or >= 20 "
-                          "(default 0)")
+                          "(default 100, or 20 with --dist all or --fit-scale)")
     fit.add_argument("--predict", default=None, metavar="K",
-                     help='k to predict pass@k at, e.g. "1000,10000" (may exceed attempts)')
+                     help='k to predict pass@k at, e.g. "1000,10000" (may exceed attempts; '
+                          "default 10x and 100x the largest number of attempts)")
     fit.add_argument("--target", type=float, default=None,
                      help="also report the attempts needed to reach this pass@k")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
@@ -648,6 +711,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--successes-column", default="successes")
     backtest.add_argument("--attempts-column", default="attempts")
     backtest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    backtest.add_argument("--pool", action="store_true",
+                          help="with --by: also score the joint fit of the groups (pooled-irt)")
     backtest.set_defaults(run=_run_backtest)
 
     sweep = sub.add_parser(

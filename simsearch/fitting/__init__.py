@@ -4,6 +4,7 @@
 * :mod:`.methods`: the registry of prediction methods (curve fits and likelihood fits).
 * :mod:`.bootstrap`: prediction intervals that rerun a method on resampled problems.
 * :mod:`.backtest`: predict pass@N2 from the first N1 attempts and compare with the truth.
+* :mod:`.pooled`: a joint item-response fit of several models on the same problems.
 """
 
 from .backtest import Backtest, format_summary, run_backtest, subsample_counts

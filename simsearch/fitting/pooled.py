@@ -1,0 +1,316 @@
+"""Joint fits of several models evaluated on the same problems (problem difficulty shared).
+
+The item-response model: problem i has a latent easiness t_i, model j solves it with
+probability p_ij = expit(alpha_j + beta_j t_i) (per-model intercept and slope; the first model
+is the reference, alpha = 0, beta = 1, which fixes the scale of t). The t_i are drawn from a
+nonparametric prior (NPMLE: weights on an even grid of t) plus a point mass at "unsolvable"
+(p_ij = 0 for every model). Fitted by EM on the marginal likelihood of all binomial counts,
+
+    L = prod_i [ w_0 [c_i = 0] + sum_g w_g prod_j Binom(c_ij | n_ij, p_j(t_g)) ],
+
+and each model's pass@k is predicted as the posterior mean, over the problems' t_i given all
+models' counts, of 1 - mean_i (1 - p_ij)^k. Intervals: a bootstrap over problems that refits
+the joint model (warm-started from the full-data fit).
+
+Problems are aligned across groups by their order within each group (every group must list
+the same problems in the same order).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy import special
+
+from ..errors import require
+from ..seeding import seed_sequence
+
+#: The grid of the latent easiness t (the reference model's logit p): logit p from -25
+#: (p ~ 1e-11, beyond any budget) to 12, step 0.25 (a binomial posterior in t is wider than
+#: 0.4 for n up to ~10^3 attempts at the p that matter, so the sum is an accurate integral).
+T_GRID = np.arange(-25.0, 12.0 + 1e-9, 0.25)
+#: EM stops when the mean log-likelihood per problem gains less than this per iteration.
+EM_TOL = 1e-7
+EM_MAX_ITER = 2000
+#: EM steps of the prior's weights per update of the models' intercepts and slopes.
+WEIGHT_STEPS = 20
+#: A problem whose every model has p below this is counted unsolvable: the data cannot tell
+#: the atom from the bottom of the grid (10^7 attempts would be needed).
+UNSOLVABLE_P = 1e-7
+
+
+#: What the backtests say about the joint model (docs/notes/pool.md), carried by every report.
+POOLED_WARNING = ("experimental: in backtests of pass@10000 on Pythia/MATH (7 models, 10 seeds) "
+                  "this joint model erred 0.16 / 0.13 in mean |error| from 100 / 1,000 attempts "
+                  "where each model's own line erred 0.030 / 0.023 (one shared difficulty per "
+                  "problem does not fit real models); prefer the per-group predictions")
+
+
+class PooledCounts(NamedTuple):
+    """Counts of J models on the same I problems: (I, J) arrays and the models' names."""
+
+    successes: np.ndarray
+    attempts: np.ndarray
+    names: tuple
+
+
+class PooledFit(NamedTuple):
+    """A fitted joint model.
+
+    intercept, slope : (J,) arrays: logit p_j(t) = intercept_j + slope_j t.
+    weights : (G + 1,) prior mass of the unsolvable atom (index 0) and of each grid point.
+    posterior : (I, G + 1) each problem's posterior over the atom and the grid.
+    log_likelihood : float, the marginal log-likelihood (binomial coefficients included).
+    iterations : int, EM iterations run; converged : bool.
+    """
+
+    intercept: np.ndarray
+    slope: np.ndarray
+    weights: np.ndarray
+    posterior: np.ndarray
+    log_likelihood: float
+    iterations: int
+    converged: bool
+
+
+def pooled_counts(groups: dict) -> PooledCounts:
+    """(I, J) counts from name -> (successes, attempts) with the same problems in each."""
+    require(len(groups) >= 2, "pool: need at least two groups (models) to pool")
+    sizes = {name: len(c) for name, (c, _) in groups.items()}
+    require(len(set(sizes.values())) == 1,
+            f"pool: every group must list the same problems in the same order (sizes "
+            f"{', '.join(f'{k}={v}' for k, v in sizes.items())})")
+    c = np.stack([np.asarray(g[0], dtype=np.int64) for g in groups.values()], axis=1)
+    n = np.stack([np.asarray(g[1], dtype=np.int64) for g in groups.values()], axis=1)
+    return PooledCounts(c, n, tuple(groups))
+
+
+def _log_components(counts: PooledCounts, intercept, slope) -> np.ndarray:
+    """log P(c_i | component) for the atom (column 0) and each grid point, (I, G + 1),
+    without the binomial coefficients."""
+    eta = intercept[:, None] + slope[:, None] * T_GRID[None, :]  # (J, G)
+    c = counts.successes.astype(float)
+    grid = c @ special.log_expit(eta) + (counts.attempts - c) @ special.log_expit(-eta)
+    atom = np.where(counts.successes.sum(1) == 0, 0.0, -np.inf)
+    return np.concatenate([atom[:, None], grid], axis=1)
+
+
+def _posterior(log_comp, weights):
+    with np.errstate(divide="ignore"):
+        joint = log_comp + np.log(weights)[None, :]
+    top = joint.max(1, keepdims=True)
+    post = np.exp(joint - top)
+    total = post.sum(1, keepdims=True)
+    return post / total, (top[:, 0] + np.log(total[:, 0]))
+
+
+def _newton_line(cg, ng, a, b, fixed_slope: bool):
+    """Maximise sum_g cg log expit(a + b t) + (ng - cg) log expit(-(a + b t)) from (a, b):
+    a weighted logistic regression on the grid (concave), a few damped Newton steps."""
+    t = T_GRID
+
+    def value(a, b):
+        eta = a + b * t
+        return float(cg @ special.log_expit(eta) + (ng - cg) @ special.log_expit(-eta))
+
+    current = value(a, b)
+    for _ in range(2):
+        eta = a + b * t
+        prob = special.expit(eta)
+        resid = cg - ng * prob
+        curv = ng * prob * (1 - prob)
+        if fixed_slope:
+            step = np.array([resid.sum() / max(curv.sum(), 1e-300), 0.0])
+        else:
+            grad = np.array([resid.sum(), resid @ t])
+            hess = np.array([[curv.sum(), curv @ t], [curv @ t, curv @ (t * t)]])
+            try:
+                step = np.linalg.solve(hess + 1e-12 * np.eye(2), grad)
+            except np.linalg.LinAlgError:
+                break
+        scale = 1.0
+        while scale > 1e-4:
+            na, nb = a + scale * step[0], b + scale * step[1]
+            if nb > 1e-3:
+                new = value(na, nb)
+                if new >= current:
+                    a, b, current = na, nb, new
+                    break
+            scale /= 2
+        else:
+            break
+    return a, b
+
+
+def fit_pooled(counts: PooledCounts, problem_weights=None, *, fixed_slope: bool = False,
+               start: PooledFit | None = None) -> PooledFit:
+    """EM for the joint model; ``problem_weights`` reweight the problems (a bootstrap)."""
+    c, n = counts.successes, counts.attempts
+    require(np.any(c > 0), "pool: no model solved any problem; nothing to fit")
+    i_count, j_count = c.shape
+    u = np.ones(i_count) if problem_weights is None else np.asarray(problem_weights, float)
+    if start is None:
+        # Start: each model's logit of its pooled success rate as its intercept, slope 1.
+        rate = (c.sum(0) + 0.5) / (n.sum(0) + 1.0)
+        intercept = special.logit(rate) - special.logit(rate[0])
+        slope = np.ones(j_count)
+        weights = np.full(T_GRID.size + 1, 1.0 / (T_GRID.size + 1))
+    else:
+        intercept, slope = start.intercept.copy(), start.slope.copy()
+        # Mixed with a flat prior: EM cannot revive grid points a resample needs from ~0.
+        weights = 0.5 * start.weights + 0.5 / start.weights.size
+    total = u.sum()
+    previous = -np.inf
+    converged = False
+    for iteration in range(1, EM_MAX_ITER + 1):
+        log_comp = _log_components(counts, intercept, slope)
+        top = log_comp.max(1)
+        like = np.exp(log_comp - top[:, None])  # (I, G + 1), each row's largest entry 1
+        like_t = np.ascontiguousarray(like.T)
+        # The prior's EM steps are matrix-vector products once the components are fixed, so
+        # several run per update of the models' lines (the weights converge slowly).
+        for _ in range(WEIGHT_STEPS):
+            marginal = np.maximum(like @ weights, 1e-300)  # a row's support can underflow
+            weights = weights * (like_t @ (u / marginal)) / total
+        marginal = np.maximum(like @ weights, 1e-300)
+        mean_ll = float(u @ (top + np.log(marginal))) / total
+        if mean_ll - previous < EM_TOL:
+            converged = True
+            break
+        previous = mean_ll
+        post = like * weights[None, :] / marginal[:, None]
+        grid_post = post[:, 1:] * u[:, None]
+        for j in range(1, j_count):
+            intercept[j], slope[j] = _newton_line(c[:, j] @ grid_post, n[:, j] @ grid_post,
+                                                  intercept[j], slope[j], fixed_slope)
+    post, log_marg = _posterior(_log_components(counts, intercept, slope), weights)
+    log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
+                 - special.gammaln(n - c + 1.0)).sum(1)
+    return PooledFit(intercept, slope, weights, post, float(u @ (log_marg + log_binom)),
+                     iteration, converged)
+
+
+def unsolvable_fraction(fit: PooledFit) -> float:
+    """Prior mass of the atom plus the grid points where every model's p < UNSOLVABLE_P."""
+    p_max = special.expit((fit.intercept[:, None] + fit.slope[:, None] * T_GRID[None, :]).max(0))
+    return float(fit.weights[0] + fit.weights[1:][p_max < UNSOLVABLE_P].sum())
+
+
+def pooled_log_likelihood(counts: PooledCounts, intercept, slope, weights) -> float:
+    """The marginal log-likelihood of given parameters (binomial coefficients included)."""
+    c, n = counts.successes, counts.attempts
+    _, log_marg = _posterior(_log_components(counts, np.asarray(intercept, float),
+                                             np.asarray(slope, float)), np.asarray(weights))
+    log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
+                 - special.gammaln(n - c + 1.0)).sum(1)
+    return float(np.sum(log_marg + log_binom))
+
+
+def predict_pooled(fit: PooledFit, k, problem_weights=None) -> np.ndarray:
+    """Each model's pass@k, (J, len(k)): the posterior mean of 1 - mean_i (1 - p_ij)^k."""
+    k = np.atleast_1d(np.asarray(k, dtype=float))
+    u = (np.ones(fit.posterior.shape[0]) if problem_weights is None
+         else np.asarray(problem_weights, float))
+    mean_post = (u @ fit.posterior[:, 1:]) / u.sum()  # (G,): the atom solves nothing
+    eta = fit.intercept[:, None] + fit.slope[:, None] * T_GRID[None, :]
+    log_fail = special.log_expit(-eta)  # (J, G)
+    solved = -np.expm1(k[None, None, :] * log_fail[:, :, None])  # (J, G, K)
+    return np.einsum("g,jgk->jk", mean_post, solved)
+
+
+def bootstrap_pooled(counts: PooledCounts, fit: PooledFit, k, replicates: int, *, seed=None,
+                     fixed_slope: bool = False) -> np.ndarray:
+    """Predictions refitted on ``replicates`` resamples of the problems, (B, J, len(k)).
+
+    Replicate b resamples with child b of ``SeedSequence(seed)`` (spawned afresh), so results
+    depend neither on the order of work nor on the caller's sequence."""
+    root = seed_sequence(seed)
+    i_count = counts.successes.shape[0]
+    out = []
+    for b in range(replicates):
+        rng = np.random.default_rng(np.random.SeedSequence(root.entropy,
+                                                           spawn_key=root.spawn_key + (b,)))
+        u = rng.multinomial(i_count, np.full(i_count, 1.0 / i_count)).astype(float)
+        refit = fit_pooled(counts, u, fixed_slope=fixed_slope, start=fit)
+        out.append(predict_pooled(refit, k, u))
+    return np.array(out)
+
+
+def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0,
+                  confidence: float = 0.95) -> dict:
+    """The joint fit as a report: per model, pass@k at the single fits' k, with intervals."""
+    counts = pooled_counts(groups)
+    fit = fit_pooled(counts)
+    first = next(iter(single_reports.values()))
+    k = np.array([int(x) for x in first["predicted_pass_at_k"]], dtype=float)
+    predicted = predict_pooled(fit, k)
+    intervals = None
+    if replicates:
+        draws = bootstrap_pooled(counts, fit, k, replicates, seed=seed)
+        tail = (1 - confidence) / 2
+        intervals = np.quantile(draws, [tail, 1 - tail], axis=0)
+    models = {}
+    for j, name in enumerate(counts.names):
+        entry = {"intercept": float(fit.intercept[j]), "slope": float(fit.slope[j]),
+                 "predicted_pass_at_k": {str(int(kk)): float(v)
+                                         for kk, v in zip(k, predicted[j])}}
+        if intervals is not None:
+            entry["predicted_pass_at_k_ci"] = {
+                str(int(kk)): [float(intervals[0, j, i]), float(intervals[1, j, i])]
+                for i, kk in enumerate(k)}
+        models[name] = entry
+    return {"model": "item response, logit p_ij = intercept_j + slope_j t_i, NPMLE prior "
+                     "over t_i with an unsolvable atom",
+            "unsolvable_fraction": unsolvable_fraction(fit),
+            "log_likelihood": fit.log_likelihood, "converged": fit.converged,
+            "iterations": fit.iterations, "confidence": confidence, "models": models,
+            "warning": POOLED_WARNING}
+
+
+def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 10,
+                         seed=0) -> dict:
+    """Backtest rows (the columns of :class:`simsearch.fitting.backtest.Backtest`) of the
+    joint model, method "pooled-irt": for each seed, every group's first ``n_from`` attempts
+    are the same hypergeometric subsample ``run_backtest`` draws (spawn key (s, g, 0) under
+    ``seed``), all groups are fitted jointly, and each group's pass@``n_to`` is predicted.
+    No intervals (lo, hi are NaN)."""
+    from ..counts import pass_at_k_from_counts
+    from .backtest import _keyed, subsample_counts
+
+    names = list(groups)
+    counts = pooled_counts(groups)
+    root = seed_sequence(seed)
+    observed = [float(pass_at_k_from_counts(counts.successes[:, j], counts.attempts[:, j],
+                                            n_to)[0]) for j in range(len(names))]
+    cols = {k: [] for k in ("group", "seed", "method", "n_from", "n_to", "observed",
+                            "predicted", "error", "lo", "hi", "covered",
+                            "unsolvable_fraction", "note")}
+    for s in range(seeds):
+        c = np.stack([subsample_counts(counts.successes[:, g], counts.attempts[:, g], n_from,
+                                       np.random.default_rng(_keyed(root, s, g, 0)))
+                      for g in range(len(names))], axis=1)
+        fit = fit_pooled(PooledCounts(c, np.full(c.shape, n_from), counts.names))
+        predicted = predict_pooled(fit, [n_to])[:, 0]
+        note = "" if fit.converged else "pooled-irt: EM did not converge"
+        for g, name in enumerate(names):
+            for key, value in (("group", name), ("seed", s), ("method", "pooled-irt"),
+                               ("n_from", n_from), ("n_to", n_to), ("observed", observed[g]),
+                               ("predicted", float(predicted[g])),
+                               ("error", float(predicted[g]) - observed[g]), ("lo", np.nan),
+                               ("hi", np.nan), ("covered", False),
+                               ("unsolvable_fraction", unsolvable_fraction(fit)),
+                               ("note", note)):
+                cols[key].append(value)
+    return cols
+
+
+def add_pooled_backtest(result, groups: dict, *, seeds: int, seed=0):
+    """``result`` (a :class:`~simsearch.fitting.backtest.Backtest`) with the pooled-irt rows
+    added and the summary recomputed."""
+    from .backtest import Backtest, summarise
+
+    extra = pooled_backtest_rows(groups, result.n_from, result.n_to, seeds=seeds, seed=seed)
+    rows = {k: list(v) + extra[k] for k, v in result.rows.items()}
+    return Backtest(rows, summarise(rows), result.n_from, result.n_to, result.confidence)

@@ -1,0 +1,162 @@
+"""The joint item-response fit of several models on the same problems (simsearch.fitting.pooled)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, special, stats
+
+from simsearch.cli import main
+from simsearch.fitting.pooled import (T_GRID, PooledCounts, bootstrap_pooled, fit_pooled,
+                                      pooled_counts, pooled_log_likelihood, predict_pooled)
+
+
+def _simulate(seed, problems, attempts, intercept, slope, zeros=0.0):
+    """Counts from the model itself: t_i ~ N(-4, 2), an unsolvable share ``zeros``."""
+    rng = np.random.default_rng(seed)
+    t = rng.normal(-4.0, 2.0, problems)
+    p = special.expit(np.asarray(intercept)[None, :] + np.asarray(slope)[None, :] * t[:, None])
+    p[rng.random(problems) < zeros] = 0.0
+    c = rng.binomial(attempts, p)
+    return PooledCounts(c, np.full(c.shape, attempts), tuple(f"m{j}" for j in range(c.shape[1])))
+
+
+def test_joint_likelihood_equals_a_direct_sum_over_the_grid():
+    # Independent reference: loops and scipy's binomial pmf, atom included.
+    rng = np.random.default_rng(1)
+    c = np.array([[0, 0], [3, 9], [0, 1], [12, 20], [0, 0]])
+    n = np.array([[20, 25], [20, 25], [20, 25], [20, 25], [20, 25]])
+    intercept, slope = np.array([0.0, 0.7]), np.array([1.0, 1.3])
+    weights = rng.dirichlet(np.ones(T_GRID.size + 1))
+    expected = 0.0
+    for i in range(c.shape[0]):
+        total = weights[0] * float(np.all(c[i] == 0))
+        for g, t in enumerate(T_GRID):
+            term = weights[g + 1]
+            for j in range(2):
+                term *= stats.binom.pmf(c[i, j], n[i, j], special.expit(intercept[j] + slope[j] * t))
+            total += term
+        expected += math.log(total)
+    got = pooled_log_likelihood(PooledCounts(c, n, ("a", "b")), intercept, slope, weights)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_joint_likelihood_with_a_smooth_prior_equals_the_integral():
+    # A normal prior on t put on the grid (midpoint rule) plus an atom: the marginal likelihood
+    # of each problem equals the integral over t by adaptive quadrature, to the rule's error:
+    # for a near-Gaussian integrand of width sigma in t the midpoint rule with step h errs by
+    # about 2 exp(-2 pi^2 sigma^2 / h^2); three models' 30 attempts give sigma >= 0.22, so
+    # with h = 0.25 below 1e-6.
+    mu, sd, atom = -3.0, 1.5, 0.2
+    weights = np.concatenate([[atom], (1 - atom) * stats.norm.pdf(T_GRID, mu, sd) * 0.25])
+    c = np.array([[0, 0, 0], [2, 5, 11], [0, 1, 4]])
+    n = np.full(c.shape, 30)
+    intercept, slope = np.array([0.0, 1.0, 2.0]), np.array([1.0, 0.9, 1.1])
+    for i in range(c.shape[0]):
+        def integrand(t):
+            p = special.expit(intercept + slope * t)
+            return stats.norm.pdf(t, mu, sd) * np.prod(stats.binom.pmf(c[i], n[i], p))
+        value = integrate.quad(integrand, -30, 15, points=[mu], epsabs=0, epsrel=1e-12,
+                               limit=200)[0]
+        expected = math.log(atom * float(np.all(c[i] == 0)) + (1 - atom) * value)
+        got = pooled_log_likelihood(PooledCounts(c[i:i + 1], n[i:i + 1], ("a", "b", "c")),
+                                    intercept, slope, weights)
+        assert got == pytest.approx(expected, rel=1e-6)
+
+
+def test_parameters_are_recovered_from_a_ladder_of_abilities_within_monte_carlo_error():
+    # 5 simulated sets of 150 problems x 3 models x 200 attempts, 20% unsolvable. The mean of
+    # the intercepts and slopes must lie within 4 standard errors (their spread over the sets)
+    # of the truth. (The unsolvable share itself is not identified from 200 attempts: an atom
+    # at 0 and mass at p ~ 1e-5 fit zeros equally; only the models' ladder is.)
+    intercept, slope = np.array([0.0, 1.0, 2.5]), np.array([1.0, 0.8, 1.2])
+    est = []
+    for seed in range(5):
+        fit = fit_pooled(_simulate(seed, 150, 200, intercept, slope, zeros=0.2))
+        est.append(np.concatenate([fit.intercept[1:], fit.slope[1:]]))
+    est = np.array(est)
+    truth = np.concatenate([intercept[1:], slope[1:]])
+    se = est.std(0, ddof=1) / math.sqrt(len(est))
+    assert np.all(np.abs(est.mean(0) - truth) < 4 * se), (est.mean(0), truth, se)
+
+
+def test_prediction_is_the_posterior_mean_of_each_models_pass_at_k():
+    counts = _simulate(3, 80, 50, [0.0, 1.5], [1.0, 1.0])
+    fit = fit_pooled(counts)
+    k = np.array([1.0, 50.0, 5000.0])
+    p = special.expit(fit.intercept[:, None] + fit.slope[:, None] * T_GRID[None, :])  # (J, G)
+    for j in range(2):
+        per_problem = fit.posterior[:, 1:] @ (1 - (1 - p[j])[:, None] ** k[None, :])
+        np.testing.assert_allclose(predict_pooled(fit, k)[j], per_problem.mean(0), rtol=1e-10)
+    # In sample, at k = n, the prediction is close to the observed share solved.
+    observed = (counts.successes > 0).mean(0)
+    np.testing.assert_allclose(predict_pooled(fit, [50])[:, 0], observed, atol=0.03)
+
+
+def test_bootstrap_is_reproducible_and_its_interval_brackets_the_estimate():
+    intercept, slope = np.array([0.0, 1.5]), np.array([1.0, 1.0])
+    counts = _simulate(5, 100, 100, intercept, slope, zeros=0.1)
+    fit = fit_pooled(counts)
+    a = bootstrap_pooled(counts, fit, [1000], 20, seed=7)
+    b = bootstrap_pooled(counts, fit, [1000], 3, seed=7)  # replicate b does not depend on B
+    assert np.array_equal(a[:3], b) and a.shape == (20, 2, 1)
+    lo, hi = np.quantile(a[:, :, 0], [0.025, 0.975], axis=0)
+    pred = predict_pooled(fit, [1000])[:, 0]
+    assert np.all(lo <= pred) and np.all(pred <= hi) and np.all(hi - lo > 0)
+
+
+def test_groups_must_list_the_same_problems():
+    with pytest.raises(Exception, match="pool: every group must list the same problems"):
+        pooled_counts({"a": (np.array([1, 0]), np.array([5, 5])),
+                       "b": (np.array([1]), np.array([5]))})
+
+
+def test_cli_fit_by_pool_reports_every_model_and_pool_needs_by(tmp_path, capsys):
+    counts = _simulate(2, 60, 100, [0.0, 1.5], [1.0, 1.0])
+    lines = ["problem,successes,attempts,model"]
+    for j, name in enumerate(counts.names):
+        lines += [f"{i},{c},100,{name}" for i, c in enumerate(counts.successes[:, j])]
+    path = tmp_path / "counts.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["fit", str(path), "--by", "model", "--pool", "--bootstrap", "0",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    pooled = report["pooled"]
+    assert set(pooled["models"]) == set(report["groups"]) == {"m0", "m1"}
+    for name, entry in pooled["models"].items():
+        assert (set(entry["predicted_pass_at_k"])
+                == set(report["groups"][name]["predicted_pass_at_k"]) == {"1000", "10000"})
+        assert "predicted_pass_at_k_ci" not in entry  # --bootstrap 0: no interval
+    assert main(["fit", str(path), "--by", "model", "--pool", "--bootstrap", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "== model = m1" in out and "pooled (item response" in out
+    assert main(["fit", str(path), "--pool"]) == 2
+    assert "pool: needs --by" in capsys.readouterr().err
+
+
+def test_backtest_pool_adds_paired_rows_of_the_joint_model(tmp_path, capsys):
+    from simsearch.fitting import run_backtest
+    from simsearch.fitting.pooled import add_pooled_backtest
+
+    counts = _simulate(4, 50, 400, [0.0, 1.5], [1.0, 1.0])
+    groups = {name: (counts.successes[:, j], counts.attempts[:, j])
+              for j, name in enumerate(counts.names)}
+    result = add_pooled_backtest(run_backtest(groups, 50, 400, ["line"], seeds=2), groups,
+                                 seeds=2)
+    assert result.summary["pooled-irt"]["cases"] == 4 == result.summary["line"]["cases"]
+    rows = result.rows
+    for s in range(2):  # rows pair with the line's: same groups, seeds and targets
+        line = [o for o, m, ss in zip(rows["observed"], rows["method"], rows["seed"])
+                if m == "line" and ss == s]
+        pooled = [o for o, m, ss in zip(rows["observed"], rows["method"], rows["seed"])
+                  if m == "pooled-irt" and ss == s]
+        assert line == pooled
+    lines = ["problem,successes,attempts,model"] + [
+        f"{i},{c},400,{name}" for name, (cs, _) in groups.items() for i, c in enumerate(cs)]
+    path = tmp_path / "counts.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["backtest", str(path), "--from", "50", "--to", "400", "--by", "model",
+                 "--pool", "--methods", "line", "--seeds", "1", "--no-progress"]) == 0
+    assert "pooled-irt" in capsys.readouterr().out
+    assert main(["backtest", str(path), "--from", "50", "--to", "400", "--pool"]) == 2
