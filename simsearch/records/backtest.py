@@ -13,7 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import SimsearchError, require
-from .forecast import DEFAULT_METHOD, METHODS, forecast
+from .forecast import BASELINES, METHODS, forecast
 from .history import History
 
 #: Horizons on calendar axes: 3, 6 and 12 months, in years.
@@ -69,7 +69,7 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
         try:
             results = {m: forecast(past, targets[usable], level=level, replicates=replicates,
                                    seed=seed + i, method=m, growth=growth,
-                                   observed_until=origin) for m in ("kortum", "depleting", "combined", DEFAULT_METHOD)}
+                                   observed_until=origin) for m in METHODS if m not in BASELINES}
         except SimsearchError:
             continue  # too few wins before this origin for a fit
         actual = history.progress_at(targets[usable])

@@ -258,24 +258,29 @@ def forecast_json(history: History, at_texts, result: Forecast, warnings=()) -> 
 def model_summary(history: History, fit: KortumFit, level: float = 0.9,
                   method: str | None = None) -> dict:
     """The fitted model's parameters with intervals, as plain data."""
-    out = {"name": "kortum", "growth": fit.growth, "wins": fit.wins,
+    out = {"name": "depleting" if fit.depleting else "kortum", "growth": fit.growth, "wins": fit.wins,
            "log_likelihood": fit.log_likelihood, "interval_level": level}
     if method is not None:
         out["forecast_method"] = method
-    for name in ("theta", "g", "r", "progress_rate", "halving"):
+    # r, the progress rate and the halving time are constants of the pure model only (with a
+    # thinning tail they fall as progress grows).
+    names = ("theta", "g", "kappa") if fit.depleting else ("theta", "g", "r", "progress_rate",
+                                                            "halving")
+    for name in names:
         low, high = fit.interval(name, level)
         out[name] = {"estimate": fit.quantity(name), "low": low, "high": high}
     unit = "year" if history.calendar else "unit of the time axis"
     if fit.growth == "power":
         unit = "log of cumulative effort"
     out["units"] = {"theta": "per unit of progress (log record or gain units)",
+                    "kappa": "thinning of the tail per unit of progress",
                     "g": f"growth of log effective draws per {unit}",
                     "r": "doublings of the record per doubling of effective draws",
                     "progress_rate": f"progress per {unit}",
                     "halving": (f"{'years' if history.calendar else 'time units'} to halve "
                                 f"the record" if fit.growth == "exponential" else
                                 "log of the effort factor that halves the record")}
-    if history.kind == "record" and fit.growth == "exponential":
+    if history.kind == "record" and fit.growth == "exponential" and not fit.depleting:
         out["jones"] = {"lambda": None, "phi": 1 - fit.theta,
                         "note": "phi = 1 - theta assumes draws proportional to research effort; "
                                 "lambda is not identified without an effort measure"}

@@ -210,8 +210,11 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
 
     time_cells = _column(rows, header, time, "time")
     days = [_parse_date(c) for c in time_cells]
-    calendar = all(d is not None for d in days)
+    calendar = any(d is not None for d in days)
     if calendar:
+        bad = next((i for i, d in enumerate(days) if d is None), None)
+        require(bad is None, f"time: column {time!r} row {(bad or 0) + 1} is not an ISO date "
+                             f"like the others (got {time_cells[bad or 0]!r})")
         raw_time = np.array([d.toordinal() for d in days], dtype=float)
     else:
         raw_time = _numbers(time_cells, time, "time")
@@ -261,8 +264,10 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
         axis = (raw_time - raw_time[0]) / DAYS_PER_YEAR
     else:
         axis = raw_time
+    hint = ("; most rows do not improve the record: is --lower-is-better missing or wrong?"
+            if record is not None and (~keep).sum() > keep.sum() else "")
     require(progress.size >= 4, f"history: {progress.size - 1} wins after the first row; "
-                                f"at least 3 are needed")
+                                f"at least 3 are needed{hint}")
     origin = date.fromordinal(int(raw_time[0])).isoformat() if calendar and per_win is None else None
     return History(time=np.asarray(axis, dtype=float), progress=progress, effort=per_win,
                    start=start, kind="record" if record is not None else "gain",
