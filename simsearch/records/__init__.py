@@ -2,7 +2,7 @@
 forecast them, and backtest the forecasts on rolling origins (``simsearch records``)."""
 
 from .backtest import Backtest, run_backtest
-from .forecast import METHODS, Forecast, forecast, model_summary, pandey_test
+from .forecasts import METHODS, Forecast, forecast, model_summary, pandey_test
 from .history import History, read_history
 from .models import KortumFit, fit_kortum, forecast_progress, simulate_history
 

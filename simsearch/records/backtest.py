@@ -13,7 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import SimsearchError, require
-from .forecast import BASELINES, METHODS, forecast
+from .forecasts import BASELINES, METHODS, forecast
 from .history import History
 
 #: Horizons on calendar axes: 3, 6 and 12 months, in years.

@@ -11,8 +11,8 @@ import numpy as np
 from ..errors import SimsearchError, require
 from ..output import check_writable, csv_text, manifest, write_with_manifest
 from .backtest import CALENDAR_HORIZONS, auto_origins, run_backtest, summary_table
-from .forecast import DEFAULT_METHOD, METHODS, default_growth, forecast, forecast_json
-from .forecast import model_summary, pandey_test
+from .forecasts import DEFAULT_METHOD, METHODS, default_growth, forecast, forecast_json
+from .forecasts import model_summary, pandey_test
 from .history import read_history
 from .models import GROWTHS, fit_kortum
 

@@ -209,6 +209,12 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
     require(len(rows) > 0, "history: no rows" + (" match --where" if where else ""))
 
     time_cells = _column(rows, header, time, "time")
+    if any(not c for c in time_cells):
+        warnings.append(f"time: dropped {sum(not c for c in time_cells)} rows with an empty "
+                        f"{time!r}")
+        rows = [row for row, c in zip(rows, time_cells) if c]
+        time_cells = [c for c in time_cells if c]
+        require(len(rows) > 0, f"time: every row has an empty {time!r}")
     days = [_parse_date(c) for c in time_cells]
     calendar = any(d is not None for d in days)
     if calendar:

@@ -31,13 +31,14 @@ from .history import History
 from .models import KortumFit, fit_kortum, forecast_progress
 
 #: Forecast methods; ``combined`` is the default.
-METHODS = ("selected", "combined", "depleting", "kortum", "trend", "power_law")
+METHODS = ("weighted", "selected", "combined", "depleting", "kortum", "trend", "power_law")
 MODELS = ("depleting", "kortum")
 BASELINES = ("trend", "power_law")
 CANDIDATES = ("depleting", "kortum", "trend", "power_law")
-DEFAULT_METHOD = "combined"
+DEFAULT_METHOD = "weighted"
 #: Inner rolling origins of the ``selected`` method (inside the history given to it).
 INNER_ORIGINS = 8
+INNER_START = 0.25
 
 
 def default_growth(history: History) -> str:
@@ -88,7 +89,7 @@ def inner_backtest(history: History, horizons, growth: str, seed: int = 0) -> di
     horizons = np.asarray(horizons, dtype=float)
     t0, t1 = history.time[0], history.time[-1]
     errors = {m: {k: [] for k in range(horizons.size)} for m in CANDIDATES}
-    for j, origin in enumerate(np.linspace(t0 + 0.25 * (t1 - t0), t1 - horizons.min(),
+    for j, origin in enumerate(np.linspace(t0 + INNER_START * (t1 - t0), t1 - horizons.min(),
                                            INNER_ORIGINS)):
         past = history.before(origin)
         inside = origin + horizons <= t1
@@ -186,9 +187,9 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     points["combined"] = np.mean([points["depleting"], points["trend"], points["power_law"]],
                                  axis=0)
     chosen = {}
-    if method == "selected":
+    if method in ("selected", "weighted"):
         return _selected(history, times, end, level, points, fits["depleting"],
-                         growth or default_growth(history), seed)
+                         growth or default_growth(history), seed, method == "weighted")
     centre = points[method]
     low, median, high = bands["kortum" if method == "kortum" else "depleting"]
     fit = fits["kortum" if method == "kortum" else "depleting"]
@@ -201,7 +202,8 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
                     points=points, fit=fit, chosen=chosen)
 
 
-def _selected(history, times, end, level, points, fit, growth, seed) -> Forecast:
+def _selected(history, times, end, level, points, fit, growth, seed,
+              weighted=False) -> Forecast:
     """The default: per horizon, the candidate with the smallest mean absolute error on rolling
     origins inside the history, with the interval from the quantiles of its errors there
     (an empirical, conformal-style interval: it holds whether or not any model is right).
@@ -225,15 +227,25 @@ def _selected(history, times, end, level, points, fit, growth, seed) -> Forecast
             median[k], low[k], high[k] = fallback.median[k], fallback.low[k], fallback.high[k]
             chosen[k] = "combined"
             continue
-        maes = {m: np.mean(np.abs(errors[m][src])) for m in CANDIDATES}
-        best = min(maes, key=maes.get)
-        spread = np.quantile(np.abs(errors[best][src]), level) * horizons[k] / horizons[src]
-        median[k] = points[best][k]
+        errs = np.array([errors[m][src] for m in CANDIDATES])
+        if weighted:
+            # Inverse mean-squared-error weights; the interval from the combination's errors.
+            weight = 1 / np.maximum(np.mean(errs ** 2, axis=1), 1e-300)
+            weight /= weight.sum()
+            combo_err = weight @ errs
+            spread = np.quantile(np.abs(combo_err), level) * horizons[k] / horizons[src]
+            median[k] = float(weight @ np.array([points[m][k] for m in CANDIDATES]))
+            best = dict(zip(CANDIDATES, np.round(weight, 3).tolist()))
+        else:
+            best = CANDIDATES[int(np.argmin(np.mean(np.abs(errs), axis=1)))]
+            spread = np.quantile(np.abs(errors[best][src]), level) * horizons[k] / horizons[src]
+            median[k] = points[best][k]
         low[k] = max(median[k] - spread, history.progress[-1])
         high[k] = median[k] + spread
         chosen[k] = best
     return Forecast(times=times, median=median, low=low, high=high, level=level,
-                    method="selected", points=points, fit=fit, chosen=chosen)
+                    method="weighted" if weighted else "selected", points=points, fit=fit,
+                    chosen=chosen)
 
 
 def forecast_json(history: History, at_texts, result: Forecast, warnings=()) -> dict:
