@@ -10,10 +10,11 @@ Methods (the registry :data:`METHODS`, in one place):
   log time) and ``G ~ (t - t_0 + d)^b`` for cumulative gains, with ``d`` the mean gap between
   wins;
 - ``depleting``: the record model with a tail that thins as progress grows (kappa, fitted);
-- ``combined``: the default, the mean of the depleting model's and the two trends' point
+- ``combined``: the mean of the depleting model's and the two trends' point
   forecasts, with the depleting model's interval shifted to that centre;
-- ``selected``: per horizon, the candidate with the smallest error on rolling origins inside
-  the history, with an empirical interval from those errors.
+- ``weighted``: the default, per horizon the candidates weighted by the inverse of their mean
+  squared error on rolling origins inside the history, with an empirical interval from the
+  weighted forecast's errors there.
 
 docs/notes/records.md has the backtests: no method wins at every horizon on both dev
 histories, and none of them, the default included, meets the issue's target on both.
@@ -31,12 +32,12 @@ from .history import History
 from .models import KortumFit, fit_kortum, forecast_progress
 
 #: Forecast methods; ``combined`` is the default.
-METHODS = ("weighted", "selected", "combined", "depleting", "kortum", "trend", "power_law")
+METHODS = ("weighted", "combined", "depleting", "kortum", "trend", "power_law")
 MODELS = ("depleting", "kortum")
 BASELINES = ("trend", "power_law")
 CANDIDATES = ("depleting", "kortum", "trend", "power_law")
 DEFAULT_METHOD = "weighted"
-#: Inner rolling origins of the ``selected`` method (inside the history given to it).
+#: Inner rolling origins of the ``weighted`` method (inside the history given to it).
 INNER_ORIGINS = 8
 INNER_START = 0.25
 
@@ -122,7 +123,7 @@ class Forecast(NamedTuple):
     fit : KortumFit
         The depleting model's fit (the Kortum one for ``method="kortum"``).
     chosen : dict
-        For ``selected``: the candidate used at each time index.
+        For ``weighted``: the candidates' weights at each time index.
     """
 
     times: np.ndarray
@@ -187,9 +188,9 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     points["combined"] = np.mean([points["depleting"], points["trend"], points["power_law"]],
                                  axis=0)
     chosen = {}
-    if method in ("selected", "weighted"):
-        return _selected(history, times, end, level, points, fits["depleting"],
-                         growth or default_growth(history), seed, method == "weighted")
+    if method == "weighted":
+        return _weighted(history, times, end, level, points, fits["depleting"],
+                         growth or default_growth(history), seed)
     centre = points[method]
     low, median, high = bands["kortum" if method == "kortum" else "depleting"]
     fit = fits["kortum" if method == "kortum" else "depleting"]
@@ -202,23 +203,20 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
                     points=points, fit=fit, chosen=chosen)
 
 
-def _selected(history, times, end, level, points, fit, growth, seed,
-              weighted=False) -> Forecast:
-    """The default: per horizon, the candidate with the smallest mean absolute error on rolling
-    origins inside the history, with the interval from the quantiles of its errors there
-    (an empirical, conformal-style interval: it holds whether or not any model is right).
-    Falls back to ``combined`` with the depleting model's spread where fewer than 3 inner
-    forecasts exist."""
+def _weighted(history, times, end, level, points, fit, growth, seed) -> Forecast:
+    """Per horizon, the candidates weighted by the inverse of their mean squared error on
+    rolling origins inside the history, with the interval from the quantile of the weighted
+    forecast's absolute errors there (empirical, conformal-style: it does not assume that any
+    model is right). A horizon longer than the inner origins allow borrows the weights of the
+    longest one that has at least 3 errors, its spread scaled by the ratio of horizons; with
+    none, the ``combined`` forecast is used."""
     horizons = times - end
     errors = inner_backtest(history, horizons, growth, seed)
     median, low, high = np.empty(times.size), np.empty(times.size), np.empty(times.size)
     chosen = {}
+    enough = [k for k in range(times.size) if all(len(errors[m][k]) >= 3 for m in CANDIDATES)]
     fallback = None
-    enough = [k for k in range(times.size)
-              if all(len(errors[m][k]) >= 3 for m in CANDIDATES)]
     for k in range(times.size):
-        # A horizon longer than any inner origin allows borrows the longest one that has
-        # errors, its spread scaled by the ratio of horizons.
         src = k if k in enough else max(enough, key=lambda i: horizons[i], default=None)
         if src is None:
             if fallback is None:
@@ -228,24 +226,15 @@ def _selected(history, times, end, level, points, fit, growth, seed,
             chosen[k] = "combined"
             continue
         errs = np.array([errors[m][src] for m in CANDIDATES])
-        if weighted:
-            # Inverse mean-squared-error weights; the interval from the combination's errors.
-            weight = 1 / np.maximum(np.mean(errs ** 2, axis=1), 1e-300)
-            weight /= weight.sum()
-            combo_err = weight @ errs
-            spread = np.quantile(np.abs(combo_err), level) * horizons[k] / horizons[src]
-            median[k] = float(weight @ np.array([points[m][k] for m in CANDIDATES]))
-            best = dict(zip(CANDIDATES, np.round(weight, 3).tolist()))
-        else:
-            best = CANDIDATES[int(np.argmin(np.mean(np.abs(errs), axis=1)))]
-            spread = np.quantile(np.abs(errors[best][src]), level) * horizons[k] / horizons[src]
-            median[k] = points[best][k]
+        weight = 1 / np.maximum(np.mean(errs ** 2, axis=1), 1e-300)
+        weight /= weight.sum()
+        spread = np.quantile(np.abs(weight @ errs), level) * horizons[k] / horizons[src]
+        median[k] = float(weight @ np.array([points[m][k] for m in CANDIDATES]))
         low[k] = max(median[k] - spread, history.progress[-1])
         high[k] = median[k] + spread
-        chosen[k] = best
+        chosen[k] = dict(zip(CANDIDATES, np.round(weight, 3).tolist()))
     return Forecast(times=times, median=median, low=low, high=high, level=level,
-                    method="weighted" if weighted else "selected", points=points, fit=fit,
-                    chosen=chosen)
+                    method="weighted", points=points, fit=fit, chosen=chosen)
 
 
 def forecast_json(history: History, at_texts, result: Forecast, warnings=()) -> dict:
