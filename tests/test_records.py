@@ -89,8 +89,11 @@ def test_read_rejects_empty_and_mixed_time_columns(tmp_path):
     with pytest.raises(SimsearchError, match="empty"):
         read_history(_write(tmp_path, ""), time="t", gain="g")
     with pytest.raises(SimsearchError, match="row 2 is not an ISO date"):
-        read_history(_write(tmp_path, "t,g\n2024-01-01,1\n,2\n2024-02-01,1\n"), time="t",
-                     gain="g")
+        read_history(_write(tmp_path, "t,g\n2024-01-01,1\nsoon,2\n2024-02-01,1\n"),
+                     time="t", gain="g")
+    h = read_history(_write(tmp_path, "t,g\n2024-01-01,0\n,2\n2024-02-01,1\n2024-03-01,1\n"
+                            "2024-04-01,1\n"), time="t", gain="g")
+    assert h.wins == 3 and any("empty" in w for w in h.warnings)
 
 
 # --- the model ---------------------------------------------------------------------------------
