@@ -273,6 +273,9 @@ def test_cli_fit_and_errors(tmp_path, capsys):
     code, _, err = _run(["records", "forecast", str(path), "--time", "date", "--record",
                          "minutes", "--lower-is-better", "--at", "soon"], capsys)
     assert code == 2 and "at: expected an ISO date" in err
+    code, _, err = _run(["records", "forecast", str(path), "--time", "date", "--record",
+                         "minutes", "--at", "2030-01-01", "--seed", "-1"], capsys)
+    assert code == 2 and "--seed: expected an integer >= 0" in err
 
 
 def test_cli_backtest_writes_tidy_csv_with_manifest(tmp_path, capsys):

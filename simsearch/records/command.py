@@ -3,6 +3,7 @@ subpackage (parses, calls the library, prints)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -46,6 +47,18 @@ def _level(text: str) -> float:
     return value
 
 
+def _count(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return value
+    return parse
+
+
 def add_parser(subparsers) -> None:
     """Register ``records`` and its three subcommands."""
     records = subparsers.add_parser(
@@ -66,9 +79,9 @@ def add_parser(subparsers) -> None:
     fc.add_argument("--level", type=_level, default=0.8, help="interval level (default 0.8)")
     fc.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD,
                     help=f"forecast method (default {DEFAULT_METHOD})")
-    fc.add_argument("--replicates", type=int, default=1000,
+    fc.add_argument("--replicates", type=_count(10), default=1000,
                     help="simulated paths of the model (default 1000)")
-    fc.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
+    fc.add_argument("--seed", type=_count(0), default=0, help="simulation seed (default 0)")
     fc.set_defaults(run=run)
 
     bt = sub.add_parser("backtest", help="rolling-origin backtest of every method")
@@ -78,8 +91,9 @@ def add_parser(subparsers) -> None:
     bt.add_argument("--horizons", default=None, metavar="H1,H2,...",
                     help="horizons on the time axis (default on date axes: 0.25,0.5,1 years)")
     bt.add_argument("--level", type=_level, default=0.8, help="interval level (default 0.8)")
-    bt.add_argument("--replicates", type=int, default=1000)
-    bt.add_argument("--seed", type=int, default=0)
+    bt.add_argument("--replicates", type=_count(10), default=1000,
+                    help="simulated paths of the model per origin (default 1000)")
+    bt.add_argument("--seed", type=_count(0), default=0, help="simulation seed (default 0)")
     bt.add_argument("--out", default=None, help="tidy CSV of every forecast (with a manifest)")
     bt.add_argument("--overwrite", action="store_true")
     bt.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -100,9 +114,6 @@ def run(args) -> int:
     """Run ``simsearch records ACTION``; returns the exit status."""
     if args.records_command == "backtest" and args.out is not None:
         check_writable(args.out, "out", overwrite=args.overwrite, with_manifest=True)
-    for name in ("replicates",):
-        if hasattr(args, name):
-            require(getattr(args, name) >= 10, f"{name}: must be an integer >= 10")
     history = _read(args)
     if not args.json:
         for text in history.warnings:
