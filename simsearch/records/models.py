@@ -24,7 +24,6 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, stats
 
 from ..errors import SimsearchError, require
 
@@ -105,7 +104,9 @@ class KortumFit(NamedTuple):
     def interval(self, name: str, level: float) -> tuple[float, float]:
         """Wald interval on the log scale for theta, g, r = 1/theta, progress_rate = g/theta
         and halving = theta log 2 / g."""
-        z = stats.norm.ppf(0.5 + level / 2)
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf(0.5 + level / 2)
         if name == "kappa":
             half = z * math.sqrt(self.cov[3, 3])
             return self.kappa - half, self.kappa + half
@@ -228,6 +229,8 @@ def fit_kortum(time, progress, *, growth: str = "exponential",
     -------
     KortumFit
     """
+    from scipy import optimize  # here, not at import: `simsearch --help` must not load SciPy
+
     require(growth in GROWTHS, f"growth: must be one of {', '.join(GROWTHS)} (got {growth!r})")
     time = np.asarray(time, dtype=float)
     progress = np.asarray(progress, dtype=float)
