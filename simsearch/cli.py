@@ -33,6 +33,7 @@ from .output import (DIRECTORY_TABLE_FORMATS, check_distinct, check_output_direc
 from .repeated_sampling import parse_k_grid, simulate_pass_at_k
 from .seeding import CHUNK_SIZE
 from .spec import input_files_entry, parse_distribution
+from .records import command as records_command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -779,6 +780,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "--quick, ./figures-quick)")
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     reproduce.set_defaults(run=_run_reproduce)
+    records_command.add_parser(sub)
     return parser
 
 

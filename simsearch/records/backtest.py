@@ -1,0 +1,135 @@
+"""Rolling-origin backtests: fit on the rows before each origin, forecast fixed horizons after it.
+
+Errors are in progress units: log record (records) or cumulative gain (gains), so histories of
+any scale compare. A forecast target must be at or before the history's last row (the data say
+nothing after it).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import SimsearchError, require
+from .forecasts import BASELINES, METHODS, forecast
+from .history import History
+
+#: Horizons on calendar axes: 3, 6 and 12 months, in years.
+CALENDAR_HORIZONS = (0.25, 0.5, 1.0)
+COLUMNS = ("origin", "horizon", "method", "forecast", "low", "high", "actual", "error",
+           "covered")
+
+
+class Backtest(NamedTuple):
+    """A backtest's tidy rows (one per origin x horizon x method) and its summary."""
+
+    rows: dict
+    summary: dict
+    level: float
+
+
+def auto_origins(history: History, count: int, longest: float) -> np.ndarray:
+    """``count`` origins evenly spaced from 40% of the history's span to its end minus the
+    longest horizon."""
+    t0, t1 = history.time[0], history.time[-1]
+    first, last = t0 + 0.4 * (t1 - t0), t1 - longest
+    require(last > first, "origins: the history is too short for the longest horizon; give "
+                          "shorter --horizons or explicit --origins")
+    return np.linspace(first, last, count)
+
+
+def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
+                 replicates: int = 1000, seed: int = 0, growth: str | None = None,
+                 progress: bool = True) -> Backtest:
+    """Rolling-origin forecasts of every method in :data:`METHODS`.
+
+    Origins with fewer than 4 wins before them, and targets after the last row, are skipped.
+    Each origin's simulation has its own seed (``seed`` + origin index), so adding origins
+    does not change the others.
+
+    Returns
+    -------
+    Backtest
+        ``rows``: columns :data:`COLUMNS`; ``summary``: per method and horizon, the mean
+        absolute error, the interval coverage (methods with intervals) and the count.
+    """
+    origins = np.atleast_1d(np.asarray(origins, dtype=float))
+    horizons = np.atleast_1d(np.asarray(horizons, dtype=float))
+    require(bool(np.all(horizons > 0)), "horizons: must be > 0")
+    rows = {name: [] for name in COLUMNS}
+    for i, origin in enumerate(tqdm(origins, desc="origins", unit="origin",
+                                    disable=None if progress else True)):
+        past = history.before(origin)
+        targets = origin + horizons
+        usable = targets <= history.time[-1]
+        if past.wins < 4 or not usable.any():
+            continue
+        try:
+            results = {m: forecast(past, targets[usable], level=level, replicates=replicates,
+                                   seed=seed + i, method=m, growth=growth,
+                                   observed_until=origin) for m in METHODS if m not in BASELINES}
+        except SimsearchError:
+            continue  # too few wins before this origin for a fit
+        actual = history.progress_at(targets[usable])
+        points = results["kortum"].points
+        for method in METHODS:
+            res = results.get(method)
+            for k, h in enumerate(horizons[usable]):
+                point = res.median[k] if res is not None else points[method][k]
+                low = res.low[k] if res is not None else np.nan
+                high = res.high[k] if res is not None else np.nan
+                rows["origin"].append(float(origin))
+                rows["horizon"].append(float(h))
+                rows["method"].append(method)
+                rows["forecast"].append(float(point))
+                rows["low"].append(float(low))
+                rows["high"].append(float(high))
+                rows["actual"].append(float(actual[k]))
+                rows["error"].append(float(point - actual[k]))
+                rows["covered"].append(float(low <= actual[k] <= high) if res is not None
+                                       else np.nan)
+    require(len(rows["origin"]) > 0, "origins: no origin has at least 4 wins before it and a "
+                                     "horizon inside the history")
+    return Backtest(rows=rows, summary=summarise(rows), level=level)
+
+
+def summarise(rows: dict) -> dict:
+    """Per (method, horizon): mean absolute error, coverage and count."""
+    method = np.asarray(rows["method"])
+    horizon = np.asarray(rows["horizon"])
+    error = np.abs(np.asarray(rows["error"]))
+    covered = np.asarray(rows["covered"], dtype=float)
+    out = {"method": [], "horizon": [], "mae": [], "coverage": [], "n": []}
+    for m in METHODS:
+        for h in np.unique(horizon):
+            sel = (method == m) & (horizon == h)
+            if not sel.any():
+                continue
+            out["method"].append(m)
+            out["horizon"].append(float(h))
+            out["mae"].append(float(error[sel].mean()))
+            cov = covered[sel]
+            out["coverage"].append(float(np.mean(cov)) if np.isfinite(cov).all() else np.nan)
+            out["n"].append(int(sel.sum()))
+    return out
+
+
+def summary_table(summary: dict, horizon_label=lambda h: f"{h:g}") -> str:
+    """The summary as a text table: one row per horizon, MAE (coverage) per method."""
+    methods = [m for m in METHODS if m in summary["method"]]
+    horizons = sorted(set(summary["horizon"]))
+    head = f"{'horizon':>10} " + " ".join(f"{m:>18}" for m in methods) + f" {'n':>5}"
+    lines = [head]
+    for h in horizons:
+        cells, n = [], 0
+        for m in methods:
+            k = next(i for i, (mm, hh) in enumerate(zip(summary["method"], summary["horizon"]))
+                     if mm == m and hh == h)
+            cov = summary["coverage"][k]
+            text = f"{summary['mae'][k]:.4f}" + ("" if np.isnan(cov) else f" ({cov:.0%})")
+            cells.append(f"{text:>18}")
+            n = summary["n"][k]
+        lines.append(f"{horizon_label(h):>10} " + " ".join(cells) + f" {n:>5}")
+    return "\n".join(lines)

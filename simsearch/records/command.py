@@ -1,0 +1,230 @@
+"""``simsearch records fit|forecast|backtest HISTORY ...``: the command line of the records
+subpackage (parses, calls the library, prints)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from ..errors import SimsearchError, require
+from ..output import check_writable, csv_text, manifest, write_with_manifest
+from .backtest import CALENDAR_HORIZONS, auto_origins, run_backtest, summary_table
+from .forecasts import DEFAULT_METHOD, METHODS, default_growth, forecast, forecast_json
+from .forecasts import model_summary, pandey_test
+from .history import read_history
+from .models import GROWTHS, fit_kortum
+
+
+def _history_arguments(parser) -> None:
+    parser.add_argument("history", help="CSV with one row per win")
+    parser.add_argument("--time", required=True, metavar="NAME",
+                        help="time column: ISO dates or numbers (cumulative effort, attempts)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--record", metavar="NAME", help="column of the record after each win")
+    what.add_argument("--gain", metavar="NAME", help="column of the size of each win")
+    parser.add_argument("--lower-is-better", action="store_true",
+                        help="the record improves downwards (e.g. minutes to train)")
+    parser.add_argument("--effort", metavar="NAME",
+                        help="effort spent per win, cumulated into the time axis")
+    parser.add_argument("--where", action="append", metavar="COL=VALUE",
+                        help="keep only rows with COL equal to VALUE (repeatable)")
+    parser.add_argument("--growth", choices=GROWTHS, default=None,
+                        help="effort growth along the time axis (default: exponential for "
+                             "dates, power when the axis is effort)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise SimsearchError(f"level: must be in (0, 1) (got {text!r})")
+    return value
+
+
+def _count(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return value
+    return parse
+
+
+def add_parser(subparsers) -> None:
+    """Register ``records`` and its three subcommands."""
+    records = subparsers.add_parser(
+        "records", help="fit, forecast and backtest real histories of research wins",
+        description="Histories of wins (one row per win): Kortum's record model by exact "
+                    "likelihood, forecasts beside trend baselines, rolling-origin backtests.")
+    sub = records.add_subparsers(dest="records_command", metavar="ACTION", required=True,
+                                 parser_class=type(records))
+    fit = sub.add_parser("fit", help="fit the record model; r, halving time, Pandey's test")
+    _history_arguments(fit)
+    fit.add_argument("--level", type=_level, default=0.9, help="interval level (default 0.9)")
+    fit.set_defaults(run=run)
+
+    fc = sub.add_parser("forecast", help="forecast the record at future times")
+    _history_arguments(fc)
+    fc.add_argument("--at", required=True, metavar="T1,T2,...",
+                    help="future times (ISO dates on date axes)")
+    fc.add_argument("--level", type=_level, default=0.8, help="interval level (default 0.8)")
+    fc.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD,
+                    help=f"forecast method (default {DEFAULT_METHOD})")
+    fc.add_argument("--replicates", type=_count(10), default=1000,
+                    help="simulated paths of the model (default 1000)")
+    fc.add_argument("--seed", type=_count(0), default=0, help="simulation seed (default 0)")
+    fc.set_defaults(run=run)
+
+    bt = sub.add_parser("backtest", help="rolling-origin backtest of every method")
+    _history_arguments(bt)
+    bt.add_argument("--origins", default="auto:12", metavar="T1,T2,...|auto:N",
+                    help="forecast origins, or auto:N evenly spaced ones (default auto:12)")
+    bt.add_argument("--horizons", default=None, metavar="H1,H2,...",
+                    help="horizons on the time axis (default on date axes: 0.25,0.5,1 years)")
+    bt.add_argument("--level", type=_level, default=0.8, help="interval level (default 0.8)")
+    bt.add_argument("--replicates", type=_count(10), default=1000,
+                    help="simulated paths of the model per origin (default 1000)")
+    bt.add_argument("--seed", type=_count(0), default=0, help="simulation seed (default 0)")
+    bt.add_argument("--out", default=None, help="tidy CSV of every forecast (with a manifest)")
+    bt.add_argument("--overwrite", action="store_true")
+    bt.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    bt.set_defaults(run=run)
+
+
+def _read(args):
+    return read_history(args.history, time=args.time, record=args.record, gain=args.gain,
+                        lower_is_better=args.lower_is_better, effort=args.effort,
+                        where=args.where)
+
+
+def _config(args) -> dict:
+    return {k: v for k, v in vars(args).items() if k not in ("run",)}
+
+
+def run(args) -> int:
+    """Run ``simsearch records ACTION``; returns the exit status."""
+    if args.records_command == "backtest" and args.out is not None:
+        check_writable(args.out, "out", overwrite=args.overwrite, with_manifest=True)
+    history = _read(args)
+    if not args.json:
+        for text in history.warnings:
+            print(f"simsearch records: warning: {text}", file=sys.stderr)
+    return {"fit": _fit, "forecast": _forecast, "backtest": _backtest}[args.records_command](
+        args, history)
+
+
+def _fit(args, history) -> int:
+    growth = args.growth or default_growth(history)
+    fits = {name: fit_kortum(history.time, history.progress, growth=growth,
+                             depleting=name == "depleting") for name in ("kortum", "depleting")}
+    pandey = pandey_test(history, args.level)
+    out = {"models": {name: model_summary(history, f, args.level) for name, f in fits.items()},
+           "pandey": pandey, "wins": history.wins, "warnings": list(history.warnings)}
+    lr = 2 * (fits["depleting"].log_likelihood - fits["kortum"].log_likelihood)
+    from scipy import stats
+    out["kortum_vs_depleting"] = {"likelihood_ratio": lr,
+                                  "p_value": float(stats.chi2.sf(max(lr, 0.0), 1))}
+    if args.json:
+        print(json.dumps(out, indent=2, allow_nan=False, default=str))
+        return 0
+    print(f"{history.wins} wins; growth: {growth}; intervals at {args.level:.0%}")
+    for name, summary in out["models"].items():
+        print(f"{name} model (log-likelihood {summary['log_likelihood']:.2f}):")
+        for key in [k for k in summary["units"] if k in summary]:
+            item = summary[key]
+            unit = summary["units"][key]
+            print(f"  {key:>14} = {item['estimate']:.4g}  [{item['low']:.4g}, "
+                  f"{item['high']:.4g}]  {unit}")
+        print(f"  jones: {summary['jones']['note']}")
+    p = out["kortum_vs_depleting"]
+    print(f"kappa = 0 (pure Kortum) against the depleting tail: LR = {p['likelihood_ratio']:.2f},"
+          f" p = {p['p_value']:.3g}")
+    if pandey["slope"] is None:
+        print(f"Pandey's test: {pandey['verdict']}")
+    else:
+        print(f"Pandey's test (log effort per unit progress against progress; effort = "
+              f"{pandey['effort_measure']}): slope {pandey['slope']:.4g} [{pandey['low']:.4g}, "
+              f"{pandey['high']:.4g}]: exponentially more effort per unit progress "
+              f"{pandey['verdict']}")
+    return 0
+
+
+def _times(history, text: str, field: str):
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    require(bool(parts), f"{field}: give at least one time")
+    return parts, np.array([history.parse_time(p, field) for p in parts])
+
+
+def _forecast(args, history) -> int:
+    texts, times = _times(history, args.at, "at")
+    result = forecast(history, times, level=args.level, replicates=args.replicates,
+                      seed=args.seed, method=args.method, growth=args.growth)
+    doc = forecast_json(history, texts, result)
+    if args.json:
+        print(json.dumps(doc, indent=2, allow_nan=False))
+        return 0
+    what = "record" if history.kind == "record" else "cumulative gain"
+    print(f"{what} forecast ({result.method}, {args.level:.0%} interval):")
+    print(f"{'at':>12} {'median':>12} {'low':>12} {'high':>12} "
+          + " ".join(f"{b:>12}" for b in doc["baselines"]))
+    for text in texts:
+        f = doc["forecast"][text]
+        print(f"{text:>12} {f['median']:>12.5g} {f['low']:>12.5g} {f['high']:>12.5g} "
+              + " ".join(f"{doc['baselines'][b][text]:>12.5g}" for b in doc["baselines"]))
+    return 0
+
+
+def _backtest(args, history) -> int:
+    if args.horizons is None:
+        require(history.calendar, "horizons: give --horizons on a numeric time axis")
+        horizons = np.array(CALENDAR_HORIZONS)
+    else:
+        horizons = np.array([_positive(p) for p in args.horizons.split(",") if p.strip()])
+        require(horizons.size > 0, "horizons: give at least one horizon")
+    if args.origins.startswith("auto:"):
+        try:
+            count = int(args.origins[5:])
+        except ValueError:
+            count = 0
+        require(count >= 1, f"origins: auto:N needs an integer N >= 1 (got {args.origins!r})")
+        origins = auto_origins(history, count, horizons.max())
+    else:
+        origins = _times(history, args.origins, "origins")[1]
+    result = run_backtest(history, origins, horizons, level=args.level,
+                          replicates=args.replicates, seed=args.seed, growth=args.growth,
+                          progress=not args.no_progress)
+    rows = dict(result.rows)
+    rows["origin"] = [history.format_time(t) for t in rows["origin"]]
+    if args.out is not None:
+        write_with_manifest(args.out, csv_text(rows),
+                            manifest("records backtest", _config(args), args.seed,
+                                     summary=result.summary))
+    if args.json:
+        summary = {k: [None if isinstance(v, float) and v != v else v for v in column]
+                   for k, column in result.summary.items()}  # NaN coverage: no interval
+        print(json.dumps({"summary": summary, "level": args.level}, indent=2))
+        return 0
+    unit = "log record" if history.kind == "record" else "cumulative gain"
+    print(f"mean absolute error in {unit} ({args.level:.0%} interval coverage), "
+          f"{len(origins)} origins")
+    label = (lambda h: f"{h * 12:g} mo") if history.calendar else (lambda h: f"{h:g}")
+    print(summary_table(result.summary, label))
+    return 0
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    require(value > 0, f"horizons: must be numbers > 0 (got {text!r})")
+    return value

@@ -1,0 +1,322 @@
+"""Forecasts of a history's progress: Kortum's record model simulated forward, and two trends.
+
+Methods (the registry :data:`METHODS`, in one place):
+
+- ``kortum``: the record model fitted by exact likelihood, simulated forward with its parameter
+  uncertainty (median and interval over replicates);
+- ``trend``: least squares of progress on time (log-linear trend of the record, or the linear
+  trend of cumulative gain);
+- ``power_law``: a power law in time, ``R ~ (t - t_0 + d)^-b`` for records (progress linear in
+  log time) and ``G ~ (t - t_0 + d)^b`` for cumulative gains, with ``d`` the mean gap between
+  wins;
+- ``depleting``: the record model with a tail that thins as progress grows (kappa, fitted);
+- ``combined``: the mean of the depleting model's and the two trends' point
+  forecasts, with the depleting model's interval shifted to that centre;
+- ``weighted``: the default, per horizon the candidates weighted by the inverse of their mean
+  squared error on rolling origins inside the history, with an empirical interval from the
+  weighted forecast's errors there.
+
+docs/notes/records.md has the backtests: no method wins at every horizon on both dev
+histories, and none of them, the default included, meets the issue's target on both.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import SimsearchError, require
+from .history import History
+from .models import KortumFit, fit_kortum, forecast_progress
+
+#: Forecast methods; ``combined`` is the default.
+METHODS = ("weighted", "combined", "depleting", "kortum", "trend", "power_law")
+MODELS = ("depleting", "kortum")
+BASELINES = ("trend", "power_law")
+CANDIDATES = ("depleting", "kortum", "trend", "power_law")
+DEFAULT_METHOD = "weighted"
+#: Inner rolling origins of the ``weighted`` method (inside the history given to it).
+INNER_ORIGINS = 8
+INNER_START = 0.25
+
+
+def default_growth(history: History) -> str:
+    """Exponential effort growth on calendar axes; power growth when the axis is effort."""
+    return "exponential" if history.calendar or history.time[0] <= 0 else "power"
+
+
+def trend(history: History, times) -> np.ndarray:
+    """Least-squares line of progress on time, evaluated at ``times``."""
+    slope, intercept = np.polyfit(history.time, history.progress, 1)
+    return intercept + slope * np.asarray(times, dtype=float)
+
+
+def power_law(history: History, times) -> np.ndarray:
+    """A power law in time (see the module docstring), evaluated at ``times``."""
+    t, y = history.time, history.progress
+    offset = (t[-1] - t[0]) / max(history.wins, 1)
+    x = np.log(t - t[0] + offset)
+    x_new = np.log(np.asarray(times, dtype=float) - t[0] + offset)
+    if history.kind == "record":
+        slope, intercept = np.polyfit(x, y, 1)
+        return intercept + slope * x_new
+    keep = y > 0
+    slope, intercept = np.polyfit(x[keep], np.log(y[keep]), 1)
+    return np.exp(intercept + slope * x_new)
+
+
+def _point_forecasts(history: History, times, end: float, growth: str, seed: int) -> dict:
+    """Point forecast (progress) of every candidate at ``times`` from ``history``."""
+    points = {"trend": trend(history, times), "power_law": power_law(history, times)}
+    for k, model in enumerate(MODELS):
+        fit = fit_kortum(history.time, history.progress, growth=growth, observed_until=end,
+                         depleting=model == "depleting")
+        paths = forecast_progress(fit, times, 200, np.random.default_rng([seed, k, 1]))
+        points[model] = np.median(paths, axis=0)
+    for name in points:
+        points[name] = np.maximum(points[name], history.progress[-1])
+    return points
+
+
+def inner_backtest(history: History, horizons, growth: str, seed: int = 0) -> dict:
+    """Errors (progress units) of every candidate on rolling origins inside ``history``.
+
+    Origins: :data:`INNER_ORIGINS` evenly spaced from 25% of the span to its end minus the
+    shortest horizon; a target must be inside the history. Returns ``{candidate: {horizon
+    index: errors}}``.
+    """
+    horizons = np.asarray(horizons, dtype=float)
+    t0, t1 = history.time[0], history.time[-1]
+    errors = {m: {k: [] for k in range(horizons.size)} for m in CANDIDATES}
+    for j, origin in enumerate(np.linspace(t0 + INNER_START * (t1 - t0), t1 - horizons.min(),
+                                           INNER_ORIGINS)):
+        past = history.before(origin)
+        inside = origin + horizons <= t1
+        if past.wins < 4 or not inside.any():
+            continue
+        try:
+            points = _point_forecasts(past, origin + horizons[inside], origin, growth, seed + j)
+        except SimsearchError:
+            continue
+        actual = history.progress_at(origin + horizons[inside])
+        for m in CANDIDATES:
+            for i, k in enumerate(np.flatnonzero(inside)):
+                errors[m][k].append(float(points[m][i] - actual[i]))
+    return errors
+
+
+class Forecast(NamedTuple):
+    """Forecast progress at future times.
+
+    Attributes
+    ----------
+    times : ndarray
+        Model-axis times.
+    median, low, high : ndarray
+        Default (``method``) forecast and its interval, in progress units.
+    level : float
+    method : str
+    points : dict
+        Point forecast (progress) of every method at ``times``.
+    fit : KortumFit
+        The depleting model's fit (the Kortum one for ``method="kortum"``).
+    chosen : dict
+        For ``weighted``: the candidates' weights at each time index.
+    """
+
+    times: np.ndarray
+    median: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    level: float
+    method: str
+    points: dict
+    fit: KortumFit
+    chosen: dict
+
+
+def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1000,
+             seed: int = 0, method: str = DEFAULT_METHOD, growth: str | None = None,
+             observed_until: float | None = None) -> Forecast:
+    """Fit the record model to ``history`` and forecast its progress at ``times``.
+
+    Parameters
+    ----------
+    history : History
+    times : array
+        Model-axis times after the history's last row.
+    level : float
+        Central interval level in (0, 1).
+    replicates : int
+        Simulated paths of the fitted model.
+    seed : int
+        Seed of the simulation (one ``numpy.random.Generator``; same seed, same forecast).
+    method : str
+        One of :data:`METHODS`.
+    growth : str, optional
+        The model's effort growth (default :func:`default_growth`).
+    observed_until : float, optional
+        End of observation, if later than the last row (no win happened in between).
+
+    Returns
+    -------
+    Forecast
+    """
+    require(0 < level < 1, f"level: must be in (0, 1) (got {level})")
+    require(method in METHODS, f"method: must be one of {', '.join(METHODS)} (got {method!r})")
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+    end = history.time[-1] if observed_until is None else max(observed_until, history.time[-1])
+    require(bool(np.all(times > end)), f"at: every time must be after the history's last row "
+                                       f"({history.format_time(end)})")
+    tails = [(1 - level) / 2, 0.5, (1 + level) / 2]
+    fits, bands, points = {}, {}, {}
+    for k, model in enumerate(MODELS):
+        fits[model] = fit_kortum(history.time, history.progress,
+                                 growth=growth or default_growth(history), observed_until=end,
+                                 depleting=model == "depleting")
+        paths = forecast_progress(fits[model], times, replicates,
+                                  np.random.default_rng([seed, k]))
+        bands[model] = np.quantile(paths, tails, axis=0)
+        points[model] = bands[model][1]
+    points["trend"] = trend(history, times)
+    points["power_law"] = power_law(history, times)
+    # Progress never falls below the last win, whatever a trend line says.
+    for name in BASELINES:
+        points[name] = np.maximum(points[name], history.progress[-1])
+    points["combined"] = np.mean([points["depleting"], points["trend"], points["power_law"]],
+                                 axis=0)
+    chosen = {}
+    if method == "weighted":
+        return _weighted(history, times, end, level, points, fits["depleting"],
+                         growth or default_growth(history), seed)
+    centre = points[method]
+    low, median, high = bands["kortum" if method == "kortum" else "depleting"]
+    fit = fits["kortum" if method == "kortum" else "depleting"]
+    if method in BASELINES:
+        low = high = centre  # the trends have no interval of their own
+    else:
+        shift = centre - median
+        low, high = np.maximum(low + shift, history.progress[-1]), high + shift
+    return Forecast(times=times, median=centre, low=low, high=high, level=level, method=method,
+                    points=points, fit=fit, chosen=chosen)
+
+
+def _weighted(history, times, end, level, points, fit, growth, seed) -> Forecast:
+    """Per horizon, the candidates weighted by the inverse of their mean squared error on
+    rolling origins inside the history, with the interval from the quantile of the weighted
+    forecast's absolute errors there (empirical, conformal-style: it does not assume that any
+    model is right). A horizon longer than the inner origins allow borrows the weights of the
+    longest one that has at least 3 errors, its spread scaled by the ratio of horizons; with
+    none, the ``combined`` forecast is used."""
+    horizons = times - end
+    errors = inner_backtest(history, horizons, growth, seed)
+    median, low, high = np.empty(times.size), np.empty(times.size), np.empty(times.size)
+    chosen = {}
+    enough = [k for k in range(times.size) if all(len(errors[m][k]) >= 3 for m in CANDIDATES)]
+    fallback = None
+    for k in range(times.size):
+        src = k if k in enough else max(enough, key=lambda i: horizons[i], default=None)
+        if src is None:
+            if fallback is None:
+                fallback = forecast(history, times, level=level, method="combined",
+                                    growth=growth, observed_until=end, seed=seed)
+            median[k], low[k], high[k] = fallback.median[k], fallback.low[k], fallback.high[k]
+            chosen[k] = "combined"
+            continue
+        errs = np.array([errors[m][src] for m in CANDIDATES])
+        weight = 1 / np.maximum(np.mean(errs ** 2, axis=1), 1e-300)
+        weight /= weight.sum()
+        spread = np.quantile(np.abs(weight @ errs), level) * horizons[k] / horizons[src]
+        median[k] = float(weight @ np.array([points[m][k] for m in CANDIDATES]))
+        low[k] = max(median[k] - spread, history.progress[-1])
+        high[k] = median[k] + spread
+        chosen[k] = dict(zip(CANDIDATES, np.round(weight, 3).tolist()))
+    return Forecast(times=times, median=median, low=low, high=high, level=level,
+                    method="weighted", points=points, fit=fit, chosen=chosen)
+
+
+def forecast_json(history: History, at_texts, result: Forecast, warnings=()) -> dict:
+    """The ``records forecast --json`` document: keys spelled as given in ``--at``."""
+    value = history.value
+    # For lower-is-better records the interval's low progress is the high record.
+    def pair(lo, hi):
+        a, b = float(value(lo)), float(value(hi))
+        return (min(a, b), max(a, b))
+
+    forecast = {}
+    for k, text in enumerate(at_texts):
+        low, high = pair(result.low[k], result.high[k])
+        forecast[text] = {"median": float(value(result.median[k])), "low": low, "high": high}
+    baselines = {name: {text: float(value(result.points[name][k]))
+                        for k, text in enumerate(at_texts)} for name in BASELINES}
+    return {"forecast": forecast, "level": result.level, "baselines": baselines,
+            "model": model_summary(history, result.fit, result.level, method=result.method),
+            "warnings": list(history.warnings) + list(warnings)}
+
+
+def model_summary(history: History, fit: KortumFit, level: float = 0.9,
+                  method: str | None = None) -> dict:
+    """The fitted model's parameters with intervals, as plain data."""
+    out = {"name": "depleting" if fit.depleting else "kortum", "growth": fit.growth, "wins": fit.wins,
+           "log_likelihood": fit.log_likelihood, "interval_level": level}
+    if method is not None:
+        out["forecast_method"] = method
+    # r, the progress rate and the halving time are constants of the pure model only (with a
+    # thinning tail they fall as progress grows).
+    names = ("theta", "g", "kappa") if fit.depleting else ("theta", "g", "r", "progress_rate",
+                                                            "halving")
+    for name in names:
+        low, high = fit.interval(name, level)
+        out[name] = {"estimate": fit.quantity(name), "low": low, "high": high}
+    unit = "year" if history.calendar else "unit of the time axis"
+    if fit.growth == "power":
+        unit = "log of cumulative effort"
+    out["units"] = {"theta": "per unit of progress (log record or gain units)",
+                    "kappa": "thinning of the tail per unit of progress",
+                    "g": f"growth of log effective draws per {unit}",
+                    "r": "doublings of the record per doubling of effective draws",
+                    "progress_rate": f"progress per {unit}",
+                    "halving": (f"{'years' if history.calendar else 'time units'} to halve "
+                                f"the record" if fit.growth == "exponential" else
+                                "log of the effort factor that halves the record")}
+    if history.kind == "record" and fit.growth == "exponential" and not fit.depleting:
+        out["jones"] = {"lambda": None, "phi": 1 - fit.theta,
+                        "note": "phi = 1 - theta assumes draws proportional to research effort; "
+                                "lambda is not identified without an effort measure"}
+    else:
+        out["jones"] = {"lambda": None, "phi": None,
+                        "note": "not identified: the progress units are not log productivity "
+                                "or no separate effort measure"}
+    return out
+
+
+def pandey_test(history: History, level: float = 0.9) -> dict:
+    """Pandey's test on the data: log(effort per unit of progress) of each win against progress.
+
+    The effort of a win is its ``effort`` when the history has one, else the time since the win
+    before (calendar time is then the only effort measure, which it is not when effort grows).
+    The slope of the least-squares line with its t interval; "exponentially more effort per
+    unit of progress" holds when the interval is above 0, is rejected when it is below.
+    """
+    from scipy import stats
+
+    gain = np.diff(history.progress)
+    spent = (history.effort[1:] if history.effort is not None else np.diff(history.time))
+    keep = (spent > 0) & (gain > 0)
+    x = history.progress[:-1][keep]
+    z = np.log(spent[keep] / gain[keep])
+    measure = "effort column" if history.effort is not None else "time between wins"
+    if x.size < 3 or np.ptp(x) == 0:
+        return {"effort_measure": measure, "wins_used": int(x.size), "slope": None,
+                "low": None, "high": None, "verdict": "not enough wins"}
+    res = stats.linregress(x, z)
+    half = stats.t.ppf(0.5 + level / 2, x.size - 2) * res.stderr
+    low, high = res.slope - half, res.slope + half
+    verdict = ("holds" if low > 0 else "rejected" if high < 0 else "inconclusive")
+    return {"effort_measure": measure, "wins_used": int(x.size), "level": level,
+            "slope": float(res.slope), "low": float(low), "high": float(high),
+            "intercept": float(res.intercept),
+            "doubling_progress": (math.log(2) / res.slope if res.slope > 0 else None),
+            "verdict": verdict}

@@ -1,0 +1,281 @@
+"""Histories of research wins: one row per win, read from CSV and checked.
+
+A history is a sequence of wins at times ``t_0 <= t_1 <= ... <= t_n``, with the progress
+``y_i`` made up to each (``y_0 = 0`` at the first row, the starting point). Progress is the log
+of the record's improvement over the first row (``--record``; ``log(R_0 / R_i)`` when lower is
+better) or the cumulative gain since the first row (``--gain``; the first row's own gain is the
+starting point and does not count).
+
+The time axis is either calendar time (ISO dates, measured in years since the first row) or a
+number (cumulative effort, an attempt counter). With ``--effort`` the effort spent per win is
+cumulated into the time axis, and kept per win for Pandey's test.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from datetime import date
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import SimsearchError, require
+
+#: Days per year for calendar axes (years since the first row).
+DAYS_PER_YEAR = 365.25
+
+
+class History(NamedTuple):
+    """A checked history of wins, sorted by time.
+
+    Attributes
+    ----------
+    time : ndarray
+        The model's time axis per row: years since the first row (dates), the number as given,
+        or cumulative effort (with ``effort``).
+    progress : ndarray
+        Progress up to each row; 0 at the first row, strictly increasing.
+    effort : ndarray or None
+        Effort spent on each win (row 0: the starting point's), or None.
+    start : float
+        The first row's record (``record`` histories) or 0 (``gain`` histories).
+    kind : str
+        "record" or "gain".
+    lower_is_better : bool
+        For records: a smaller record is better (e.g. minutes to train).
+    calendar : bool
+        The time axis is calendar time (ISO dates); ``origin`` is then the first row's date.
+    origin : str or None
+        ISO date of the first row (calendar axes).
+    warnings : tuple of str
+        What was dropped or reordered while reading.
+    """
+
+    time: np.ndarray
+    progress: np.ndarray
+    effort: np.ndarray | None
+    start: float
+    kind: str
+    lower_is_better: bool
+    calendar: bool
+    origin: str | None
+    warnings: tuple
+
+    @property
+    def wins(self) -> int:
+        """Wins after the starting row."""
+        return int(self.progress.size - 1)
+
+    def value(self, progress):
+        """The record (or cumulative gain) at the given progress."""
+        progress = np.asarray(progress, dtype=float)
+        if self.kind == "gain":
+            return progress
+        return self.start * np.exp(-progress if self.lower_is_better else progress)
+
+    def progress_of(self, value):
+        """Inverse of :meth:`value`."""
+        value = np.asarray(value, dtype=float)
+        if self.kind == "gain":
+            return value
+        ratio = np.log(value / self.start)
+        return -ratio if self.lower_is_better else ratio
+
+    def progress_at(self, when) -> np.ndarray:
+        """The observed progress at each time: that of the last win at or before it."""
+        idx = np.searchsorted(self.time, np.asarray(when, dtype=float), side="right") - 1
+        return self.progress[np.maximum(idx, 0)]
+
+    def before(self, when: float) -> "History":
+        """The history of the rows strictly before time ``when``."""
+        keep = int(np.searchsorted(self.time, when, side="left"))
+        effort = None if self.effort is None else self.effort[:keep]
+        return self._replace(time=self.time[:keep], progress=self.progress[:keep], effort=effort)
+
+    def parse_time(self, text: str, field: str = "at") -> float:
+        """A time given on the command line (an ISO date on calendar axes) on the model axis."""
+        return parse_time(text, self.origin if self.calendar else None, field)
+
+    def format_time(self, t: float) -> str:
+        """A model-axis time as the user writes it (an ISO date on calendar axes)."""
+        if self.calendar:
+            ordinal = date.fromisoformat(self.origin).toordinal()
+            return date.fromordinal(int(round(ordinal + t * DAYS_PER_YEAR))).isoformat()
+        return f"{t:g}"
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
+
+
+def parse_time(text: str, origin: str | None, field: str = "at") -> float:
+    """``text`` on the model's time axis: years since ``origin`` if it is a date, else a number."""
+    if origin is not None:
+        day = _parse_date(text)
+        require(day is not None, f"{field}: expected an ISO date such as 2026-01-31 "
+                                 f"(got {text!r})")
+        return (day.toordinal() - date.fromisoformat(origin).toordinal()) / DAYS_PER_YEAR
+    try:
+        value = float(text)
+    except ValueError:
+        raise SimsearchError(f"{field}: expected a number on the history's time axis "
+                             f"(got {text!r})") from None
+    require(math.isfinite(value), f"{field}: must be finite (got {text!r})")
+    return value
+
+
+def _parse_where(where) -> list[tuple[str, str]]:
+    pairs = []
+    for item in where or ():
+        name, sep, value = item.partition("=")
+        require(bool(sep) and bool(name.strip()),
+                f"where: expected COLUMN=VALUE (got {item!r})")
+        pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _column(rows, header, name, field):
+    require(name in header, f"{field}: no column {name!r} in the history; columns: "
+                            f"{', '.join(header)}")
+    return [row[name].strip() for row in rows]
+
+
+def _numbers(cells, name, field, positive=False):
+    out = np.empty(len(cells))
+    for i, cell in enumerate(cells):
+        try:
+            out[i] = float(cell)
+        except ValueError:
+            raise SimsearchError(f"{field}: column {name!r} row {i + 1} is not a number "
+                                 f"(got {cell!r})") from None
+        bad = not math.isfinite(out[i]) or (positive and out[i] <= 0)
+        require(not bad, f"{field}: column {name!r} row {i + 1} must be a finite number"
+                         f"{' > 0' if positive else ''} (got {cell!r})")
+    return out
+
+
+def read_history(path, *, time: str, record: str | None = None, gain: str | None = None,
+                 lower_is_better: bool = False, effort: str | None = None,
+                 where=None) -> History:
+    """Read and check a history of wins from a CSV file (one row per win).
+
+    Parameters
+    ----------
+    path : path
+        CSV with a header row.
+    time : str
+        Time column: ISO dates or numbers.
+    record, gain : str
+        Exactly one: the record after each win, or the size of each win.
+    lower_is_better : bool
+        The record improves downwards (only with ``record``).
+    effort : str, optional
+        Effort spent per win; cumulated into the time axis.
+    where : list of "COLUMN=VALUE"
+        Keep only the rows matching every condition.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    SimsearchError
+        One line naming the field: a missing column or file, a cell that is not a number or
+        date, fewer than three wins left; unsorted rows are sorted and records that do not
+        improve are dropped, each with a warning.
+    """
+    require((record is None) != (gain is None), "record: give exactly one of --record and --gain")
+    require(not (lower_is_better and gain is not None),
+            "lower-is-better: applies to --record histories only")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in reader.fieldnames or ()]
+            rows = [{(k or "").strip(): (v or "") for k, v in row.items()} for row in reader]
+    except FileNotFoundError:
+        raise SimsearchError(f"history: no such file {str(path)!r}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SimsearchError(f"history: {str(path)!r} is not a readable CSV file ({exc})") from None
+    require(bool(header), f"history: {str(path)!r} is empty (no header row)")
+    for name, value in _parse_where(where):
+        cells = _column(rows, header, name, "where")
+        rows = [row for row, cell in zip(rows, cells) if cell == value]
+    warnings = []
+    require(len(rows) > 0, "history: no rows" + (" match --where" if where else ""))
+
+    time_cells = _column(rows, header, time, "time")
+    if any(not c for c in time_cells):
+        warnings.append(f"time: dropped {sum(not c for c in time_cells)} rows with an empty "
+                        f"{time!r}")
+        rows = [row for row, c in zip(rows, time_cells) if c]
+        time_cells = [c for c in time_cells if c]
+        require(len(rows) > 0, f"time: every row has an empty {time!r}")
+    days = [_parse_date(c) for c in time_cells]
+    calendar = any(d is not None for d in days)
+    if calendar:
+        bad = next((i for i, d in enumerate(days) if d is None), None)
+        require(bad is None, f"time: column {time!r} row {(bad or 0) + 1} is not an ISO date "
+                             f"like the others (got {time_cells[bad or 0]!r})")
+        raw_time = np.array([d.toordinal() for d in days], dtype=float)
+    else:
+        raw_time = _numbers(time_cells, time, "time")
+    measure_name = record if record is not None else gain
+    values = _numbers(_column(rows, header, measure_name, "record" if record else "gain"),
+                      measure_name, "record" if record else "gain", positive=record is not None)
+    per_win = None if effort is None else _numbers(_column(rows, header, effort, "effort"),
+                                                   effort, "effort")
+    if per_win is not None:
+        require(bool(np.all(per_win >= 0)), f"effort: column {effort!r} must be >= 0")
+
+    order = np.argsort(raw_time, kind="stable")
+    if np.any(order != np.arange(order.size)):
+        warnings.append(f"time: rows were not in time order; sorted by {time!r}")
+        raw_time, values = raw_time[order], values[order]
+        per_win = None if per_win is None else per_win[order]
+    if np.any(np.diff(raw_time) == 0):
+        warnings.append(f"time: {int(np.sum(np.diff(raw_time) == 0))} rows share a time with "
+                        f"the row before (kept: several wins on one day)")
+
+    if record is not None:
+        sign = -1.0 if lower_is_better else 1.0
+        level = sign * np.log(values)
+        best = np.maximum.accumulate(level)
+        keep = np.r_[True, level[1:] > best[:-1]]
+        if not keep.all():
+            warnings.append(f"record: dropped {int((~keep).sum())} rows that do not improve on "
+                            f"the record before them")
+        progress = level[keep] - level[0]
+        start = float(values[0])
+    else:
+        keep = np.r_[True, values[1:] > 0]
+        if not keep.all():
+            warnings.append(f"gain: dropped {int((~keep).sum())} rows with a gain <= 0 "
+                            f"(not wins)")
+        progress = np.r_[0.0, np.cumsum(values[1:][keep[1:]])]
+        start = 0.0
+    raw_time = raw_time[keep]
+    if per_win is not None:
+        # Effort of dropped rows still counts: it was spent before the next win.
+        spent = np.cumsum(per_win)
+        per_win = np.diff(np.r_[0.0, spent[keep]])
+        axis = spent[keep]
+        require(bool(axis[0] > 0), f"effort: the first row's effort must be > 0 (the time axis "
+                                   f"is cumulative effort)")
+    elif calendar:
+        axis = (raw_time - raw_time[0]) / DAYS_PER_YEAR
+    else:
+        axis = raw_time
+    hint = ("; most rows do not improve the record: is --lower-is-better missing or wrong?"
+            if record is not None and (~keep).sum() > keep.sum() else "")
+    require(progress.size >= 4, f"history: {progress.size - 1} wins after the first row; "
+                                f"at least 3 are needed{hint}")
+    origin = date.fromordinal(int(raw_time[0])).isoformat() if calendar and per_win is None else None
+    return History(time=np.asarray(axis, dtype=float), progress=progress, effort=per_win,
+                   start=start, kind="record" if record is not None else "gain",
+                   lower_is_better=lower_is_better, calendar=origin is not None, origin=origin,
+                   warnings=tuple(warnings))
