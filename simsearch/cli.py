@@ -714,6 +714,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "--quick, ./figures-quick)")
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     reproduce.set_defaults(run=_run_reproduce)
+    from . import plan_command
+    plan_command.add_parser(sub)
     return parser
 
 

@@ -67,7 +67,8 @@ class Plan(NamedTuple):
     Attributes
     ----------
     allocation : ndarray of int
-        Extra attempts per problem (input order); sums to ``min(budget, sum of caps)``.
+        Extra attempts per problem (input order); sums to ``min(budget, sum of caps)`` (the
+        first batch's budget for a sequential plan without outcomes).
     rounds : list of ndarray
         The allocation of each round (one entry for a one-shot plan).
     predicted : float
@@ -312,8 +313,9 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     predict_k : int
         The K of the pass@K to predict.
     rounds : int
-        Batches; after each but the last, ``outcomes(allocation)`` must return the successes
-        among that round's new attempts, and the next round is planned on the updated counts.
+        Batches; ``outcomes(allocation)`` returns the successes among each round's new
+        attempts, and the next round is planned on the updated counts. Without ``outcomes`` a
+        sequential plan gives its first batch (``budget / rounds`` attempts) only.
     cap : int, optional
         Most extra attempts per problem (besides K - n_i).
     method : str
@@ -330,8 +332,6 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     Plan
     """
     check_plan_inputs(successes, attempts, budget, predict_k, rounds, cap)
-    require(rounds == 1 or outcomes is not None,
-            "rounds: a sequential plan needs an outcomes callback (or the CLI's new counts)")
     c = np.asarray(successes, dtype=np.int64).copy()
     n = np.asarray(attempts, dtype=np.int64).copy()
     k = int(predict_k)
@@ -346,7 +346,10 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     uniform = forecast(state, c, n, uniform_allocation(budget, room), k)
     match = _match_uniform(state, c, n, k, room, promised.sd)
     per_round, total = [], np.zeros(c.size, dtype=np.int64)
-    for r, b in enumerate(round_budgets(budget, rounds)):
+    # Without outcomes only the first batch can be planned: the caller samples it and plans
+    # again on the new counts with the remaining budget and rounds - 1 (what the CLI does).
+    batches = round_budgets(budget, rounds)[:rounds if outcomes is not None else 1]
+    for r, b in enumerate(batches):
         if r > 0:
             state = _fit(c, n, method, 0, child(r))
         extra = whole if rounds == 1 else allocate(strategy, state, c, n, b, k, room - total)
