@@ -32,7 +32,7 @@ SEED = 2024
 K = 10_000
 N_FROM = 100
 #: (strategy, rounds) pairs compared.
-ARMS = (("planned", 1), ("planned", 4), ("uniform", 1), ("hard-first", 1), ("hard-first", 4))
+ARMS = (("planned", 1), ("planned", 4), ("uniform", 1), ("hard-first", 1))
 POPULATIONS = {
     "beta(0.3,3)": Beta(0.3, 3.0),
     "zero-inflated 50%": Mixture([(0.5, Point(0.0)), (0.5, Beta(0.3, 3.0))]),

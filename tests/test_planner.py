@@ -166,3 +166,16 @@ def test_cli_bad_input(tmp_path, capsys, argv, field):
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"simsearch plan: error: {field}:") and "\n" not in err
     assert not out.exists()
+
+
+def test_first_success_positions_follow_the_random_order_law():
+    # s = 3 successes among b = 20 attempts: P(first > j) = C(20 - j, 3) / C(20, 3).
+    from simsearch.fitting.planner import first_success_positions
+    reps = 20_000
+    pos = first_success_positions(np.full(reps, 3), np.full(reps, 20), np.random.default_rng(5))
+    assert pos.min() >= 1 and pos.max() <= 18
+    for j in (1, 3, 6, 10):
+        expected = special.comb(20 - j, 3) / special.comb(20, 3)
+        assert abs(np.mean(pos > j) - expected) < 5 * np.sqrt(expected * (1 - expected) / reps)
+    assert np.all(first_success_positions(np.zeros(4, int), np.full(4, 9),
+                                          np.random.default_rng(0)) == 0)

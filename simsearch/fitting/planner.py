@@ -124,17 +124,60 @@ def conditional_pass_at_k(fitted: FittedMethod, successes, attempts, k: int) -> 
     return out
 
 
-def _fit(successes, attempts, method: str, replicates: int, seed) -> _State:
+def _fit(successes, attempts, method: str, replicates: int, seed,
+         design: str = "exchangeable") -> _State:
     table = CountTable.from_counts(successes, attempts)
     m = get_method(method)
-    # Unequal n after a plan is still an exchangeable design (every attempt was sampled the same
-    # way), never stop-after-success, whatever the auto-detection would guess.
     with np.errstate(all="ignore"):
-        fitted = m.fit(table, None, "exchangeable")
+        fitted = m.fit(table, None, design)
     draws = [] if replicates == 0 else [
-        f for f in bootstrap_fits(m, table, replicates, seed=seed, design="exchangeable")
+        f for f in bootstrap_fits(m, table, replicates, seed=seed, design=design)
         if f is not None]
     return _State(fitted, draws)
+
+
+def first_success_positions(successes, attempts, rng: np.random.Generator) -> np.ndarray:
+    """Where the first success falls (1-based) in a uniformly random order of each problem's
+    batch of attempts; 0 where the batch has none."""
+    c = np.asarray(successes, dtype=np.int64)
+    n = np.asarray(attempts, dtype=np.int64)
+    out = np.zeros(c.size, dtype=np.int64)
+    for i in np.flatnonzero(c > 0):
+        out[i] = rng.choice(n[i], c[i], replace=False).min() + 1
+    return out
+
+
+class _History:
+    """What came back so far: counts, and each problem's (imputed) first-success time.
+
+    Once attempts follow outcomes (more for the unsolved), the counts are no longer an
+    exchangeable sample: a problem picked because its first n failed would lend its later
+    successes to pass@k at k < n. The first-success times are exact in law (each batch's order
+    is uniformly random) and make the adaptive record a censored first-success design, which
+    the curve fits handle: problem i is solved at T_i, or censored at n_i.
+    """
+
+    def __init__(self, successes, attempts, rng: np.random.Generator):
+        self.c = np.asarray(successes, dtype=np.int64).copy()
+        self.n = np.asarray(attempts, dtype=np.int64).copy()
+        self.rng = rng
+        self.first = first_success_positions(self.c, self.n, rng)
+        self.adaptive = False
+
+    def add(self, extra, new) -> None:
+        fresh = (self.first == 0) & (new > 0)
+        self.first[fresh] = self.n[fresh] + first_success_positions(new[fresh], extra[fresh],
+                                                                    self.rng)
+        self.adaptive |= bool(np.any(extra != extra[0]))
+        self.c += new
+        self.n += extra
+
+    def fit(self, method: str, replicates: int, seed) -> _State:
+        if not self.adaptive:
+            return _fit(self.c, self.n, method, replicates, seed)
+        solved = self.first > 0
+        return _fit(solved.astype(np.int64), np.where(solved, self.first, self.n), method,
+                    replicates, seed, design="first-success")
 
 
 def _open(successes, attempts, k) -> np.ndarray:
@@ -325,7 +368,8 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     replicates : int
         Bootstrap refits for the model part of the promised error (0: process part only).
     seed : int or SeedSequence
-        Round r bootstraps with child key (r,) of ``SeedSequence(seed)``.
+        Round r fits with child key (0, r) of ``SeedSequence(seed)``; the first-success
+        times of the record are imputed with key (1,).
 
     Returns
     -------
@@ -336,9 +380,12 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     n = np.asarray(attempts, dtype=np.int64).copy()
     k = int(predict_k)
     root = seed_sequence(seed)
-    child = lambda r: np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (r,))
+
+    def child(*keys):
+        return np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + keys)
+
     room = caps_for(n, k, cap)
-    state = _fit(c, n, method, replicates, child(0))
+    state = _fit(c, n, method, replicates, child(0, 0))
     predicted = float(np.mean(conditional_pass_at_k(state.fitted, c, n, k)))
     # The promise covers the whole budget as if spent now (later rounds can only adapt).
     whole = allocate(strategy, state, c, n, budget, k, room)
@@ -349,9 +396,10 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     # Without outcomes only the first batch can be planned: the caller samples it and plans
     # again on the new counts with the remaining budget and rounds - 1 (what the CLI does).
     batches = round_budgets(budget, rounds)[:rounds if outcomes is not None else 1]
+    history = _History(c, n, np.random.default_rng(child(1)))
     for r, b in enumerate(batches):
         if r > 0:
-            state = _fit(c, n, method, 0, child(r))
+            state = history.fit(method, 0, child(0, r))
         extra = whole if rounds == 1 else allocate(strategy, state, c, n, b, k, room - total)
         per_round.append(extra)
         total += extra
@@ -360,11 +408,11 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
             require(new.shape == c.shape and np.all((new >= 0) & (new <= extra)),
                     "outcomes: must return, per problem, successes between 0 and the "
                     "attempts allocated")
-            c += new
-            n += extra
+            history.add(extra, new)
+            c, n = history.c, history.n
     final = population = None
     if outcomes is not None:
-        fitted = _fit(c, n, method, 0, child(rounds)).fitted
+        fitted = history.fit(method, 0, child(0, rounds)).fitted
         final = float(np.mean(conditional_pass_at_k(fitted, c, n, k)))
         population = float(fitted.predict_pass_at_k(k)[0])
     return Plan(total, per_round, predicted, promised, uniform, match, final, population)
