@@ -168,14 +168,15 @@ def test_cli_bad_input(tmp_path, capsys, argv, field):
     assert not out.exists()
 
 
-def test_first_success_positions_follow_the_random_order_law():
-    # s = 3 successes among b = 20 attempts: P(first > j) = C(20 - j, 3) / C(20, 3).
-    from simsearch.fitting.planner import first_success_positions
+def test_first_success_law_is_the_random_order_law():
+    # s = 3 successes among b = 20 attempts in random order: compare with permutations.
+    from simsearch.fitting.planner import first_success_law
+    law = first_success_law(3, 20)
+    assert law.size == 20 and abs(law.sum() - 1) < 1e-12 and np.all(law[18:] == 0)
+    assert abs(law[0] - 3 / 20) < 1e-12  # the first attempt succeeds with probability s / b
     reps = 20_000
-    pos = first_success_positions(np.full(reps, 3), np.full(reps, 20), np.random.default_rng(5))
-    assert pos.min() >= 1 and pos.max() <= 18
+    rng = np.random.default_rng(5)
+    first = np.array([np.flatnonzero(rng.permutation(20) < 3)[0] + 1 for _ in range(reps)])
     for j in (1, 3, 6, 10):
-        expected = special.comb(20 - j, 3) / special.comb(20, 3)
-        assert abs(np.mean(pos > j) - expected) < 5 * np.sqrt(expected * (1 - expected) / reps)
-    assert np.all(first_success_positions(np.zeros(4, int), np.full(4, 9),
-                                          np.random.default_rng(0)) == 0)
+        expected = law[j:].sum()  # P(first > j)
+        assert abs(np.mean(first > j) - expected) < 5 * np.sqrt(expected * (1 - expected) / reps)

@@ -136,48 +136,71 @@ def _fit(successes, attempts, method: str, replicates: int, seed,
     return _State(fitted, draws)
 
 
-def first_success_positions(successes, attempts, rng: np.random.Generator) -> np.ndarray:
-    """Where the first success falls (1-based) in a uniformly random order of each problem's
-    batch of attempts; 0 where the batch has none."""
-    c = np.asarray(successes, dtype=np.int64)
-    n = np.asarray(attempts, dtype=np.int64)
-    out = np.zeros(c.size, dtype=np.int64)
-    for i in np.flatnonzero(c > 0):
-        out[i] = rng.choice(n[i], c[i], replace=False).min() + 1
-    return out
+def first_success_law(successes: int, attempts: int) -> np.ndarray:
+    """P(first success at position j), j = 1..attempts, in a uniformly random order of a batch
+    with ``successes`` successes: P(first > j) = C(attempts - j, s) / C(attempts, s)."""
+    j = np.arange(attempts + 1, dtype=float)
+    tail = np.ones(attempts + 1)
+    for t in range(successes):
+        tail *= np.clip((attempts - j - t) / (attempts - t), 0.0, None)
+    return tail[:-1] - tail[1:]
 
 
 class _History:
-    """What came back so far: counts, and each problem's (imputed) first-success time.
+    """What came back so far: counts, and where each problem's first success can lie.
 
     Once attempts follow outcomes (more for the unsolved), the counts are no longer an
     exchangeable sample: a problem picked because its first n failed would lend its later
-    successes to pass@k at k < n. The first-success times are exact in law (each batch's order
-    is uniformly random) and make the adaptive record a censored first-success design, which
-    the curve fits handle: problem i is solved at T_i, or censored at n_i.
+    successes to pass@k at k < n. The record is then a censored first-success design, which the
+    curve fits handle: problem i is solved at T_i, or censored at n_i. T_i is known in law only
+    (each batch's order is uniformly random), so each solved problem enters as the pairs
+    (1, offset + j) weighted by P(first success at j) in the first batch that had one: the
+    average over every order, with no imputation noise.
     """
 
-    def __init__(self, successes, attempts, rng: np.random.Generator):
+    def __init__(self, successes, attempts):
         self.c = np.asarray(successes, dtype=np.int64).copy()
         self.n = np.asarray(attempts, dtype=np.int64).copy()
-        self.rng = rng
-        self.first = first_success_positions(self.c, self.n, rng)
+        # The first batch with a success: attempts before it, its size and its successes.
+        solved = self.c > 0
+        self.offset = np.zeros(self.c.size, dtype=np.int64)
+        self.size = np.where(solved, self.n, 0)
+        self.hits = self.c.copy()
         self.adaptive = False
 
     def add(self, extra, new) -> None:
-        fresh = (self.first == 0) & (new > 0)
-        self.first[fresh] = self.n[fresh] + first_success_positions(new[fresh], extra[fresh],
-                                                                    self.rng)
+        fresh = (self.hits == 0) & (new > 0)
+        self.offset[fresh] = self.n[fresh]
+        self.size[fresh] = extra[fresh]
+        self.hits[fresh] = new[fresh]
         self.adaptive |= bool(np.any(extra != extra[0]))
         self.c += new
         self.n += extra
 
+    def table(self) -> CountTable:
+        """The first-success record as weighted (1, T) and censored (0, n) pairs."""
+        times, weights = [], []
+        for i in np.flatnonzero(self.hits > 0):
+            law = first_success_law(int(self.hits[i]), int(self.size[i]))
+            keep = law > 1e-12
+            times.append(self.offset[i] + 1 + np.flatnonzero(keep))
+            weights.append(law[keep] / law[keep].sum())
+        censored = self.n[self.hits == 0]
+        times.append(censored)
+        weights.append(np.ones(censored.size))
+        t, w = np.concatenate(times), np.concatenate(weights)
+        c = np.concatenate([np.ones(t.size - censored.size, dtype=np.int64),
+                            np.zeros(censored.size, dtype=np.int64)])
+        pairs, inverse = np.unique(np.stack([c, t], axis=1), axis=0, return_inverse=True)
+        return CountTable.of_pairs(pairs[:, 0], pairs[:, 1],
+                                   np.bincount(inverse.ravel(), weights=w))
+
     def fit(self, method: str, replicates: int, seed) -> _State:
         if not self.adaptive:
             return _fit(self.c, self.n, method, replicates, seed)
-        solved = self.first > 0
-        return _fit(solved.astype(np.int64), np.where(solved, self.first, self.n), method,
-                    replicates, seed, design="first-success")
+        with np.errstate(all="ignore"):
+            fitted = get_method(method).fit(self.table(), None, "first-success")
+        return _State(fitted, [])
 
 
 def _open(successes, attempts, k) -> np.ndarray:
@@ -368,8 +391,7 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     replicates : int
         Bootstrap refits for the model part of the promised error (0: process part only).
     seed : int or SeedSequence
-        Round r fits with child key (0, r) of ``SeedSequence(seed)``; the first-success
-        times of the record are imputed with key (1,).
+        Round r fits with child key (0, r) of ``SeedSequence(seed)``.
 
     Returns
     -------
@@ -396,7 +418,7 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     # Without outcomes only the first batch can be planned: the caller samples it and plans
     # again on the new counts with the remaining budget and rounds - 1 (what the CLI does).
     batches = round_budgets(budget, rounds)[:rounds if outcomes is not None else 1]
-    history = _History(c, n, np.random.default_rng(child(1)))
+    history = _History(c, n)
     for r, b in enumerate(batches):
         if r > 0:
             state = history.fit(method, 0, child(0, r))
