@@ -30,6 +30,7 @@ import math
 from typing import Callable, NamedTuple
 
 import numpy as np
+from scipy import special
 
 from ..errors import SimsearchError, require
 from ..estimators import CountTable
@@ -140,9 +141,11 @@ def first_success_law(successes: int, attempts: int) -> np.ndarray:
     """P(first success at position j), j = 1..attempts, in a uniformly random order of a batch
     with ``successes`` successes: P(first > j) = C(attempts - j, s) / C(attempts, s)."""
     j = np.arange(attempts + 1, dtype=float)
-    tail = np.ones(attempts + 1)
-    for t in range(successes):
-        tail *= np.clip((attempts - j - t) / (attempts - t), 0.0, None)
+    rest = attempts - j
+    with np.errstate(invalid="ignore"):
+        log_tail = (special.gammaln(rest + 1) - special.gammaln(rest - successes + 1)
+                    - special.gammaln(attempts + 1) + special.gammaln(attempts - successes + 1))
+    tail = np.where(rest >= successes, np.exp(log_tail), 0.0)
     return tail[:-1] - tail[1:]
 
 
