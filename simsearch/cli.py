@@ -781,6 +781,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     reproduce.set_defaults(run=_run_reproduce)
     records_command.add_parser(sub)
+    from . import plan_command
+    plan_command.add_parser(sub)
     return parser
 
 

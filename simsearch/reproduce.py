@@ -20,7 +20,8 @@ from .errors import SimsearchError
 EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",
                "estimator_efficiency", "prediction", "research_cost", "labs_competition",
                "kortum", "sweep_exponent_heatmap", "pandey", "real_data_backtest",
-               "labs_uncertainty", "takeoff", "takeoff_monte_carlo", "records")
+               "labs_uncertainty", "takeoff", "takeoff_monte_carlo", "records",
+               "planner")
 
 
 #: Where ``--quick`` writes without ``--figures``: in the current directory, never over the

@@ -1,0 +1,182 @@
+"""The sampling planner: allocations, the preposterior error, the exact replay, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import special
+
+from simsearch import Beta, simulate_counts
+from simsearch.cli import main
+from simsearch.fitting.methods import FittedMethod
+from simsearch.fitting.planner import (STRATEGIES, Replay, _State, allocate, caps_for,
+                                       conditional_pass_at_k, forecast, plan, round_budgets)
+from simsearch.output import manifest_path
+
+
+def beta_method(a: float, b: float) -> FittedMethod:
+    """The exact pass@k of a Beta(a, b) population, as a fitted method."""
+    def predict(k):
+        return 1.0 - np.exp(special.betaln(a, b + k) - special.betaln(a, b))
+    return FittedMethod("exact-beta", 0.0, None, {}, predict)
+
+
+def counts(seed, problems=60, attempts=100):
+    sim = simulate_counts(Beta(0.3, 4.0), problems, attempts, seed=seed)
+    return np.asarray(sim.successes), np.asarray(sim.attempts)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_allocations_sum_to_the_budget_and_respect_caps(seed):
+    rng = np.random.default_rng(seed)
+    c, n = counts(seed, problems=int(rng.integers(5, 60)))
+    n = n + rng.integers(0, 50, n.size)  # unequal n_i
+    k = int(rng.choice([150, 1000, 10_000]))
+    cap = [None, int(rng.integers(1, 200))][seed % 2]
+    room = caps_for(n, k, cap)
+    state = _State(beta_method(0.3, 4.0), [])
+    for budget in (0, 7, int(rng.integers(1, 5000)), int(room.sum()) + 100):
+        for strategy in STRATEGIES:
+            alloc = allocate(strategy, state, c, n, budget, k, room)
+            assert alloc.dtype.kind == "i"
+            assert alloc.sum() == min(budget, room.sum())
+            assert np.all((alloc >= 0) & (alloc <= room))
+
+
+def test_planned_allocation_skips_solved_problems():
+    c, n = counts(1)
+    state = _State(beta_method(0.3, 4.0), [])
+    alloc = allocate("planned", state, c, n, 20 * c.size, 10_000, caps_for(n, 10_000))
+    assert alloc[c > 0].sum() == 0 and alloc[c == 0].sum() == 20 * c.size
+
+
+def test_round_budgets_split_evenly():
+    assert round_budgets(10, 3) == [4, 3, 3]
+    assert sum(round_budgets(12_801, 4)) == 12_801
+
+
+def test_process_error_matches_monte_carlo():
+    # Problems unsolved after n attempts, drawn from the population the forecast assumes: the
+    # realised error of the conditional pass@K after the plan has the forecast variance.
+    a, b, n0, k, problems = 0.4, 3.0, 100, 2000, 40
+    fitted = beta_method(a, b)
+    c = np.zeros(problems, dtype=np.int64)
+    n = np.full(problems, n0)
+    extra = np.arange(problems) * 10  # 0 .. 390 more attempts
+    promised = forecast(_State(fitted, []), c, n, extra, k)
+    rng = np.random.default_rng(7)
+    reps = 4000
+    p = rng.beta(a, b + n0, size=(reps, problems))  # posterior of p given 0 of n0
+    solved_extra = rng.random((reps, problems)) < 1 - (1 - p) ** extra
+    solved_k = solved_extra | (rng.random((reps, problems)) < 1 - (1 - p) ** (k - n0 - extra))
+    pi = conditional_pass_at_k(fitted, np.zeros(problems), n + extra, k)
+    predicted = np.where(solved_extra, 1.0, pi).mean(axis=1)
+    error = predicted - solved_k.mean(axis=1)
+    assert abs(error.mean()) < 5 * error.std() / np.sqrt(reps)  # unbiased
+    # Variance of a sample variance: sd * sqrt(2 / reps) for a near-normal error.
+    assert abs(error.var() / promised.process_sd**2 - 1) < 5 * np.sqrt(2 / reps)
+    assert promised.model_sd == 0.0
+
+
+def test_replay_is_exact():
+    rng = np.random.default_rng(3)
+    good = rng.integers(0, 50, 30)
+    total = np.full(30, 200)
+    replay = Replay(good, total, np.random.default_rng(0))
+    drawn = sum(replay.draw(rng.integers(0, 40, 30)) for _ in range(3))
+    rest = replay.draw(replay.good + replay.bad)  # every remaining attempt
+    assert np.array_equal(drawn + rest, good)  # the record, exactly
+    assert np.all(replay.good == 0) and np.all(replay.bad == 0)
+    with pytest.raises(Exception, match="replay"):
+        replay.draw(np.ones(30, dtype=np.int64))
+
+
+def test_replay_in_two_steps_is_the_hypergeometric_law():
+    # 40 then 60 attempts from a record of 30 successes in 200: successes among all 100 are
+    # hypergeometric(30, 170, 100), mean 15, variance 15 * (170/200) * (100/199).
+    reps = 20_000
+    replay = Replay(np.full(reps, 30), np.full(reps, 200), np.random.default_rng(11))
+    got = replay.draw(np.full(reps, 40)) + replay.draw(np.full(reps, 60))
+    var = 15 * 170 / 200 * 100 / 199
+    assert abs(got.mean() - 15) < 5 * np.sqrt(var / reps)
+    assert abs(got.var() / var - 1) < 5 * np.sqrt(2 / reps)
+
+
+def test_sequential_plan_with_one_round_equals_the_one_shot_plan():
+    c, n = counts(4)
+    replay = Replay(c + 5, n + 5000, np.random.default_rng(0))
+    one_shot = plan(c, n, 3000, 10_000, replicates=0)
+    sequential = plan(c, n, 3000, 10_000, rounds=1, outcomes=replay.draw, replicates=0)
+    assert np.array_equal(one_shot.allocation, sequential.allocation)
+    assert one_shot.expected_error == sequential.expected_error
+    assert one_shot.uniform_error == sequential.uniform_error
+
+
+def test_sequential_plan_spends_the_budget_over_rounds():
+    c, n = counts(5)
+    full_c = c + np.random.default_rng(0).integers(0, 3, c.size)
+    replay = Replay(full_c, n + 10_000, np.random.default_rng(1))
+    result = plan(c, n, 4000, 10_000, rounds=3, outcomes=replay.draw, replicates=0)
+    assert [int(r.sum()) for r in result.rounds] == round_budgets(4000, 3)
+    assert result.allocation.sum() == 4000 and result.final_predicted is not None
+    first = plan(c, n, 4000, 10_000, rounds=3, replicates=0)  # no outcomes: first batch only
+    assert first.allocation.sum() == round_budgets(4000, 3)[0]
+
+
+def test_plan_promises_no_more_error_than_uniform():
+    c, n = counts(6)
+    result = plan(c, n, 50 * c.size, 10_000, replicates=20, seed=1)
+    assert result.expected_error.sd <= result.uniform_error.sd * (1 + 1e-12)
+    assert result.uniform_attempts_to_match is None or \
+        result.uniform_attempts_to_match >= 50 * c.size - c.size // 4
+
+
+def write_counts(path, c, n):
+    path.write_text("problem,successes,attempts\n"
+                    + "".join(f"q{i},{a},{b}\n" for i, (a, b) in enumerate(zip(c, n))))
+
+
+def test_cli_json_contract_and_csv(tmp_path, capsys):
+    c, n = counts(8, problems=30)
+    src = tmp_path / "counts.csv"
+    write_counts(src, c, n)
+    out = tmp_path / "plan.csv"
+    assert main(["plan", str(src), "--budget", "900", "--predict", "10000", "--json",
+                 "--bootstrap", "0", "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report["allocation"]) == [f"q{i}" for i in range(30)]
+    assert sum(report["allocation"].values()) == 900
+    for key in ("expected_error", "uniform_error"):
+        assert {"sd", "mean_abs", "process_sd", "model_sd"} <= set(report[key])
+    lines = out.read_text().splitlines()
+    assert lines[0] == "problem,attempts" and len(lines) == 31
+    assert {ln.split(",")[0]: int(ln.split(",")[1]) for ln in lines[1:]} == report["allocation"]
+    assert json.loads(manifest_path(out).read_text())["command"] == "plan"
+
+
+@pytest.mark.parametrize("argv, field", [(["--budget", "-5", "--predict", "100"], "budget"),
+                                         (["--budget", "5", "--predict", "1"], "predict"),
+                                         (["--budget", "5", "--predict", "100", "--rounds",
+                                           "0"], "rounds")])
+def test_cli_bad_input(tmp_path, capsys, argv, field):
+    src = tmp_path / "counts.csv"
+    write_counts(src, *counts(9, problems=10))
+    out = tmp_path / "plan.csv"
+    assert main(["plan", str(src), *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"simsearch plan: error: {field}:") and "\n" not in err
+    assert not out.exists()
+
+
+def test_first_success_law_is_the_random_order_law():
+    # s = 3 successes among b = 20 attempts in random order: compare with permutations.
+    from simsearch.fitting.planner import first_success_law
+    law = first_success_law(3, 20)
+    assert law.size == 20 and abs(law.sum() - 1) < 1e-12 and np.all(law[18:] == 0)
+    assert abs(law[0] - 3 / 20) < 1e-12  # the first attempt succeeds with probability s / b
+    reps = 20_000
+    rng = np.random.default_rng(5)
+    first = np.array([np.flatnonzero(rng.permutation(20) < 3)[0] + 1 for _ in range(reps)])
+    for j in (1, 3, 6, 10):
+        expected = law[j:].sum()  # P(first > j)
+        assert abs(np.mean(first > j) - expected) < 5 * np.sqrt(expected * (1 - expected) / reps)
