@@ -2,8 +2,9 @@
 
 A runnable example is a ``console`` code block right after a ``<!-- runnable -->`` line (an HTML
 comment: invisible on GitHub and in the built docs). Lines starting with ``$ `` are commands; the
-lines after a command, up to the next command or the end of the block, are its standard output
-as shown. Examples run in order, per file, in one scratch directory per file that holds links to
+lines after a command, up to the next command or the end of the block, are what it prints as
+shown (standard output and error as one stream, as a terminal shows them, without the one-time
+"compiling kernels" notice). Examples run in order, per file, in one scratch directory per file that holds links to
 the checkout's ``experiments``, ``data`` and ``docs``, so that a page's later commands see the
 files its earlier ones wrote, and nothing is written into the checkout.
 
@@ -28,6 +29,8 @@ PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").
                                if "_build" not in p.parts and "notes" not in p.parts)]
 MARKER = "<!-- runnable -->"
 LINKED = ("experiments", "data", "docs")
+#: Printed on a cold numba cache only, so never part of the output shown.
+COMPILE_NOTICE = "simsearch: compiling kernels"
 TIMEOUT = 120
 
 
@@ -73,16 +76,20 @@ def scratch_directory() -> tempfile.TemporaryDirectory:
     return scratch
 
 
+def command_env() -> dict:
+    """The environment a command runs in: this Python's ``simsearch`` first on the path."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                COLUMNS="100", PYTHONUNBUFFERED="1")  # unbuffered: the two streams in order
+
+
 def run(command: str, cwd: str) -> list[str]:
-    """The command's standard output as lines; a non-zero exit is an error naming it."""
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               COLUMNS="100")
-    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=TIMEOUT)
+    """What the command prints, as lines; a non-zero exit is an error naming it."""
+    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=command_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT)
     if done.returncode != 0:
-        raise RuntimeError(f"`{command}` exited {done.returncode}: {done.stderr.strip()}")
-    return [re.sub(r"\s+$", "", line) for line in done.stdout.rstrip("\n").split("\n")] \
-        if done.stdout.strip() else []
+        raise RuntimeError(f"`{command}` exited {done.returncode}: {done.stdout.strip()}")
+    return [re.sub(r"\s+$", "", line) for line in done.stdout.split("\n")
+            if line.strip() and not line.startswith(COMPILE_NOTICE)]
 
 
 def check_page(page: str, update: bool = False) -> list[str]:
