@@ -25,7 +25,7 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "notes", "api/generated/*.rst.tmp"]
+exclude_patterns = ["_build", "notes", "examples"]
 myst_heading_anchors = 3
 myst_enable_extensions = ["dollarmath"]
 
