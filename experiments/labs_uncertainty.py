@@ -17,6 +17,7 @@ Run:  python experiments/labs_uncertainty.py [--quick]
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 
@@ -28,6 +29,13 @@ from simsearch.sweep import plan_sweep, tornado_figure
 ROOT = Path(__file__).resolve().parent
 SWEEP = ROOT / "sweeps" / "labs_uncertain.toml"
 PANELS = ["log_multiplier@end", "time_to_multiplier@10", "r", "decline"]
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def main() -> None:
@@ -42,12 +50,21 @@ def main() -> None:
     plan = plan_sweep(doc, str(SWEEP), SWEEP.parent)
     rows = save_sweep_table(plan, stem, "sensitivity.csv")
     columns = {name: [row[name] for row in rows] for name in rows[0]}
-    fig = tornado_figure(columns, PANELS, row_key="lab")
+    # A statistic with no finite correlation (time_to_multiplier@10 when no lab reaches 10x in
+    # the quick run) would be an empty panel: leave it out and say so in the title.
+    drawn = [name for name in PANELS if any(
+        statistic == name and _finite(rho)
+        for statistic, rho in zip(columns["statistic"], columns["spearman"]))]
+    fig = tornado_figure(columns, drawn, row_key="lab")
+    left_out = [name for name in PANELS if name not in drawn]
+    note = f"\nnot drawn, no finite value: {', '.join(left_out)}" if left_out else ""
     fig.suptitle(f"Rank sensitivity of a labs sweep: {len(plan.points)} points x "
-                 f"{plan.replicates} replicates", fontsize=10)
+                 f"{plan.replicates} replicates{note}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     save_figure(fig, stem)
     plt.close(fig)
+    if left_out:
+        print(f"not drawn, no finite value: {', '.join(left_out)}")
     print(f"wrote {stem.with_suffix('.png')}, .pdf and .csv")
 
 

@@ -208,9 +208,12 @@ def main() -> None:
     ax = axes[0, 2]
     ax.plot(n, median, "o", color="C3", ms=4, label=f"{label}: simulated median")
     band = np.isfinite(high)  # an upper quantile not reached within the draws is unknown
-    ax.fill_between(n[band], low[band], high[band], color="C3", alpha=0.25, lw=0)
-    ax.plot(n, exact[0.5], color="k", lw=0.7, ls="--", label="exact median and 10-90%")
-    ax.plot(n, exact[0.1], color="k", lw=0.5, ls=":")
+    # The band stops where the 90% quantile is beyond the draws: its legend entry says so.
+    ax.fill_between(n[band], low[band], high[band], color="C3", alpha=0.25, lw=0,
+                    label=f"simulated 10-90% (to n = {int(n[band].max())}, beyond: past "
+                          "the draws)" if band.any() else None)
+    ax.plot(n, exact[0.5], color="k", lw=0.7, ls="--", label="exact median")
+    ax.plot(n, exact[0.1], color="k", lw=0.5, ls=":", label="exact 10% and 90%")
     ax.plot(n, exact[0.9], color="k", lw=0.5, ls=":")
     ax.plot(n, np.exp(n - np.euler_gamma), color="0.5", lw=0.8, label="e^(n - gamma)")
     record(label, "compute_at_win", n, median, low, high, np.nan, exact[0.5])

@@ -34,8 +34,11 @@ from simsearch.estimators import CountTable
 from simsearch.fitting.backtest import format_summary, run_backtest, subsample_counts
 from simsearch.fitting.methods import DEFAULT_METHOD, METHODS, get_method
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / \
-    "llmonkeys_pythia_math.csv"
+# The checkout's data/ first (what a clone carries), then the development machine's shared data.
+_ROOT = Path(__file__).resolve().parent.parent
+DATA = next((p for p in (_ROOT / "data" / "llmonkeys_pythia_math.csv",
+                         _ROOT.parent / "shared" / "data" / "llmonkeys_pythia_math.csv")
+             if p.is_file()), _ROOT / "data" / "llmonkeys_pythia_math.csv")
 SEED = 2026
 N_TO = 10_000
 CURVE_METHODS = [m for m, spec in METHODS.items() if spec.kind == "curve"]

@@ -19,6 +19,7 @@ import tomllib
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import Normalize
 import numpy as np
 
 from figure_io import experiment_parser, save_figure, save_sweep_table
@@ -50,16 +51,21 @@ def main() -> None:
     bias = fitted - np.array(alphas)[None, :]
 
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2), constrained_layout=True)
-    for ax, data, title, cmap in (
-            (axes[0], fitted, "(a) fitted exponent of -log pass@k, k = 1..1e6", "viridis"),
-            (axes[1], bias, "(b) fitted exponent minus true alpha", "magma")):
+    # The bias is signed: a diverging map centred on zero, so that colour says over or under.
+    largest = float(np.abs(bias).max()) or 1.0
+    for ax, data, title, cmap, norm in (
+            (axes[0], fitted, "(a) fitted exponent of -log pass@k, k = 1..1e6", "viridis",
+             Normalize(float(fitted.min()), float(fitted.max()))),
+            (axes[1], bias, "(b) fitted exponent minus true alpha", "RdBu_r",
+             Normalize(-largest, largest))):
         mesh = ax.pcolormesh(np.arange(len(alphas) + 1), np.arange(len(betas) + 1), data,
-                             cmap=cmap, shading="flat")
-        middle = 0.5 * (data.min() + data.max())  # dark end of both colour maps is low
+                             cmap=cmap, norm=norm, shading="flat")
         for i in range(len(betas)):
             for j in range(len(alphas)):
+                shade = norm(data[i, j])  # white text on the dark ends of each map
+                dark = shade < 0.5 if cmap == "viridis" else abs(shade - 0.5) > 0.3
                 ax.text(j + 0.5, i + 0.5, f"{data[i, j]:.2f}", ha="center", va="center",
-                        fontsize=7, color="white" if data[i, j] < middle else "black")
+                        fontsize=8, color="white" if dark else "black")
         ax.set_xticks(np.arange(len(alphas)) + 0.5, [f"{a:.2g}" for a in alphas])
         ax.set_yticks(np.arange(len(betas)) + 0.5, [f"{b:.2g}" for b in betas])
         ax.set_xlabel("alpha (left-tail exponent of p ~ Beta(alpha, beta))")
