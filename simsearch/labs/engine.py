@@ -273,7 +273,7 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
         while done < replicates:
             end = min(done + batch, replicates)
             began = time.perf_counter()
-            states = _replicate_states(seq, done, end, n_labs + 2)
+            states = _replicate_states(seq, done, end, n_labs + 3)
             wins, per, n_wins, dropped, limits = _run_batch(states, args, n_labs, periods,
                                                             win_cap, stop, doublings)
             if record_wins and n_wins.max(initial=0) > win_cap:
