@@ -222,17 +222,12 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
                 events.append((state.period + 1.0, 2, index))
         if not events:
             break
-        # The earliest (time, class); among simultaneous wins, one drawn uniformly by
-        # reservoir sampling in lab order (other ties cannot change results).
-        t, klass, index = events[0]
-        tied = 1
-        for et, ek, ei in events[1:]:
-            if (et, ek) < (t, klass):
-                t, klass, index, tied = et, ek, ei, 1
-            elif (et, ek) == (t, klass) and ek == 1:
-                tied += 1
-                if uniform(tie_stream) * tied < 1.0:
-                    index = ei
+        # The earliest (time, class); among simultaneous wins, one drawn uniformly (one draw,
+        # only when several tie; other ties cannot change results).
+        t, klass, index = min(events)
+        tied = [i for et, ek, i in events if (et, ek) == (t, klass)]
+        if klass == 1 and len(tied) > 1:
+            index = tied[int(uniform(tie_stream) * len(tied))]
         state = labs[index]
         if klass == 2:
             row = state.period

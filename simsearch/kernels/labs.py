@@ -969,19 +969,22 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
     # The arrays the event search reads, out of their named tuple once (each read of a named
     # tuple's attribute costs a reference count increment and decrement).
     cost, elasticity = labs.cost, labs.elasticity
+    event_time = np.empty(n_labs)
+    event_class = np.empty(n_labs, dtype=np.int64)
     while True:
         events += 1
         if events % 4096 == 0 and stop[0] != 0:
             return -1, dropped
         # Next event: earliest time; at one instant, blocks without a win first, then wins,
         # then period ends (so a period's record holds all that happened by its end). Among
-        # simultaneous wins, a lab drawn uniformly (reservoir sampling on the tie stream), so
-        # that identical labs are treated alike whatever their positions; other ties keep lab
-        # order, which cannot change results (a block without a win or a period end touches
-        # only its own lab). (Cost and spending as in _cost and _spent_after.)
+        # the labs whose wins are the next event, one drawn uniformly on the tie stream (one
+        # draw, only when several tie), so that identical labs are treated alike whatever
+        # their positions; other ties keep lab order, which cannot change results (a block
+        # without a win or a period end touches only its own lab). (Cost and spending as in
+        # _cost and _spent_after.)
         # (np.int64, not the literal -1: a literal lab index would compile every function
         # the lab is passed to twice, once for Literal[int](-1) and once for int64.)
-        best, best_time, best_class, tied = np.int64(-1), math.inf, 3, 0
+        best, best_time, best_class = np.int64(-1), math.inf, 3
         for lab in range(n_labs):
             if st[lab].done:
                 continue
@@ -993,14 +996,26 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                 if end <= st[lab].allowance:
                     t = st[lab].seg_start + (end - st[lab].seg_base) / st[lab].rate
                     klass = 1 if st[lab].win else 0
+            event_time[lab], event_class[lab] = t, klass
             if t < best_time or (t == best_time and klass < best_class):
-                best, best_time, best_class, tied = lab, t, klass, 1
-            elif t == best_time and klass == best_class == 1:
-                tied += 1
-                if uniform(s_tie) * tied < 1.0:
-                    best = lab
+                best, best_time, best_class = lab, t, klass
         if best < 0:
             break
+        if best_class == 1:
+            tied = 0
+            for lab in range(best, n_labs):
+                if (not st[lab].done and event_time[lab] == best_time
+                        and event_class[lab] == 1):
+                    tied += 1
+            if tied > 1:
+                k = int(uniform(s_tie) * tied)
+                for lab in range(best, n_labs):
+                    if (not st[lab].done and event_time[lab] == best_time
+                            and event_class[lab] == 1):
+                        if k == 0:
+                            best = lab
+                            break
+                        k -= 1
         lab = best
 
         if best_class == 2:  # period end: whole attempts, the rest carried on the next one
