@@ -4,6 +4,8 @@ periods), and simultaneous wins go to a lab drawn at random, not to the lowest l
 Each test fails on main 6fc43e4: there the remainder of a period's budget was dropped and ties
 went to the first lab in the config."""
 
+import re
+
 import numpy as np
 import pytest
 from conftest import Z_TOL
@@ -116,3 +118,35 @@ def test_a_tiny_budget_change_moves_total_wins_by_no_more_than_mc_error():
                                        seed=9)).n_wins
     se = np.hypot(tied.std(ddof=1), apart.std(ddof=1)) / np.sqrt(tied.size)
     assert abs(tied.mean() - apart.mean()) < Z_TOL * se, (tied.mean(), apart.mean(), se)
+
+
+@pytest.mark.parametrize("patch, key", [
+    ({"periods": 1030, "lab": [{"name": "a", "budget": 100.0, "growth": 1.0}]},
+     "lab[0].growth"),
+    ({"pool": {"ideas": 50, "difficulty": "point(p=0.2)",
+               "value": "lognormal(mu=1e308, sigma=1)"}}, "lognormal"),
+    ({"pool": {"ideas": 50, "difficulty": "point(p=0.2)",
+               "value": "lognormal(mu=0, sigma=1e300)"}}, "lognormal"),
+    ({"pool": {"ideas": 50, "difficulty": "point(p=0.2)", "value": "fixed(v=1e308)"}},
+     "fixed"),
+    ({"limits": {"multiplier": 1e308}}, "limits.multiplier"),
+])
+def test_what_would_overflow_is_refused_up_front_in_one_line(patch, key):
+    """Issue 19.4 (main: ran, printed compute 0 or NaN and multipliers inf, exit 0)."""
+    from simsearch.errors import SimsearchError
+    doc = {"seed": 1, "periods": 3, "pool": {"ideas": 50, "difficulty": "point(p=0.2)"},
+           "lab": [{"name": "a", "budget": 100.0}], **patch}
+    with pytest.raises(SimsearchError, match=re.escape(key)) as err:
+        labs_config(doc)
+    assert "\n" not in str(err.value)
+
+
+def test_beta_with_a_huge_shape_has_an_exact_finite_density():
+    """Issue 19.4: lgamma(1e306) overflowed (OverflowError traceback); betaln does not."""
+    from scipy import stats
+
+    from simsearch.spec import parse_distribution
+    dist = parse_distribution("beta(alpha=0.3, beta=1e306)")
+    x = np.array([1e-310, 1e-307])
+    np.testing.assert_allclose(dist._logpdf_inside(x), stats.beta(0.3, 1e306).logpdf(x),
+                               rtol=1e-9)
