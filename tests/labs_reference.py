@@ -235,7 +235,8 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
             # on the next one (none when the lab has nothing left to try).
             active = not state.capped and (not finite or bool(state.pool))
             carry = max(state.allowance - state.spent(), 0.0) if active else 0.0
-            compute = max(state.spent() - state.carry, 0.0) + carry
+            compute = state.spent() - state.carry + carry if active \
+                else max(state.spent() - state.carry, 0.0)
             periods["compute"][index, row] = compute
             periods["cumulative_compute"][index, row] = state.booked + compute
             state.booked += compute

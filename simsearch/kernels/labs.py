@@ -789,11 +789,13 @@ def _end_period(lab, labs, pool, st, ideas, periods):
     t = int(st[lab].period)
     spent = _spent_after(lab, 0.0, c, st)
     total = st[lab].total_base + st[lab].attempts * c
-    carry = 0.0
     if not st[lab].capped and (pool.endless
                                or ideas.solve.size[lab] + ideas.index.size[lab] > 0):
         carry = max(st[lab].allowance - spent, 0.0)
-    compute = max(spent - st[lab].carry, 0.0) + carry
+        compute = spent - st[lab].carry + carry
+    else:  # nothing left to try: what was carried in and not used is sunk
+        carry = 0.0
+        compute = max(spent - st[lab].carry, 0.0)
     periods.compute[lab, t] = compute
     periods.cumulative_compute[lab, t] = st[lab].booked + compute
     st[lab].booked += compute
