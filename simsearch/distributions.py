@@ -304,8 +304,13 @@ class Beta(ContinuousDistribution):
         self.beta = _check_param("beta", "beta", beta, 0, math.inf, True, True)
         self.scale = _check_param("beta", "scale", scale, 0, 1, True, False)
         self.support = (0.0, self.scale)
-        self._log_norm = (math.lgamma(self.alpha) + math.lgamma(self.beta)
-                          - math.lgamma(self.alpha + self.beta) + math.log(self.scale))
+
+    @property
+    def _log_norm(self) -> float:
+        """log(scale B(alpha, beta)), by betaln: lgamma(a) + lgamma(b) - lgamma(a + b)
+        overflows past a shape of ~2.6e305 (1e306 is valid) and loses every digit long
+        before. Computed on use, so that making a Beta does not import scipy."""
+        return float(_special().betaln(self.alpha, self.beta)) + math.log(self.scale)
 
     @property
     def spec(self) -> str:

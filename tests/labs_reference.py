@@ -48,6 +48,8 @@ class _Lab:
         self.capped = False
         self.cap_time = math.nan
         self.doubling_time = [math.nan] * doublings
+        self.carry = 0.0              # compute done on the attempt in progress at period start
+        self.booked = 0.0             # cumulative compute at the last period's end
         self.spent_base = 0.0         # spending in this period before the last cost change
         self.total_base = 0.0         # cumulative spending before the last cost change
         self.attempts = 0             # attempts since the last cost change
@@ -72,11 +74,12 @@ class _Lab:
 
     def start_period(self):
         """The period's first segment, from its start: time = seg_start + (spent - seg_base)
-        / rate, and the period ends when the spending would pass ``allowance``."""
+        / rate, and the period ends when the spending would pass ``allowance``; the compute
+        carried on the attempt in progress counts as done at the start."""
         self.seg_start = float(self.period)
-        self.seg_base = 0.0
+        self.seg_base = self.carry
         self.rate_now = self.rate()
-        self.allowance = self.rate_now
+        self.allowance = self.carry + self.rate_now
 
     def time_at(self, spent):
         return self.seg_start + (spent - self.seg_base) / self.rate_now
@@ -162,8 +165,8 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
     finite = pool_cfg.ideas is not None
     n_labs = len(config.labs)
     child = seed_sequence(seed).spawn(replicates)[replicate]
-    states = spawn_states(child, n_labs + 2)
-    pool_stream, share_stream = states[0], states[n_labs + 1]
+    states = spawn_states(child, n_labs + 3)
+    pool_stream, share_stream, tie_stream = states[0], states[n_labs + 1], states[n_labs + 2]
     kinds, params, cum_weights, data = kernel_table(pool_cfg.difficulty)
     value_kernel = pool_cfg.value.kernel if pool_cfg.value is not None else (0, 1.0, 0.0)
     prior = _beta_prior(pool_cfg.difficulty)
@@ -219,12 +222,25 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
                 events.append((state.period + 1.0, 2, index))
         if not events:
             break
+        # The earliest (time, class); among simultaneous wins, one drawn uniformly (one draw,
+        # only when several tie; other ties cannot change results).
         t, klass, index = min(events)
+        tied = [i for et, ek, i in events if (et, ek) == (t, klass)]
+        if klass == 1 and len(tied) > 1:
+            index = tied[int(uniform(tie_stream) * len(tied))]
         state = labs[index]
         if klass == 2:
             row = state.period
-            periods["compute"][index, row] = state.spent()
-            periods["cumulative_compute"][index, row] = state.total()
+            # What is left of the period's budget after its last whole attempt is compute done
+            # on the next one (none when the lab has nothing left to try).
+            active = not state.capped and (not finite or bool(state.pool))
+            carry = max(state.allowance - state.spent(), 0.0) if active else 0.0
+            compute = state.spent() - state.carry + carry if active \
+                else max(state.spent() - state.carry, 0.0)
+            periods["compute"][index, row] = compute
+            periods["cumulative_compute"][index, row] = state.booked + compute
+            state.booked += compute
+            state.carry = carry
             periods["log_multiplier"][index, row] = state.log_mult
             periods["wins"][index, row] = state.wins
             periods["pool_remaining"][index, row] = len(state.pool) if finite else -1

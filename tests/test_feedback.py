@@ -84,33 +84,35 @@ def result_digests(result) -> dict:
                                 "dropped": result.dropped})}
 
 
-#: SHA-256 of each config's wins and periods arrays (``result_digests``) with the code before
-#: feedback existed (commit 52b70fb): automation absent or 0 must reproduce them bit for bit.
+#: SHA-256 of each config's wins and periods arrays (``result_digests``), taken once with the
+#: engine before feedback existed (commit 52b70fb) and retaken once when issue 19 made a period's
+#: leftover budget carry into the next attempt and simultaneous wins order by a seeded draw:
+#: automation absent or 0 must reproduce them bit for bit.
 GOLDEN_DIGESTS = {
     'rounds, patience, greedy, half shared, replenished': {
-        "wins": "70bec0904571510581669d313c28caf0e67252f3653e7a178ef7d3feafa6308f",
-        "periods": "1cf9188a38d10556818f3a55dc6a1ab8c6ae8e3655570ca02a575f3cdee345a9"},
+        "wins": "fe4b8b7bb5fc7155a2ffa9178f119734b4b618b71ee8a294e6b556c9e8d440bd",
+        "periods": "3caf98dd03ce1e671fa46628a3009ca03d21c064a46db41e1abc67bb230cfd0b"},
     'greedy equal values, max_ideas, all shared': {
         "wins": "5a2b7da523c04cbea4ab21026a9de08f4fa2a6b06e34cd0f06488bdf3c9198bb",
         "periods": "4b090d1a106e41e24760ded93e03db388f58c0fa72c405b9909fcfe38c59bd6e"},
     'elasticity, product, private': {
-        "wins": "f37371b473ddac0c0095c534290e596cfb2cfd64d6337219279deb7505e4c563",
-        "periods": "0bb55904e0bf3cf64e09ecdc1960c4e5257838cbb45e56bd1fd80c4253219a17"},
+        "wins": "c8b49f5123aa75a00228d997d78a2f025bd2f5ea409fe66cde9ea8f166fd8fd1",
+        "periods": "456bb18914f18b110172064ab91e6e88e2011eb3eb35b430b858cbee3868a328"},
     'elasticity, max, shared, greedy': {
-        "wins": "7959d35e49963347aedf019123fc3ea51e73c66f4e2cb38e9a4b2a396e718687",
-        "periods": "1e28405efe727d9a320aeaba37c25f08cd6a2130705459916b7b1dba9886dc3e"},
+        "wins": "5e6a44a66e5cea960e16a6332ae2d6746ce72e3564a3ba866c0e96bce70c4fee",
+        "periods": "f40c13bbc2bf0c2624121bb7ead12a97004355129bb5979a5481c925cae1a571"},
     'Kortum stream': {
-        "wins": "3f416de9f75bc9d7c41fed2f781735510da6594975a30519e090abb3827af6bb",
-        "periods": "6c2a4765577842f7cfe1d1ac759745f0fe924ba9ba295acc6d66b290e8147cfc"},
+        "wins": "21477f77b0345878c1ef0676ce9758e9bc5d1eaef09d1837bc6f8600900b4722",
+        "periods": "3aa864bca76c97c372ff76ab9256a7f7685c8ce95d39a7c6838664ee0776cad9"},
     'stream, patience, shared, elasticity': {
-        "wins": "4eaaef8f84494591a7559fb9f43737957eaba1750acbcd2c5305f3083a11d8ae",
-        "periods": "c572d55a5b210acb0b6d224121642a38398a962d3e8c1b7aaf59e32391bb30cd"},
+        "wins": "bdebd9960ef199d58ad4b978858a498f3eeeb849319e2eb5d9a465fb3a549a0a",
+        "periods": "ea5c1612ce49e2c949c1b1103979cda3f1b270ae110cef56de5c1d692cf74e28"},
     'round-robin, one lab, many periods': {
-        "wins": "d67faf93ec5bfb0996f0bf3f9ff02eb774b29ad554fd6e990f935aa4a020c3e5",
-        "periods": "d20a5e8e80fc585822a8d284c53e74e1952fba7a0baf983a4fd301101a45b0df"},
+        "wins": "ec72729e241f46ebda3ec17182a05affb1f49db6436989806ffbd7629caf06ee",
+        "periods": "e079cb16722d63c93d735b06f4e249c505003b0093ceef92244e0a4d51d0a7dd"},
     'three greedy and rounds, point difficulty': {
-        "wins": "0dbb56da4ba4f658b45df6e70d225409ce2ad16dfc5f1d1e8d9f5dcdd1bf2592",
-        "periods": "427e8b9ba444935b60b8b1496e8f5ef2da4737c7750929c465ca7b7997cb753c"},
+        "wins": "24ef306b81c1faf20dea13153a43a9174734ffeb68872157d8e7bfcfcc1ab30c",
+        "periods": "77df51d17284aaeacf7c3a749d10b0982919596a681add25c97dab8fae80a42a"},
 }
 
 

@@ -28,13 +28,15 @@ its research), so that a win that changes A starts a new segment at once. Every 
 time: the segment's start plus the compute spent since, over the rate; without feedback a
 segment is a whole period, and the time is the period plus the fraction of its budget spent. A
 lab in the middle of an attempt when its rate changes carries the compute already done on it
-into the new segment. The loop advances the lab whose next event (a finished block,
+into the new segment, and one in the middle of an attempt when its period ends carries it into
+the next period: a period's budget is spent to the last unit. The loop advances the lab whose next event (a finished block,
 usually a win, or its period end) comes first; before a published win changes another lab's pool
 or multiplier, that lab is first brought forward to the same time in whole attempts. A lab's
 spending in a period is kept as (spending when its cost per attempt last changed) + (attempts
 since) x (cost), so it does not depend on how attempts were grouped into blocks.
 
-All RNG streams are explicit (pool, one per lab, publication) so a replicate's draws do not
+All RNG streams are explicit (pool, one per lab, publication, ties between labs' simultaneous
+events) so a replicate's draws do not
 depend on threads; a lab's own draws do not depend on the other labs either.
 
 Everything crosses the numba boundary as named tuples of arrays or scalars (``Difficulty``,
@@ -145,7 +147,9 @@ only, else -1)."""
 #: seg_start, rate, seg_base, allowance: the current constant-rate segment's start time, its
 #: compute per unit time, the period's compute done by its start (attempts in progress
 #: included), and the period's spending at which the period ends. capped: A reached the cap, the
-#: lab searches no more. doublings: doublings of A recorded so far.
+#: lab searches no more. doublings: doublings of A recorded so far. carry: compute done before
+#: the period began on the attempt in progress then (an attempt spans periods; the period's
+#: first segment starts with it done). booked: cumulative compute at the last period's end.
 LAB_STATE = np.dtype([
     ("period", np.float64), ("budget", np.float64), ("spent_base", np.float64),
     ("total_base", np.float64), ("attempts", np.float64), ("log_mult", np.float64),
@@ -154,7 +158,8 @@ LAB_STATE = np.dtype([
     ("done", np.bool_), ("stream_p", np.float64), ("stream_lv", np.float64),
     ("stream_t", np.float64), ("tried", np.float64), ("seg_start", np.float64),
     ("rate", np.float64), ("seg_base", np.float64), ("allowance", np.float64),
-    ("capped", np.bool_), ("doublings", np.int64)])
+    ("capped", np.bool_), ("doublings", np.int64), ("carry", np.float64),
+    ("booked", np.float64)])
 
 Heap = namedtuple("Heap", ["key", "idea", "where", "size"])
 Heap.__doc__ = """A per-lab indexed binary min-heap on (key, idea): key, idea of shape
@@ -774,13 +779,27 @@ def _record_limits(lab, when, pool, st, limits):
 
 @njit(cache=True)
 def _end_period(lab, labs, pool, st, ideas, periods):
-    """Record the lab's period and start the next."""
+    """Record the lab's period and start the next.
+
+    The budget left after the period's last whole attempt is not lost: it is compute done on
+    the attempt in progress, carried into the next period (none when the lab has nothing left
+    to try). The period's compute is what it spent: its whole attempts, less what the previous
+    period had already done on the first of them, plus what it did on the one in progress."""
     c = _cost(lab, labs, st)
     t = int(st[lab].period)
     spent = _spent_after(lab, 0.0, c, st)
     total = st[lab].total_base + st[lab].attempts * c
-    periods.compute[lab, t] = spent
-    periods.cumulative_compute[lab, t] = total
+    if not st[lab].capped and (pool.endless
+                               or ideas.solve.size[lab] + ideas.index.size[lab] > 0):
+        carry = max(st[lab].allowance - spent, 0.0)
+        compute = spent - st[lab].carry + carry
+    else:  # nothing left to try: what was carried in and not used is sunk
+        carry = 0.0
+        compute = max(spent - st[lab].carry, 0.0)
+    periods.compute[lab, t] = compute
+    periods.cumulative_compute[lab, t] = st[lab].booked + compute
+    st[lab].booked += compute
+    st[lab].carry = carry
     periods.log_multiplier[lab, t] = st[lab].log_mult
     periods.wins[lab, t] = st[lab].wins
     if pool.endless:
@@ -860,11 +879,12 @@ def _grow(ideas, capacity):
 
 @njit(cache=True, inline="always")
 def _start_period(lab, labs, st):
-    """The period's first segment: from its start, at the rate its automation sets."""
+    """The period's first segment: from its start, at the rate its automation sets, with the
+    compute carried on the attempt in progress already done."""
     st[lab].seg_start = st[lab].period
-    st[lab].seg_base = 0.0
+    st[lab].seg_base = st[lab].carry
     st[lab].rate = _rate(lab, _automation(lab, labs, st), st)
-    st[lab].allowance = st[lab].rate
+    st[lab].allowance = st[lab].carry + st[lab].rate
 
 
 @njit(cache=True)
@@ -888,8 +908,8 @@ def _start_capacity(pool):
 # --- One replicate ------------------------------------------------------------------------------
 
 @njit(cache=True, inline="always")  # into simulate_replicates only: compiled once
-def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, periods, limits,
-                       stop):
+def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, wins, periods,
+                       limits, stop):
     """Run one replicate; returns (wins, replenished ideas dropped for ``pool.max_ideas``), or
     wins = -1 if ``stop[0]`` was set before it finished.
 
@@ -897,6 +917,8 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
     ----------
     s_pool, s_share : uint64 array (4,)
         xoshiro states of the pool's draws (difficulty, value, replenishment) and publication.
+    s_tie : uint64 array (4,)
+        xoshiro state that breaks ties between labs' simultaneous events.
     s_labs : uint64 array (labs, 4)
         Each lab's own stream: its first-success times and, for an endless pool, its ideas.
     difficulty : Difficulty
@@ -949,13 +971,19 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
     # The arrays the event search reads, out of their named tuple once (each read of a named
     # tuple's attribute costs a reference count increment and decrement).
     cost, elasticity = labs.cost, labs.elasticity
+    event_time = np.empty(n_labs)
+    event_class = np.empty(n_labs, dtype=np.int64)
     while True:
         events += 1
         if events % 4096 == 0 and stop[0] != 0:
             return -1, dropped
         # Next event: earliest time; at one instant, blocks without a win first, then wins,
-        # then period ends (so a period's record holds all that happened by its end); then the
-        # lowest lab index. (Cost and spending as in _cost and _spent_after.)
+        # then period ends (so a period's record holds all that happened by its end). Among
+        # the labs whose wins are the next event, one drawn uniformly on the tie stream (one
+        # draw, only when several tie), so that identical labs are treated alike whatever
+        # their positions; other ties keep lab order, which cannot change results (a block
+        # without a win or a period end touches only its own lab). (Cost and spending as in
+        # _cost and _spent_after.)
         # (np.int64, not the literal -1: a literal lab index would compile every function
         # the lab is passed to twice, once for Literal[int](-1) and once for int64.)
         best, best_time, best_class = np.int64(-1), math.inf, 3
@@ -970,13 +998,29 @@ def simulate_replicate(s_pool, s_labs, s_share, difficulty, pool, labs, wins, pe
                 if end <= st[lab].allowance:
                     t = st[lab].seg_start + (end - st[lab].seg_base) / st[lab].rate
                     klass = 1 if st[lab].win else 0
+            event_time[lab], event_class[lab] = t, klass
             if t < best_time or (t == best_time and klass < best_class):
                 best, best_time, best_class = lab, t, klass
         if best < 0:
             break
+        if best_class == 1:
+            tied = 0
+            for lab in range(best, n_labs):
+                if (not st[lab].done and event_time[lab] == best_time
+                        and event_class[lab] == 1):
+                    tied += 1
+            if tied > 1:
+                k = int(uniform(s_tie) * tied)
+                for lab in range(best, n_labs):
+                    if (not st[lab].done and event_time[lab] == best_time
+                            and event_class[lab] == 1):
+                        if k == 0:
+                            best = lab
+                            break
+                        k -= 1
         lab = best
 
-        if best_class == 2:  # period end: spend what is left in whole attempts
+        if best_class == 2:  # period end: whole attempts, the rest carried on the next one
             _catch_up(lab, best_time, pool, labs, st, ideas)
             _end_period(lab, labs, pool, st, ideas, periods)
             continue
@@ -1097,9 +1141,9 @@ def _replicate_limits(limits, r):
 def simulate_replicates(states, difficulty, pool, labs, wins, periods, limits, n_wins, dropped,
                         stop, rows):
     """Run replicates ``rows`` (int64 array of replicate indices) one after another; replicate r
-    uses ``states[r]`` (labs + 2, 4): row 0 the pool, rows 1..labs the labs, row labs + 1
-    publication. ``wins`` holds arrays (replicates, w), ``periods`` (replicates, labs,
-    periods), ``limits`` (replicates, labs) and (replicates, labs, d); ``n_wins`` and
+    uses ``states[r]`` (labs + 3, 4): row 0 the pool, rows 1..labs the labs, row labs + 1
+    publication, row labs + 2 ties. ``wins`` holds arrays (replicates, w), ``periods``
+    (replicates, labs, periods), ``limits`` (replicates, labs) and (replicates, labs, d); ``n_wins`` and
     ``dropped`` (replicates,) get each replicate's win count (-1 if abandoned on ``stop``) and
     dropped ideas.
 
@@ -1109,6 +1153,7 @@ def simulate_replicates(states, difficulty, pool, labs, wins, periods, limits, n
     n_labs = labs.budget.shape[0]
     for r in rows:
         n_wins[r], dropped[r] = simulate_replicate(
-            states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1], difficulty, pool,
+            states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1], states[r, n_labs + 2],
+            difficulty, pool,
             labs, _replicate_wins(wins, r), _replicate_periods(periods, r),
             _replicate_limits(limits, r), stop)

@@ -31,6 +31,8 @@ _LIMIT_KEYS = {"multiplier"}
 MAX_SCHEDULE = 100_000
 #: Largest patience: the kernel holds m as a float64, exact up to 2**53.
 MAX_PATIENCE = 2**53
+#: Largest log budget of any period: 1e300 leaves float64 room for A^s and compute sums.
+_MAX_LOG_BUDGET = math.log(1e300)
 _POLICY_HELP = f"round-robin, patience(m=<int in [1, {MAX_PATIENCE}]>) or greedy"
 _IDEAS_HELP = 'an integer >= 1, or "inf" for an endless stream'
 
@@ -216,7 +218,7 @@ def _parse_limits(table, labs) -> Limits:
         _unknown(table, _LIMIT_KEYS, "limits")
         cap = table.get("multiplier")
         if cap is not None:
-            cap = _number(cap, "limits.multiplier", 1, low_open=True)
+            cap = _number(cap, "limits.multiplier", 1, 1e300, low_open=True)
         limits = Limits(cap)
     # Feedback stronger than the cost elasticity can send A to infinity in finite time, after
     # ever more events: such a run needs a cap to end.
@@ -302,6 +304,14 @@ def labs_config(doc: dict) -> LabsConfig:
         loss = ChinchillaLoss(**table)
         loss = ChinchillaLoss(**{k: float(v) for k, v in asdict(loss).items()})
     limits = _parse_limits(doc.get("limits"), labs)
+    for index, lab in enumerate(labs):
+        # The last period's budget, in log space: it must stay a finite float64 with room for
+        # A^s and the compute sums (inf budgets made every later period report 0).
+        log_last = math.log(lab.budget) + (periods - 1) * math.log1p(lab.growth)
+        require(log_last <= _MAX_LOG_BUDGET,
+                f"lab[{index}].growth: budget x (1 + growth)^(periods - 1) = "
+                f"e^{log_last:.4g} passes the largest budget 1e300; lower growth, budget or "
+                f"periods (got growth={lab.growth:g}, periods={periods})")
     return LabsConfig(pool, labs, sharing, periods, seed, replicates, loss, limits)
 
 

@@ -273,7 +273,7 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
         while done < replicates:
             end = min(done + batch, replicates)
             began = time.perf_counter()
-            states = _replicate_states(seq, done, end, n_labs + 2)
+            states = _replicate_states(seq, done, end, n_labs + 3)
             wins, per, n_wins, dropped, limits = _run_batch(states, args, n_labs, periods,
                                                             win_cap, stop, doublings)
             if record_wins and n_wins.max(initial=0) > win_cap:
@@ -306,8 +306,22 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
     finally:
         if bar is not None:
             bar.close()
-    return _assemble(config, replicates, seq, win_parts, per_parts, n_wins_parts,
-                     dropped_parts, record_wins)
+    result = _assemble(config, replicates, seq, win_parts, per_parts, n_wins_parts,
+                       dropped_parts, record_wins)
+    _refuse_overflow(result)
+    return result
+
+
+def _refuse_overflow(result) -> None:
+    """Refuse a result holding a number that is not what happened: compute or a log
+    multiplier past float64's range (issue 19.4). Values and budgets are checked up front;
+    only many wins can carry A this far, and ``limits.multiplier`` stops labs before it."""
+    per = result.periods
+    if not all(np.isfinite(per[k]).all() for k in ("compute", "cumulative_compute",
+                                                    "log_multiplier")):
+        raise SimsearchError(
+            "limits.multiplier: a lab's compute or multiplier passed float64's range, so it "
+            "cannot be reported; set [limits] multiplier = 1e300 or less to stop labs there")
 
 
 def _assemble(config, replicates, seq, win_parts, per_parts, n_wins_parts, dropped_parts,

@@ -16,6 +16,14 @@ from ..errors import SimsearchError
 from ..kernels.labs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
 from ..spec import parse_spec
 
+#: Largest |log value| one idea may have: its value and a win's cost e^(elasticity log A) stay
+#: far inside float64 (e^709.78 overflows), so a run can only overflow by adding many wins,
+#: which :func:`simsearch.labs.simulate_labs` refuses after the fact.
+MAX_LOG_VALUE = 690.0
+#: Standard deviations of a lognormal's log value that must fit within MAX_LOG_VALUE: a draw
+#: beyond them has probability < 1e-300.
+LOGNORMAL_REACH = 38.0
+
 
 def _positive(family: str, name: str, value, allow_zero: bool = False) -> float:
     ok = isinstance(value, (int, float)) and math.isfinite(value) \
@@ -43,6 +51,9 @@ class Fixed(ValueDistribution):
 
     def __init__(self, v: float):
         self.v = _positive("fixed", "v", v)
+        if abs(math.log(self.v)) > MAX_LOG_VALUE:
+            raise SimsearchError(f"fixed: v must be in [e^-{MAX_LOG_VALUE:g}, e^{MAX_LOG_VALUE:g}]"
+                                 f" (about 1e-300 to 1e300) (got {v!r})")
 
     @property
     def spec(self) -> str:
@@ -63,6 +74,11 @@ class LogNormal(ValueDistribution):
             raise SimsearchError(f"lognormal: mu must be a finite number (got {mu!r})")
         self.mu = float(mu)
         self.sigma = _positive("lognormal", "sigma", sigma, allow_zero=True)
+        if abs(self.mu) + LOGNORMAL_REACH * self.sigma > MAX_LOG_VALUE:
+            raise SimsearchError(
+                f"lognormal: |mu| + {LOGNORMAL_REACH:g} sigma must be at most {MAX_LOG_VALUE:g} "
+                f"(a value beyond e^{MAX_LOG_VALUE:g} overflows float64) (got mu={mu!r}, "
+                f"sigma={sigma!r})")
 
     @property
     def spec(self) -> str:
