@@ -25,7 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook bars
 
 from ..errors import SimsearchError
 from ..frames import require_pandas
