@@ -79,3 +79,23 @@ def test_the_users_own_thread_settings_win():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=tempfile.gettempdir(), check=True).stdout
     assert out.strip() == "ACTIVE"
+
+
+def test_the_inline_line_fit_and_chi_square_tail_equal_scipy_stats_bit_for_bit():
+    # What replaced scipy.stats on the start-up path must give the very same numbers.
+    import math
+
+    import numpy as np
+    from scipy import special, stats
+
+    from simsearch.estimators import RegressionEstimator
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        k = np.unique(np.round(np.logspace(0, rng.uniform(1, 4), rng.integers(2, 30))))
+        p = np.sort(rng.uniform(0.01, 0.99, size=k.size))
+        fit = stats.linregress(np.log(k), np.log(-np.log(p)))
+        want = (-fit.slope, math.exp(fit.intercept), fit.rvalue ** 2)
+        assert RegressionEstimator._line(k, p) == want
+    x, dof = rng.uniform(0, 100, 300), rng.integers(1, 50, 300)
+    assert all(special.chdtrc(d, v) == stats.chi2.sf(v, d) for v, d in zip(x, dof))
