@@ -4,17 +4,22 @@ Repeated sampling over problems whose success probabilities have a heavy left ta
 per-problem exponential failure into aggregate power-law scaling (Schaeffer et al. 2025); the
 same mechanism makes each further research win cost more compute.
 
-The names below are imported on first use, so that ``import simsearch`` does not start numpy:
-the command line sets its thread policy (:mod:`simsearch.runtime`) before numpy is loaded.
+The names below are imported on first use, so that ``import simsearch`` does not start numpy,
+and importing the package applies the command line's thread policy (:mod:`simsearch.runtime`;
+variables the user has set win): a Python program gets the same threads as ``simsearch`` does,
+in full when it imports simsearch before numpy, and at least OpenMP's idle policy otherwise
+(numba reads it when its first parallel kernel starts the pool).
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version as _version
 
-try:
-    __version__ = _version("simsearch")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from .runtime import apply_thread_policy
+
+apply_thread_policy()
+
+# The one place the version is written: pyproject.toml reads it from here (setuptools' static
+# ``attr``), so it needs no importlib.metadata (~75 ms) at import.
+__version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _EXPORTS = {

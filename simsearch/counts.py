@@ -48,6 +48,34 @@ def validate_counts(successes, attempts) -> tuple[np.ndarray, np.ndarray]:
     return c, n
 
 
+def _k_grid(k, n: np.ndarray) -> np.ndarray:
+    k_arr = np.atleast_1d(np.asarray(k, dtype=float))
+    require(k_arr.size > 0 and bool(np.all((k_arr >= 1) & (k_arr == np.round(k_arr)))),
+            "k: attempts must be integers >= 1")
+    require(k_arr.max() <= n.min(),
+            f"k: the unbiased estimator needs k <= attempts; largest k is {int(k_arr.max())} "
+            f"but a problem has only {n.min()} attempts")
+    return k_arr.astype(np.int64)
+
+
+def distinct_pairs(successes: np.ndarray, attempts: np.ndarray):
+    """The distinct (c, n) pairs of valid int64 counts and how many problems have each.
+
+    Real count files repeat pairs heavily (1e5 problems at 1e4 attempts hold ~6,500 distinct
+    pairs, most problems at c = 0 or c = n), so per-pair work is done once per pair.
+
+    Returns
+    -------
+    (successes, attempts, multiplicity) : tuple of numpy.ndarray
+        Pairs sorted by (c, n); multiplicities as int64.
+    """
+    # One int64 key per pair (c, n <= MAX_ATTEMPTS, so c * (MAX_ATTEMPTS + 1) + n < 2^63): a 1-D
+    # unique is several times faster than np.unique(..., axis=0) on rows.
+    key = successes * (MAX_ATTEMPTS + 1) + attempts
+    keys, multiplicity = np.unique(key, return_counts=True)
+    return keys // (MAX_ATTEMPTS + 1), keys % (MAX_ATTEMPTS + 1), multiplicity
+
+
 def per_problem_pass_at_k(successes, attempts, k) -> np.ndarray:
     """Unbiased pass@k of each problem, 1 - C(n-c, k) / C(n, k) (Chen et al. 2021).
 
@@ -64,15 +92,22 @@ def per_problem_pass_at_k(successes, attempts, k) -> np.ndarray:
         Shape (problems, len(k)).
     """
     c, n = validate_counts(successes, attempts)
-    k_arr = np.atleast_1d(np.asarray(k, dtype=float))
-    require(k_arr.size > 0 and bool(np.all((k_arr >= 1) & (k_arr == np.round(k_arr)))),
-            "k: attempts must be integers >= 1")
-    require(k_arr.max() <= n.min(),
-            f"k: the unbiased estimator needs k <= attempts; largest k is {int(k_arr.max())} "
-            f"but a problem has only {n.min()} attempts")
-    return unbiased_pass_at_k(n, c, k_arr.astype(np.int64))
+    return unbiased_pass_at_k(n, c, _k_grid(k, n))
 
 
 def pass_at_k_from_counts(successes, attempts, k) -> np.ndarray:
-    """Aggregate unbiased pass@k: the mean of :func:`per_problem_pass_at_k` over problems."""
-    return per_problem_pass_at_k(successes, attempts, k).mean(axis=0)
+    """Aggregate unbiased pass@k: the mean of :func:`per_problem_pass_at_k` over problems.
+
+    Computed once per distinct (c, n) pair (:func:`distinct_pairs`) and weighted by how many
+    problems share it; equal to the plain mean to rounding (~1e-16 relative).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (len(k),).
+    """
+    c, n = validate_counts(successes, attempts)
+    k_grid = _k_grid(k, n)
+    pair_c, pair_n, multiplicity = distinct_pairs(c, n)
+    per_pair = unbiased_pass_at_k(pair_n, pair_c, k_grid)
+    return multiplicity.astype(float) @ per_pair / c.size

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from .counts import per_problem_pass_at_k, validate_counts
 from .distributions import Beta, Distribution, Kumaraswamy, Mixture, Point
@@ -705,7 +705,14 @@ class RegressionEstimator:
         if keep.sum() < 2:
             return math.nan, math.nan, math.nan
         x, y = np.log(k[keep]), np.log(-np.log(pass_at_k[keep]))
-        slope, intercept, r, _, _ = stats.linregress(x, y)
+        # scipy.stats.linregress's arithmetic, without importing scipy.stats (~0.45 s).
+        ssxm, ssxym, _, ssym = np.cov(x, y, bias=1).flat
+        slope = ssxym / ssxm
+        intercept = np.mean(y, None) - slope * np.mean(x, None)
+        if ssxm == 0.0 or ssym == 0.0:
+            r = math.nan if ssxym == 0 else 0.0
+        else:
+            r = min(1.0, max(-1.0, ssxym / math.sqrt(ssxm * ssym)))
         return -slope, math.exp(intercept), r * r
 
     def fit(self, successes, attempts) -> "RegressionEstimator":
@@ -871,4 +878,4 @@ class DistributionalEstimator:
         obs_bins, exp_bins = np.array(obs_bins), np.array(exp_bins)
         stat = float(np.sum((obs_bins - exp_bins) ** 2 / exp_bins))
         return {"chi_square": stat, "chi_square_dof": dof,
-                "chi_square_p_value": float(stats.chi2.sf(stat, dof))}
+                "chi_square_p_value": float(special.chdtrc(dof, stat))}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook bars
 
 from .distributions import Distribution
 from .errors import SimsearchError, as_count, as_count_array, require

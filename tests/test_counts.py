@@ -67,3 +67,41 @@ def test_bad_counts_name_the_problem(successes, attempts, k, message):
     with pytest.raises(SimsearchError) as info:
         per_problem_pass_at_k(successes, attempts, k)
     assert message in str(info.value)
+
+
+def test_aggregate_over_distinct_pairs_equals_the_per_problem_mean():
+    # Heavily repeated pairs as in real count files (most c at 0 or n), with unequal attempts
+    # and pairs that differ only in n or only in c.
+    rng = np.random.default_rng(23)
+    n = rng.choice([50, 51, 400, 10_000], size=5_000)
+    p = rng.beta(0.2, 2.0, size=n.size)
+    c = rng.binomial(n, p)
+    k = [1, 2, 7, 50]
+    want = per_problem_pass_at_k(c, n, k).mean(axis=0)
+    np.testing.assert_allclose(pass_at_k_from_counts(c, n, k), want, rtol=1e-12, atol=0)
+
+
+def test_aggregate_matches_exact_rationals_on_random_repeated_counts():
+    rng = np.random.default_rng(7)
+    n = rng.integers(12, 20, size=300)
+    c = np.minimum(rng.geometric(0.3, size=n.size) - 1, n)
+    for k in (1, 5, 12):
+        want = float(sum(_exact(int(ni), int(ci), k) for ci, ni in zip(c, n)) / n.size)
+        assert pass_at_k_from_counts(c, n, [k])[0] == pytest.approx(want, rel=1e-13, abs=0)
+
+
+def test_running_product_over_the_k_grid_is_bit_identical_to_each_fresh_product():
+    # The kernel continues the product over i < k from the previous k (grid walked in
+    # ascending order, whatever order it is given in); each entry must equal the fresh sum.
+    from simsearch.kernels.unbiased import log_fail_ratio, unbiased_pass_at_k
+
+    rng = np.random.default_rng(11)
+    n = rng.choice([1, 2, 30, 257, 600, 5_000], size=400)
+    c = rng.binomial(n, rng.beta(0.3, 1.0, size=n.size))
+    for k in ([1], [3, 1, 2], [600, 1, 257, 255, 256, 2, 30, 300]):
+        k = np.array(k, dtype=np.int64)
+        rows = n >= k.max()
+        got = unbiased_pass_at_k(n[rows], c[rows], k)
+        want = [[-math.expm1(log_fail_ratio(ni, ci, kj)) for kj in k]
+                for ni, ci in zip(n[rows], c[rows])]
+        np.testing.assert_array_equal(got, np.array(want).reshape(got.shape))

@@ -38,15 +38,39 @@ def test_version_is_the_installed_distributions():
     assert out.strip() == f"simsearch {simsearch.__version__}"
 
 
-def test_import_does_not_start_numpy_and_the_command_line_sets_its_thread_policy():
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")}
-    code = ("import sys, os, simsearch; assert 'numpy' not in sys.modules; "
-            "import simsearch.cli; print(os.environ['OMP_WAIT_POLICY'], "
-            "os.environ['OPENBLAS_NUM_THREADS'])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         cwd=tempfile.gettempdir(), check=True).stdout
+def _without_policy():
+    return {key: value for key, value in os.environ.items()
+            if key not in ("OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS")}
+
+
+@pytest.mark.parametrize("module", ["simsearch", "simsearch.cli"])
+def test_import_does_not_start_numpy_and_sets_the_thread_policy(module):
+    code = (f"import sys, os, {module}; "
+            f"assert ('numpy' in sys.modules) == ({module!r} != 'simsearch'); "
+            f"assert ('importlib.metadata' in sys.modules) == ({module!r} != 'simsearch'); "
+            "print(os.environ['OMP_WAIT_POLICY'], os.environ['OPENBLAS_NUM_THREADS'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=_without_policy(), cwd=tempfile.gettempdir(), check=True).stdout
     assert out.split() == ["PASSIVE", "1"]
+
+
+@pytest.mark.parametrize("code", [
+    "import simsearch, simsearch.cli",
+    "import simsearch; simsearch.simulate_pass_at_k(simsearch.Beta(0.3, 3.0), [1, 10], "
+    "problems=100, seed=1)",
+    "from simsearch.cli import main; main(['passk', '--dist', 'beta(0.3, 3)', '--problems', "
+    "'100', '--k', '1,10', '--seed', '1'])",
+    "from simsearch.estimators import RegressionEstimator; import numpy as np; "
+    "RegressionEstimator().fit(np.arange(50) % 7, 40)",
+])
+def test_start_up_paths_do_not_import_scipy_stats_or_asyncio(code):
+    # scipy.stats costs ~0.45 s of a command's start-up, asyncio (tqdm.auto) ~60 ms.
+    # (importlib.metadata is numba's own: numba.core.entrypoints.)
+    code += ("; import sys; print(' '.join(m for m in ('scipy.stats', 'asyncio') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tempfile.gettempdir(), check=True).stdout
+    assert out.splitlines()[-1].strip() == ""
 
 
 def test_the_users_own_thread_settings_win():
@@ -55,3 +79,23 @@ def test_the_users_own_thread_settings_win():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=tempfile.gettempdir(), check=True).stdout
     assert out.strip() == "ACTIVE"
+
+
+def test_the_inline_line_fit_and_chi_square_tail_equal_scipy_stats_bit_for_bit():
+    # What replaced scipy.stats on the start-up path must give the very same numbers.
+    import math
+
+    import numpy as np
+    from scipy import special, stats
+
+    from simsearch.estimators import RegressionEstimator
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        k = np.unique(np.round(np.logspace(0, rng.uniform(1, 4), rng.integers(2, 30))))
+        p = np.sort(rng.uniform(0.01, 0.99, size=k.size))
+        fit = stats.linregress(np.log(k), np.log(-np.log(p)))
+        want = (-fit.slope, math.exp(fit.intercept), fit.rvalue ** 2)
+        assert RegressionEstimator._line(k, p) == want
+    x, dof = rng.uniform(0, 100, 300), rng.integers(1, 50, 300)
+    assert all(special.chdtrc(d, v) == stats.chi2.sf(v, d) for v, d in zip(x, dof))

@@ -35,9 +35,26 @@ def log_fail_ratio(n, c, k):
 
 @njit(parallel=True, cache=True)
 def unbiased_pass_at_k(attempts, successes, k_grid):
-    """Per-problem unbiased pass@k, shape (problems, len(k_grid)); needs k <= attempts."""
+    """Per-problem unbiased pass@k, shape (problems, len(k_grid)); needs k <= attempts.
+
+    Each row walks the k grid in ascending order so that the product over i < k (used when
+    c > k) continues from the previous k instead of restarting: the running sum is the fresh
+    sum's own prefix, so the result is bit-identical to :func:`log_fail_ratio` per entry.
+    """
+    order = np.argsort(k_grid, kind="mergesort")
     out = np.empty((attempts.shape[0], k_grid.shape[0]))
-    for i in prange(attempts.shape[0]):
-        for j in range(k_grid.shape[0]):
-            out[i, j] = -math.expm1(log_fail_ratio(attempts[i], successes[i], k_grid[j]))
+    for row in prange(attempts.shape[0]):
+        n, c = attempts[row], successes[row]
+        terms, acc = 0, 0.0  # sum of log1p(-c / (n - i)) over i < terms
+        for j in order:
+            k = k_grid[j]
+            if n - c < k:
+                out[row, j] = 1.0
+            elif c > k and k <= _DIRECT_TERMS:
+                while terms < k:
+                    acc += math.log1p(-c / (n - terms))
+                    terms += 1
+                out[row, j] = -math.expm1(acc)
+            else:
+                out[row, j] = -math.expm1(log_fail_ratio(n, c, k))
     return out
