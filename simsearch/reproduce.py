@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .errors import SimsearchError
 

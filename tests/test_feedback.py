@@ -106,7 +106,7 @@ GOLDEN_DIGESTS = {
         "periods": "3aa864bca76c97c372ff76ab9256a7f7685c8ce95d39a7c6838664ee0776cad9"},
     'stream, patience, shared, elasticity': {
         "wins": "bdebd9960ef199d58ad4b978858a498f3eeeb849319e2eb5d9a465fb3a549a0a",
-        "periods": "ea5c1612ce49e2c949c1b1103979cda3f1b270ae110cef56de5c1d692cf74e28"},
+        "periods": "616ce3472bf31f83eea752fb300bcacf51f773a53c47dcfc024e7074a930e932"},
     'round-robin, one lab, many periods': {
         "wins": "ec72729e241f46ebda3ec17182a05affb1f49db6436989806ffbd7629caf06ee",
         "periods": "e079cb16722d63c93d735b06f4e249c505003b0093ceef92244e0a4d51d0a7dd"},

@@ -267,7 +267,7 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
     stop = np.zeros(1, dtype=np.int64)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
         bar = tqdm(total=replicates, unit="replicate", desc="labs")
     try:
         while done < replicates:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..errors import SimsearchError, require
 from .forecasts import BASELINES, METHODS, forecast
