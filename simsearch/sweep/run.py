@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from multiprocessing import get_context, resource_tracker
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -345,34 +345,11 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             process.join(timeout=1.0)
 
 
-@contextlib.contextmanager
-def _own_resource_tracker():
-    """Stop multiprocessing's resource tracker at the end if the pool is what started it.
-
-    A spawn pool starts the tracker, a process that otherwise outlives the sweep: it is only
-    told to end when this process exits, and lingers after that while it shuts down. One that
-    was already running belongs to the caller and is left alone.
-    """
-    tracker = getattr(resource_tracker, "_resource_tracker", None)
-    started_here = tracker is not None and getattr(tracker, "_fd", 0) is None
-    try:
-        yield
-    finally:
-        if started_here and hasattr(tracker, "_stop"):
-            with contextlib.suppress(Exception):
-                tracker._stop()
-
-
 def _local_results(tasks, workers: int):
     if workers <= 1:
         for index, args in tasks:
             yield index, run_point(*args)
         return
-    with _own_resource_tracker():
-        yield from _pool_results(tasks, workers)
-
-
-def _pool_results(tasks, workers: int):
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                initializer=start_worker, initargs=(os.getpid(),))
     pending: dict = {}
