@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import gammaln
 
-from simsearch.counts import distinct_pairs, pass_at_k_from_counts
+from simsearch.fitting.counts import distinct_pairs, pass_at_k_from_counts
 
 HERE = Path(__file__).resolve().parent
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, stats
 
-from simsearch.estimators import DistributionalEstimator
-from simsearch.repeated_sampling import simulate_counts
+from simsearch.fitting.estimators import DistributionalEstimator
+from simsearch.sampling.passk import simulate_counts
 
 HERE = Path(__file__).resolve().parent
 

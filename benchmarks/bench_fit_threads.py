@@ -43,9 +43,9 @@ from numba import njit, prange  # noqa: E402
 from scipy import special  # noqa: E402
 
 import simsearch  # noqa: E402
-from simsearch import estimators  # noqa: E402
+from simsearch.fitting import estimators  # noqa: E402
 from simsearch.kernels.compound_binomial import _balanced_blocks  # noqa: E402
-from simsearch.repeated_sampling import simulate_counts  # noqa: E402
+from simsearch.sampling.passk import simulate_counts  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FITS = {"beta": ("beta", False), "kumaraswamy": ("kumaraswamy", False),

@@ -42,8 +42,7 @@ import numpy as np
 
 from simsearch.labs import labs_config, simulate_labs
 from simsearch.labs.engine import _kernel_arguments, _run_batch
-from simsearch.kernels.rng import spawn_states
-from simsearch.seeding import seed_sequence
+from simsearch.seeding import child, seed_sequence, stream_states
 
 HERE = Path(__file__).resolve().parent
 ALPHA, BETA = 0.3, 3.0
@@ -101,7 +100,7 @@ def greedy_run(config, water_filling: bool) -> tuple[float, dict]:
     period records)."""
     difficulty, pool, labs = _kernel_arguments(config)
     pool = pool._replace(greedy_rounds=water_filling)
-    states = spawn_states(seed_sequence(config.seed).spawn(1)[0], len(config.labs) + 2)[None]
+    states = stream_states(child(seed_sequence(config.seed), 0), len(config.labs) + 2)[None]
     start = time.perf_counter()
     _, periods, _, _, _ = _run_batch(states, (difficulty, pool, labs), len(config.labs),
                                      config.periods, 0)

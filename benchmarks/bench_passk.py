@@ -59,14 +59,15 @@ ENGINE_IN_PROCESS = textwrap.dedent("""
 
 NUMPY_BERNOULLI = textwrap.dedent("""
     import sys, time, numpy as np
-    from simsearch.reference import first_success_times_bernoulli
+    sys.path.insert(0, {tests!r})  # the tests' plain-NumPy reference
+    from passk_reference import first_success_times_bernoulli
     P, K = int(sys.argv[1]), int(sys.argv[2])
     rng = np.random.default_rng(11)
     p = rng.beta({a}, {b}, P)
     t0 = time.perf_counter()
     first_success_times_bernoulli(p, K, rng)
     print(time.perf_counter() - t0)
-""").format(a=ALPHA, b=BETA)
+""").format(a=ALPHA, b=BETA, tests=str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def run_process(argv: list[str]) -> tuple[float, float, str]:

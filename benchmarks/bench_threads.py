@@ -45,7 +45,7 @@ policy = sys.argv[2]
 if policy in ("command", "worker"):
     runtime.apply_thread_policy(worker=policy == "worker")
 import numba
-from simsearch.repeated_sampling import simulate_pass_at_k
+from simsearch.sampling.passk import simulate_pass_at_k
 calls = int(sys.argv[1])
 simulate_pass_at_k("beta(alpha=0.3, beta=3)", [1, 10, 100, 1000], 2000, seed=0)   # compile
 times = []

@@ -22,8 +22,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from figure_io import experiment_parser, save_data, save_figure
-from simsearch.estimators import DistributionalEstimator, RegressionEstimator
-from simsearch.repeated_sampling import simulate_counts
+from simsearch.fitting.estimators import DistributionalEstimator, RegressionEstimator
+from simsearch.sampling.passk import simulate_counts
 
 TRUTH = "beta(alpha=0.3, beta=3)"
 B_TRUE = 0.3

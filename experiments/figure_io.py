@@ -10,7 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from simsearch.output import (atomic_path, csv_text, manifest,  # noqa: E402
+from simsearch.io.output import (atomic_path, csv_text, manifest,  # noqa: E402
                               write_with_manifest)
 
 FIGURES = Path(__file__).resolve().parent.parent / "figures"

@@ -16,8 +16,8 @@ import numpy as np
 
 from figure_io import experiment_parser, save_data, save_figure
 from simsearch import simulate_counts
-from simsearch.counts import pass_at_k_from_counts
-from simsearch.estimators import DistributionalEstimator, RegressionEstimator
+from simsearch.fitting.counts import pass_at_k_from_counts
+from simsearch.fitting.estimators import DistributionalEstimator, RegressionEstimator
 
 SEED = 5
 TRUTH = "beta(alpha=0.3, beta=3)"

@@ -16,7 +16,7 @@ import numpy as np
 
 from figure_io import experiment_parser, save_data, save_figure
 from simsearch import Beta, simulate_counts, simulate_pass_at_k
-from simsearch.estimators import DistributionalEstimator
+from simsearch.fitting.estimators import DistributionalEstimator
 
 SEED = 2
 

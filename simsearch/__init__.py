@@ -27,8 +27,8 @@ _EXPORTS = {
                      "LogUniform", "Mixture", "Point"), "distributions"),
     "SimsearchError": "errors",
     **dict.fromkeys(("PassAtKResult", "SimulatedCounts", "parse_k_grid", "simulate_counts",
-                     "simulate_pass_at_k"), "repeated_sampling"),
-    "parse_distribution": "spec",
+                     "simulate_pass_at_k"), "sampling"),
+    "parse_distribution": "distributions",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -45,12 +45,3 @@ def apply_thread_policy(*, worker: bool = False) -> dict[str, str]:
     os.environ.update(settings)
     return settings
 
-
-def start_worker(parent: int) -> None:
-    """Initializer of a sweep's worker processes: the worker policy first, before this process
-    imports numpy and numba (this module imports neither), then the rest of the set-up
-    (:func:`simsearch.sweep.run.setup_worker`)."""
-    apply_thread_policy(worker=True)
-    from .sweep.run import setup_worker
-
-    setup_worker(parent)

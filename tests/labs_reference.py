@@ -27,9 +27,9 @@ import numpy as np
 from simsearch.kernels.draws import draw_p, kernel_table
 from simsearch.kernels.first_success import first_success_time
 from simsearch.kernels.labs import draw_log_value
-from simsearch.kernels.rng import spawn_states, uniform
+from simsearch.kernels.rng import uniform
 from simsearch.labs.engine import _beta_prior
-from simsearch.seeding import seed_sequence
+from simsearch.seeding import seed_sequence, stream_states
 
 
 def _greedy_key(log_value, failures, prior_a, prior_b):
@@ -165,7 +165,7 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
     finite = pool_cfg.ideas is not None
     n_labs = len(config.labs)
     child = seed_sequence(seed).spawn(replicates)[replicate]
-    states = spawn_states(child, n_labs + 3)
+    states = stream_states(child, n_labs + 3)
     pool_stream, share_stream, tie_stream = states[0], states[n_labs + 1], states[n_labs + 2]
     kinds, params, cum_weights, data = kernel_table(pool_cfg.difficulty)
     value_kernel = pool_cfg.value.kernel if pool_cfg.value is not None else (0, 1.0, 0.0)

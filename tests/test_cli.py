@@ -214,7 +214,7 @@ def test_parser_does_not_import_the_fitting_modules():
     # `simsearch --help` and passk must not pay for SciPy's special functions and optimisers,
     # which only fit and backtest need (they import them in their handlers).
     code = ("import sys, simsearch.cli as c; c.build_parser(); "
-            "print([m for m in ('scipy.optimize', 'scipy.special', 'simsearch.estimators', "
+            "print([m for m in ('scipy.optimize', 'scipy.special', 'simsearch.fitting.estimators', "
             "'simsearch.fitting') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

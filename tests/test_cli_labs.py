@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simsearch import __version__
-from simsearch.output import read_manifest
+from simsearch.io.output import read_manifest
 from test_cli import _read_csv as _read
 from test_cli import _run
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from simsearch.cli import main
-from simsearch.count_files import read_count_groups, read_counts
-from simsearch.estimators import FIT_FAMILIES
+from simsearch.fitting.count_files import read_count_groups, read_counts
+from simsearch.fitting.estimators import FIT_FAMILIES
 from simsearch.fitting import DEFAULT_METHOD
 from simsearch.errors import SimsearchError
 from simsearch import Mixture, Point
-from simsearch.repeated_sampling import simulate_counts
+from simsearch.sampling.passk import simulate_counts
 
 
 def _write_csv(path, rows, header="problem,successes,attempts"):

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from simsearch import SimsearchError
-from simsearch.counts import pass_at_k_from_counts, per_problem_pass_at_k
+from simsearch.fitting.counts import pass_at_k_from_counts, per_problem_pass_at_k
 
 
 def _exact(n, c, k):

@@ -9,7 +9,7 @@ from scipy import integrate, stats
 
 from simsearch import (Beta, Empirical, Kumaraswamy, LogitNormal, LogUniform, Mixture, Point,
                        SimsearchError, parse_distribution)
-from simsearch.distributions import failure_by_quadrature
+from simsearch.distributions.families import failure_by_quadrature
 from conftest import P_MIN, Z_TOL
 
 CONTINUOUS = [
@@ -219,7 +219,7 @@ def test_quadrature_is_exact_or_refused(family):
     inexact. Scale = 1 Beta is closed form and exact everywhere."""
     import warnings
 
-    from simsearch.distributions import MAX_QUADRATURE_SHAPE, MAX_QUADRATURE_TAIL_SHAPE
+    from simsearch.distributions.families import MAX_QUADRATURE_SHAPE, MAX_QUADRATURE_TAIL_SHAPE
     from simsearch.errors import SimsearchError
 
     mp.mp.dps = 50

@@ -6,9 +6,9 @@ import pytest
 from scipy import stats
 
 from simsearch import Kumaraswamy, Point, SimsearchError, Mixture
-from simsearch.estimators import (CountTable, DistributionalEstimator, RegressionEstimator,
+from simsearch.fitting.estimators import (CountTable, DistributionalEstimator, RegressionEstimator,
                                   _BetaBinomial, _QuadratureModel)
-from simsearch.repeated_sampling import simulate_counts
+from simsearch.sampling.passk import simulate_counts
 from conftest import P_MIN
 
 BETA = "beta(alpha=0.3, beta=3)"
@@ -149,7 +149,7 @@ def test_degenerate_data_is_refused(successes, attempts, message):
 
 
 def test_all_families_bootstrap_repeats_the_aic_choice_in_each_replicate():
-    from simsearch.estimators import _bootstrap_weights, fit_family
+    from simsearch.fitting.estimators import _bootstrap_weights, fit_family
     from simsearch.seeding import seed_sequence
 
     sc = simulate_counts(Kumaraswamy(0.4, 3), 300, 50, seed=12)

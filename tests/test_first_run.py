@@ -8,13 +8,13 @@ import textwrap
 
 import pytest
 
-from simsearch import first_run
+from simsearch.cli import first_run
 from simsearch.cli import build_parser, main
 
 TINY = textwrap.dedent("""
     import sys
     from numba import njit
-    from simsearch.first_run import needs_compiling
+    from simsearch.cli.first_run import needs_compiling
 
     @njit(cache=True)
     def twice(x):

@@ -1,7 +1,7 @@
 """The quadrature likelihood of the Kumaraswamy and scaled families and its gradient, against
 the sum over every grid node and against an independent 20-digit reference (mpmath).
 
-Tolerances, from the error terms of simsearch.estimators._QuadratureModel:
+Tolerances, from the error terms of simsearch.fitting.estimators._QuadratureModel:
 
 * windows: each pair's window leaves out at most _TRUNCATION (1e-12) of its full-grid sum
   (certified by the kernel); a score mean moves by at most that share times twice the
@@ -21,10 +21,11 @@ import numpy as np
 import pytest
 from scipy import special
 
-from simsearch import Beta, estimators
-from simsearch.estimators import CountTable, DistributionalEstimator, _QuadratureModel
+from simsearch import Beta
+from simsearch.fitting import estimators
+from simsearch.fitting.estimators import CountTable, DistributionalEstimator, _QuadratureModel
 from simsearch.kernels.compound_binomial import make_pairs
-from simsearch.repeated_sampling import simulate_counts
+from simsearch.sampling.passk import simulate_counts
 
 EPS = np.finfo(float).eps
 QUADRATURE = estimators._TRUNCATION + estimators._DISCRETISATION + 1e-13  # + end residual

@@ -9,7 +9,7 @@ import pytest
 
 from simsearch import simulate_pass_at_k
 from simsearch.cli import main
-from simsearch.frames import to_pandas
+from simsearch.io.frames import to_pandas
 from simsearch.sweep import SweepSummary, load_sweep, run_sweep
 
 SWEEP = """

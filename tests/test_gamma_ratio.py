@@ -4,7 +4,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from simsearch.gamma_ratio import beta_failure, log_gamma_ratio
+from simsearch.distributions.gamma_ratio import beta_failure, log_gamma_ratio
 
 
 @pytest.mark.parametrize("a", [0.01, 0.3, 1.0, 2.5, 10.0, 100.0])

@@ -145,7 +145,7 @@ def test_beta_with_a_huge_shape_has_an_exact_finite_density():
     """Issue 19.4: lgamma(1e306) overflowed (OverflowError traceback); betaln does not."""
     from scipy import stats
 
-    from simsearch.spec import parse_distribution
+    from simsearch.distributions.spec import parse_distribution
     dist = parse_distribution("beta(alpha=0.3, beta=1e306)")
     x = np.array([1e-310, 1e-307])
     np.testing.assert_allclose(dist._logpdf_inside(x), stats.beta(0.3, 1e306).logpdf(x),

@@ -11,8 +11,8 @@ import pytest
 
 from test_cli import _run
 from simsearch.errors import SimsearchError
-from simsearch import output
-from simsearch.output import atomic_write_text, check_output_directory, check_writable, \
+from simsearch.io import output
+from simsearch.io.output import atomic_write_text, check_output_directory, check_writable, \
     write_with_manifest
 
 PASSK = ["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "2000", "--k", "1,10",
@@ -81,7 +81,7 @@ def test_pair_carries_the_data_hash_and_readers_detect_a_split_pair(tmp_path):
 
 KILLED_WRITER = textwrap.dedent("""
     import os, sys
-    from simsearch import output
+    from simsearch.io import output
     real = output._commit
     def die(renames, remove=()):
         if renames[0][1].name == "r.csv":

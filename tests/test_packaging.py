@@ -60,7 +60,7 @@ def test_import_does_not_start_numpy_and_sets_the_thread_policy(module):
     "problems=100, seed=1)",
     "from simsearch.cli import main; main(['passk', '--dist', 'beta(0.3, 3)', '--problems', "
     "'100', '--k', '1,10', '--seed', '1'])",
-    "from simsearch.estimators import RegressionEstimator; import numpy as np; "
+    "from simsearch.fitting.estimators import RegressionEstimator; import numpy as np; "
     "RegressionEstimator().fit(np.arange(50) % 7, 40)",
 ])
 def test_start_up_paths_do_not_import_scipy_stats_or_asyncio(code):
@@ -88,7 +88,7 @@ def test_the_inline_line_fit_and_chi_square_tail_equal_scipy_stats_bit_for_bit()
     import numpy as np
     from scipy import special, stats
 
-    from simsearch.estimators import RegressionEstimator
+    from simsearch.fitting.estimators import RegressionEstimator
 
     rng = np.random.default_rng(0)
     for _ in range(300):

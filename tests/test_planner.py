@@ -11,7 +11,7 @@ from simsearch.cli import main
 from simsearch.fitting.methods import FittedMethod
 from simsearch.fitting.planner import (STRATEGIES, Replay, _State, allocate, caps_for,
                                        conditional_pass_at_k, forecast, plan, round_budgets)
-from simsearch.output import manifest_path
+from simsearch.io.output import manifest_path
 
 
 def beta_method(a: float, b: float) -> FittedMethod:

@@ -23,7 +23,8 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from simsearch import output, reproduce
+from simsearch.cli import reproduce
+from simsearch.io import output
 from simsearch.cli import main
 from simsearch.sweep import plan_sweep
 

@@ -6,7 +6,7 @@ from scipy import stats
 
 from simsearch import (Beta, Empirical, Kumaraswamy, LogitNormal, LogUniform, Mixture, Point,
                        SimsearchError, parse_k_grid, simulate_pass_at_k)
-from simsearch.reference import first_success_times_bernoulli
+from passk_reference import first_success_times_bernoulli
 from conftest import P_MIN, Z_TOL, chi2_pvalue_discrete
 
 K_GRID = parse_k_grid("logspace:1:1e6:25")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from simsearch.cli import main
-from simsearch.reproduce import EXPERIMENTS
+from simsearch.cli.reproduce import EXPERIMENTS
 
 
 def test_reproduce_quick_writes_every_figure_and_its_data(tmp_path, capsys):
@@ -38,7 +38,7 @@ def test_reproduce_only_runs_the_named_experiment(tmp_path, capsys, only):
 
 
 def _captured(monkeypatch):
-    import simsearch.reproduce as reproduce
+    import simsearch.cli.reproduce as reproduce
 
     calls = []
     monkeypatch.setattr(reproduce, "run_experiments",
@@ -88,7 +88,7 @@ def test_an_installed_package_outside_a_checkout_says_what_to_do(tmp_path, monke
                                                                   capsys):
     """Installed from a wheel, the package has no experiments/ beside it; run elsewhere than
     a checkout's top directory, reproduce says so in one line and writes nothing."""
-    import simsearch.reproduce as reproduce
+    import simsearch.cli.reproduce as reproduce
 
     site = tmp_path / "site-packages" / "simsearch"
     monkeypatch.setattr(reproduce, "__file__", str(site / "reproduce.py"))

@@ -6,9 +6,10 @@ from numba import njit
 from scipy import stats
 
 from simsearch.kernels.rng import (beta_constants, beta_prepared, gamma_constants,
-                                   gamma_prepared, spawn_states, standard_exponential,
+                                   gamma_prepared, standard_exponential,
                                    standard_normal, uniform, uniform_open0)
 from conftest import P_MIN
+from simsearch.seeding import stream_states
 
 N = 400_000
 
@@ -33,7 +34,7 @@ def _fill(state, n, which, q):
 
 
 def _draw(which, q=(0.0,) * 7, seed=1, n=N):
-    state = spawn_states(np.random.SeedSequence(seed), 1)[0]
+    state = stream_states(np.random.SeedSequence(seed), 1)[0]
     return _fill(state, n, which, np.asarray(q, dtype=float))
 
 
@@ -89,8 +90,8 @@ def test_beta_left_tail_mass_is_right():
 
 
 def test_streams_are_reproducible_and_distinct():
-    a = spawn_states(np.random.SeedSequence(7), 3)
-    b = spawn_states(np.random.SeedSequence(7), 3)
+    a = stream_states(np.random.SeedSequence(7), 3)
+    b = stream_states(np.random.SeedSequence(7), 3)
     np.testing.assert_array_equal(a, b)
     assert len({tuple(row) for row in a}) == 3
     x = _fill(a[0].copy(), 1000, 0, np.zeros(7))

@@ -214,7 +214,9 @@ def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch, capsys):
 # --- issue 13: size, failures, scheduler, paths, signals and workers -----------------------
 
 from simsearch import sweep as sweep_module  # noqa: E402
-from simsearch.output import read_manifest  # noqa: E402
+from simsearch.sweep import kinds as sweep_kinds  # noqa: E402
+from simsearch.sweep import run as sweep_run  # noqa: E402
+from simsearch.io.output import read_manifest  # noqa: E402
 
 
 def _doc(axes):
@@ -278,7 +280,7 @@ def test_a_point_that_raises_is_failed_and_the_rest_go_on(tmp_path, monkeypatch)
             raise ZeroDivisionError("boom")
         return real(config, *args)
 
-    monkeypatch.setattr(sweep_module, "evaluate_passk", flaky)
+    monkeypatch.setattr(sweep_kinds.passk, "evaluate_passk", flaky)
     summary = run_sweep(load_sweep(tmp_path / "s.toml"), tmp_path / "out2", workers=1)
     assert (summary.done, summary.failed) == (1, 3)
     meta = json.loads((tmp_path / "out2" / "manifest.json").read_text())
@@ -295,7 +297,7 @@ def test_a_sweep_whose_points_all_fail_exits_nonzero(tmp_path, capsys):
 
 def test_an_unreachable_scheduler_writes_nothing(tmp_path, monkeypatch, capsys):
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr(sweep_module, "_CONNECT_SECONDS", 1)
+    monkeypatch.setattr(sweep_run, "_CONNECT_SECONDS", 1)
     path = _sweep_file(tmp_path, problems=1000)
     out = tmp_path / "o"
     assert main(["sweep", str(path), "--out", str(out), "--scheduler",

@@ -7,7 +7,7 @@ import numpy as np
 from scipy import stats
 
 from simsearch.cli import main
-from simsearch.output import csv_text, read_manifest
+from simsearch.io.output import csv_text, read_manifest
 from simsearch.sweep import SweepSummary, sensitivity_table, summary_table
 
 SWEEP = """seed = 4

@@ -14,17 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from ..counts import pass_at_k_from_counts
+from .counts import pass_at_k_from_counts
 from ..errors import SimsearchError, require
-from ..estimators import CountTable
-from ..seeding import seed_sequence
+from .estimators import CountTable
+from ..seeding import child, seed_sequence
 from .bootstrap import prediction_interval
 from .methods import get_method
-
-
-def _keyed(root: np.random.SeedSequence, *keys: int) -> np.random.SeedSequence:
-    """The child of ``root`` at spawn key ``keys``, without touching ``root``'s spawn counter."""
-    return np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + tuple(keys))
 
 
 def subsample_counts(successes, attempts, n_from: int, rng) -> np.ndarray:
@@ -99,7 +94,7 @@ def run_backtest(groups: dict, n_from: int, n_to: int, methods: list[str], *, se
                         disable=None if progress else True):
         data = groups[name]
         g = list(groups).index(name)
-        rng = np.random.default_rng(_keyed(root, s, g, 0))
+        rng = np.random.default_rng(child(root, s, g, 0))
         if isinstance(data, tuple):
             c, n = (np.asarray(x, dtype=np.int64) for x in data)
             observed = float(pass_at_k_from_counts(c, n, n_to)[0])
@@ -127,7 +122,7 @@ def run_backtest(groups: dict, n_from: int, n_to: int, methods: list[str], *, se
                     if bootstrap and method.name in with_interval:
                         (lo, hi), _ = prediction_interval(
                             method, table, [n_to], bootstrap, confidence=confidence,
-                            seed=_keyed(root, s, g, 1))
+                            seed=child(root, s, g, 1))
                         lo, hi = float(lo[0]), float(hi[0])
                 except SimsearchError as exc:
                     note = str(exc)

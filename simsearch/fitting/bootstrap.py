@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SimsearchError, require
-from ..estimators import CountTable, _bootstrap_weights
-from ..seeding import seed_sequence
+from .estimators import CountTable, _bootstrap_weights
+from ..seeding import child, seed_sequence
 from .methods import FittedMethod, Method
 
 #: Fewest replicates for which an interval is reported.
@@ -30,11 +30,10 @@ def bootstrap_fits(method: Method, table: CountTable, replicates: int, *, seed=N
                    design: str = "auto") -> list[FittedMethod | None]:
     """The method refitted on each resample of the problems (None where it failed).
 
-    Replicate b uses child b of ``SeedSequence(seed)`` (spawned afresh from its entropy).
+    Replicate b uses ``child(seed, b)``.
     """
     root = seed_sequence(seed)
-    children = [np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (b,))
-                for b in range(replicates)]
+    children = [child(root, b) for b in range(replicates)]
     fits: list[FittedMethod | None] = []
     with np.errstate(all="ignore"):
         for w in _bootstrap_weights(table, children):

@@ -20,8 +20,6 @@ import numpy as np
 
 from ..kernels.unbiased import unbiased_pass_at_k
 
-#: Sampling designs the curve understands.
-DESIGNS = ("exchangeable", "first-success", "auto")
 #: The curve stops where fewer than this share of the problems still unsolved are observed.
 MIN_OBSERVED_SHARE = 0.5
 

@@ -33,9 +33,9 @@ import numpy as np
 from scipy import special
 
 from ..errors import SimsearchError, require
-from ..estimators import CountTable
+from .estimators import CountTable
 from ..kernels.unbiased import unbiased_pass_at_k
-from ..seeding import seed_sequence
+from ..seeding import child, seed_sequence
 from .bootstrap import bootstrap_fits
 from .methods import DEFAULT_METHOD, FittedMethod, get_method
 
@@ -406,11 +406,8 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     k = int(predict_k)
     root = seed_sequence(seed)
 
-    def child(*keys):
-        return np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + keys)
-
     room = caps_for(n, k, cap)
-    state = _fit(c, n, method, replicates, child(0, 0))
+    state = _fit(c, n, method, replicates, child(root, 0, 0))
     predicted = float(np.mean(conditional_pass_at_k(state.fitted, c, n, k)))
     # The promise covers the whole budget as if spent now (later rounds can only adapt).
     whole = allocate(strategy, state, c, n, budget, k, room)
@@ -424,7 +421,7 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     history = _History(c, n)
     for r, b in enumerate(batches):
         if r > 0:
-            state = history.fit(method, 0, child(0, r))
+            state = history.fit(method, 0, child(root, 0, r))
         extra = whole if rounds == 1 else allocate(strategy, state, c, n, b, k, room - total)
         per_round.append(extra)
         total += extra
@@ -437,7 +434,7 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
             c, n = history.c, history.n
     final = population = None
     if outcomes is not None:
-        fitted = history.fit(method, 0, child(0, rounds)).fitted
+        fitted = history.fit(method, 0, child(root, 0, rounds)).fitted
         final = float(np.mean(conditional_pass_at_k(fitted, c, n, k)))
         population = float(fitted.predict_pass_at_k(k)[0])
     return Plan(total, per_round, predicted, promised, uniform, match, final, population)
@@ -492,15 +489,14 @@ def replay_plan(successes, attempts, n_from: int, budget: int, k: int, strategy:
     Seed s draws from child (s, 0) of ``SeedSequence(root)`` and bootstraps with (s, 1).
     """
     base = seed_sequence(root)
-    key = lambda *keys: np.random.SeedSequence(base.entropy, spawn_key=base.spawn_key + keys)
     full_c = np.asarray(successes, dtype=np.int64)
     full_n = np.asarray(attempts, dtype=np.int64)
     observed = float(np.mean(unbiased_pass_at_k(full_n, full_c, np.full(full_c.size, k))))
-    replay = Replay(full_c, full_n, np.random.default_rng(key(seed, 0)))
+    replay = Replay(full_c, full_n, np.random.default_rng(child(base, seed, 0)))
     c = replay.draw(np.full(full_c.size, n_from))
     n = np.full(full_c.size, n_from, dtype=np.int64)
     result = plan(c, n, budget, k, rounds=rounds, outcomes=replay.draw, method=method,
-                  strategy=strategy, replicates=replicates, seed=key(seed, 1))
+                  strategy=strategy, replicates=replicates, seed=child(base, seed, 1))
     return ReplayResult(strategy, rounds, seed, int(result.allocation.sum()),
                         result.final_predicted, result.final_population, observed,
                         result.expected_error.mean_abs)

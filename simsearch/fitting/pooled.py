@@ -25,7 +25,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import require
-from ..seeding import seed_sequence
+from ..seeding import child, seed_sequence
 
 #: The grid of the latent easiness t (the reference model's logit p): logit p from -25
 #: (p ~ 1e-11, beyond any budget) to 12, step 0.25 (a binomial posterior in t is wider than
@@ -224,14 +224,13 @@ def bootstrap_pooled(counts: PooledCounts, fit: PooledFit, k, replicates: int, *
                      fixed_slope: bool = False) -> np.ndarray:
     """Predictions refitted on ``replicates`` resamples of the problems, (B, J, len(k)).
 
-    Replicate b resamples with child b of ``SeedSequence(seed)`` (spawned afresh), so results
-    depend neither on the order of work nor on the caller's sequence."""
+    Replicate b resamples with ``child(seed, b)``, so results depend neither on the order of
+    work nor on the caller's sequence."""
     root = seed_sequence(seed)
     i_count = counts.successes.shape[0]
     out = []
     for b in range(replicates):
-        rng = np.random.default_rng(np.random.SeedSequence(root.entropy,
-                                                           spawn_key=root.spawn_key + (b,)))
+        rng = np.random.default_rng(child(root, b))
         u = rng.multinomial(i_count, np.full(i_count, 1.0 / i_count)).astype(float)
         refit = fit_pooled(counts, u, fixed_slope=fixed_slope, start=fit)
         out.append(predict_pooled(refit, k, u))
@@ -276,8 +275,8 @@ def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 1
     are the same hypergeometric subsample ``run_backtest`` draws (spawn key (s, g, 0) under
     ``seed``), all groups are fitted jointly, and each group's pass@``n_to`` is predicted.
     No intervals (lo, hi are NaN)."""
-    from ..counts import pass_at_k_from_counts
-    from .backtest import _keyed, subsample_counts
+    from .counts import pass_at_k_from_counts
+    from .backtest import subsample_counts
 
     names = list(groups)
     counts = pooled_counts(groups)
@@ -289,7 +288,7 @@ def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 1
                             "unsolvable_fraction", "note")}
     for s in range(seeds):
         c = np.stack([subsample_counts(counts.successes[:, g], counts.attempts[:, g], n_from,
-                                       np.random.default_rng(_keyed(root, s, g, 0)))
+                                       np.random.default_rng(child(root, s, g, 0)))
                       for g in range(len(names))], axis=1)
         fit = fit_pooled(PooledCounts(c, np.full(c.shape, n_from), counts.names))
         predicted = predict_pooled(fit, [n_to])[:, 0]

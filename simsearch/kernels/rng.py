@@ -26,30 +26,6 @@ _MUL_9 = uint64(9)
 _TWO_POW_M53 = 2.0**-53
 
 
-def spawn_states(seed_sequence: np.random.SeedSequence, n_streams: int) -> np.ndarray:
-    """Spawn ``n_streams`` independent xoshiro256** states from one ``SeedSequence``.
-
-    Parameters
-    ----------
-    seed_sequence : numpy.random.SeedSequence
-        Parent sequence. Its children are spawned with ``SeedSequence.spawn``, so the streams of a
-        replicate or chunk are fixed by the parent's entropy and spawn key alone.
-    n_streams : int
-        Number of streams (one per chunk of work).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint64`` array of shape ``(n_streams, 4)``, one state per row.
-    """
-    states = np.empty((n_streams, 4), dtype=np.uint64)
-    for i, child in enumerate(seed_sequence.spawn(n_streams)):
-        states[i] = child.generate_state(4, dtype=np.uint64)
-        if not states[i].any():  # the all-zero state is xoshiro's one fixed point
-            states[i, 0] = 1
-    return states
-
-
 @njit(inline="always")
 def _rotl(x, k):
     return (x << k) | (x >> (uint64(64) - k))

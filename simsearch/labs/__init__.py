@@ -13,7 +13,7 @@ from .loss import ChinchillaLoss
 from .results import LabsResult, LabsTables, read_labs
 from .returns import QUANTITIES, ReturnsEstimator
 from .theory import kortum_theory
-from .values import VALUE_FAMILIES, ValueDistribution, parse_value
+from ..distributions.values import VALUE_FAMILIES, ValueDistribution, parse_value
 
 __all__ = [
     "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "LabsTables", "QUANTITIES",

@@ -14,13 +14,13 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..distributions import Distribution
+from ..distributions.families import Distribution
 from ..errors import SimsearchError, as_count, require
 from ..kernels.labs import COMBINE_MAX, COMBINE_PRODUCT, POLICY_GREEDY, POLICY_ROUNDS
 from ..seeding import seed_sequence
-from ..spec import parse_distribution
+from ..distributions.spec import parse_distribution
 from .loss import ChinchillaLoss
-from .values import ValueDistribution, parse_value
+from ..distributions.values import ValueDistribution, parse_value
 
 COMBINES = {"product": COMBINE_PRODUCT, "max": COMBINE_MAX}
 _TOP_KEYS = {"seed", "replicates", "sharing", "periods", "pool", "lab", "loss", "limits"}

@@ -42,13 +42,12 @@ import time
 import numba
 import numpy as np
 
-from ..distributions import Distribution
+from ..distributions.families import Distribution
 from ..errors import SimsearchError, as_count
 from ..kernels.draws import kernel_table
 from ..kernels.labs import (NO_CAP, VALUE_FIXED, Difficulty, LabParams, LimitRecord, PeriodRecord,
                             PoolParams, WinRecord, simulate_replicates)
-from ..kernels.rng import spawn_states
-from ..seeding import seed_sequence
+from ..seeding import child, seed_sequence, stream_states
 from .config import COMBINES, LabsConfig
 from .results import LabsResult
 
@@ -200,13 +199,9 @@ def _run_batch(states, args, n_labs, periods, win_cap, stop=None, doublings=64):
 
 def _replicate_states(seq, first: int, stop: int, n_streams: int) -> np.ndarray:
     """Stream states (stop - first, n_streams, 4) of replicates first..stop-1, replicate r's
-    spawned from the r-th child ``seq.spawn`` would give; made batch by batch, so a run of
-    many replicates starts at once and Ctrl-C is never stuck in seeding."""
-    base = seq.n_children_spawned
-    return np.stack([spawn_states(np.random.SeedSequence(seq.entropy,
-                                                         spawn_key=seq.spawn_key + (base + r,),
-                                                         pool_size=seq.pool_size), n_streams)
-                     for r in range(first, stop)])
+    from ``child(seq, r)``; made batch by batch, so a run of many replicates starts at once
+    and Ctrl-C is never stuck in seeding."""
+    return np.stack([stream_states(child(seq, r), n_streams) for r in range(first, stop)])
 
 
 def _win_numbers(replicate: np.ndarray, lab: np.ndarray, n_labs: int) -> np.ndarray:

@@ -10,22 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SimsearchError, require
-from ..frames import to_pandas
-from ..output import DIRECTORY_TABLE_FORMATS, read_manifest, read_table, table_format
+from ..io.frames import to_pandas
+from ..io.output import DIRECTORY_TABLE_FORMATS, read_manifest, read_table, table_format
 from .config import LabsConfig
 
 #: The tables of a labs run, each a file NAME.FORMAT in its output directory.
 TABLES = ("summary", "periods", "wins", "doublings", "explosion", "estimates")
 
-WIN_COLUMNS = ("replicate", "lab", "win", "compute", "time", "p", "value", "multiplier",
-               "attempts", "idea", "published")
-SUMMARY_COLUMNS = ("replicate", "lab", "wins", "compute", "multiplier", "pool_remaining",
-                   "ideas_tried", "ideas_dropped")
-PERIOD_COLUMNS = ("replicate", "lab", "period", "budget", "compute", "cumulative_compute",
-                  "multiplier", "log_multiplier", "wins", "pool_remaining", "ideas_tried")
-DOUBLING_COLUMNS = ("replicate", "lab", "doubling", "multiplier", "time", "interval")
-EXPLOSION_COLUMNS = ("replicate", "lab", "capped", "cap_time", "doublings", "last_doubling",
-                     "last_interval", "block_ratio", "accelerating")
 #: Doublings compared by the explosion summary: the last K intervals, and the last K doublings'
 #: time against the K before.
 SHRINK_WINDOW = 3
@@ -56,7 +47,8 @@ class LabsResult:
     seed_entropy : int
         Entropy of the root ``SeedSequence``; rerunning with it reproduces every number.
     wins : dict of numpy arrays or None
-        One row per win, in time order within a replicate (see ``WIN_COLUMNS``); ``None`` when
+        One row per win, in time order within a replicate (replicate, lab, win, compute,
+        time, p, value, multiplier, attempts, idea, published); ``None`` when
         the simulation was run with ``record_wins=False``.
     periods : dict of numpy arrays of shape (replicates, labs, periods)
         ``compute`` spent in the period, ``cumulative_compute``, ``log_multiplier``, ``wins``

@@ -44,7 +44,7 @@ import math
 import numpy as np
 
 from ..errors import require
-from ..frames import to_pandas
+from ..io.frames import to_pandas
 from ..seeding import seed_sequence
 
 QUANTITIES = ("r", "lambda", "phi", "r_implied", "r_growth", "decline", "halving_time")

@@ -33,35 +33,13 @@ On disk, in the output directory:
   the SHA-256 of every table above.
 """
 
-import sys
-import types
-
-from . import kinds, plan, report, run, uncertain
 from .kinds import KINDS, PointResult, get_kind
 from .kinds.passk import evaluate_passk
 from .plan import MAX_POINTS, GridPoints, SweepPlan, load_sweep, plan_sweep, point_config
 from .report import sensitivity_table, summary_table, tornado_figure
 from .run import SweepAborted, SweepSummary, run_point, run_sweep
-from .run import _CONNECT_SECONDS  # noqa: F401 - patched by tests, see _Package
 
 __all__ = ["KINDS", "MAX_POINTS", "GridPoints", "PointResult", "SweepAborted", "SweepPlan",
            "SweepSummary", "evaluate_passk", "get_kind", "load_sweep", "plan_sweep",
            "point_config", "run_point", "run_sweep", "sensitivity_table", "summary_table",
            "tornado_figure"]
-
-_HOMES = (plan, uncertain, kinds.passk, run, report)
-
-
-class _Package(types.ModuleType):
-    """``simsearch.sweep`` was one module; code that sets one of its names
-    (``monkeypatch.setattr(simsearch.sweep, "_CONNECT_SECONDS", 1)``) still reaches the
-    submodule that uses it."""
-
-    def __setattr__(self, name, value):
-        for home in _HOMES:
-            if name in vars(home):
-                setattr(home, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

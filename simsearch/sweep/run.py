@@ -8,13 +8,9 @@ worker ran it, in what order, or how many there were. The directory's layout is 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
 import json
 import os
-import signal
-import sys
-import threading
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -28,18 +24,17 @@ import numpy as np
 from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook bars
 
 from ..errors import SimsearchError
-from ..frames import require_pandas
-from ..output import (check_output_directory, csv_text, manifest, read_manifest,
+from ..io.frames import require_pandas
+from ..io.output import (check_output_directory, csv_text, manifest, read_manifest,
                       write_directory)
-from ..runtime import start_worker
+from ..seeding import child
 from .kinds import get_kind
 from .plan import SweepPlan, point_config
 from .report import sensitivity_table, summary_table
+from .worker import start_worker
 
 _FLUSH_SECONDS = 2.0
 _CONNECT_SECONDS = 30
-_PARENT_POLL_SECONDS = 0.5
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def run_point(kind: str, config: dict, statistics, replicates: int, seed,
@@ -58,42 +53,6 @@ def run_point(kind: str, config: dict, statistics, replicates: int, seed,
         return "failed", " ".join(str(exc).split())
     except Exception as exc:  # noqa: BLE001 - recorded per point, the sweep goes on
         return "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-
-
-def _die_with_parent(parent: int) -> None:
-    """End this worker as soon as its parent ends, even by SIGKILL: the kernel's parent-death
-    signal on Linux, and everywhere a thread that polls the parent's pid."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(_PARENT_POLL_SECONDS)
-        os._exit(1)
-
-    if os.getppid() != parent:  # the parent died before the signal was set
-        os._exit(1)
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
-def setup_worker(parent: int) -> None:
-    """Set up a worker process (after :func:`simsearch.runtime.start_worker` has applied the
-    worker thread policy): it dies with the sweep, leaves Ctrl-C to the sweep (which stops the
-    workers itself), and runs numba on one thread (workers already use every core between
-    them; results do not depend on the thread count)."""
-    import numba
-
-    # numba read NUMBA_NUM_THREADS when it was imported; if that was before the policy, read
-    # it again now, before the pool starts: a compile re-reads it and refuses a pool of another
-    # size ("Cannot set NUMBA_NUM_THREADS ... once the threads have been launched").
-    numba.core.config.reload_config()
-    _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    numba.set_num_threads(1)
 
 
 # --- running -------------------------------------------------------------------------------
@@ -326,10 +285,11 @@ class SweepSummary:
 def _tasks(plan: SweepPlan, todo):
     """(index, run_point arguments) for each point in ``todo``, made as they are consumed.
 
-    Point i's seed is ``SeedSequence(seed).spawn(N)[i]``, built directly from its spawn key.
+    Point i's seed is ``child(SeedSequence(seed), i)``: ``SeedSequence(seed).spawn(N)[i]``.
     """
+    root = np.random.SeedSequence(plan.seed)
     for i in todo:
-        seed = np.random.SeedSequence(plan.seed, spawn_key=(i,))
+        seed = child(root, i)
         yield i, (plan.kind, point_config(plan, plan.points[i]), plan.statistics,
                   plan.replicates, seed, plan.options)
 

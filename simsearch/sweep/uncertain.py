@@ -39,6 +39,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from ..errors import SimsearchError, require
+from ..seeding import child
 
 _Z80, _Z90 = float(ndtri(0.9)), float(ndtri(0.95))
 _SHAPES = {"normal": ({"mean", "sd"}, {"p10", "p90"}, {"p5", "p95"}),
@@ -243,7 +244,7 @@ def random_design(random, seed: int, where: str,
     marginals = {name: parse_marginal(name, random[name], where) for name in axes}
     correlated, matrix = ([], None) if "correlation" not in random else \
         _correlation(random["correlation"], marginals, where)
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(count + 1)[-1])
+    rng = np.random.default_rng(child(np.random.SeedSequence(seed), count))
     values = {name: marginals[name].draw(rng, count) for name in axes
               if name not in correlated}
     if correlated:

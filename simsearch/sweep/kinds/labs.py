@@ -243,10 +243,9 @@ def _returns_row(result, statistics, options: dict, seed) -> dict:
     from ...labs import ReturnsEstimator
 
     settings = {**_RETURNS_DEFAULTS, **options}
-    child = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key + (result.replicates,),
-                                   pool_size=seed.pool_size)
     fit = ReturnsEstimator(burn_in=settings["burn_in"], bootstrap=settings["bootstrap"],
-                           confidence=settings["confidence"], seed=child).fit(result)
+                           confidence=settings["confidence"],
+                           seed=child(seed, result.replicates)).fit(result)
     row = {}
     for q in statistics:
         if q in POINT:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ...distributions import FAMILIES, Mixture
+from ...distributions.families import FAMILIES, Mixture
 from ...errors import SimsearchError, require
 from . import PointResult, unknown_statistic
 
@@ -50,7 +50,7 @@ def point_statistics(statistics) -> tuple[str, ...]:
 
 def _passk_distribution(spec):
     if isinstance(spec, str):
-        from ...spec import parse_distribution
+        from ...distributions.spec import parse_distribution
         return parse_distribution(spec)
     require(isinstance(spec, dict) and isinstance(spec.get("name"), str),
             "dist: must be a spec string or a table with name = FAMILY and its parameters")
@@ -76,7 +76,7 @@ def _slope_exponent(k: np.ndarray, pass_at_k: np.ndarray) -> float:
 
 def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict]:
     """Run one passk point; one dict of statistics per replicate."""
-    from ...repeated_sampling import as_k_grid, parse_k_grid, simulate_pass_at_k
+    from ...sampling.passk import as_k_grid, parse_k_grid, simulate_pass_at_k
 
     unknown = sorted(set(config) - {"dist", "problems", "k"})
     if unknown:
@@ -111,7 +111,7 @@ def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict
 
 
 def evaluate(config: dict, statistics, replicates: int, seed, options: dict) -> PointResult:
-    # evaluate_passk is looked up at call time, so patching it (simsearch.sweep.evaluate_passk)
+    # evaluate_passk is looked up at call time, so patching it (simsearch.sweep.kinds.passk.evaluate_passk)
     # reaches the sweep.
     rows = evaluate_passk(config, statistics, replicates, seed)
     return PointResult([{"replicate": r, **row} for r, row in enumerate(rows)])

@@ -26,17 +26,15 @@ import numpy as np
 from scipy import optimize, special
 
 from .counts import per_problem_pass_at_k, validate_counts
-from .distributions import Beta, Distribution, Kumaraswamy, Mixture, Point
-from .errors import require
-from .kernels.compound_binomial import Nodes, make_nodes, make_pairs, windowed_log_sums
-from .seeding import seed_sequence
+from ..distributions.families import Beta, Distribution, Kumaraswamy, Mixture, Point
+from ..errors import require
+from ..kernels.compound_binomial import Nodes, make_nodes, make_pairs, windowed_log_sums
+from ..seeding import child, seed_sequence
 
 #: Families of the distribution of p that can be fitted. "zi-" families put a mass pi0 at p = 0
 #: (problems no number of attempts solves: the unsolvable fraction); "scaled-beta" is
 #: p = scale x Beta (Schaeffer et al. 2025); "beta-mixture" is two Beta components.
 FIT_FAMILIES = ("beta", "kumaraswamy", "zi-beta", "zi-kumaraswamy", "scaled-beta", "beta-mixture")
-#: Families fitted by ``family="all"`` (the quadrature-free and the original two first).
-ALL_FAMILIES = FIT_FAMILIES
 # Grid ends: p from 1e-12 / n_max to 1 - 1e-12 / n_max; beyond them the binomial factor is 1
 # (c = 0) or 1 (c = n) to 12 digits and the prior's mass there is added in closed form.
 _EDGE = 1e-12
@@ -79,9 +77,6 @@ class CountTable:
     @property
     def n_problems(self) -> int:
         return int(round(self.weights.sum()))
-
-    def reweighted(self, weights: np.ndarray) -> "CountTable":
-        return CountTable(self.successes, self.attempts, weights, self.log_binom)
 
 
 # --- likelihoods -----------------------------------------------------------------------------
@@ -641,11 +636,12 @@ def bootstrap_fits(table: CountTable, fit: FamilyFit | list[FamilyFit], replicat
 
     ``fit`` is one family's fit, or several, in which case each replicate refits them all and
     keeps the smallest AIC (model selection repeated per replicate). Replicate b always uses
-    ``SeedSequence(seed).spawn(replicates)[b]`` and starts from the point estimates, so the
+    ``child(seed, b)`` and starts from the point estimates, so the
     result does not depend on ``workers`` (processes to spread over).
     """
     fits = fit if isinstance(fit, list) else [fit]
-    children = seed_sequence(seed).spawn(replicates)
+    root = seed_sequence(seed)
+    children = [child(root, b) for b in range(replicates)]
     if workers <= 1 or replicates < 2 * workers:
         return _bootstrap_selected(table, fits, fit_scale, children)
     parts = np.array_split(np.arange(replicates), workers)
@@ -729,7 +725,8 @@ class RegressionEstimator:
         self.k_, self.pass_at_k_ = k[keep], observed[keep]
         self.exponent_ci_ = None
         if self.bootstrap:
-            children = seed_sequence(self.seed).spawn(self.bootstrap)
+            root = seed_sequence(self.seed)
+            children = [child(root, b) for b in range(self.bootstrap)]
             exps = [self._line(k, w @ per_pair / w.sum())[0]
                     for w in _bootstrap_weights(table, children)]
             self.exponent_ci_ = _interval(np.array(exps), self.confidence)
@@ -826,12 +823,6 @@ class DistributionalEstimator:
         root = optimize.brentq(lambda lk: dist.expected_pass_at_k(math.exp(lk)) - target,
                                math.log(hi / 10.0), math.log(hi), xtol=1e-10)
         return math.exp(root)
-
-    def attempts_interval(self, target: float) -> np.ndarray:
-        """Bootstrap interval of :meth:`attempts_for`."""
-        require(self.bootstrap_distributions_, "bootstrap: fit with bootstrap > 0 for intervals")
-        draws = np.array([self.attempts_for(target, d) for d in self.bootstrap_distributions_])
-        return _interval(draws, self.confidence)
 
     def goodness_of_fit(self, n_points: int = 12) -> dict:
         """How well the fitted distribution reproduces the data.

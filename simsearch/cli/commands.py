@@ -16,24 +16,24 @@ import sys
 import threading
 import warnings
 
-from .runtime import apply_thread_policy
+from ..runtime import apply_thread_policy
 
 apply_thread_policy()  # before numpy starts OpenBLAS and numba its OpenMP pool
 
 import numpy as np
 
-from . import __version__
-from .errors import SimsearchError, Terminated, require
+from .. import __version__
+from ..errors import SimsearchError, Terminated, require
 from .first_run import announce_compiling
-from .kernels.first_success import first_success_counts
-from .output import (DIRECTORY_TABLE_FORMATS, check_distinct, check_output_directory,
+from ..kernels.first_success import first_success_counts
+from ..io.output import (DIRECTORY_TABLE_FORMATS, check_distinct, check_output_directory,
                      check_table_format, check_writable, csv_text, manifest,
                      prepare_output_directory, table_data, table_format, write_directory,
                      write_with_manifest)
-from .repeated_sampling import parse_k_grid, simulate_pass_at_k
-from .seeding import CHUNK_SIZE
-from .spec import input_files_entry, parse_distribution
-from .records import command as records_command
+from ..sampling.passk import parse_k_grid, simulate_pass_at_k
+from ..seeding import CHUNK_SIZE
+from ..distributions.spec import input_files_entry, parse_distribution
+from . import records as records_command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,10 +138,10 @@ AUTO_BOOTSTRAP, AUTO_BOOTSTRAP_SLOW = 100, 20
 
 
 def _fit_report(args, successes, attempts) -> dict:
-    from .estimators import CountTable, DistributionalEstimator, RegressionEstimator
-    from .fitting.bootstrap import (bootstrap_fits, check_replicates, percentile_interval,
+    from ..fitting.estimators import CountTable, DistributionalEstimator, RegressionEstimator
+    from ..fitting.bootstrap import (bootstrap_fits, check_replicates, percentile_interval,
                                     span_alternatives)
-    from .fitting.methods import attempts_for, get_method
+    from ..fitting.methods import attempts_for, get_method
 
     # Without --predict: 10x and 100x the largest number of attempts (the usual question).
     predict = (parse_k_grid(args.predict) if args.predict
@@ -331,9 +331,9 @@ def _print_pooled(pooled: dict) -> None:
 
 
 def _run_fit(args) -> int:
-    from .count_files import read_count_groups, read_counts
-    from .estimators import FIT_FAMILIES
-    from .fitting.methods import DEFAULT_METHOD, get_method
+    from ..fitting.count_files import read_count_groups, read_counts
+    from ..fitting.estimators import FIT_FAMILIES
+    from ..fitting.methods import DEFAULT_METHOD, get_method
 
     # Names are checked here, not by the parser, which does not import the fitting modules.
     args.method = get_method(args.method or DEFAULT_METHOD).name
@@ -357,7 +357,7 @@ def _run_fit(args) -> int:
             report = {"by": args.by, "groups": {name: _fit_report(args, c, n)
                                                 for name, (c, n) in groups.items()}}
             if args.pool:
-                from .fitting.pooled import pooled_report
+                from ..fitting.pooled import pooled_report
 
                 # A joint refit costs about a second: the automatic interval uses fewer.
                 report["pooled"] = pooled_report(
@@ -387,7 +387,7 @@ def _warn_pooled(args, command: str, advice: str) -> None:
     """Say on stderr when a counts CSV holds several groups (models) that will be pooled."""
     from pathlib import Path
 
-    from .count_files import label_columns
+    from ..fitting.count_files import label_columns
 
     if Path(args.counts).suffix.lower() == ".npy":
         return
@@ -402,10 +402,10 @@ def _warn_pooled(args, command: str, advice: str) -> None:
 def _run_backtest(args) -> int:
     from pathlib import Path
 
-    from .count_files import read_count_groups, read_counts, read_outcomes_npy
-    from .fitting.backtest import format_summary, run_backtest
-    from .fitting.bootstrap import check_replicates
-    from .fitting.methods import parse_methods
+    from ..fitting.count_files import read_count_groups, read_counts, read_outcomes_npy
+    from ..fitting.backtest import format_summary, run_backtest
+    from ..fitting.bootstrap import check_replicates
+    from ..fitting.methods import parse_methods
 
     methods = parse_methods(args.methods)
     check_replicates(args.bootstrap)
@@ -428,7 +428,7 @@ def _run_backtest(args) -> int:
                               seed=args.seed, bootstrap=args.bootstrap,
                               confidence=args.confidence, progress=not args.no_progress)
         if args.pool:
-            from .fitting.pooled import add_pooled_backtest
+            from ..fitting.pooled import add_pooled_backtest
 
             result = add_pooled_backtest(result, groups, seeds=args.seeds, seed=args.seed)
     sys.stdout.write(format_summary(result))
@@ -450,8 +450,8 @@ def _save_tornado(out, figures) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .output import atomic_path, read_manifest
-    from .sweep import tornado_figure
+    from ..io.output import atomic_path, read_manifest
+    from ..sweep import tornado_figure
 
     read_manifest(out)
     with open(out / "sensitivity.csv", newline="") as fh:
@@ -471,7 +471,7 @@ def _save_tornado(out, figures) -> None:
 
 
 def _run_sweep(args) -> int:
-    from .sweep import SweepAborted, load_sweep, run_sweep
+    from ..sweep import SweepAborted, load_sweep, run_sweep
 
     plan = load_sweep(args.sweep, **({} if args.max_points is None
                                      else {"max_points": args.max_points}))
@@ -512,9 +512,9 @@ def _print_labs_summary(result) -> None:
 
 
 def _run_labs(args) -> int:
-    from .kernels.labs import simulate_replicates
-    from .labs import LabsInterrupted, load_labs_config, simulate_labs
-    from .labs import ReturnsEstimator, kortum_theory
+    from ..kernels.labs import simulate_replicates
+    from ..labs import LabsInterrupted, load_labs_config, simulate_labs
+    from ..labs import ReturnsEstimator, kortum_theory
 
     config = load_labs_config(args.config)
     out = prepare_output_directory(args.out, overwrite=args.overwrite, parents=True)
@@ -781,7 +781,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     reproduce.set_defaults(run=_run_reproduce)
     records_command.add_parser(sub)
-    from . import plan_command
+    from . import plan as plan_command
     plan_command.add_parser(sub)
     return parser
 

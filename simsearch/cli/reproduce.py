@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .errors import SimsearchError
+from ..errors import SimsearchError
 
 #: Experiment scripts in figure order (figures/README.md numbers them the same way).
 EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",

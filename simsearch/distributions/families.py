@@ -26,9 +26,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import SimsearchError, require
+from ..errors import SimsearchError, require
 from .gamma_ratio import beta_failure
-from .kernels.draws import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
+from ..kernels.draws import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
                             KIND_LOGUNIFORM, KIND_POINT)
 
 
@@ -105,7 +105,7 @@ class Distribution(ABC):
     @property
     @abstractmethod
     def spec(self) -> str:
-        """Canonical spec string; :func:`simsearch.spec.parse_distribution` reads it back."""
+        """Canonical spec string; :func:`simsearch.distributions.spec.parse_distribution` reads it back."""
 
     @property
     @abstractmethod
@@ -291,7 +291,7 @@ class Beta(ContinuousDistribution):
     """Schaeffer's scaled Beta: p = scale * X with X ~ Beta(alpha, beta).
 
     Left-tail exponent b = alpha. For scale = 1, E[(1-p)^k] = B(alpha, beta + k) / B(alpha, beta)
-    exactly (see :mod:`simsearch.gamma_ratio`); for scale < 1 it is 2F1(-k, alpha; alpha + beta; scale),
+    exactly (see :mod:`simsearch.distributions.gamma_ratio`); for scale < 1 it is 2F1(-k, alpha; alpha + beta; scale),
     evaluated by quadrature.
     """
 

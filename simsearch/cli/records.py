@@ -10,12 +10,12 @@ import sys
 import numpy as np
 
 from ..errors import SimsearchError, require
-from ..output import check_writable, csv_text, manifest, write_with_manifest
-from .backtest import CALENDAR_HORIZONS, auto_origins, run_backtest, summary_table
-from .forecasts import DEFAULT_METHOD, METHODS, default_growth, forecast, forecast_json
-from .forecasts import model_summary, pandey_test
-from .history import read_history
-from .models import GROWTHS, fit_kortum
+from ..io.output import check_writable, csv_text, manifest, write_with_manifest
+from ..records.backtest import CALENDAR_HORIZONS, auto_origins, run_backtest, summary_table
+from ..records.forecasts import DEFAULT_METHOD, METHODS, default_growth, forecast, forecast_json
+from ..records.forecasts import model_summary, pandey_test
+from ..records.history import read_history
+from ..records.models import GROWTHS, fit_kortum
 
 
 def _history_arguments(parser) -> None:

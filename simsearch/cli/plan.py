@@ -57,11 +57,11 @@ def _finite(value):
 
 def run(args) -> int:
     """Plan, print (text or JSON), and write the allocation when ``--out`` is given."""
-    from .count_files import read_counts
-    from .errors import require
-    from .fitting.methods import DEFAULT_METHOD, get_method
-    from .fitting.planner import DEFAULT_REPLICATES, check_plan_inputs, plan
-    from .output import check_writable, csv_text, manifest, write_with_manifest
+    from ..fitting.count_files import read_counts
+    from ..errors import require
+    from ..fitting.methods import DEFAULT_METHOD, get_method
+    from ..fitting.planner import DEFAULT_REPLICATES, check_plan_inputs, plan
+    from ..io.output import check_writable, csv_text, manifest, write_with_manifest
 
     method = get_method(args.method or DEFAULT_METHOD).name
     replicates = DEFAULT_REPLICATES if args.bootstrap is None else args.bootstrap

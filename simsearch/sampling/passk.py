@@ -16,13 +16,13 @@ import numba
 import numpy as np
 from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook bars
 
-from .distributions import Distribution
-from .errors import SimsearchError, as_count, as_count_array, require
-from .frames import to_pandas
-from .kernels.draws import kernel_table
-from .kernels.first_success import bin_table, first_success_counts, success_counts
-from .seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
-from .spec import parse_distribution
+from ..distributions.families import Distribution
+from ..errors import SimsearchError, as_count, as_count_array, require
+from ..io.frames import to_pandas
+from ..kernels.draws import kernel_table
+from ..kernels.first_success import bin_table, first_success_counts, success_counts
+from ..seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
+from ..distributions.spec import parse_distribution
 
 #: Largest k: first-success times are float64, exact integers up to 2^53.
 MAX_K = 2**53

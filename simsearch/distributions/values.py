@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 
-from ..distributions import _fmt
+from .families import _fmt
 from ..errors import SimsearchError
 from ..kernels.labs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
-from ..spec import parse_spec
+from .spec import parse_spec
 
 #: Largest |log value| one idea may have: its value and a win's cost e^(elasticity log A) stay
 #: far inside float64 (e^709.78 overflows), so a run can only overflow by adding many wins,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 import inspect
 
-from .distributions import FAMILIES, Distribution, Mixture
-from .errors import SimsearchError
+from .families import FAMILIES, Distribution, Mixture
+from ..errors import SimsearchError
 
 _EXAMPLE = "beta(alpha=0.3, beta=3)"
 
@@ -129,7 +129,7 @@ def parse_spec(spec: str, families: dict, field: str, example: str):
     """Build an object of one of ``families`` from a spec string, through the whitelist.
 
     Serves difficulty distributions (:func:`parse_distribution`) and value distributions
-    (:mod:`simsearch.labs.values`); ``field`` names the config key in errors and ``example`` shows a
+    (:mod:`simsearch.distributions.values`); ``field`` names the config key in errors and ``example`` shows a
     valid spec.
     """
     if not isinstance(spec, str) or not spec.strip():

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .counts import MAX_ATTEMPTS, validate_counts
-from .errors import SimsearchError
+from ..errors import SimsearchError
 
 
 def _integer_cell(path: str, line: int, column: str, text: str, low: int) -> int:

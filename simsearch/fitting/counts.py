@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import SimsearchError, as_count_array, require
-from .kernels.unbiased import unbiased_pass_at_k
+from ..errors import SimsearchError, as_count_array, require
+from ..kernels.unbiased import unbiased_pass_at_k
 
 
 #: Most attempts per problem the estimators accept: the unbiased estimator and the likelihoods

@@ -39,9 +39,3 @@ def first_success_times_bernoulli(p, max_attempts: int, rng=None) -> np.ndarray:
         open_ = open_[~hit]
     return times
 
-
-def pass_at_k_bernoulli(p, k_grid, rng=None) -> np.ndarray:
-    """Aggregate pass@k on ``k_grid`` from per-attempt Bernoulli draws."""
-    k_grid = np.asarray(k_grid)
-    times = first_success_times_bernoulli(p, int(k_grid.max()), rng)
-    return (times[:, None] <= k_grid[None, :]).mean(axis=0)

@@ -33,7 +33,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .errors import SimsearchError
+from ..errors import SimsearchError
 
 MANIFEST_SUFFIX = ".json"
 
@@ -410,11 +410,6 @@ def csv_text(columns: Mapping[str, Sequence]) -> str:
     return "".join(csv_chunks(columns))
 
 
-def write_csv(path: str | os.PathLike, columns: Mapping[str, Sequence]) -> str:
-    """Stream a tidy CSV to ``path`` atomically; returns its SHA-256."""
-    return atomic_write_chunks(path, csv_chunks(columns))
-
-
 # --- tables by suffix: CSV, .npy, .npz, Parquet ----------------------------------------------
 
 #: Binary table formats by file suffix; any other suffix is written as CSV.
@@ -561,7 +556,7 @@ def _plain(column: np.ndarray) -> np.ndarray:
 
 def manifest(command: str, config: Mapping, seed_entropy, **extra) -> dict:
     """What made a result: command, full config, seed entropy, versions, time."""
-    from . import __version__
+    from .. import __version__
     import numba
     import scipy
 

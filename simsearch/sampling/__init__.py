@@ -1,0 +1,12 @@
+"""Repeated sampling: pass@k of a population of problems, simulated one draw per problem.
+
+:mod:`.passk` draws each problem's p and its first-success attempt in one geometric draw (the
+numba kernels in :mod:`simsearch.kernels.first_success`), so the cost grows with problems, not
+attempts; ``simulate_counts`` gives per-problem success counts for a sampling design.
+"""
+
+from .passk import (PassAtKResult, SimulatedCounts, parse_k_grid, simulate_counts,
+                    simulate_pass_at_k)
+
+__all__ = ["PassAtKResult", "SimulatedCounts", "parse_k_grid", "simulate_counts",
+           "simulate_pass_at_k"]
