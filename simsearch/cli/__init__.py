@@ -4,6 +4,6 @@ calls the library and prints (``simsearch COMMAND --help``).
 ``python -m simsearch`` and the ``simsearch`` console script both run :func:`main`.
 """
 
-from .commands import build_parser, main
+from .app import build_parser, main
 
 __all__ = ["build_parser", "main"]

@@ -6,6 +6,7 @@ each figure was made, not part of the installed package), so this needs a source
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import SimsearchError
+from ..io.output import check_output_directory
 
 #: Experiment scripts in figure order (figures/README.md numbers them the same way).
 EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",
@@ -31,7 +33,7 @@ QUICK_FIGURES = "figures-quick"
 
 def experiments_dir() -> Path:
     """``experiments/`` beside the package (editable install) or in the working directory."""
-    for candidate in (Path(__file__).resolve().parent.parent / "experiments",
+    for candidate in (Path(__file__).resolve().parents[2] / "experiments",
                       Path.cwd() / "experiments"):
         if all((candidate / f"{name}.py").is_file() for name in EXPERIMENTS):
             return candidate
@@ -75,3 +77,46 @@ def run_experiments(names: list[str], *, quick: bool, figures: Path | None,
         wrote = [line for line in proc.stdout.splitlines() if line.startswith("wrote ")]
         done.append((name, time.perf_counter() - start, wrote))
     return done
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``reproduce`` on the CLI's subparsers."""
+    reproduce = subparsers.add_parser(
+        "reproduce", help="run every experiment script and regenerate the figures",
+        description="Run the experiment scripts in experiments/ (a source checkout is needed) "
+                    "and print where each figure went.")
+    reproduce.add_argument("--quick", action="store_true",
+                           help="small versions of every experiment (under two minutes)")
+    reproduce.add_argument("--only", action="append", metavar="NAME",
+                           help="run only these experiments (repeat or comma-separate)")
+    reproduce.add_argument("--figures", default=None, metavar="DIR",
+                           help="write figures here (default: figures/ of the checkout; with "
+                                "--quick, ./figures-quick)")
+    reproduce.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    reproduce.set_defaults(run=run)
+    return reproduce
+
+
+def run(args) -> int:
+    if args.only is None:
+        names = select(None)
+    else:
+        requested = [n.strip() for part in args.only for n in part.split(",")]
+        if not all(requested):
+            raise SimsearchError("only: give experiment names, e.g. --only scaling_law,kortum "
+                                 "(got an empty name)")
+        names = select(requested)
+    # Quick figures never land on the committed full-size ones unless --figures says so.
+    figures = args.figures if args.figures is not None else (QUICK_FIGURES if args.quick
+                                                             else None)
+    if figures is not None:
+        figures = check_output_directory(figures, "figures").resolve()
+    try:
+        done = run_experiments(names, quick=args.quick, figures=figures,
+                               progress=not args.no_progress)
+    except RuntimeError as exc:
+        print(f"simsearch reproduce: {exc}", file=sys.stderr)
+        return 1
+    for name, seconds, wrote in done:
+        print(f"{name:24s} {seconds:6.1f} s   " + "; ".join(w[len("wrote "):] for w in wrote))
+    return 0

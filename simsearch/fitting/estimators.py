@@ -610,8 +610,8 @@ def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = Fal
 def _bootstrap_weights(table: CountTable, children):
     """One multinomial reweighting of the pairs per child seed: resampling the problems."""
     share = table.weights / table.weights.sum()
-    for child in children:
-        yield np.random.default_rng(child).multinomial(table.n_problems, share).astype(float)
+    for seq in children:
+        yield np.random.default_rng(seq).multinomial(table.n_problems, share).astype(float)
 
 
 def _bootstrap_selected(table, fits, fit_scale, children) -> list[Distribution]:

@@ -18,7 +18,6 @@ the same problems in the same order).
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -266,6 +265,20 @@ def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0
             "log_likelihood": fit.log_likelihood, "converged": fit.converged,
             "iterations": fit.iterations, "confidence": confidence, "models": models,
             "warning": POOLED_WARNING}
+
+
+def format_pooled(pooled: dict) -> str:
+    """The lines ``simsearch fit --by COLUMN --pool`` prints for :func:`pooled_report`."""
+    lines = [f"== pooled ({pooled['model']}); unsolvable fraction "
+             f"{pooled['unsolvable_fraction']:.3g}"]
+    for name, entry in pooled["models"].items():
+        cis = entry.get("predicted_pass_at_k_ci", {})
+        values = "  ".join(f"pass@{k} = {v:.4g}" + (f" [{cis[k][0]:.4g}, {cis[k][1]:.4g}]"
+                                                      if k in cis else "")
+                           for k, v in entry["predicted_pass_at_k"].items())
+        lines.append(f"{name}: {values}")
+    lines.append(f"warning: {pooled['warning']}")
+    return "\n".join(lines)
 
 
 def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 10,

@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import platform
 import signal
@@ -552,6 +553,19 @@ def _plain(column: np.ndarray) -> np.ndarray:
 
 
 # --- manifests -------------------------------------------------------------------------------
+
+
+def finite_or_none(value):
+    """JSON has no inf or NaN: they become null (the report's warnings say why)."""
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def manifest(command: str, config: Mapping, seed_entropy, **extra) -> dict:

@@ -43,6 +43,7 @@ import numpy as np
 
 from ...errors import SimsearchError, require
 from ...labs.returns import QUANTITIES
+from ...seeding import child
 from . import PointResult, unknown_statistic
 
 AT_PERIOD = ("wins", "compute", "log_multiplier", "pool_remaining", "doubling_time")

@@ -1,0 +1,59 @@
+"""What every command shares: the one-line-error parser, integer options, threads, and the
+warning that a counts file holds several groups."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from ..errors import SimsearchError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def int_at_least(low: int):
+    """An argparse type: an integer >= ``low`` (``1e6`` accepted), else a one-line error."""
+    def parse(text: str) -> int:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        if not (math.isfinite(value) and value == int(value) and value >= low):
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return int(value)
+    return parse
+
+
+def set_threads(threads: int | None) -> int:
+    """Set numba's thread count (results never depend on it); returns the count in use."""
+    import numba
+
+    if threads is None:
+        return numba.get_num_threads()
+    limit = numba.config.NUMBA_NUM_THREADS
+    if not 1 <= threads <= limit:
+        raise SimsearchError(f"threads: must be an integer in [1, {limit}] (got {threads})")
+    numba.set_num_threads(threads)
+    return threads
+
+
+def warn_pooled(args, command: str, advice: str) -> None:
+    """Say on stderr when a counts CSV holds several groups (models) that will be pooled."""
+    from pathlib import Path
+
+    from ..fitting.count_files import label_columns
+
+    if Path(args.counts).suffix.lower() == ".npy":
+        return
+    groups = label_columns(args.counts, (args.successes_column, args.attempts_column))
+    if groups:
+        column, count = next(iter(groups.items()))
+        print(f"simsearch {command}: warning: column {column!r} has {count} distinct values; "
+              f"all rows are pooled into one population ({advice.format(column=column)})",
+              file=sys.stderr)
