@@ -83,8 +83,8 @@ if sys.argv[1] == "before_counts":
 elif sys.argv[1] == "before_draws":
     before_draws(states, sizes, offsets, *table, np.empty(10), np.empty(10))
 else:
-    fs.first_success_counts(states, sizes, offsets, *table, k, fs.bin_table(k), np.empty(10),
-                            np.empty(10))
+    fs.first_success_counts(fs.Chunks(states, sizes, offsets), table, fs.KGrid(k, fs.bin_table(k)),
+                            fs.PerProblem(np.empty(10), np.empty(10)))
 print(json.dumps(time.process_time() - start))
 """
 

@@ -101,7 +101,7 @@ def test_running_product_over_the_k_grid_is_bit_identical_to_each_fresh_product(
     for k in ([1], [3, 1, 2], [600, 1, 257, 255, 256, 2, 30, 300]):
         k = np.array(k, dtype=np.int64)
         rows = n >= k.max()
-        got = unbiased_pass_at_k(n[rows], c[rows], k)
+        got = unbiased_pass_at_k(c[rows], n[rows], k)
         want = [[-math.expm1(log_fail_ratio(ni, ci, kj)) for kj in k]
                 for ni, ci in zip(n[rows], c[rows])]
         np.testing.assert_array_equal(got, np.array(want).reshape(got.shape))

@@ -92,7 +92,7 @@ def per_problem_pass_at_k(successes, attempts, k) -> np.ndarray:
         Shape (problems, len(k)).
     """
     c, n = validate_counts(successes, attempts)
-    return unbiased_pass_at_k(n, c, _k_grid(k, n))
+    return unbiased_pass_at_k(c, n, _k_grid(k, n))
 
 
 def pass_at_k_from_counts(successes, attempts, k) -> np.ndarray:
@@ -109,5 +109,5 @@ def pass_at_k_from_counts(successes, attempts, k) -> np.ndarray:
     c, n = validate_counts(successes, attempts)
     k_grid = _k_grid(k, n)
     pair_c, pair_n, multiplicity = distinct_pairs(c, n)
-    per_pair = unbiased_pass_at_k(pair_n, pair_c, k_grid)
+    per_pair = unbiased_pass_at_k(pair_c, pair_n, k_grid)
     return multiplicity.astype(float) @ per_pair / c.size

@@ -37,7 +37,7 @@ def _survival(successes, attempts, k, design) -> np.ndarray:
     """P(T_u > k_j) for each (c, n) pair u and each k_j (0 for solved pairs beyond n)."""
     if design == "first-success":
         return np.where(successes[:, None] > 0, (k[None, :] < attempts[:, None]), 1.0)
-    surv = 1.0 - unbiased_pass_at_k(attempts, successes, np.minimum(k, attempts.min()))
+    surv = 1.0 - unbiased_pass_at_k(successes, attempts, np.minimum(k, attempts.min()))
     if np.all(attempts == attempts[0]) and k.max() <= attempts[0]:
         return surv
     # Pairs differ in n: evaluate each at its own k, clipped, then zero where k > n and c > 0.
@@ -45,7 +45,7 @@ def _survival(successes, attempts, k, design) -> np.ndarray:
     for n in np.unique(attempts):
         rows = attempts == n
         kk = np.minimum(k, n)
-        out[rows] = 1.0 - unbiased_pass_at_k(attempts[rows], successes[rows], kk)
+        out[rows] = 1.0 - unbiased_pass_at_k(successes[rows], attempts[rows], kk)
         beyond = k > n
         out[np.ix_(rows, beyond)] = np.where(successes[rows] > 0, 0.0, 1.0)[:, None]
     return out

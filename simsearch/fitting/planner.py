@@ -115,7 +115,7 @@ def conditional_pass_at_k(fitted: FittedMethod, successes, attempts, k: int) -> 
     out = np.ones(c.size)
     beyond = n >= k
     if beyond.any():
-        out[beyond] = unbiased_pass_at_k(n[beyond], c[beyond], np.full(beyond.sum(), k))
+        out[beyond] = unbiased_pass_at_k(c[beyond], n[beyond], np.full(beyond.sum(), k))
     open_ = (c == 0) & ~beyond
     if open_.any():
         s_n = _survival(fitted, n[open_])
@@ -491,7 +491,7 @@ def replay_plan(successes, attempts, n_from: int, budget: int, k: int, strategy:
     base = seed_sequence(root)
     full_c = np.asarray(successes, dtype=np.int64)
     full_n = np.asarray(attempts, dtype=np.int64)
-    observed = float(np.mean(unbiased_pass_at_k(full_n, full_c, np.full(full_c.size, k))))
+    observed = float(np.mean(unbiased_pass_at_k(full_c, full_n, np.full(full_c.size, k))))
     replay = Replay(full_c, full_n, np.random.default_rng(child(base, seed, 0)))
     c = replay.draw(np.full(full_c.size, n_from))
     n = np.full(full_c.size, n_from, dtype=np.int64)

@@ -1,11 +1,12 @@
 """Draw a problem's success probability p inside numba from a compiled distribution table.
 
-A distribution compiles (:func:`kernel_table`) to four flat arrays: ``kinds[m]`` (family codes),
-``params[m, N_PARAMS]`` (per-draw constants), ``cum_weights[m]`` and ``data`` (the values of
-empirical components). A mixture is just a table with several rows.
+A distribution compiles (:func:`kernel_table`) to a :data:`Difficulty` bundle of four arrays:
+``kinds[m]`` (family codes), ``params[m, N_PARAMS]`` (per-draw constants), ``cum_weights[m]``
+and ``data`` (the values of empirical components). A mixture is just a table with several rows.
 """
 
 import math
+from collections import namedtuple
 
 from numba import njit
 
@@ -25,6 +26,10 @@ KIND_EMPIRICAL = 5
 #: Columns of the parameter table.
 N_PARAMS = 8
 
+Difficulty = namedtuple("Difficulty", ["kinds", "params", "cum_weights", "data"])
+Difficulty.__doc__ = """A distribution of p compiled for :func:`draw_p` (:func:`kernel_table`):
+kinds (m,) int64, params (m, N_PARAMS) float64, cum_weights (m,) float64, data (d,) float64."""
+
 
 def _kernel_params(kind: int, params: tuple[float, ...]) -> list[float]:
     """Natural parameters of one component -> its row of the kernel table."""
@@ -40,18 +45,17 @@ def _kernel_params(kind: int, params: tuple[float, ...]) -> list[float]:
     return list(params)
 
 
-def kernel_table(dist) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def kernel_table(dist) -> Difficulty:
     """Compile a :class:`~simsearch.distributions.Distribution` for :func:`draw_p`.
 
     Returns
     -------
-    kinds : int64[m]
-    params : float64[m, N_PARAMS]
-        Per-draw constants (e.g. Marsaglia-Tsang set-up for both gammas of a beta).
-    cum_weights : float64[m]
-        Cumulative mixture weights, the last set to exactly 1.
-    data : float64[d]
-        Concatenated values of empirical components (their rows hold offset and length).
+    Difficulty
+        ``kinds`` (int64[m], family codes); ``params`` (float64[m, N_PARAMS], per-draw
+        constants, e.g. the Marsaglia-Tsang set-up for both gammas of a beta);
+        ``cum_weights`` (float64[m], cumulative mixture weights, the last exactly 1);
+        ``data`` (float64[d], concatenated values of empirical components, whose rows hold
+        offset and length).
     """
     comps = dist.kernel_components()
     kinds = np.array([c.kind for c in comps], dtype=np.int64)
@@ -67,7 +71,7 @@ def kernel_table(dist) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     cum_weights = np.cumsum([c.weight for c in comps])
     cum_weights[-1] = 1.0
     data = np.concatenate(chunks) if chunks else np.zeros(1)
-    return kinds, params, cum_weights, data
+    return Difficulty(kinds, params, cum_weights, data)
 
 
 @njit(cache=True, inline="always")

@@ -5,17 +5,34 @@ T = ceil(E / -log1p(-p)) with E ~ Exponential(1) (E = -log U, U uniform on (0, 1
 P(T > t) = P(E > -t log1p(-p)) = (1-p)^t: exactly the law of the first success among
 Bernoulli(p) attempts. One draw replaces k of them, and pass@k = P(T <= k) for every k at once.
 
-Each chunk of problems owns one random state (a row of ``states``) and one row of the output;
-``prange`` spreads chunks over threads, and no result depends on which thread ran which chunk.
+Each chunk of problems owns one random state (a row of ``Chunks.states``) and one row of the
+output; ``prange`` spreads chunks over threads, and no result depends on which thread ran which
+chunk. Arguments cross the numba boundary as named tuples (:data:`Chunks`, :data:`~simsearch.kernels.draws.Difficulty`,
+:data:`KGrid`, :data:`PerProblem`), as in :mod:`simsearch.kernels.labs`.
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
 
 from .draws import draw_p
 from .rng import standard_exponential
+
+Chunks = namedtuple("Chunks", ["states", "sizes", "offsets"])
+Chunks.__doc__ = """Independently seeded chunks of problems: ``states`` (chunks, 4) uint64 stream
+states, ``sizes`` (chunks,) int64 problems per chunk, ``offsets`` (chunks,) int64 first index
+of each chunk in the per-problem arrays (zeros when none are kept)."""
+
+KGrid = namedtuple("KGrid", ["k", "table"])
+KGrid.__doc__ = """Attempt budgets to bin first-success times by: ``k`` (G,) float64 ascending,
+``table`` its :func:`bin_table`."""
+
+PerProblem = namedtuple("PerProblem", ["p", "outcome"])
+PerProblem.__doc__ = """Per-problem outputs, filled in place: ``p`` (problems,) float64, and
+``outcome`` (problems,): the first-success time (float64) or the success count (int64).
+Empty arrays: nothing is kept."""
 
 
 @njit(cache=True, inline="always")
@@ -57,17 +74,27 @@ def bin_table(k_grid: np.ndarray) -> np.ndarray:
 
 
 @njit(parallel=True, cache=True)
-def first_success_counts(states, sizes, offsets, kinds, params, cum_weights, data, k_grid, table,
-                         p_out, t_out):
-    """Histogram of first-success times over the bins of ``k_grid``, one row per chunk; also
-    each problem's p and time when ``p_out`` and ``t_out`` are not empty.
+def first_success_counts(chunks, difficulty, grid, per_problem):
+    """Histogram of first-success times over the bins of ``grid.k``, one row per chunk; also
+    each problem's p and time when ``per_problem``'s arrays are not empty.
 
-    ``counts[c, i]`` counts chunk c's problems with ``k_grid[i-1] < T <= k_grid[i]`` (bin 0:
-    T <= k_grid[0]; bin G: T > k_grid[-1]), so cumulative sums over i give pass@k. ``table`` is
-    :func:`bin_table` of ``k_grid``. With per-problem arrays, chunk c fills
-    ``[offsets[c], offsets[c] + sizes[c])``. One kernel serves both uses, so a first run
+    ``counts[c, i]`` counts chunk c's problems with ``k[i-1] < T <= k[i]`` (bin 0: T <= k[0];
+    bin G: T > k[-1]), so cumulative sums over i give pass@k. With per-problem arrays, chunk c
+    fills ``[offsets[c], offsets[c] + sizes[c])``. One kernel serves both uses, so a first run
     compiles it once, and the kept draws are the ones counted.
+
+    Parameters
+    ----------
+    chunks : Chunks
+    difficulty : Difficulty
+    grid : KGrid
+    per_problem : PerProblem
+        ``outcome`` float64: first-success times.
     """
+    states, sizes, offsets = chunks
+    kinds, params, cum_weights, data = difficulty
+    k_grid, table = grid
+    p_out, t_out = per_problem
     n_chunks = states.shape[0]
     last = table.shape[0] - 1
     keep = p_out.shape[0] > 0
@@ -99,13 +126,23 @@ def _events_within(s, q, n):
 
 
 @njit(parallel=True, cache=True)
-def success_counts(states, sizes, offsets, kinds, params, cum_weights, data, attempts,
-                   p_out, c_out):
+def success_counts(chunks, difficulty, attempts, per_problem):
     """Per-problem p and successes among ``attempts[i]`` attempts: exact Binomial(n, p) draws.
 
     Counts the rarer outcome (successes when p <= 1/2, else failures) by geometric gaps, so a
     problem costs O(min(c, n - c) + 1) draws.
+
+    Parameters
+    ----------
+    chunks : Chunks
+    difficulty : Difficulty
+    attempts : int64 (problems,)
+    per_problem : PerProblem
+        ``outcome`` int64: success counts.
     """
+    states, sizes, offsets = chunks
+    kinds, params, cum_weights, data = difficulty
+    p_out, c_out = per_problem
     for c in prange(states.shape[0]):
         s = states[c]
         for i in range(offsets[c], offsets[c] + sizes[c]):

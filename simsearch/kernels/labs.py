@@ -53,6 +53,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from .draws import Difficulty
 from .draws import draw_p as _draw_p_inlined
 from .first_success import first_success_time as _first_success_time_inlined
 from .rng import standard_exponential, standard_normal, uniform
@@ -75,11 +76,6 @@ ON_ROUNDS, ON_INDEX, ON_STREAM = 0, 1, 2
 #: A pool too large to be a cap: "no max_ideas".
 NO_CAP = 2 ** 62
 LOG2 = math.log(2.0)
-
-Difficulty = namedtuple("Difficulty", ["kinds", "params", "cum_weights", "data"])
-Difficulty.__doc__ = """The difficulty distribution's kernel table
-(:func:`~simsearch.kernels.draws.kernel_table`): kinds (m,) int64, params (m, N_PARAMS)
-float64, cum_weights (m,) float64, data (d,) float64."""
 
 PoolParams = namedtuple("PoolParams", [
     "ideas", "endless", "max_ideas", "replenish", "combine", "sharing", "periods",

@@ -34,7 +34,7 @@ def log_fail_ratio(n, c, k):
 
 
 @njit(parallel=True, cache=True)
-def unbiased_pass_at_k(attempts, successes, k_grid):
+def unbiased_pass_at_k(successes, attempts, k_grid):
     """Per-problem unbiased pass@k, shape (problems, len(k_grid)); needs k <= attempts.
 
     Each row walks the k grid in ascending order so that the product over i < k (used when

@@ -20,7 +20,8 @@ from ..distributions.families import Distribution
 from ..errors import SimsearchError, as_count, as_count_array, require
 from ..io.frames import to_pandas
 from ..kernels.draws import kernel_table
-from ..kernels.first_success import bin_table, first_success_counts, success_counts
+from ..kernels.first_success import (Chunks, KGrid, PerProblem, bin_table, first_success_counts,
+                                     success_counts)
 from ..seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
 from ..distributions.spec import parse_distribution
 
@@ -284,7 +285,7 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     n_chunks = sizes.size
     states = replicate_chunk_states(seq, replicates, n_chunks)
     all_sizes = np.tile(sizes, replicates)
-    table = kernel_table(dist)
+    difficulty = kernel_table(dist)
     k_float = k_grid.astype(np.float64)
     lookup = bin_table(k_float)
 
@@ -300,8 +301,9 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
         step = _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
         for lo in range(0, states.shape[0], step):
             hi = min(lo + step, states.shape[0])
-            block = first_success_counts(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi], *table,
-                                         k_float, lookup, p_out, t_out)
+            block = first_success_counts(
+                Chunks(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi]), difficulty,
+                KGrid(k_float, lookup), PerProblem(p_out, t_out))
             np.add.at(per_rep, np.arange(lo, hi) // n_chunks, block)
             bar.update(int(all_sizes[lo:hi].sum()))
     passed = np.cumsum(per_rep[:, :-1], axis=1)
@@ -366,6 +368,6 @@ def simulate_counts(dist: Distribution | str, problems: int, attempts, *,
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     p_out = np.empty(problems)
     c_out = np.empty(problems, dtype=np.int64)
-    success_counts(states, sizes, offsets, *kernel_table(dist), n, p_out, c_out)
+    success_counts(Chunks(states, sizes, offsets), kernel_table(dist), n, PerProblem(p_out, c_out))
     return SimulatedCounts(distribution=dist, p=p_out, successes=c_out, attempts=n,
                            seed_entropy=seq.entropy)
