@@ -28,9 +28,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                      help="prediction method (default: the one the backtests favour, see the "
                           "README); an unknown name lists the registered ones")
     fit.add_argument("--dist", default="beta",
-                     help="family of the distribution of p: beta, kumaraswamy, zi-beta, "
-                          "zi-kumaraswamy, scaled-beta, beta-mixture, or all (the smallest "
-                          "AIC; default beta)")
+                     help="family of the distribution of p (default beta), or all (the "
+                          "smallest AIC); an unknown name lists the registered ones")
     fit.add_argument("--fit-scale", action="store_true",
                      help="also fit a scale (p = scale x X), by quadrature")
     fit.add_argument("--by", default=None, metavar="COLUMN",

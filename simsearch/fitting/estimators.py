@@ -21,20 +21,17 @@ import math
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from typing import Callable
 
 import numpy as np
 from scipy import optimize, special
 
-from .counts import per_problem_pass_at_k, validate_counts
 from ..distributions.families import Beta, Distribution, Kumaraswamy, Mixture, Point
-from ..errors import require
+from ..errors import SimsearchError, require
 from ..kernels.compound_binomial import Nodes, make_nodes, make_pairs, windowed_log_sums
 from ..seeding import child, seed_sequence
+from .counts import per_problem_pass_at_k, validate_counts
 
-#: Families of the distribution of p that can be fitted. "zi-" families put a mass pi0 at p = 0
-#: (problems no number of attempts solves: the unsolvable fraction); "scaled-beta" is
-#: p = scale x Beta (Schaeffer et al. 2025); "beta-mixture" is two Beta components.
-FIT_FAMILIES = ("beta", "kumaraswamy", "zi-beta", "zi-kumaraswamy", "scaled-beta", "beta-mixture")
 # Grid ends: p from 1e-12 / n_max to 1 - 1e-12 / n_max; beyond them the binomial factor is 1
 # (c = 0) or 1 (c = n) to 12 digits and the prior's mass there is added in closed form.
 _EDGE = 1e-12
@@ -482,16 +479,64 @@ class _BetaMixture:
         return -self.log_likelihood(theta, weights) / weights.sum()
 
 
+# --- the registry of fit families --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FitFamily:
+    """A family of the law of p that can be fitted by maximum likelihood.
+
+    ``model(table, fit_scale)`` builds its likelihood on a :class:`CountTable`: an object
+    with ``n_params``, ``bounds``, ``distribution(theta)``, ``log_pmf(theta)``,
+    ``log_likelihood(theta, weights)`` and ``objective(theta, weights)`` (value and
+    gradient). Registering one in :data:`FIT_FAMILIES` makes it a ``--dist`` of
+    ``simsearch fit``, a prediction method of the same name and a candidate of ``"all"``.
+    """
+
+    name: str
+    summary: str
+    model: Callable[[CountTable, bool], object]
+
+
+def _beta(table: CountTable, fit_scale: bool):
+    # Closed form without a scale; a scaled Beta needs quadrature.
+    return _QuadratureModel(table, "beta", True) if fit_scale else _BetaBinomial(table)
+
+
+def _kumaraswamy(table: CountTable, fit_scale: bool):
+    return _QuadratureModel(table, "kumaraswamy", fit_scale)
+
+
+def _zero_inflated(base: Callable) -> Callable:
+    return lambda table, fit_scale: _ZeroInflated(base(table, fit_scale))
+
+
+#: Families of the law of p that can be fitted, by name. "zi-" families put a mass pi0 at
+#: p = 0 (problems no number of attempts solves: the unsolvable fraction); "scaled-beta" is
+#: p = scale x Beta (Schaeffer et al. 2025); "beta-mixture" is two Beta components.
+FIT_FAMILIES: dict[str, FitFamily] = {f.name: f for f in (
+    FitFamily("beta", "Beta-binomial maximum likelihood", _beta),
+    FitFamily("kumaraswamy", "Kumaraswamy-binomial maximum likelihood", _kumaraswamy),
+    FitFamily("zi-beta", "zero-inflated Beta-binomial (mass at p = 0)", _zero_inflated(_beta)),
+    FitFamily("zi-kumaraswamy", "zero-inflated Kumaraswamy-binomial",
+              _zero_inflated(_kumaraswamy)),
+    FitFamily("scaled-beta", "Beta scaled to [0, s] (3 parameters)",
+              lambda table, fit_scale: _QuadratureModel(table, "beta", True)),
+    FitFamily("beta-mixture", "two-component Beta mixture",
+              lambda table, fit_scale: _BetaMixture(table)),
+)}
+
+
+def check_family(name: str, *, allow_all: bool = True) -> str:
+    """``name`` if it is a registered fit family (or ``"all"``), else a one-line error."""
+    if name in FIT_FAMILIES or (allow_all and name == "all"):
+        return name
+    raise SimsearchError(f"dist: unknown family {name!r}; expected one of "
+                         f"{', '.join(FIT_FAMILIES)}{', all' if allow_all else ''}")
+
+
 def _model(table: CountTable, family: str, fit_scale: bool = False):
-    if family.startswith("zi-"):
-        return _ZeroInflated(_model(table, family[3:], fit_scale))
-    if family == "beta-mixture":
-        return _BetaMixture(table)
-    if family == "scaled-beta":
-        return _QuadratureModel(table, "beta", True)
-    if family == "beta" and not fit_scale:
-        return _BetaBinomial(table)
-    return _QuadratureModel(table, family, fit_scale)
+    return FIT_FAMILIES[family].model(table, fit_scale)
 
 
 def _starts(table: CountTable, model) -> list[np.ndarray]:
@@ -596,8 +641,7 @@ def _family_fit(model, family: str, theta, weights, ok: bool) -> FamilyFit:
 def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = False,
                weights: np.ndarray | None = None, start=None) -> FamilyFit:
     """Maximum likelihood of one compound-binomial family on a :class:`CountTable`."""
-    require(family in FIT_FAMILIES, f"dist: unknown family {family!r}; expected one of "
-                                f"{', '.join(FIT_FAMILIES)} or all")
+    check_family(family, allow_all=False)
     model = _model(table, family, fit_scale)
     weights = table.weights if weights is None else weights
     theta, ok = _maximise(model, weights, _starts(table, model) if start is None else start)
@@ -772,15 +816,13 @@ class DistributionalEstimator:
         self.confidence, self.seed, self.workers = confidence, seed, workers
 
     def fit(self, successes, attempts) -> "DistributionalEstimator":
-        require(self.family in FIT_FAMILIES + ("all",),
-                f"dist: unknown family {self.family!r}; expected one of "
-                f"{', '.join(FIT_FAMILIES)} or all")
+        check_family(self.family)
         require(isinstance(self.bootstrap, int) and self.bootstrap >= 0,
                 f"bootstrap: must be an integer >= 0 (got {self.bootstrap!r})")
         require(0 < self.confidence < 1,
                 f"confidence: must be in (0, 1) (got {self.confidence!r})")
         table = CountTable.from_counts(successes, attempts)
-        families = FIT_FAMILIES if self.family == "all" else (self.family,)
+        families = list(FIT_FAMILIES) if self.family == "all" else [self.family]
         self.table_ = table
         self.fits_ = {f: fit_family(table, f, fit_scale=self.fit_scale) for f in families}
         best = min(self.fits_.values(), key=lambda f: f.aic)

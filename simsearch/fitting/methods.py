@@ -47,7 +47,7 @@ import numpy as np
 from scipy import optimize
 
 from ..errors import SimsearchError, require
-from .estimators import CountTable, fit_family
+from .estimators import FIT_FAMILIES, CountTable, fit_family
 from .curve import curve_k_max, curve_pieces, log_grid
 
 #: The method ``simsearch fit`` predicts with: the line, which no floor rule tried beat on
@@ -322,12 +322,8 @@ METHODS: dict[str, Method] = {m.name: m for m in (
                                       "significant and leaves at least as many problems to "
                                       "solve as were solved exactly once; intervals span both",
                   lambda c: fit_floor(c, tested=True, checked=True, method="line-or-q1-floor")),
-    _likelihood_method("beta", "Beta-binomial maximum likelihood"),
-    _likelihood_method("kumaraswamy", "Kumaraswamy-binomial maximum likelihood"),
-    _likelihood_method("zi-beta", "zero-inflated Beta-binomial (mass at p = 0)"),
-    _likelihood_method("zi-kumaraswamy", "zero-inflated Kumaraswamy-binomial"),
-    _likelihood_method("scaled-beta", "Beta scaled to [0, s] (3 parameters)"),
-    _likelihood_method("beta-mixture", "two-component Beta mixture"),
+    # Every registered fit family is also a method of the same name.
+    *(_likelihood_method(family.name, family.summary) for family in FIT_FAMILIES.values()),
 )}
 
 

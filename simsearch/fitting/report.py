@@ -22,7 +22,7 @@ from ..io.output import finite_or_none
 from ..sampling.passk import as_k_grid, parse_k_grid
 from .bootstrap import bootstrap_fits, check_replicates, percentile_interval, span_alternatives
 from .counts import validate_counts
-from .estimators import FIT_FAMILIES, CountTable, DistributionalEstimator, RegressionEstimator
+from .estimators import CountTable, DistributionalEstimator, RegressionEstimator, check_family
 from .methods import DEFAULT_METHOD, attempts_for, get_method
 
 #: Bootstrap replicates when none are asked for (about a second on 128 problems), and with the
@@ -33,9 +33,7 @@ AUTO_BOOTSTRAP, AUTO_BOOTSTRAP_SLOW = 100, 20
 def check_options(method: str | None, dist: str) -> str:
     """The canonical name of ``method`` (default :data:`DEFAULT_METHOD`), after checking it and
     ``dist`` (one line naming the registered ones when unknown)."""
-    if dist not in (*FIT_FAMILIES, "all"):
-        raise SimsearchError(f"dist: unknown family {dist!r}; expected one of "
-                             f"{', '.join(FIT_FAMILIES)}, all")
+    check_family(dist)
     return get_method(method or DEFAULT_METHOD).name
 
 
