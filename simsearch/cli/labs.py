@@ -7,7 +7,7 @@ import sys
 
 from ..errors import SimsearchError, Terminated
 from ..io.output import (DIRECTORY_TABLE_FORMATS, check_table_format, manifest,
-                         prepare_output_directory, table_data, write_directory)
+                         prepare_output_directory)
 from .common import int_at_least, set_threads
 from .first_run import announce_compiling
 
@@ -49,8 +49,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from ..kernels.labs import simulate_replicates
-    from ..labs import LabsInterrupted, load_labs_config, simulate_labs
-    from ..labs import ReturnsEstimator, kortum_theory
+    from ..labs import (LabsInterrupted, ReturnsEstimator, kortum_theory, load_labs_config,
+                        simulate_labs, write_labs)
 
     config = load_labs_config(args.config)
     out = prepare_output_directory(args.out, overwrite=args.overwrite, parents=True)
@@ -76,19 +76,13 @@ def run(args) -> int:
             raise
         # Keep what finished: replicates 0..k-1 are exactly a run with replicates = k.
         result, interrupted = exc.result, True
-    typed = fmt != "csv"  # binary tables hold NaN where the CSV has a blank cell
-    tables = {"summary": result.summary_table(typed=typed),
-              "periods": result.periods_table(typed=typed)}
-    if not args.no_wins:
-        tables["wins"] = result.wins_table(typed=typed)
-    tables["doublings"] = result.doublings_table()
-    tables["explosion"] = result.explosion_table()
     extra = {"interrupted": True} if interrupted else {}
+    estimates = None
     if args.estimate and not interrupted:
         estimator = ReturnsEstimator(bootstrap=args.bootstrap, seed=result.seed_entropy)
         estimator.fit(result)
         theory = kortum_theory(config)
-        tables["estimates"] = estimator.table(theory, typed=typed)
+        estimates = estimator.table(theory, typed=fmt != "csv")
         extra["estimates"] = {"bootstrap": args.bootstrap,
                               "burn_in_periods": estimator.burn_in_,
                               "dropped_growth_rates": estimator.n_dropped_}
@@ -98,18 +92,14 @@ def run(args) -> int:
     meta = manifest("labs", canonical, result.seed_entropy, threads=threads,
                     config_file=str(args.config), ideas_dropped=int(result.dropped.sum()),
                     format=fmt, **extra)
-    # Tables and manifest replaced as one unit; an --overwrite run removes the previous run's
-    # tables that this one does not write (wins after --no-wins, estimates, another format's).
-    files = {f"{name}.{fmt}": table_data(f"{name}.{fmt}", columns)
-             for name, columns in tables.items()}
-    write_directory(out, files, meta)
+    files = write_labs(out, result, meta, fmt=fmt, wins=not args.no_wins, estimates=estimates)
     if interrupted:
         print(f"simsearch labs: {'terminated' if terminated else 'interrupted'}; kept the "
               f"{result.replicates} of {replicates} replicates finished in {out}",
               file=sys.stderr)
         return 143 if terminated else 130
     _print_summary(result)
-    print(f"wrote {', '.join(sorted(files))} and manifest.json to {out}", file=sys.stderr)
+    print(f"wrote {', '.join(files)} and manifest.json to {out}", file=sys.stderr)
     return 0
 
 

@@ -113,6 +113,10 @@ class _BetaBinomial:
         d_b = special.digamma(n - c + b) - special.digamma(b) - common
         return self.log_pmf(theta), np.stack([a * d_a, b * d_b], axis=1)
 
+    def starts(self, table: CountTable) -> list[np.ndarray]:
+        """Starting points for the optimiser: the method of moments."""
+        return [_moment_start(table, self.n_params == 3)]
+
     def objective(self, theta, weights):
         """Negative mean log-likelihood and its gradient in (log alpha, log beta)."""
         log_pmf, grad = self.log_pmf_and_gradient(theta)
@@ -398,6 +402,10 @@ class _QuadratureModel:
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
 
+    def starts(self, table: CountTable) -> list[np.ndarray]:
+        """Starting points for the optimiser: the method of moments."""
+        return [_moment_start(table, self.n_params == 3)]
+
     def objective(self, theta, weights):
         """Negative mean log-likelihood and its gradient in theta."""
         log_pmf, grad = self.log_pmf_and_gradient(theta)
@@ -433,6 +441,14 @@ class _ZeroInflated:
 
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
+
+    def starts(self, table: CountTable) -> list[np.ndarray]:
+        """The base's moments, and two guesses of the mass at 0 from the share of zeros."""
+        w = table.weights / table.weights.sum()
+        zero_share = float(w @ (table.successes == 0))
+        base = _moment_start(table, self.base.n_params == 3)
+        return [np.append(base, special.logit(min(max(f * zero_share, 1e-4), 0.99)))
+                for f in (0.2, 0.8)]
 
     def objective(self, theta, weights):
         total = weights.sum()
@@ -475,6 +491,12 @@ class _BetaMixture:
     def log_likelihood(self, theta, weights) -> float:
         return float(weights @ self.log_pmf(theta))
 
+    def starts(self, table: CountTable) -> list[np.ndarray]:
+        """A hard component at Beta(0.3, 30) beside the moments, at two mixing shares."""
+        base = _moment_start(table, False)
+        return [np.array([math.log(0.3), math.log(30.0), *base, special.logit(share)])
+                for share in (0.3, 0.6)]
+
     def objective(self, theta, weights):
         return -self.log_likelihood(theta, weights) / weights.sum()
 
@@ -487,10 +509,13 @@ class FitFamily:
     """A family of the law of p that can be fitted by maximum likelihood.
 
     ``model(table, fit_scale)`` builds its likelihood on a :class:`CountTable`: an object
-    with ``n_params``, ``bounds``, ``distribution(theta)``, ``log_pmf(theta)``,
-    ``log_likelihood(theta, weights)`` and ``objective(theta, weights)`` (value and
-    gradient). Registering one in :data:`FIT_FAMILIES` makes it a ``--dist`` of
-    ``simsearch fit``, a prediction method of the same name and a candidate of ``"all"``.
+    with ``n_params``, ``bounds``, ``has_gradient``, ``distribution(theta)``,
+    ``log_pmf(theta)`` (per pair of the table), ``log_likelihood(theta, weights)``,
+    ``objective(theta, weights)`` (minus the log likelihood, with its gradient when
+    ``has_gradient``) and ``starts(table)`` (starting points for the optimiser).
+    Registering one in :data:`FIT_FAMILIES` makes it a ``--dist`` of ``simsearch fit`` and a
+    candidate of ``"all"``; those registered when :mod:`simsearch.fitting.methods` is imported
+    are also prediction methods of the same name.
     """
 
     name: str
@@ -537,21 +562,6 @@ def check_family(name: str, *, allow_all: bool = True) -> str:
 
 def _model(table: CountTable, family: str, fit_scale: bool = False):
     return FIT_FAMILIES[family].model(table, fit_scale)
-
-
-def _starts(table: CountTable, model) -> list[np.ndarray]:
-    """Starting points for the optimiser: moments, and for the extra parameters a few guesses."""
-    w = table.weights / table.weights.sum()
-    zero_share = float(w @ (table.successes == 0))
-    if isinstance(model, _BetaMixture):
-        base = _moment_start(table, False)
-        return [np.array([math.log(0.3), math.log(30.0), *base, special.logit(share)])
-                for share in (0.3, 0.6)]
-    if isinstance(model, _ZeroInflated):
-        base = _moment_start(table, model.base.n_params == 3)
-        return [np.append(base, special.logit(min(max(f * zero_share, 1e-4), 0.99)))
-                for f in (0.2, 0.8)]
-    return [_moment_start(table, model.n_params == 3)]
 
 
 def _moment_start(table: CountTable, fit_scale: bool) -> np.ndarray:
@@ -624,7 +634,8 @@ def _tail_exponent(dist: Distribution) -> float:
         exps = [d.tail_exponent for _, d in dist.components
                 if not isinstance(d, Point) and d.tail_exponent is not None]
         return float(min(exps)) if exps else math.nan
-    return float(dist.tail_exponent)
+    # A law with no power-law tail (a point, a finite support) has no exponent.
+    return math.nan if dist.tail_exponent is None else float(dist.tail_exponent)
 
 
 def _family_fit(model, family: str, theta, weights, ok: bool) -> FamilyFit:
@@ -644,7 +655,7 @@ def fit_family(table: CountTable, family: str = "beta", *, fit_scale: bool = Fal
     check_family(family, allow_all=False)
     model = _model(table, family, fit_scale)
     weights = table.weights if weights is None else weights
-    theta, ok = _maximise(model, weights, _starts(table, model) if start is None else start)
+    theta, ok = _maximise(model, weights, model.starts(table) if start is None else start)
     return _family_fit(model, family, theta, weights, ok)
 
 

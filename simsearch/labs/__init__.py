@@ -10,7 +10,7 @@ holds the closed forms they are checked against (round-robin compute, Kortum rec
 from .config import LabsConfig, labs_config, load_labs_config
 from .engine import LabsInterrupted, simulate_labs
 from .loss import ChinchillaLoss
-from .results import LabsResult, LabsTables, read_labs
+from .results import LabsResult, LabsTables, read_labs, write_labs
 from .returns import QUANTITIES, ReturnsEstimator
 from .theory import kortum_theory
 from ..distributions.values import VALUE_FAMILIES, ValueDistribution, parse_value
@@ -18,5 +18,5 @@ from ..distributions.values import VALUE_FAMILIES, ValueDistribution, parse_valu
 __all__ = [
     "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "LabsTables", "QUANTITIES",
     "ReturnsEstimator", "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config",
-    "load_labs_config", "parse_value", "read_labs", "simulate_labs",
+    "load_labs_config", "parse_value", "read_labs", "simulate_labs", "write_labs",
 ]

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..errors import SimsearchError, require
 from ..io.frames import to_pandas
-from ..io.output import DIRECTORY_TABLE_FORMATS, read_manifest, read_table, table_format
+from ..io.output import (DIRECTORY_TABLE_FORMATS, read_manifest, read_table, table_data,
+                         table_format, write_directory)
 from .config import LabsConfig
 
 #: The tables of a labs run, each a file NAME.FORMAT in its output directory.
@@ -320,6 +321,36 @@ class LabsTables:
     def to_pandas(self, table: str = "summary"):
         """One table as a pandas DataFrame, as :meth:`LabsResult.to_pandas` gives it."""
         return to_pandas(self.table(table))
+
+
+def write_labs(out: str | os.PathLike, result: LabsResult, meta: dict, *, fmt: str = "csv",
+               wins: bool = True, estimates: dict | None = None) -> list[str]:
+    """Write ``result`` as the output directory of ``simsearch labs`` (what :func:`read_labs`
+    reads): the summary, periods, wins (unless ``wins=False``), doublings and explosion
+    tables, and ``estimates`` (a table of :meth:`ReturnsEstimator.table`) when given, each as
+    ``NAME.FMT``, and ``manifest.json`` (``meta`` plus the tables' SHA-256).
+
+    Tables and manifest are replaced as one unit; tables of a previous run that this one does
+    not write (wins after ``wins=False``, estimates, another format's) are removed.
+
+    Returns
+    -------
+    list of str
+        The table files written.
+    """
+    typed = fmt != "csv"  # binary tables hold NaN where the CSV has a blank cell
+    tables = {"summary": result.summary_table(typed=typed),
+              "periods": result.periods_table(typed=typed)}
+    if wins:
+        tables["wins"] = result.wins_table(typed=typed)
+    tables["doublings"] = result.doublings_table()
+    tables["explosion"] = result.explosion_table()
+    if estimates is not None:
+        tables["estimates"] = estimates
+    files = {f"{name}.{fmt}": table_data(f"{name}.{fmt}", columns)
+             for name, columns in tables.items()}
+    write_directory(out, files, meta)
+    return sorted(files)
 
 
 def read_labs(directory: str | os.PathLike) -> LabsTables:
