@@ -43,14 +43,14 @@ from numba import njit, prange  # noqa: E402
 from scipy import special  # noqa: E402
 
 import simsearch  # noqa: E402
-from simsearch.fitting import estimators  # noqa: E402
+from simsearch.fitting import estimators, likelihoods, quadrature  # noqa: E402
 from simsearch.kernels.compound_binomial import _balanced_blocks  # noqa: E402
 from simsearch.sampling.passk import simulate_counts  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FITS = {"beta": ("beta", False), "kumaraswamy": ("kumaraswamy", False),
         "fit-scale": ("beta", True)}
-PACKAGE_MODEL = estimators._QuadratureModel
+PACKAGE_MODEL = quadrature._QuadratureModel
 
 
 @njit(cache=True)
@@ -87,7 +87,7 @@ class OldQuadratureModel(PACKAGE_MODEL):
 
     def __init__(self, table, family, fit_scale):
         self.table, self.family, self.fit_scale = table, family, fit_scale
-        self.shape = estimators._SHAPES[family]
+        self.shape = quadrature._SHAPES[family]
         self.n_params = 3 if fit_scale else 2
         self.has_gradient = False
         self.bounds = [(-12.0, 12.0)] * 2 + ([(-10.0, 15.0)] if fit_scale else [])
@@ -152,7 +152,7 @@ def load() -> list[float]:
 
 
 def fit(version, threads, family, fit_scale, counts, boots):
-    estimators._QuadratureModel = MODELS[version]
+    likelihoods._QuadratureModel = MODELS[version]
     numba.set_num_threads(threads)
     try:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -160,7 +160,7 @@ def fit(version, threads, family, fit_scale, counts, boots):
                                                  bootstrap=boots, seed=0).fit(*counts)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     finally:
-        estimators._QuadratureModel = PACKAGE_MODEL
+        likelihoods._QuadratureModel = PACKAGE_MODEL
     ci = [] if est.exponent_ci_ is None else np.asarray(est.exponent_ci_).tolist()
     return wall, cpu, {"distribution": repr(est.distribution_), "exponent": est.exponent_,
                        "log_likelihood": est.log_likelihood_, "exponent_ci": ci}
@@ -243,7 +243,7 @@ def main() -> None:
     results = {
         "problems": problems, "attempts": attempts, "bootstrap": boots,
         "before_fit_scale_replicates_timed": args.before_bootstrap,
-        "distinct_pairs": int(estimators.CountTable.from_counts(*counts).successes.size),
+        "distinct_pairs": int(likelihoods.CountTable.from_counts(*counts).successes.size),
         "load_average_before": load_before, "load_average_after": load_after,
         "cpus": os.cpu_count(), "threading_layer": numba.threading_layer(),
         "thread_policy": {k: os.environ.get(k) for k in runtime.COMMAND_LINE},

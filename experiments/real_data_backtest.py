@@ -30,7 +30,7 @@ import numpy as np
 from figure_io import experiment_parser, save_data, save_figure
 from simsearch import Beta, Kumaraswamy, LogitNormal, Mixture, Point, simulate_counts
 from simsearch.fitting.counts import pass_at_k_from_counts
-from simsearch.fitting.estimators import CountTable
+from simsearch.fitting.counts import CountTable
 from simsearch.fitting.backtest import format_summary, run_backtest, subsample_counts
 from simsearch.fitting.methods import DEFAULT_METHOD, METHODS, get_method
 

@@ -7,7 +7,7 @@ import pytest
 
 from simsearch.cli import main
 from simsearch.fitting.count_files import read_count_groups, read_counts
-from simsearch.fitting.estimators import FIT_FAMILIES
+from simsearch.fitting.likelihoods import FIT_FAMILIES
 from simsearch.fitting import DEFAULT_METHOD
 from simsearch.errors import SimsearchError
 from simsearch import Mixture, Point

@@ -6,8 +6,10 @@ import pytest
 from scipy import stats
 
 from simsearch import Kumaraswamy, Point, SimsearchError, Mixture
-from simsearch.fitting.estimators import (CountTable, DistributionalEstimator, RegressionEstimator,
-                                  _BetaBinomial, _QuadratureModel)
+from simsearch.fitting.counts import CountTable
+from simsearch.fitting.estimators import DistributionalEstimator, RegressionEstimator
+from simsearch.fitting.likelihoods import _BetaBinomial
+from simsearch.fitting.quadrature import _QuadratureModel
 from simsearch.sampling.passk import simulate_counts
 from conftest import P_MIN
 
@@ -149,7 +151,7 @@ def test_degenerate_data_is_refused(successes, attempts, message):
 
 
 def test_all_families_bootstrap_repeats_the_aic_choice_in_each_replicate():
-    from simsearch.fitting.estimators import _bootstrap_weights, fit_family
+    from simsearch.fitting.likelihoods import _bootstrap_weights, fit_family
     from simsearch.seeding import seed_sequence
 
     sc = simulate_counts(Kumaraswamy(0.4, 3), 300, 50, seed=12)

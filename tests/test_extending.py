@@ -18,7 +18,7 @@ from scipy import special
 from simsearch.cli import main
 from simsearch.distributions import FAMILIES, Distribution, Point
 from simsearch.distributions.families import KernelComponent
-from simsearch.fitting.estimators import FIT_FAMILIES, FitFamily
+from simsearch.fitting.likelihoods import FIT_FAMILIES, FitFamily
 from simsearch.fitting.methods import METHODS, Method, fit_line
 from simsearch.kernels.draws import KIND_POINT
 from simsearch.sweep.kinds import KINDS

@@ -1,7 +1,7 @@
 """The quadrature likelihood of the Kumaraswamy and scaled families and its gradient, against
 the sum over every grid node and against an independent 20-digit reference (mpmath).
 
-Tolerances, from the error terms of simsearch.fitting.estimators._QuadratureModel:
+Tolerances, from the error terms of simsearch.fitting.quadrature._QuadratureModel:
 
 * windows: each pair's window leaves out at most _TRUNCATION (1e-12) of its full-grid sum
   (certified by the kernel); a score mean moves by at most that share times twice the
@@ -22,13 +22,15 @@ import pytest
 from scipy import special
 
 from simsearch import Beta
-from simsearch.fitting import estimators
-from simsearch.fitting.estimators import CountTable, DistributionalEstimator, _QuadratureModel
+from simsearch.fitting import likelihoods, quadrature
+from simsearch.fitting.counts import CountTable
+from simsearch.fitting.estimators import DistributionalEstimator
+from simsearch.fitting.quadrature import _QuadratureModel
 from simsearch.kernels.compound_binomial import make_pairs
 from simsearch.sampling.passk import simulate_counts
 
 EPS = np.finfo(float).eps
-QUADRATURE = estimators._TRUNCATION + estimators._DISCRETISATION + 1e-13  # + end residual
+QUADRATURE = quadrature._TRUNCATION + quadrature._DISCRETISATION + 1e-13  # + end residual
 FAMILIES = [("beta", True), ("kumaraswamy", False), ("kumaraswamy", True)]
 
 
@@ -109,7 +111,7 @@ def model_and_theta(family, fit_scale, c, n, a, b, scale, others=()):
 def full_grid(model, theta, monkeypatch):
     """The same likelihood with every window widened to the whole grid."""
     with monkeypatch.context() as patch:
-        patch.setattr(estimators, "_TRUNCATION", 1e-300)
+        patch.setattr(quadrature, "_TRUNCATION", 1e-300)
         return model.log_pmf_and_gradient(theta)
 
 
@@ -123,11 +125,11 @@ def test_windows_match_the_full_grid(seed, monkeypatch):
         ref, ref_grad = full_grid(model, theta, monkeypatch)
         size = model.log_x.size
         sums = 2 * size * EPS + rounding(ref, model.table.successes, model.table.attempts)
-        assert np.all(np.abs(log_pmf - ref) <= estimators._TRUNCATION + sums), case
+        assert np.all(np.abs(log_pmf - ref) <= quadrature._TRUNCATION + sums), case
         scores = np.abs(model._nodes(theta, True).scores).max(axis=1)
         if model.fit_scale:  # the scale's score is (1 - s)(c - (n - c) x s / (1 - s x))
             scores[2] *= (1 - case[6]) * n
-        bound = (estimators._TRUNCATION + 2 * size * EPS) * 2 * scores + 16 * EPS * np.abs(grad)
+        bound = (quadrature._TRUNCATION + 2 * size * EPS) * 2 * scores + 16 * EPS * np.abs(grad)
         assert np.all(np.abs(grad - ref_grad)[0] <= bound + 1e-15), (case, c, n)
 
 
@@ -169,17 +171,17 @@ def test_fit_agrees_with_the_full_grid_path_without_gradient(family, fit_scale, 
     # A scale below the largest success rate, so that the data identify it.
     sc = simulate_counts(Beta(0.3, 3.0, scale=0.5), 2000, 1000, seed=11)
     table = CountTable.from_counts(sc.successes, sc.attempts)
-    new = estimators.fit_family(table, family, fit_scale=fit_scale)
-    old_model = estimators._model(table, family, fit_scale)
+    new = likelihoods.fit_family(table, family, fit_scale=fit_scale)
+    old_model = likelihoods._model(table, family, fit_scale)
     every_node = np.ones_like(table.successes)
     old_model.pairs = make_pairs(table.successes, table.attempts, every_node,
                                  old_model._nodes(new.theta, False))
     old_model.has_gradient = False
     old_model.objective = lambda theta, w: -old_model.log_likelihood(theta, w) / w.sum()
     with monkeypatch.context() as patch:
-        patch.setattr(estimators, "_TRUNCATION", 1e-300)
-        old_theta, ok = estimators._maximise(old_model, table.weights,
-                                             estimators._starts(table, old_model))
+        patch.setattr(quadrature, "_TRUNCATION", 1e-300)
+        old_theta, ok = likelihoods._maximise(old_model, table.weights,
+                                              old_model.starts(table))
     assert ok and new.converged
     curvature = np.empty(new.theta.size)  # central differences of the analytic gradient
     for k in range(new.theta.size):

@@ -10,7 +10,8 @@ from scipy import optimize, special, stats
 
 from simsearch import Beta, Kumaraswamy, Mixture, Point, simulate_counts
 from simsearch.fitting.counts import pass_at_k_from_counts
-from simsearch.fitting.estimators import CountTable, _model, fit_family
+from simsearch.fitting.counts import CountTable
+from simsearch.fitting.likelihoods import _model, fit_family
 from simsearch.fitting import (METHODS, get_method, observed_curve, prediction_interval,
                                run_backtest, subsample_counts)
 from simsearch.fitting.curve import curve_pieces, log_grid

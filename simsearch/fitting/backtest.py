@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from .counts import pass_at_k_from_counts
 from ..errors import SimsearchError, require
-from .estimators import CountTable
+from .counts import CountTable
 from ..seeding import child, seed_sequence
 from .bootstrap import prediction_interval
 from .methods import get_method

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SimsearchError, require
-from .estimators import CountTable, _bootstrap_weights
+from .counts import CountTable
+from .likelihoods import _bootstrap_weights
 from ..seeding import child, seed_sequence
 from .methods import FittedMethod, Method
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
+from scipy import special
 
 from ..errors import SimsearchError, as_count_array, require
 from ..kernels.unbiased import unbiased_pass_at_k
@@ -111,3 +114,40 @@ def pass_at_k_from_counts(successes, attempts, k) -> np.ndarray:
     pair_c, pair_n, multiplicity = distinct_pairs(c, n)
     per_pair = unbiased_pass_at_k(pair_c, pair_n, k_grid)
     return multiplicity.astype(float) @ per_pair / c.size
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """Distinct (successes, attempts) pairs and how many problems have each.
+
+    Build with :meth:`from_counts`; ``weights`` are multiplicities (floats, so a bootstrap can
+    reweight them).
+    """
+
+    successes: np.ndarray
+    attempts: np.ndarray
+    weights: np.ndarray
+    log_binom: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_counts(cls, successes, attempts) -> "CountTable":
+        c, n = validate_counts(successes, attempts)
+        require(c.size >= 2, "successes: need at least two problems to fit a distribution")
+        require(np.any(c > 0), "successes: every problem has 0 successes; the exponent cannot "
+                               "be estimated (sample more attempts per problem)")
+        require(np.any(c < n), "successes: every problem succeeded on every attempt; the "
+                               "distribution of p cannot be estimated")
+        pairs, counts = np.unique(np.stack([c, n], axis=1), axis=0, return_counts=True)
+        return cls.of_pairs(pairs[:, 0], pairs[:, 1], counts.astype(float))
+
+    @classmethod
+    def of_pairs(cls, successes, attempts, weights) -> "CountTable":
+        """A table of already distinct, valid (c, n) pairs with their weights."""
+        c, n = np.asarray(successes), np.asarray(attempts)
+        log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
+                     - special.gammaln(n - c + 1.0))
+        return cls(c, n, np.asarray(weights, dtype=float), log_binom)
+
+    @property
+    def n_problems(self) -> int:
+        return int(round(self.weights.sum()))

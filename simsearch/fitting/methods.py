@@ -8,7 +8,7 @@ Two kinds:
   near the largest n), and a power law with a floor, -log pass@k = f + a k^-b, whose floor f is
   an unsolvable fraction 1 - e^-f (pass@k saturates at e^-f).
 * likelihood methods fit the distribution of p by maximum likelihood
-  (:func:`simsearch.fitting.estimators.fit_family`) and predict 1 - E[(1-p)^k]. The Beta-binomial is the
+  (:func:`simsearch.fitting.likelihoods.fit_family`) and predict 1 - E[(1-p)^k]. The Beta-binomial is the
   estimator of Kazdan et al. 2025 ("Efficient Prediction of Pass@k Scaling") and the model of
   Levi 2024 ("A Simple Model of Inference Scaling Laws"); the zero-inflated Beta is the
   maximum-likelihood counterpart of the zero-inflated hierarchical priors of Verine et al. 2026.
@@ -47,7 +47,8 @@ import numpy as np
 from scipy import optimize
 
 from ..errors import SimsearchError, require
-from .estimators import FIT_FAMILIES, CountTable, fit_family
+from .counts import CountTable
+from .likelihoods import FIT_FAMILIES, fit_family
 from .curve import curve_k_max, curve_pieces, log_grid
 
 #: The method ``simsearch fit`` predicts with: the line, which no floor rule tried beat on

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import SimsearchError, require
-from .estimators import CountTable
+from .counts import CountTable
 from ..kernels.unbiased import unbiased_pass_at_k
 from ..seeding import child, seed_sequence
 from .bootstrap import bootstrap_fits

@@ -21,8 +21,9 @@ from ..errors import SimsearchError
 from ..io.output import finite_or_none
 from ..sampling.passk import as_k_grid, parse_k_grid
 from .bootstrap import bootstrap_fits, check_replicates, percentile_interval, span_alternatives
-from .counts import validate_counts
-from .estimators import CountTable, DistributionalEstimator, RegressionEstimator, check_family
+from .counts import CountTable, validate_counts
+from .estimators import DistributionalEstimator, RegressionEstimator
+from .likelihoods import check_family
 from .methods import DEFAULT_METHOD, attempts_for, get_method
 
 #: Bootstrap replicates when none are asked for (about a second on 128 problems), and with the
@@ -143,7 +144,7 @@ def fit_report(successes, attempts, *, method: str | None = None, dist: str = "b
         Prediction method (:data:`simsearch.fitting.METHODS`); default the one the backtests
         favour (:data:`simsearch.fitting.DEFAULT_METHOD`).
     dist : str
-        Family of the law of p (:data:`simsearch.fitting.estimators.FIT_FAMILIES`) or ``"all"``
+        Family of the law of p (:data:`simsearch.fitting.likelihoods.FIT_FAMILIES`) or ``"all"``
         (the smallest AIC).
     fit_scale : bool
         Also fit a scale (p = scale x X), by quadrature.

@@ -1,7 +1,7 @@
 """Sums of p^c (1-p)^(n-c) w_j over a shared grid for many (c, n) pairs, each pair over a window
 whose neglected share is certified below a tolerance.
 
-The caller (``simsearch.fitting.estimators._QuadratureModel``) puts nodes x_j on a logit grid of the
+The caller (``simsearch.fitting.quadrature._QuadratureModel``) puts nodes x_j on a logit grid of the
 integration variable and passes, for one parameter value, the success probability at each node
 (p_j = s x_j for a scaled family, else x_j) and the prior mass of each node w_j (density times
 Jacobian times step). A pair's sum S = sum_j g_j w_j, with g_j = p_j^c (1 - p_j)^(n-c), is the

@@ -53,7 +53,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .draws import Difficulty
+from .draws import Difficulty  # noqa: F401 - the bundle the labs kernels take, re-exported
 from .draws import draw_p as _draw_p_inlined
 from .first_success import first_success_time as _first_success_time_inlined
 from .rng import standard_exponential, standard_normal, uniform
