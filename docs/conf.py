@@ -64,9 +64,10 @@ numpydoc_xref_param_type = False
 
 # The API reference lists every public name: each module's ``__all__``, read at build time so
 # that a name added to a module appears without editing the docs.
-PUBLIC_MODULES = ["simsearch", "simsearch.fitting.counts", "simsearch.fitting.estimators", "simsearch.fitting",
-                  "simsearch.sweep", "simsearch.labs", "simsearch.labs.theory",
-                  "simsearch.io.output"]
+PUBLIC_MODULES = ["simsearch", "simsearch.distributions", "simsearch.sampling",
+                  "simsearch.fitting", "simsearch.fitting.counts", "simsearch.fitting.estimators",
+                  "simsearch.fitting.likelihoods", "simsearch.fitting.report", "simsearch.sweep",
+                  "simsearch.labs", "simsearch.labs.theory", "simsearch.io.output"]
 
 
 def _public_names(module_name):
