@@ -183,26 +183,10 @@ def fit_report(successes, attempts, *, method: str | None = None, dist: str = "b
         warnings.append(f"only {solved} problems have any success: the exponent and every "
                         "extrapolation rest on them; treat the numbers as rough")
 
-    # The prediction: the chosen method (the default is what the backtests favour).
-    fitted = method.fit(table)
-    warnings += fitted.warnings
-    boots = bootstrap_fits(method, table, bootstrap, seed=seed) if bootstrap else []
-    good = [f for f in boots if f is not None]
-    if boots and len(good) < 0.9 * len(boots):
-        warnings.append(f"{method.name}: {len(boots) - len(good)} of {len(boots)} bootstrap "
-                        "replicates could not be fitted; intervals use the rest")
-
-    def interval(values_of):
-        if not boots:
-            return None
-        draws = np.array([values_of(f) if f is not None else np.nan for f in boots])
-        lo, hi = percentile_interval(draws, 0.95)
-        return [float(lo[0]), float(hi[0])] if np.isfinite(lo[0]) else None
-
+    fitted, boots = _prediction(method, table, bootstrap, seed, warnings)
     dist_est, gof, misfit, unsolvable = _law_of_p(table, successes, attempts, dist, fit_scale,
                                                   bootstrap, seed, workers, warnings)
     regression = _regression(successes, attempts, bootstrap, seed, warnings)
-
     report = {
         "problems": int(successes.size),
         "attempts": {"min": int(attempts.min()), "max": int(attempts.max())},
@@ -211,19 +195,7 @@ def fit_report(successes, attempts, *, method: str | None = None, dist: str = "b
         "prediction": {"method": method.name, "summary": method.summary,
                        "exponent": fitted.exponent, "parameters": fitted.parameters,
                        "unsolvable_fraction": fitted.unsolvable_fraction},
-        "exponent": dist_est.exponent_,
-        "exponent_ci": (None if dist_est.exponent_ci_ is None
-                        else [float(v) for v in dist_est.exponent_ci_]),
-        "confidence": 0.95,
-        "distribution": {"name": dist_est.distribution_.name, "spec": dist_est.distribution_.spec,
-                         "parameters": dist_est.distribution_.parameters,
-                         "role": "per-problem law of p (not the prediction method)"},
-        "log_likelihood": dist_est.log_likelihood_,
-        "aic": dist_est.aic_,
-        "families": {name: {"spec": f.distribution.spec, "exponent": f.exponent,
-                            "log_likelihood": f.log_likelihood, "aic": f.aic,
-                            "converged": f.converged, "at_bound": f.at_bound}
-                     for name, f in dist_est.fits_.items()},
+        **_law_entries(dist_est),
         "unsolvable_fraction": unsolvable,
         "regression": regression,
         "predicted_pass_at_k": {str(int(k)): float(v) for k, v in
@@ -239,32 +211,83 @@ def fit_report(successes, attempts, *, method: str | None = None, dist: str = "b
                         f"{int(attempts.max())} cannot tell unsolvable problems from very hard "
                         f"ones, and without the floor pass@{k_far} would be {line:.3g}")
     if bootstrap and predict.size:
-        # Widened to span the predictions of models the data cannot rule out (a floor's line).
-        cis = {}
-        for k in predict:
-            ci = interval(lambda f, k=k: f.predict_pass_at_k(k)[0])
-            cis[str(int(k))] = (None if ci is None else
-                                [float(v[0]) for v in span_alternatives(
-                                    np.array(ci)[:, None], fitted, [k])])
-        report["predicted_pass_at_k_ci"] = cis
+        report["predicted_pass_at_k_ci"] = _prediction_intervals(boots, fitted, predict)
     if target is not None:
-        needed = attempts_for(fitted, target)
-        if not math.isfinite(needed):
-            warnings.append(f"target: the {method.name} prediction does not reach pass@k = "
-                            f"{target} within 1e15 attempts; attempts reported as null")
-        attempts_ci = interval(lambda f: attempts_for(f, target))
-        if attempts_ci is not None:  # spans the alternatives' attempts too, as pass@k does
-            for alternative in fitted.alternatives:
-                other = attempts_for(alternative, target)
-                attempts_ci = [min(attempts_ci[0], other), max(attempts_ci[1], other)]
-        report["target"] = {"pass_at_k": target, "attempts": needed,
-                            "attempts_ci": attempts_ci}
+        report["target"] = _target(fitted, boots, target, method.name, warnings)
     report["read_exponent"] = (
         f"prediction.exponent ({fitted.exponent:.4g}, {method.name}) is the exponent of the "
         "pass@k extrapolation; 'exponent' is the left tail of the fitted law of p, which "
         "explains the counts but does not predict")
     report["warnings"] = warnings
     return FitReport(report)
+
+
+def _prediction(method, table, bootstrap, seed, warnings: list) -> tuple:
+    """The chosen method's fit (the default is what the backtests favour) and its bootstrap
+    refits (None where one failed)."""
+    fitted = method.fit(table)
+    warnings += fitted.warnings
+    boots = bootstrap_fits(method, table, bootstrap, seed=seed) if bootstrap else []
+    good = [f for f in boots if f is not None]
+    if boots and len(good) < 0.9 * len(boots):
+        warnings.append(f"{method.name}: {len(boots) - len(good)} of {len(boots)} bootstrap "
+                        "replicates could not be fitted; intervals use the rest")
+    return fitted, boots
+
+
+def _interval(boots, values_of) -> list | None:
+    """95% percentile interval of ``values_of(fit)`` over the bootstrap refits."""
+    if not boots:
+        return None
+    draws = np.array([values_of(f) if f is not None else np.nan for f in boots])
+    lo, hi = percentile_interval(draws, 0.95)
+    return [float(lo[0]), float(hi[0])] if np.isfinite(lo[0]) else None
+
+
+def _prediction_intervals(boots, fitted, predict) -> dict:
+    """Intervals of pass@k at each k, widened to span the predictions of models the data
+    cannot rule out (a floor's line)."""
+    cis = {}
+    for k in predict:
+        ci = _interval(boots, lambda f, k=k: f.predict_pass_at_k(k)[0])
+        cis[str(int(k))] = (None if ci is None else
+                            [float(v[0]) for v in span_alternatives(
+                                np.array(ci)[:, None], fitted, [k])])
+    return cis
+
+
+def _target(fitted, boots, target: float, name: str, warnings: list) -> dict:
+    """Attempts needed for pass@k = ``target``, with an interval that spans the alternatives'
+    attempts too, as pass@k's does."""
+    needed = attempts_for(fitted, target)
+    if not math.isfinite(needed):
+        warnings.append(f"target: the {name} prediction does not reach pass@k = "
+                        f"{target} within 1e15 attempts; attempts reported as null")
+    attempts_ci = _interval(boots, lambda f: attempts_for(f, target))
+    if attempts_ci is not None:
+        for alternative in fitted.alternatives:
+            other = attempts_for(alternative, target)
+            attempts_ci = [min(attempts_ci[0], other), max(attempts_ci[1], other)]
+    return {"pass_at_k": target, "attempts": needed, "attempts_ci": attempts_ci}
+
+
+def _law_entries(dist_est) -> dict:
+    """The report's entries on the fitted law of p, in the report's order."""
+    best = dist_est.distribution_
+    return {
+        "exponent": dist_est.exponent_,
+        "exponent_ci": (None if dist_est.exponent_ci_ is None
+                        else [float(v) for v in dist_est.exponent_ci_]),
+        "confidence": 0.95,
+        "distribution": {"name": best.name, "spec": best.spec, "parameters": best.parameters,
+                         "role": "per-problem law of p (not the prediction method)"},
+        "log_likelihood": dist_est.log_likelihood_,
+        "aic": dist_est.aic_,
+        "families": {name: {"spec": f.distribution.spec, "exponent": f.exponent,
+                            "log_likelihood": f.log_likelihood, "aic": f.aic,
+                            "converged": f.converged, "at_bound": f.at_bound}
+                     for name, f in dist_est.fits_.items()},
+    }
 
 
 def _law_of_p(table, successes, attempts, dist, fit_scale, bootstrap, seed, workers,
