@@ -125,6 +125,21 @@ def input_files_entry(dist: Distribution) -> dict:
     return {"input_files": files} if files else {}
 
 
+def spec_of_table(spec, field: str = "dist"):
+    """A family given as a table (``{ name = "beta", alpha = 0.4, beta = 4 }``, so that a sweep
+    can set its parameters one by one) as its spec string; a string is returned as it is.
+
+    Floats are written with ``repr``, so the spec reads back the very same numbers.
+    """
+    if isinstance(spec, str):
+        return spec
+    if not (isinstance(spec, dict) and isinstance(spec.get("name"), str)):
+        raise SimsearchError(f"{field}: must be a spec string or a table with name = FAMILY and "
+                             f"its parameters")
+    params = ", ".join(f"{k}={v!r}" for k, v in spec.items() if k != "name")
+    return f"{spec['name']}({params})"
+
+
 def parse_spec(spec: str, families: dict, field: str, example: str):
     """Build an object of one of ``families`` from a spec string, through the whitelist.
 

@@ -107,24 +107,18 @@ def check_options(doc: dict, where: str) -> dict:
     return dict(table)
 
 
-def _spec_text(spec):
-    """A distribution given as a table (``{ name = "beta", alpha = 0.4, beta = 4 }``, so a
-    sweep can set its parameters) as the spec string the labs config takes."""
-    if not (isinstance(spec, dict) and isinstance(spec.get("name"), str)):
-        return spec
-    params = ", ".join(f"{k}={v!r}" for k, v in spec.items() if k != "name")
-    return f"{spec['name']}({params})"
-
-
 def labs_point_config(config: dict):
     """A point's config as a :class:`~simsearch.labs.LabsConfig`: ``pool.difficulty`` and
-    ``pool.value`` may be tables (see :func:`_spec_text`)."""
+    ``pool.value`` may be tables (:func:`~simsearch.distributions.spec.spec_of_table`)."""
+    from ...distributions.spec import spec_of_table
     from ...labs import labs_config
 
     pool = config.get("pool")
     if isinstance(pool, dict):
-        config = {**config, "pool": {key: _spec_text(value) if key in ("difficulty", "value")
-                                     else value for key, value in pool.items()}}
+        config = {**config, "pool": {
+            key: spec_of_table(value, f"pool.{key}")
+            if key in ("difficulty", "value") and isinstance(value, dict) else value
+            for key, value in pool.items()}}
     return labs_config(config)
 
 

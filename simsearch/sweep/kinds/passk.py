@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 
-from ...distributions.families import FAMILIES, Mixture
 from ...errors import SimsearchError, require
 from . import PointResult, unknown_statistic
 
@@ -49,21 +48,9 @@ def point_statistics(statistics) -> tuple[str, ...]:
 
 
 def _passk_distribution(spec):
-    if isinstance(spec, str):
-        from ...distributions.spec import parse_distribution
-        return parse_distribution(spec)
-    require(isinstance(spec, dict) and isinstance(spec.get("name"), str),
-            "dist: must be a spec string or a table with name = FAMILY and its parameters")
-    params = {k: v for k, v in spec.items() if k != "name"}
-    cls = FAMILIES.get(spec["name"])
-    require(cls is not None and cls is not Mixture,
-            f"dist: unknown family {spec['name']!r} for a table; known: "
-            f"{', '.join(sorted(set(FAMILIES) - {'mixture'}))}")
-    try:
-        return cls(**params)
-    except TypeError:
-        raise SimsearchError(f"{spec['name']}: parameters {sorted(params)} do not match "
-                             f"its signature") from None
+    from ...distributions.spec import parse_distribution, spec_of_table
+
+    return parse_distribution(spec_of_table(spec))
 
 
 def _slope_exponent(k: np.ndarray, pass_at_k: np.ndarray) -> float:
