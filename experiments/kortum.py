@@ -47,13 +47,16 @@ def main() -> None:
     parser = experiment_parser(__doc__, "fewer replicates")
     args = parser.parse_args()
     replicates = 100 if args.quick else 1000
+    # --quick: fewer periods of the growing lab (its ideas per period grow as e^(0.5 t)) and a
+    # smaller bootstrap; the full figure keeps 24 periods and 200 resamples.
+    curve_periods, bootstrap = (16, 50) if args.quick else (24, 200)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
     data = {"theta": [], "ideas_tried": [], "median_best": [], "low_best": [], "high_best": [],
             "exact_median_best": []}
 
     for i, theta in enumerate(CURVE_THETAS):
-        cfg = config(theta, [{"name": "lab", "budget": 10.0, "growth": 0.5}], 24, replicates,
-                     SEED + i)
+        cfg = config(theta, [{"name": "lab", "budget": 10.0, "growth": 0.5}], curve_periods,
+                     replicates, SEED + i)
         per = simulate_labs(cfg, record_wins=False).periods
         tried = per["ideas_tried"][0, 0]
         best = np.exp(per["log_multiplier"][:, 0, :])
@@ -84,7 +87,7 @@ def main() -> None:
     for j, theta in enumerate(FIT_THETAS):
         cfg = config(theta, DESIGN, 12, replicates, SEED + 10 + j)
         result = simulate_labs(cfg, record_wins=False)
-        est = ReturnsEstimator(bootstrap=200, seed=SEED).fit(result)
+        est = ReturnsEstimator(bootstrap=bootstrap, seed=SEED).fit(result)
         theory = kortum_theory(cfg)
         for name, (marker, color) in markers.items():
             value, (lo, hi) = est.estimates_[name], est.intervals_[name]
@@ -114,11 +117,12 @@ def main() -> None:
     stem = args.figures / "kortum"
     save_figure(fig, stem)
     save_data(stem, data, "experiments/kortum.py",
-              {"curve_thetas": CURVE_THETAS, "replicates": replicates}, SEED)
+              {"curve_thetas": CURVE_THETAS, "replicates": replicates,
+               "periods": curve_periods}, SEED)
     fit_stem = args.figures / "kortum_returns"
     save_data(fit_stem, fits, "experiments/kortum.py",
               {"fit_thetas": FIT_THETAS, "design": DESIGN, "periods": 12,
-               "replicates": replicates, "bootstrap": 200}, SEED)
+               "replicates": replicates, "bootstrap": bootstrap}, SEED)
     for k in range(len(fits["theta"])):
         print(f"theta {fits['theta'][k]:g} {fits['quantity'][k]:>6s} "
               f"{fits['estimate'][k]:.3f} [{fits['low'][k]:.3f}, {fits['high'][k]:.3f}] "

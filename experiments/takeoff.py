@@ -154,10 +154,10 @@ def main() -> None:
     parser = experiment_parser(__doc__, "coarser grids, fewer replicates")
     args = parser.parse_args()
     quick = args.quick
-    replicates = 40 if quick else 200
-    s_grid = np.linspace(0.0, 1.0, 6 if quick else 11)
-    r_grid = np.geomspace(0.5, 4.0, 6 if quick else 13)  # Kortum: theta = 1/r
-    b_grid = np.linspace(0.3, 1.5, 6 if quick else 13)
+    replicates = 30 if quick else 200
+    s_grid = np.linspace(0.0, 1.0, 5 if quick else 11)
+    r_grid = np.geomspace(0.5, 4.0, 4 if quick else 13)  # Kortum: theta = 1/r
+    b_grid = np.linspace(0.3, 1.5, 4 if quick else 13)
     thetas = 1.0 / r_grid
     kortum_doublings = [min(12, int(KORTUM_LOG2_DRAWS / t)) for t in thetas]
     with tqdm(total=(len(r_grid) + len(b_grid)) * len(s_grid), unit="point",

@@ -75,9 +75,9 @@ def run_arm(automation: float, count: int) -> dict:
 
 
 def main() -> None:
-    parser = experiment_parser(__doc__, "100 draws instead of 1,000")
+    parser = experiment_parser(__doc__, "50 draws instead of 1,000")
     args = parser.parse_args()
-    count = 100 if args.quick else 1000
+    count = 50 if args.quick else 1000
     arms = {s: run_arm(s, count) for s in AUTOMATION}
     first = arms[AUTOMATION[0]]
     for s, arm in arms.items():  # common random numbers: the same inputs in every arm

@@ -23,7 +23,7 @@ from ..seeding import child, seed_sequence
 from .counts import per_problem_pass_at_k
 from .curve import log_grid
 from .likelihoods import (_CHI_SQUARE_MAX_N, FIT_FAMILIES, CountTable, _bootstrap_weights, _model,
-                          _tail_exponent, bootstrap_fits, check_family, fit_family)
+                          _tail_exponent, bootstrap_families, check_family, fit_family)
 
 
 def _interval(samples: np.ndarray, confidence: float) -> np.ndarray:
@@ -156,7 +156,7 @@ class DistributionalEstimator:
         self.bootstrap_distributions_ = []
         self.exponent_ci_ = None
         if self.bootstrap:
-            self.bootstrap_distributions_ = bootstrap_fits(
+            self.bootstrap_distributions_ = bootstrap_families(
                 table, list(self.fits_.values()), self.bootstrap, seed=self.seed,
                 fit_scale=self.fit_scale, workers=self.workers)
             exps = np.array([_tail_exponent(d) for d in self.bootstrap_distributions_])

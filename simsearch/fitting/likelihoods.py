@@ -339,14 +339,16 @@ def _bootstrap_selected(table, fits, fit_scale, children) -> list[Distribution]:
     return out
 
 
-def bootstrap_fits(table: CountTable, fit: FamilyFit | list[FamilyFit], replicates: int, *,
-                   seed=None, fit_scale: bool = False, workers: int = 1) -> list[Distribution]:
-    """Refit on ``replicates`` resamples of the problems.
+def bootstrap_families(table: CountTable, fit: FamilyFit | list[FamilyFit], replicates: int, *,
+                       seed=None, fit_scale: bool = False,
+                       workers: int = 1) -> list[Distribution]:
+    """The law of p refitted on ``replicates`` resamples of the problems (a prediction
+    method's refits are :func:`simsearch.fitting.bootstrap.bootstrap_fits`).
 
     ``fit`` is one family's fit, or several, in which case each replicate refits them all and
     keeps the smallest AIC (model selection repeated per replicate). Replicate b always uses
-    ``child(seed, b)`` and starts from the point estimates, so the
-    result does not depend on ``workers`` (processes to spread over).
+    ``child(seed, b)`` and starts from the point estimates, so the result does not depend on
+    ``workers`` (processes to spread over).
     """
     fits = fit if isinstance(fit, list) else [fit]
     root = seed_sequence(seed)
