@@ -33,7 +33,6 @@ MAX_SCHEDULE = 100_000
 MAX_PATIENCE = 2**53
 #: Largest log budget of any period: 1e300 leaves float64 room for A^s and compute sums.
 _MAX_LOG_BUDGET = math.log(1e300)
-_POLICY_HELP = f"round-robin, patience(m=<int in [1, {MAX_PATIENCE}]>) or greedy"
 _IDEAS_HELP = 'an integer >= 1, or "inf" for an endless stream'
 
 
@@ -55,6 +54,42 @@ class Pool:
     @property
     def endless(self) -> bool:
         return self.ideas is None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a lab orders its attempts over its ideas: one entry of :data:`POLICIES`.
+
+    ``code`` is what the event-driven kernel dispatches on (``POLICY_ROUNDS``: rounds of
+    ``quantum`` attempts per unsolved idea; ``POLICY_GREEDY``: the idea with the highest
+    posterior chance next); ``parameter`` names the policy's integer parameter (the quantum),
+    None for none; ``ranks_ideas`` policies need a finite pool and the Beta prior of the
+    difficulty that their posterior index starts from.
+    """
+
+    name: str
+    code: int
+    summary: str
+    parameter: str | None = None
+    ranks_ideas: bool = False
+
+    def spec(self, value) -> str:
+        return f"{self.name}({self.parameter}={value})" if self.parameter else self.name
+
+
+#: Every policy a lab can follow, by name (``policy = "patience(m=10)"`` in a lab's table).
+POLICIES: dict[str, Policy] = {p.name: p for p in (
+    Policy("round-robin", POLICY_ROUNDS, "every unsolved idea one attempt per round"),
+    Policy("patience", POLICY_ROUNDS, "rounds of up to m attempts in a row per unsolved idea",
+           parameter="m"),
+    Policy("greedy", POLICY_GREEDY, "the unsolved idea with the highest posterior chance next",
+           ranks_ideas=True),
+)}
+
+
+def _policy_help() -> str:
+    names = [p.spec(f"<int in [1, {MAX_PATIENCE}]>") for p in POLICIES.values()]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 @dataclass(frozen=True)
@@ -81,11 +116,11 @@ class Lab:
 
     @property
     def policy_spec(self) -> str:
-        return f"patience(m={self.patience})" if self.policy == "patience" else self.policy
+        return POLICIES[self.policy].spec(self.patience)
 
     @property
     def policy_code(self) -> int:
-        return POLICY_GREEDY if self.policy == "greedy" else POLICY_ROUNDS
+        return POLICIES[self.policy].code
 
 
 @dataclass(frozen=True)
@@ -164,18 +199,25 @@ def _unknown(table: dict, allowed: set, where: str) -> None:
 
 
 def parse_policy(text, key: str = "policy") -> tuple[str, int]:
-    """``"round-robin"``, ``"patience(m=10)"`` (or ``patience(10)``), ``"greedy"`` -> (name, m)."""
+    """A registered policy's spec -> (name, parameter): ``"round-robin"`` -> (round-robin, 1),
+    ``"patience(m=10)"`` (or ``patience(10)``) -> (patience, 10), ``"greedy"`` -> (greedy, 1)."""
+    error = SimsearchError(f"{key}: must be one of {_policy_help()} (got {text!r})")
     if not isinstance(text, str):
-        raise SimsearchError(f"{key}: must be one of {_POLICY_HELP} (got {text!r})")
-    compact = text.replace(" ", "").lower()
-    if compact in ("round-robin", "roundrobin"):
-        return "round-robin", 1
-    if compact == "greedy":
-        return "greedy", 1
-    match = re.fullmatch(r"patience\((?:m=)?(\d{1,20})\)", compact)
-    if match and 1 <= int(match.group(1)) <= MAX_PATIENCE:
-        return "patience", int(match.group(1))
-    raise SimsearchError(f"{key}: must be one of {_POLICY_HELP} (got {text!r})")
+        raise error
+    match = re.fullmatch(r"([a-z-]+)(?:\((?:([a-z]+)=)?(\d{1,20})\))?",
+                         text.replace(" ", "").lower())
+    if match is None:
+        raise error
+    name, given, value = match.groups()
+    policy = POLICIES.get("round-robin" if name == "roundrobin" else name)
+    if (policy is None or (policy.parameter is None) != (value is None)
+            or given not in (None, policy.parameter)):
+        raise error
+    if value is None:
+        return policy.name, 1
+    if not 1 <= int(value) <= MAX_PATIENCE:
+        raise error
+    return policy.name, int(value)
 
 
 def _parse_lab(table, index: int) -> Lab:
@@ -287,8 +329,9 @@ def labs_config(doc: dict) -> LabsConfig:
     names = [lab.name for lab in labs]
     require(len(set(names)) == len(names), "lab.name: names must be distinct")
     if pool.ideas is None:
-        require(all(lab.policy != "greedy" for lab in labs),
-                "lab.policy: greedy needs a finite pool (pool.ideas an integer)")
+        for lab in labs:
+            require(not POLICIES[lab.policy].ranks_ideas,
+                    f"lab.policy: {lab.policy} needs a finite pool (pool.ideas an integer)")
     sharing = _number(doc.get("sharing", 0.0), "sharing", 0, 1)
     periods = as_count("periods", doc.get("periods", 1), 1)
     require(periods <= 100_000, f"periods: at most 100,000 (got {periods})")

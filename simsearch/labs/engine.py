@@ -48,7 +48,7 @@ from ..kernels.draws import kernel_table
 from ..kernels.labs import (NO_CAP, VALUE_FIXED, Difficulty, LabParams, LimitRecord, PeriodRecord,
                             PoolParams, WinRecord, simulate_replicates)
 from ..seeding import child, seed_sequence, stream_states
-from .config import COMBINES, LabsConfig
+from .config import COMBINES, POLICIES, LabsConfig
 from .results import LabsResult
 
 
@@ -78,7 +78,7 @@ def _kernel_arguments(config: LabsConfig) -> tuple[Difficulty, PoolParams, LabPa
     pool, labs = config.pool, config.labs
     v_kind, v_a, v_b = pool.value.kernel if pool.value is not None else (VALUE_FIXED, 1.0, 0.0)
     prior_a, prior_b = _beta_prior(pool.difficulty) \
-        if any(lab.policy == "greedy" for lab in labs) else (1.0, 1.0)
+        if any(POLICIES[lab.policy].ranks_ideas for lab in labs) else (1.0, 1.0)
     difficulty = Difficulty(*kernel_table(pool.difficulty))
     pool_params = PoolParams(
         ideas=int(pool.ideas or 0), endless=bool(pool.endless),
