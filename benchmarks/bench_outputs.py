@@ -13,7 +13,10 @@ Per-problem tables, before and after:
 
 Each writes the same simulated table through the output layer (temporary file, SHA-256,
 manifest, rename). Then the whole command, ``simsearch passk --per-problem x.npy`` (and
-``x.csv``), is timed end to end in a fresh process (warm numba cache), with its peak memory.
+``x.csv``), is timed end to end in a fresh process (warm numba cache), with its peak memory,
+beside its plain peer: a NumPy script that draws the same table (Beta p, one exponential per
+first-success time) in chunks and streams it to a ``.npy`` with its SHA-256. The command
+streams the table from the kernel block by block, so its memory does not grow with problems.
 
 Labs tables (``simsearch labs --format``): a run with about 1e7 wins (--quick: 1e6; two labs on
 an endless stream of ideas, every other attempt a win). Each format builds the wins table (typed
@@ -33,10 +36,10 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -60,18 +63,76 @@ def _timed(write) -> float:
     return time.perf_counter() - start
 
 
+#: The plain peer of ``passk --per-problem x.npy``: the same table, drawn in chunks by NumPy
+#: and streamed to a .npy with its SHA-256 (the output layer hashes what it writes too).
+NUMPY_STREAM = """
+import hashlib, io, sys
+import numpy as np
+problems, path = int(sys.argv[1]), sys.argv[2]
+rng = np.random.default_rng(1)
+dtype = np.dtype([("replicate", "<i8"), ("problem", "<i8"), ("p", "<f8"),
+                  ("first_success", "<f8")])
+header = io.BytesIO()
+np.lib.format.write_array_header_1_0(header, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                              "fortran_order": False, "shape": (problems,)})
+digest = hashlib.sha256(header.getvalue())
+with open(path, "wb") as fh:
+    fh.write(header.getvalue())
+    for start in range(0, problems, 1 << 19):
+        n = min(1 << 19, problems - start)
+        rows = np.empty(n, dtype=dtype)
+        rows["replicate"] = 0
+        rows["problem"] = np.arange(start, start + n)
+        p = rng.beta(0.3, 3.0, n)
+        rows["p"] = p
+        with np.errstate(divide="ignore"):
+            rows["first_success"] = np.maximum(np.ceil(rng.standard_exponential(n)
+                                                       / -np.log1p(-p)), 1.0)
+        fh.write(rows)
+        digest.update(rows)
+print(digest.hexdigest())
+"""
+
+
+def _peak(argv: list[str], cwd: Path) -> dict:
+    """Wall time, CPU time and peak resident memory of one fresh process."""
+    probe = textwrap.dedent("""
+        import resource, runpy, sys, time
+        argv, start, code = sys.argv[1:], time.perf_counter(), 0
+        try:
+            if argv[0] == "-c":
+                sys.argv = ["-c", *argv[2:]]
+                exec(argv[1])
+            else:
+                sys.argv = argv
+                runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+        except SystemExit as exc:
+            code = exc.code or 0
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        # VmHWM: this program's own peak (ru_maxrss keeps the parent's from before exec).
+        with open("/proc/self/status") as fh:
+            peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+        print("PEAK", time.perf_counter() - start, usage.ru_utime + usage.ru_stime, peak,
+              file=sys.stderr)
+        sys.exit(code)
+        """)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", probe, *argv], check=True,
+                          capture_output=True, text=True, cwd=cwd)
+    wall = time.perf_counter() - start
+    _, _, cpu, rss = proc.stderr.strip().splitlines()[-1].split()
+    return {"wall_s": wall, "cpu_s": float(cpu), "peak_rss_mb": int(rss) / 1024}
+
+
 def _command(problems: int, path: Path) -> dict:
     """Wall time and peak memory of the whole command in a fresh process."""
-    argv = [sys.executable, "-m", "simsearch", "passk", "--dist", SPEC, "--problems",
-            str(problems), "--seed", "1", "--per-problem", str(path), "--overwrite",
-            "--no-progress", "--out", str(path.with_name("summary.csv"))]
-    start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(argv, check=True, capture_output=True, cwd=path.parent)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"wall_s": wall, "cpu_s": (after.ru_utime + after.ru_stime)
-            - (before.ru_utime + before.ru_stime), "peak_rss_mb_so_far": after.ru_maxrss / 1024}
+    return _peak(["simsearch", "passk", "--dist", SPEC, "--problems", str(problems), "--seed",
+                  "1", "--per-problem", str(path), "--overwrite", "--no-progress", "--out",
+                  str(path.with_name("summary.csv"))], path.parent)
+
+
+def _numpy_stream(problems: int, path: Path) -> dict:
+    return _peak(["-c", NUMPY_STREAM, str(problems), str(path)], path.parent)
 
 
 def _write_results(name: str, results: dict) -> None:
@@ -168,6 +229,8 @@ def main() -> None:
         # Whole commands; the first run compiles if the cache is cold and is not counted.
         _command(1000, tmp / "warm.npy")
         command = {fmt: _command(problems, tmp / f"cmd.{fmt}") for fmt in ("npy", "csv")}
+        small = _command(problems // 10, tmp / "small.npy")
+        peer = _numpy_stream(problems, tmp / "numpy.npy")
 
     print(f"--per-problem writers, {problems:.0e} problems (one run, same table)")
     print(f"{'format':10s} {'seconds':>9s} {'MB':>8s} {'before/this':>12s}")
@@ -176,11 +239,18 @@ def main() -> None:
               f"{timings['before'] / seconds:11.1f}x")
     for fmt, c in command.items():
         print(f"simsearch passk --per-problem x.{fmt}: {c['wall_s']:.2f} s wall, "
-              f"{c['cpu_s']:.2f} s CPU")
+              f"{c['cpu_s']:.2f} s CPU, peak {c['peak_rss_mb']:.0f} MB")
+    print(f"NumPy streaming the same .npy:        {peer['wall_s']:.2f} s wall, "
+          f"{peer['cpu_s']:.2f} s CPU, peak {peer['peak_rss_mb']:.0f} MB")
+    ratio = command["npy"]["wall_s"] / peer["wall_s"]
+    growth = command["npy"]["peak_rss_mb"] - small["peak_rss_mb"]
+    print(f"simsearch / NumPy wall: {ratio:.2f}x (aim <= 1.2x); peak memory at {problems:.0e} "
+          f"minus at {problems // 10:.0e} problems: {growth:+.0f} MB (flat: ~0)")
     _write_results("bench_outputs.json", {
         "problems": problems, "write_seconds": timings, "bytes": sizes,
         "speedup_vs_before": {k: timings["before"] / v for k, v in timings.items()},
-        "command": command})
+        "command": command, "command_tenth": small, "numpy_stream": peer,
+        "wall_over_numpy": ratio, "peak_growth_mb": growth})
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ def test_bad_input_through_the_real_process_has_no_traceback():
 TOO_BIG = [
     (["--problems", "1e18"], "need about"),
     (["--problems", "1e300"], "need about"),
-    (["--problems", "1e12", "--per-problem", "PP"], "with per-problem results need about"),
+    (["--problems", "1e12", "--per-problem", "PP"], "per-problem: the table would take about"),
     (["--dist", "beta(alpha=" + "1" * 400 + ", beta=3)"], "alpha must be a number in (0, inf)"),
     (["--dist", "point(p=" + "9" * 400 + ")"], "p must be a number in [0, 1]"),
     (["--out", "/proc/x.csv"], "out: cannot write in directory '/proc'"),

@@ -6,13 +6,18 @@ import argparse
 import sys
 
 from ..distributions.spec import input_files_entry, parse_distribution
-from ..io.output import (check_distinct, check_table_format, check_writable, csv_text, manifest,
-                         table_data, table_format, write_with_manifest)
+from ..io.output import (check_disk_space, check_distinct, check_table_format, check_writable,
+                         csv_text, manifest, table_format, table_stream, write_with_manifest)
 from ..kernels.first_success import first_success_counts
-from ..sampling.passk import parse_k_grid, simulate_pass_at_k
+from ..sampling.passk import parse_k_grid, simulate_pass_at_k, stream_pass_at_k
 from ..seeding import CHUNK_SIZE
 from .common import int_at_least, set_threads
 from .first_run import announce_compiling
+
+#: Bytes per row of the per-problem table (replicate, problem, p, first_success): four 8-byte
+#: fields in the binary formats (Parquet compresses, so this bounds it), about 40 characters
+#: of CSV.
+_BYTES_PER_ROW = {"npy": 32, "npz": 32, "parquet": 32, "csv": 40}
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -57,25 +62,34 @@ def run(args) -> int:
             check_writable(path, field, overwrite=args.overwrite, with_manifest=True)
     check_distinct(outputs)
     if args.per_problem is not None:
-        check_table_format(args.per_problem, "per-problem")
+        fmt = check_table_format(args.per_problem, "per-problem")
+        check_disk_space(args.per_problem, args.problems * args.replicates
+                         * _BYTES_PER_ROW[fmt], "per-problem")
     threads = set_threads(args.threads)
     announce_compiling(first_success_counts)
-    result = simulate_pass_at_k(dist, k_grid, args.problems, replicates=args.replicates,
-                                seed=args.seed, per_problem=args.per_problem is not None,
-                                progress=not args.no_progress)
-    table = csv_text(result.table())
     config = {"dist": dist.spec, "problems": args.problems, "k": [int(k) for k in k_grid],
               "replicates": args.replicates, "seed": args.seed}
-    meta = manifest("passk", config, result.seed_entropy, chunk_size=CHUNK_SIZE,
-                    threads=threads, tail_exponent=dist.tail_exponent,
-                    **input_files_entry(dist))
-    if args.per_problem is not None:
+    options = dict(replicates=args.replicates, seed=args.seed, progress=not args.no_progress)
+    if args.per_problem is None:
+        result = simulate_pass_at_k(dist, k_grid, args.problems, **options)
+        meta = _manifest(config, result.seed_entropy, threads, dist)
+    else:
+        # Streamed: the table is written as the kernel draws it, in memory of one block.
+        run = stream_pass_at_k(dist, k_grid, args.problems, **options)
+        meta = _manifest(config, run.seed_entropy, threads, dist)
         write_with_manifest(args.per_problem,
-                            table_data(args.per_problem, result.per_problem_table()),
+                            table_stream(args.per_problem, run.columns(), run.n_rows),
                             {**meta, "per_problem_format": table_format(args.per_problem)})
+        result = run.result()
+    table = csv_text(result.table())
     if args.out is None:
         sys.stdout.write(table)
     else:
         write_with_manifest(args.out, table, meta)
         print(f"wrote {args.out} and {args.out}.json", file=sys.stderr)
     return 0
+
+
+def _manifest(config: dict, seed_entropy, threads: int, dist) -> dict:
+    return manifest("passk", config, seed_entropy, chunk_size=CHUNK_SIZE, threads=threads,
+                    tail_exponent=dist.tail_exponent, **input_files_entry(dist))

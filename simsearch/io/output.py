@@ -20,10 +20,12 @@ import contextlib
 import csv
 import hashlib
 import io
+import itertools
 import json
 import math
 import os
 import platform
+import shutil
 import signal
 import stat
 import sys
@@ -85,6 +87,20 @@ def manifest_path(path: str | os.PathLike) -> Path:
     """Where the manifest of data file ``path`` goes: ``path`` + ``.json``."""
     path = Path(path)
     return path.with_name(path.name + MANIFEST_SUFFIX)
+
+
+def check_disk_space(path: str | os.PathLike, size: float, field: str = "out") -> None:
+    """Refuse, before any work, a file of about ``size`` bytes that the file system holding
+    ``path`` has no room for (a streamed table's memory is flat, its file is not)."""
+    try:
+        free = shutil.disk_usage(Path(path).resolve().parent).free
+    except OSError:
+        return  # check_writable reports an unusable directory
+    if size > free:
+        raise SimsearchError(f"{field}: the table would take about {size / 2**30:.3g} GiB, more "
+                             f"than the {free / 2**30:.3g} GiB free in "
+                             f"{str(Path(path).resolve().parent)!r}; use fewer problems or "
+                             f"replicates")
 
 
 def check_writable(path: str | os.PathLike, field: str = "out", *, overwrite: bool = True,
@@ -457,11 +473,21 @@ def npy_chunks(columns: Mapping[str, Sequence],
     arrays = _arrays(columns)
     dtype = np.dtype([(name, a.dtype) for name, a in arrays.items()])
     n_rows = next(iter(arrays.values())).shape[0] if arrays else 0
+    yield _npy_header(dtype, n_rows)
+    yield from _npy_rows(arrays, dtype, rows_per_chunk)
+
+
+def _npy_header(dtype: np.dtype, n_rows: int) -> bytes:
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {
         "descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
         "shape": (n_rows,)})
-    yield header.getvalue()
+    return header.getvalue()
+
+
+def _npy_rows(arrays: Mapping[str, np.ndarray], dtype: np.dtype,
+              rows_per_chunk: int = 1 << 19) -> Iterator[np.ndarray]:
+    n_rows = next(iter(arrays.values())).shape[0] if arrays else 0
     for start in range(0, n_rows, rows_per_chunk):
         stop = min(start + rows_per_chunk, n_rows)
         rows = np.empty(stop - start, dtype=dtype)
@@ -484,6 +510,42 @@ def _parquet_writer(columns: Mapping[str, Sequence]) -> FileWriter:
 
         pq.write_table(pa.table(_arrays(columns)), path)
     return FileWriter(write)
+
+
+def table_stream(path: str | os.PathLike, blocks: Iterable[Mapping[str, np.ndarray]],
+                 n_rows: int):
+    """:func:`table_data` for a table that arrives block by block (dicts of equal-length
+    columns, the same columns in each, ``n_rows`` rows in all): ``.npy`` and CSV are written as
+    the blocks arrive, in memory of one block, and are byte for byte what :func:`table_data`
+    writes of the whole table; ``.npz`` and Parquet are written whole."""
+    fmt = check_table_format(path)
+    if fmt == "npy":
+        return _npy_stream(iter(blocks), n_rows)
+    if fmt == "csv":
+        return _csv_stream(blocks)
+    whole = list(blocks)
+    return table_data(path, {name: np.concatenate([b[name] for b in whole])
+                             for name in (whole[0] if whole else {})})
+
+
+def _npy_stream(blocks: Iterator[Mapping[str, np.ndarray]], n_rows: int) -> Iterator:
+    first = _arrays(next(blocks))
+    dtype = np.dtype([(name, a.dtype) for name, a in first.items()])
+    yield _npy_header(dtype, n_rows)
+    written = 0
+    for arrays in itertools.chain([first], map(_arrays, blocks)):
+        written += next(iter(arrays.values())).shape[0]
+        yield from _npy_rows(arrays, dtype)
+    if written != n_rows:  # the header promised n_rows: a short file would not load
+        raise ValueError(f"table_stream: {written} rows arrived, the header says {n_rows}")
+
+
+def _csv_stream(blocks: Iterable[Mapping[str, np.ndarray]]) -> Iterator[str]:
+    for i, block in enumerate(blocks):
+        chunks = csv_chunks(block)
+        if i:
+            next(chunks)  # the header, written once
+        yield from chunks
 
 
 def table_data(path: str | os.PathLike, columns: Mapping[str, Sequence]):

@@ -7,10 +7,12 @@ memory is O(P / chunk + len(k)), never O(P x k), and k may go to 1e12 at no extr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -260,7 +262,8 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     seed : int, numpy.random.SeedSequence or None
         Same seed, same result, bit for bit, whatever the number of threads.
     per_problem : bool, default False
-        Also return each problem's p and first-success time (memory O(replicates x problems)).
+        Also return each problem's p and first-success time (memory O(replicates x problems);
+        :func:`stream_pass_at_k` hands them over block by block instead).
     progress : bool, default False
         Show a tqdm bar over problems (hidden when stderr is not a terminal).
 
@@ -274,47 +277,138 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     >>> r.pass_at_k.shape
     (1, 3)
     """
-    dist = parse_distribution(dist)
-    k_grid = as_k_grid(k)
-    problems = as_count("problems", problems)
-    replicates = as_count("replicates", replicates)
-    seq = seed_sequence(seed)
-    check_memory(problems, replicates, per_problem)
+    run = PassAtKStream(dist, k, problems, replicates=replicates, seed=seed,
+                        per_problem=per_problem, progress=progress)
+    if not per_problem:
+        for _ in run.blocks():
+            pass
+        return run.result()
+    check_memory(run.problems, run.replicates, per_problem=True)
+    p = np.empty(run.n_rows)
+    t = np.empty(run.n_rows)
+    for block in run.blocks():
+        p[block.first_row:block.first_row + block.p.size] = block.p
+        t[block.first_row:block.first_row + block.p.size] = block.first_success
+    shape = (run.replicates, run.problems)
+    return dataclasses.replace(run.result(), p=p.reshape(shape), first_success=t.reshape(shape))
 
-    sizes = chunk_sizes(problems, CHUNK_SIZE)
-    n_chunks = sizes.size
-    states = replicate_chunk_states(seq, replicates, n_chunks)
-    all_sizes = np.tile(sizes, replicates)
-    difficulty = kernel_table(dist)
-    k_float = k_grid.astype(np.float64)
-    lookup = bin_table(k_float)
 
-    # Per-problem arrays are filled only when asked for; empty ones tell the kernel not to keep.
-    size = replicates * problems if per_problem else 0
-    p_out, t_out = np.empty(size), np.empty(size)
-    offsets = np.concatenate([[0], np.cumsum(all_sizes)[:-1]]) if per_problem else \
-        np.zeros(all_sizes.size, dtype=np.int64)
-    # Counts are summed per replicate as each call returns: memory does not grow with chunks x k.
-    per_rep = np.zeros((replicates, k_grid.size + 1), dtype=np.int64)
-    with tqdm(total=replicates * problems, unit="problem", unit_scale=True,
-              disable=None if progress else True, desc="pass@k") as bar:
-        step = _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
-        for lo in range(0, states.shape[0], step):
-            hi = min(lo + step, states.shape[0])
-            block = first_success_counts(
-                Chunks(states[lo:hi], all_sizes[lo:hi], offsets[lo:hi]), difficulty,
-                KGrid(k_float, lookup), PerProblem(p_out, t_out))
-            np.add.at(per_rep, np.arange(lo, hi) // n_chunks, block)
-            bar.update(int(all_sizes[lo:hi].sum()))
-    passed = np.cumsum(per_rep[:, :-1], axis=1)
+def stream_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates: int = 1,
+                     seed=None, progress: bool = False) -> "PassAtKStream":
+    """:func:`simulate_pass_at_k` with per-problem results handed over block by block, so
+    memory stays flat however many problems there are.
 
-    return PassAtKResult(
-        distribution=dist, k=k_grid, problems=problems, replicates=replicates,
-        fail_counts=problems - passed, expected_failure=dist.expected_failure(k_float),
-        seed_entropy=seq.entropy,
-        p=p_out.reshape(replicates, problems) if per_problem else None,
-        first_success=t_out.reshape(replicates, problems) if per_problem else None,
-    )
+    Iterate :meth:`PassAtKStream.blocks` (or pass :meth:`PassAtKStream.columns` to a table
+    writer), then read :meth:`PassAtKStream.result`: the same numbers, bit for bit, as
+    ``simulate_pass_at_k(..., per_problem=True)``.
+
+    Examples
+    --------
+    >>> run = stream_pass_at_k("beta(alpha=0.3, beta=3)", [1, 100], 200_000, seed=1)
+    >>> rows = sum(block["p"].size for block in run.columns())
+    >>> rows, run.result().pass_at_k.shape
+    (200000, (1, 2))
+    """
+    return PassAtKStream(dist, k, problems, replicates=replicates, seed=seed,
+                         per_problem=True, progress=progress)
+
+
+class Block(NamedTuple):
+    """One kernel call's share of a :class:`PassAtKStream`: rows ``first_row ..`` of the
+    per-problem table; chunk i of the block is replicate ``replicate[i]``'s problems
+    ``first_problem[i] ..`` (``sizes[i]`` of them) at ``offsets[i]`` in ``p`` and
+    ``first_success``."""
+
+    first_row: int
+    replicate: np.ndarray
+    first_problem: np.ndarray
+    sizes: np.ndarray
+    offsets: np.ndarray
+    p: np.ndarray
+    first_success: np.ndarray
+
+
+class PassAtKStream:
+    """One simulation, run block by block (see :func:`stream_pass_at_k`).
+
+    Attributes
+    ----------
+    distribution : Distribution
+    k : numpy.ndarray
+    problems, replicates, n_rows : int
+        ``n_rows`` = problems x replicates, the rows of the per-problem table.
+    seed_entropy : int
+        Entropy of the root ``SeedSequence``, known before the first block.
+    """
+
+    def __init__(self, dist, k, problems, *, replicates=1, seed=None, per_problem=True,
+                 progress=False):
+        self.distribution = parse_distribution(dist)
+        self.k = as_k_grid(k)
+        self.problems = as_count("problems", problems)
+        self.replicates = as_count("replicates", replicates)
+        self.n_rows = self.problems * self.replicates
+        self._seq = seed_sequence(seed)
+        self.seed_entropy = self._seq.entropy
+        self._keep, self._progress = per_problem, progress
+        check_memory(self.problems, self.replicates, per_problem=False)
+        self._passed = None
+
+    def blocks(self):
+        """Yield one :class:`Block` per kernel call, in row order (its ``p`` and
+        ``first_success`` are empty without per-problem results)."""
+        sizes = chunk_sizes(self.problems, CHUNK_SIZE)
+        n_chunks = sizes.size
+        states = replicate_chunk_states(self._seq, self.replicates, n_chunks)
+        all_sizes = np.tile(sizes, self.replicates)
+        first_problem = np.tile(np.arange(n_chunks, dtype=np.int64) * CHUNK_SIZE,
+                                self.replicates)
+        difficulty = kernel_table(self.distribution)
+        k_float = self.k.astype(np.float64)
+        grid = KGrid(k_float, bin_table(k_float))
+        # Counts are summed per replicate as each call returns: memory does not grow with
+        # chunks x k, nor, block by block, with problems.
+        per_rep = np.zeros((self.replicates, self.k.size + 1), dtype=np.int64)
+        row = 0
+        with tqdm(total=self.n_rows, unit="problem", unit_scale=True,
+                  disable=None if self._progress else True, desc="pass@k") as bar:
+            step = _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
+            for lo in range(0, states.shape[0], step):
+                hi = min(lo + step, states.shape[0])
+                block_sizes = all_sizes[lo:hi]
+                rows = int(block_sizes.sum()) if self._keep else 0
+                # Empty per-problem arrays tell the kernel not to keep.
+                p, t = np.empty(rows), np.empty(rows)
+                offsets = (np.concatenate([[0], np.cumsum(block_sizes)[:-1]]) if self._keep
+                           else np.zeros(hi - lo, dtype=np.int64))
+                counts = first_success_counts(Chunks(states[lo:hi], block_sizes, offsets),
+                                              difficulty, grid, PerProblem(p, t))
+                replicate = np.arange(lo, hi) // n_chunks
+                np.add.at(per_rep, replicate, counts)
+                yield Block(row, replicate, first_problem[lo:hi], block_sizes, offsets, p, t)
+                row += rows
+                bar.update(int(block_sizes.sum()))
+        self._passed = np.cumsum(per_rep[:, :-1], axis=1)
+
+    def columns(self):
+        """The per-problem table block by block, as :meth:`PassAtKResult.per_problem_table`
+        has it whole: dicts of ``replicate``, ``problem``, ``p``, ``first_success``."""
+        for block in self.blocks():
+            rows = block.p.size
+            yield {"replicate": np.repeat(block.replicate, block.sizes),
+                   "problem": (np.repeat(block.first_problem - block.offsets, block.sizes)
+                               + np.arange(rows)),
+                   "p": block.p, "first_success": block.first_success}
+
+    def result(self) -> PassAtKResult:
+        """The aggregate pass@k (without per-problem arrays), once every block has been read."""
+        require(self._passed is not None, "result: read every block of the stream first")
+        k_float = self.k.astype(np.float64)
+        return PassAtKResult(
+            distribution=self.distribution, k=self.k, problems=self.problems,
+            replicates=self.replicates, fail_counts=self.problems - self._passed,
+            expected_failure=self.distribution.expected_failure(k_float),
+            seed_entropy=self.seed_entropy)
 
 
 @dataclass(frozen=True)
