@@ -73,6 +73,15 @@ def test_start_up_paths_do_not_import_scipy_stats_or_asyncio(code):
     assert out.splitlines()[-1].strip() == ""
 
 
+def test_simulating_pass_at_k_does_not_load_the_labs_kernels():
+    # simsearch.kernels.labs (~0.1 s to import) comes in through the value families.
+    code = ("import simsearch, sys; simsearch.simulate_pass_at_k('beta(0.3, 3)', [1], "
+            "problems=10, seed=1); print('simsearch.kernels.labs' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tempfile.gettempdir(), check=True).stdout
+    assert out.splitlines()[-1] == "False"
+
+
 def test_the_users_own_thread_settings_win():
     env = {**os.environ, "OMP_WAIT_POLICY": "ACTIVE"}
     code = "import os, simsearch.cli; print(os.environ['OMP_WAIT_POLICY'])"
