@@ -138,6 +138,7 @@ def test_a_prediction_method_is_one_entry(monkeypatch, tmp_path, capsys):
 TOY_KIND = '''
 """A toy sweep kind: each replicate reports a uniform draw times the config's scale."""
 import numpy as np
+from simsearch.errors import SimsearchError
 from simsearch.sweep.kinds import PointResult
 
 DEFAULT_STATISTICS = ("value",)
@@ -149,8 +150,9 @@ def check_statistics(statistics, where):
 def check_options(doc, where):
     return {}
 
-def check_base(base, where):
-    pass
+def check_point(config, statistics, replicates, where):
+    if not config.get("scale", 0) > 0:
+        raise SimsearchError(f"{where}: scale: must be > 0")
 
 def point_statistics(statistics):
     return ()
@@ -178,6 +180,13 @@ def test_a_sweep_kind_is_one_entry(monkeypatch, tmp_path, capsys):
         scale = [1.0, 10.0]
         """))
     out = tmp_path / "out"
+    # The kind's check_point runs on every point before anything is written.
+    sweep.write_text(sweep.read_text().replace("[1.0, 10.0]", "[1.0, -1.0]"))
+    assert main(["sweep", str(sweep), "--out", str(out), "--workers", "1",
+                 "--no-progress"]) == 2
+    assert "point 1 (scale = -1.0): scale: must be > 0" in capsys.readouterr().err
+    assert not out.exists()
+    sweep.write_text(sweep.read_text().replace("[1.0, -1.0]", "[1.0, 10.0]"))
     assert main(["sweep", str(sweep), "--out", str(out), "--workers", "1",
                  "--no-progress"]) == 0
     rows = list(csv.DictReader((out / "results.csv").open()))

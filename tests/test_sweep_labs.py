@@ -183,8 +183,14 @@ BAD = [
     ({"axes": {"sharing": [0.5]}, "statistics": ["exponent"]}, "unknown statistic 'exponent'"),
     ({"axes": {"sharing": [0.5]}, "returns": {"bootstrap": -1}}, "returns.bootstrap"),
     ({"axes": {"sharing": [0.5]}, "returns": {"colour": 1}}, "returns: unknown key 'colour'"),
-    ({"axes": {"sharing": [0.5]}, "base": {**_base(), "sharing": 2}},
-     "base: sharing: must be a finite number >= 0 and <= 1"),
+    ({"axes": {"periods": [3]}, "base": {**_base(), "sharing": 2}},
+     "point 0 (periods = 3): sharing: must be a finite number >= 0 and <= 1"),
+    # issue 19.5: bad axis keys and values are refused before anything runs
+    ({"axes": {"lab.0.budgett": [1.0]}}, "point 0 (lab.0.budgett = 1.0): lab[0]: unknown key "
+                                         "'budgett'"),
+    ({"axes": {"sharing": ["x"]}}, "point 0 (sharing = 'x'): sharing: must be a finite number"),
+    ({"axes": {"periods": [3, 4]}, "statistics": ["wins@4", "wins@end"]},
+     "point 0 (periods = 3): statistics: wins@4: needs a period in [1, 3]"),
 ]
 
 
@@ -193,15 +199,6 @@ def test_bad_labs_sweeps_are_refused_in_one_line(extra, message):
     with pytest.raises(SimsearchError) as info:
         plan_sweep({"kind": "labs", "base": _base(), **extra})
     assert message in str(info.value) and "\n" not in str(info.value)
-
-
-def test_a_point_beyond_the_periods_fails_with_its_message(tmp_path):
-    plan = plan_sweep({"kind": "labs", "base": _base(), "statistics": ["wins@4", "wins@end"],
-                       "axes": {"periods": [3, 4]}})
-    summary = run_sweep(plan, tmp_path / "out", workers=1)
-    assert (summary.done, summary.failed) == (1, 1)
-    meta = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert "wins@4: needs a period in [1, 3]" in meta["points"][0]["message"]
 
 
 def test_labs_sweep_identical_for_1_and_2_workers_and_a_dask_cluster(tmp_path):

@@ -37,9 +37,10 @@ from .kinds import KINDS, PointResult, get_kind
 from .kinds.passk import evaluate_passk
 from .plan import MAX_POINTS, GridPoints, SweepPlan, load_sweep, plan_sweep, point_config
 from .report import sensitivity_table, summary_table, tornado_figure
-from .run import SweepAborted, SweepSummary, run_point, run_sweep
+from .run import IncompleteSweepWarning, SweepAborted, SweepSummary, run_point, run_sweep
 
-__all__ = ["KINDS", "MAX_POINTS", "GridPoints", "PointResult", "SweepAborted", "SweepPlan",
+__all__ = ["KINDS", "MAX_POINTS", "GridPoints", "IncompleteSweepWarning", "PointResult",
+           "SweepAborted", "SweepPlan",
            "SweepSummary", "evaluate_passk", "get_kind", "load_sweep", "plan_sweep",
            "point_config", "run_point", "run_sweep", "sensitivity_table", "summary_table",
            "tornado_figure"]

@@ -24,6 +24,12 @@ from .uncertain import random_design
 #: 1e9 is refused at once instead of planning until memory runs out.
 MAX_POINTS = 100_000
 
+#: Points validated (the kind's ``check_point``) before anything is written: all of a sweep up
+#: to this size. A larger grid checks every value of every axis in a real point of the grid
+#: (point 0 with one axis moved); a larger random design checks its first points. A check
+#: costs ~1 ms, so planning stays within a second or two.
+CHECKED_POINTS = 1_000
+
 
 @dataclass(frozen=True)
 class SweepPlan:
@@ -180,7 +186,6 @@ def plan_sweep(doc: dict, where: str = "sweep", base_dir: Path = Path("."),
     statistics = kind.check_statistics(doc.get("statistics", list(kind.DEFAULT_STATISTICS)),
                                        where)
     options = kind.check_options(doc, where)
-    kind.check_base(base, where)
     grid, random = doc.get("axes"), doc.get("random")
     require((grid is None) != (random is None),
             f"{where}: give exactly one of [axes] (a grid) or [random] (a random design)")
@@ -199,8 +204,43 @@ def plan_sweep(doc: dict, where: str = "sweep", base_dir: Path = Path("."),
         if inner:
             raise SimsearchError(f"{where}: axes {name!r} and {inner[0]!r} overlap: one sets a "
                                  f"key inside the other; sweep one of them")
-    return SweepPlan(kind_name, base, axes, points, replicates, seed, statistics, where,
+    plan = SweepPlan(kind_name, base, axes, points, replicates, seed, statistics, where,
                      options)
+    _check_points(plan, kind)
+    return plan
+
+
+def _checked_points(points: Sequence[dict]) -> list[int]:
+    """The indices of the points :func:`_check_points` validates (see :data:`CHECKED_POINTS`)."""
+    if len(points) <= CHECKED_POINTS:
+        return list(range(len(points)))
+    if not isinstance(points, GridPoints):
+        return list(range(CHECKED_POINTS))
+    indices, stride = {0}, 1
+    for values in reversed(points.values):  # the last axis varies fastest
+        indices.update(j * stride for j in range(len(values)))
+        stride *= len(values)
+    indices = sorted(indices)
+    return indices[::math.ceil(len(indices) / CHECKED_POINTS)]
+
+
+def _check_points(plan: SweepPlan, kind) -> None:
+    """Refuse the plan if a point's config is invalid, before any point runs or anything is
+    written: one line naming the first bad point, its axis values and the key at fault."""
+    first, bad = None, 0
+    checked = _checked_points(plan.points)
+    for i in checked:
+        values = plan.points[i]
+        shown = ", ".join(f"{axis} = {value!r}" for axis, value in values.items())
+        try:
+            kind.check_point(point_config(plan, values), plan.statistics, plan.replicates,
+                             f"{plan.source}: point {i} ({shown})")
+        except SimsearchError as exc:
+            first, bad = first or str(exc), bad + 1
+    if first is not None:
+        others = (f" ({bad} of the {len(checked)} points checked are invalid)" if bad > 1
+                  else "")
+        raise SimsearchError(" ".join(first.split()) + others)
 
 
 def load_sweep(path: str | os.PathLike, max_points: int = MAX_POINTS) -> SweepPlan:

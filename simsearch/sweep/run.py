@@ -11,6 +11,8 @@ import contextlib
 import io
 import json
 import os
+import socket
+import sys
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -35,6 +37,9 @@ from .worker import start_worker
 
 _FLUSH_SECONDS = 2.0
 _CONNECT_SECONDS = 30
+#: A TCP scheduler address is probed this long first, so that a wrong port or host is reported
+#: at once instead of after Dask's whole connect timeout.
+_PROBE_SECONDS = 5.0
 
 
 def run_point(kind: str, config: dict, statistics, replicates: int, seed,
@@ -228,6 +233,10 @@ class _SweepDirectory:
         return status
 
 
+class IncompleteSweepWarning(UserWarning):
+    """A sweep's table read before every point finished: it holds only the finished points."""
+
+
 class SweepAborted(RuntimeError):
     """The sweep stopped before every point ran (a worker died); finished points are kept."""
 
@@ -279,6 +288,12 @@ class SweepSummary:
         if name not in files:
             raise SimsearchError(f"table: {self.out} has no {name} (it has "
                                  f"{', '.join(sorted(files))})")
+        pending = self.points - self.done - self.failed
+        if self.done < self.points:
+            warnings.warn(
+                f"{self.out}: {self.points - self.done} of {self.points} points have no rows "
+                f"in {name}: {pending} not run (finish with --resume), {self.failed} failed "
+                f"(their messages are in manifest.json)", IncompleteSweepWarning, stacklevel=2)
         return pandas.read_csv(self.out / name)
 
 
@@ -350,11 +365,35 @@ def _dask_client(address: str):
     except ImportError:
         raise SimsearchError("scheduler: running on a Dask cluster needs the dask extra: "
                              "pip install 'simsearch[dask]'") from None
+    _probe_scheduler(address)
     try:
         return Client(address, timeout=_CONNECT_SECONDS)
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        # TypeError: a tls:// address without a security context (Dask's own message)
         raise SimsearchError(f"scheduler: cannot reach {address!r} "
                              f"({' '.join(str(exc).split())})") from None
+
+
+def _probe_scheduler(address: str) -> None:
+    """Open and close a TCP connection to a ``tcp://host:port`` (or ``host:port``) scheduler
+    within :data:`_PROBE_SECONDS`; other protocols (tls, inproc, ucx) are left to Dask, with a
+    line saying how long it may wait."""
+    scheme, sep, rest = address.rpartition("://")
+    host, colon, port = rest.rpartition(":")
+    if (sep and scheme != "tcp") or not colon or not port.isdigit():
+        print(f"simsearch sweep: connecting to the scheduler at {address} (waiting up to "
+              f"{_CONNECT_SECONDS} s)", file=sys.stderr)
+        return
+    try:
+        socket.create_connection((host.strip("[]") or "localhost", int(port)),
+                                 timeout=_PROBE_SECONDS).close()
+    except socket.timeout:
+        raise SimsearchError(f"scheduler: {address!r} did not answer within "
+                             f"{_PROBE_SECONDS:g} s") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SimsearchError(f"scheduler: cannot reach {address!r} ({reason.lower()})"
+                             ) from None
 
 
 def _dask_results(tasks, client):

@@ -9,8 +9,10 @@ line in :data:`KINDS`):
     Validates the statistic names (one-line error listing those known).
 ``check_options(doc, where) -> dict``
     The kind's own settings from the sweep document (``{}`` for none).
-``check_base(base, where)``
-    Validates the base config before any point runs (a kind may leave it to the points).
+``check_point(config, statistics, replicates, where)``
+    Validates one point's config, the statistics against it and the run's size, without
+    running it (one line naming the key); the plan calls it on the points before anything is
+    written.
 ``ROW_KEYS`` and ``point_statistics(statistics) -> tuple``
     The identifier columns of a replicate row beyond ``point`` and ``replicate`` (labs: ``lab``),
     and the columns of the point-level table (``points.csv``; empty for none).

@@ -122,11 +122,16 @@ def labs_point_config(config: dict):
     return labs_config(config)
 
 
-def check_base(base: dict, where: str) -> None:
+def check_point(config: dict, statistics, replicates: int, where: str) -> None:
+    """Validate one point's labs config and its NAME@T periods, without simulating."""
     try:
-        labs_point_config(base)
+        periods = labs_point_config(config).periods
+        for stat in statistics:
+            name, _, at = stat.partition("@")
+            if name in AT_PERIOD:
+                _period_index(stat, at, periods, first=2 if name == "doubling_time" else 1)
     except SimsearchError as exc:
-        raise SimsearchError(f"{where}: base: {exc}") from None
+        raise SimsearchError(f"{where}: {exc}") from None
 
 
 def point_statistics(statistics) -> tuple[str, ...]:

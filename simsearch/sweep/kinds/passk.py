@@ -39,8 +39,16 @@ def check_options(doc: dict, where: str) -> dict:
     return {}
 
 
-def check_base(base: dict, where: str) -> None:
-    """Nothing before the points: a bad base fails every point, each with its message."""
+def check_point(config: dict, statistics, replicates: int, where: str) -> None:
+    """Validate one point's config, the statistics against it and its memory, without
+    simulating."""
+    from ...sampling.passk import check_memory
+
+    try:
+        _, _, problems = _point_inputs(config, statistics)
+        check_memory(problems, replicates, per_problem=False)
+    except SimsearchError as exc:
+        raise SimsearchError(f"{where}: {exc}") from None
 
 
 def point_statistics(statistics) -> tuple[str, ...]:
@@ -61,9 +69,11 @@ def _slope_exponent(k: np.ndarray, pass_at_k: np.ndarray) -> float:
     return float(-np.polyfit(x, y, 1)[0])
 
 
-def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict]:
-    """Run one passk point; one dict of statistics per replicate."""
-    from ...sampling.passk import as_k_grid, parse_k_grid, simulate_pass_at_k
+def _point_inputs(config: dict, statistics):
+    """A point's distribution, k grid and number of problems, each checked (one-line errors
+    naming the key), and every NAME@K statistic's K checked to be on the grid."""
+    from ...errors import as_count
+    from ...sampling.passk import as_k_grid, parse_k_grid
 
     unknown = sorted(set(config) - {"dist", "problems", "k"})
     if unknown:
@@ -72,8 +82,20 @@ def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict
     dist = _passk_distribution(config["dist"])
     k = config.get("k", "1,10,100,1000,10000")
     k_grid = parse_k_grid(k) if isinstance(k, str) else as_k_grid(k)
-    res = simulate_pass_at_k(dist, k_grid, config.get("problems", 100_000),
-                             replicates=replicates, seed=seed)
+    problems = as_count("problems", config.get("problems", 100_000))
+    for stat in statistics:
+        name, _, at = stat.partition("@")
+        require(name not in AT_K or int(at) in k_grid,
+                f"statistics: {stat}: k = {at} is not on the k grid")
+    return dist, k_grid, problems
+
+
+def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict]:
+    """Run one passk point; one dict of statistics per replicate."""
+    from ...sampling.passk import simulate_pass_at_k
+
+    dist, k_grid, problems = _point_inputs(config, statistics)
+    res = simulate_pass_at_k(dist, k_grid, problems, replicates=replicates, seed=seed)
     rows = []
     for r in range(replicates):
         row = {}
@@ -88,7 +110,6 @@ def evaluate_passk(config: dict, statistics, replicates: int, seed) -> list[dict
                 row[stat] = math.nan if b is None else float(b)
             else:
                 where = np.flatnonzero(res.k == int(at))
-                require(where.size == 1, f"statistics: {stat}: k = {at} is not on the k grid")
                 source = {"pass_at_k": res.pass_at_k[r], "expected_pass_at_k":
                           res.expected_pass_at_k, "neg_log_pass_at_k":
                           res.neg_log_pass_at_k[r]}[name]
