@@ -18,7 +18,8 @@ On disk, in the output directory:
 
 * ``points/NNNNNN.csv`` — one file per finished point (its replicate rows), written atomically,
   after ``points/NNNNNN.point.csv`` (its point-level row, for kinds that have one);
-  ``points/NNNNNN.failed.json`` for a point whose parameters were invalid. These are the
+  ``points/NNNNNN.failed.json`` for a point that failed while it ran (its parameters are checked
+  before the sweep starts). These are the
   sweep's durable state: a killed sweep keeps every finished point, and ``resume`` runs only
   the missing ones.
 * ``results.csv`` — all finished rows sorted by point and replicate (and row key: ``lab``), one
