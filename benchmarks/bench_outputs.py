@@ -166,7 +166,8 @@ def labs_config(wins: int):
 
 def labs_main(quick: bool) -> None:
     from simsearch.labs import read_labs, simulate_labs
-    from simsearch.io.output import table_data, write_directory
+    from simsearch.io.directory import write_directory
+    from simsearch.io.output import table_data
 
     result = simulate_labs(labs_config(1_000_000 if quick else 10_000_000))
     rows = len(result.wins["lab"])

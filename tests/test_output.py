@@ -11,9 +11,9 @@ import pytest
 
 from test_cli import _run
 from simsearch.errors import SimsearchError
-from simsearch.io import output
-from simsearch.io.output import atomic_write_text, check_output_directory, check_writable, \
-    write_with_manifest
+from simsearch.io import directory, output
+from simsearch.io.directory import check_output_directory
+from simsearch.io.output import atomic_write_text, check_writable, write_with_manifest
 
 PASSK = ["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "2000", "--k", "1,10",
          "--seed", "1", "--no-progress"]
@@ -142,25 +142,115 @@ def test_output_directory_helpers(tmp_path):
     with pytest.raises(SimsearchError, match="empty path"):
         check_output_directory("")
     with pytest.raises(SimsearchError, match="empty path"):
-        output.prepare_output_directory("")
+        directory.prepare_output_directory("")
     (tmp_path / "file").write_text("x")
     with pytest.raises(SimsearchError, match="not a directory"):
-        output.prepare_output_directory(tmp_path / "file")
+        directory.prepare_output_directory(tmp_path / "file")
     with pytest.raises(SimsearchError, match="cannot write"):
-        output.prepare_output_directory("/proc/labs")
+        directory.prepare_output_directory("/proc/labs")
     run = tmp_path / "run"
-    assert output.prepare_output_directory(run) == run and not run.exists()
-    output.write_directory(run, {"a.csv": "x\n1\n", "b.csv": "y\n2\n"}, {"config": {}})
+    assert directory.prepare_output_directory(run) == run and not run.exists()
+    directory.write_directory(run, {"a.csv": "x\n1\n", "b.csv": "y\n2\n"}, {"config": {}})
     with pytest.raises(SimsearchError, match="not empty; pass --overwrite"):
-        output.prepare_output_directory(run)
-    output.prepare_output_directory(run, overwrite=True)
-    meta = output.write_directory(run, {"a.csv": "x\n3\n"}, {"config": {}})
-    # the earlier run's b.csv does not stay beside the new manifest
-    assert sorted(p.name for p in run.iterdir()) == ["a.csv", "manifest.json"]
+        directory.prepare_output_directory(run)
+    directory.prepare_output_directory(run, overwrite=True)
+    (run / "notes.txt").write_text("mine\n")  # not a table of the result: kept
+    (run / "mine").mkdir()
+    (run / "mine" / "x.txt").write_text("also mine\n")
+    meta = directory.write_directory(run, {"a.csv": "x\n3\n"}, {"config": {}})
+    # the earlier run's b.csv does not stay beside the new manifest; the user's files do
+    assert sorted(p.name for p in run.iterdir()) == ["a.csv", "manifest.json", "mine",
+                                                     "notes.txt"]
+    assert (run / "notes.txt").read_text() == "mine\n"
+    assert (run / "mine" / "x.txt").read_text() == "also mine\n"
     assert output.read_manifest(run) == meta and list(meta["files"]) == ["a.csv"]
     (run / "a.csv").write_text("x\n4\n")
     with pytest.raises(SimsearchError, match="does not match"):
         output.read_manifest(run)
+    # a symlink to the directory stays a link; its target is replaced
+    link = tmp_path / "link"
+    link.symlink_to(run)
+    directory.write_directory(link, {"a.csv": "x\n5\n"}, {"config": {}})
+    assert link.is_symlink() and (run / "a.csv").read_text() == "x\n5\n"
+    assert list(tmp_path.glob(".*.tmp")) == []
+
+
+#: Writes the old result, then the new one with a SIGKILL-like exit (os._exit) at the N-th
+#: call of any step that moves or removes files (a rename, the exchange, a link, a removal,
+#: a file written, an fsync): fault injection at every step.
+FAULTY_WRITER = textwrap.dedent("""
+    import os, shutil, sys
+    from pathlib import Path
+    from simsearch.io import directory
+    out, n = Path(sys.argv[1]), int(sys.argv[2])
+    calls = [0]
+
+    def fault(module, name):
+        real = getattr(module, name)
+        def wrapper(*args, **kwargs):
+            calls[0] += 1
+            if calls[0] == n:
+                os._exit(9)
+            return real(*args, **kwargs)
+        setattr(module, name, wrapper)
+
+    for name in ("rename", "replace", "link", "unlink", "symlink"):
+        fault(os, name)
+    fault(shutil, "rmtree")
+    for name in ("_exchange", "write_file", "_fsync_directory"):
+        fault(directory, name)
+    directory.write_directory(out, {"a.csv": "new a\\n", "c.csv": "new c\\n"}, {"run": "new"})
+    print(calls[0])
+""")
+
+
+def test_a_directory_is_replaced_as_one_unit_under_a_kill_at_every_step(tmp_path):
+    """Issue 19.7 (main: a kill between renames left new periods/summary beside old doublings
+    and no manifest). Whatever step the writer dies at, the directory holds the old result
+    whole or the new one whole, and the next write removes what the dead writer left."""
+    old = {"a.csv": "old a\n", "b.csv": "old b\n", "wins.csv": "old wins\n"}
+    new = {"a.csv": "new a\n", "c.csv": "new c\n"}
+    step, outcomes = 0, set()
+    while True:
+        step += 1
+        root = tmp_path / f"kill{step}"
+        out = root / "labs"
+        directory.write_directory(out, old, {"run": "old"})
+        (out / "notes.txt").write_text("mine\n")
+        proc = subprocess.run([sys.executable, "-c", FAULTY_WRITER, str(out), str(step)],
+                              capture_output=True, text=True)
+        assert proc.returncode in (0, 9), proc.stderr
+        meta = output.read_manifest(out)  # never a split result
+        tables = {name: (out / name).read_text() for name in meta["files"]}
+        assert (meta["run"], tables) in (("old", old), ("new", new)), (step, meta["run"])
+        assert (out / "notes.txt").read_text() == "mine\n"
+        outcomes.add(meta["run"])
+        directory.write_directory(out, new, {"run": "again"})
+        leftovers = [p for p in (*root.iterdir(), *out.iterdir()) if p.name.endswith(".tmp")]
+        assert leftovers == [], (step, leftovers)
+        if proc.returncode == 0:
+            break
+    assert outcomes == {"old", "new"} and step > 5, (outcomes, step)
+
+
+def test_a_kill_during_an_in_place_update_leaves_no_valid_split_and_is_cleaned(tmp_path):
+    """update_directory (a sweep's tables beside its point files): a kill between renames
+    leaves no manifest (detected); the next update removes the dead writer's temporaries."""
+    out = tmp_path / "sweep"
+    directory.update_directory(out, {"results.csv": "old\n"}, {"run": "old"})
+    script = FAULTY_WRITER.replace("directory.write_directory", "directory.update_directory")
+    for step in range(1, 6):
+        proc = subprocess.run([sys.executable, "-c", script, str(out), str(step)],
+                              capture_output=True, text=True)
+        assert proc.returncode in (0, 9), proc.stderr
+        try:
+            meta = output.read_manifest(out)
+        except SimsearchError as exc:  # the manifest goes first, so a split has none
+            assert "missing or unreadable manifest" in str(exc)
+        else:
+            assert all((out / n).exists() for n in meta["files"])
+        directory.update_directory(out, {"results.csv": "again\n"}, {"run": "again"})
+        assert list(out.glob(".*.tmp")) == []
 
 
 def test_check_writable_and_distinct(tmp_path):

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ..errors import SimsearchError, Terminated
-from ..io.output import (DIRECTORY_TABLE_FORMATS, check_table_format, manifest,
-                         prepare_output_directory)
+from ..io.directory import prepare_output_directory
+from ..io.output import DIRECTORY_TABLE_FORMATS, check_table_format, manifest
 from .common import int_at_least, set_threads
 from .first_run import announce_compiling
 

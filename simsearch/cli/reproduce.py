@@ -16,7 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import SimsearchError
-from ..io.output import check_output_directory
+from ..io.directory import check_output_directory
 
 #: Experiment scripts in figure order (figures/README.md numbers them the same way).
 EXPERIMENTS = ("scaling_law", "success_distribution", "power_law_or_not",

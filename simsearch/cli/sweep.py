@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..errors import require
-from ..io.output import check_output_directory
+from ..io.directory import check_output_directory
 from .common import int_at_least
 
 

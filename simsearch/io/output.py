@@ -3,6 +3,7 @@
 * A file is written to a temporary file in its destination directory and renamed into place, so
   a crash or a bad input never leaves a half-written result. Temporary files are named
   ``.NAME.PID.tmp``; one left by a killed process is removed the next time ``NAME`` is written.
+  Directories of results are written by :mod:`simsearch.io.directory`.
 * A destination that exists and is not a regular file (a device such as ``/dev/null``, a FIFO, a
   socket, a directory) is refused, never renamed over; a symlink is followed, so its target is
   replaced and the link kept.
@@ -10,8 +11,9 @@
   manifest is removed, then the data and the manifest are renamed into place with SIGINT and
   SIGTERM held back. The manifest records the data file's SHA-256 (``data_sha256``, or ``files``
   for a directory of results), so a pair split by SIGKILL is detected by :func:`read_manifest`.
-* Checks run before any work: :func:`check_writable` for a file, :func:`prepare_output_directory`
-  for a directory of results; both refuse existing results unless ``overwrite``.
+* Checks run before any work: :func:`check_writable` for a file (and
+  :func:`~simsearch.io.directory.prepare_output_directory` for a directory of results); both
+  refuse existing results unless ``overwrite``.
 """
 
 from __future__ import annotations
@@ -154,64 +156,6 @@ def check_distinct(paths: Mapping[str, str | os.PathLike | None]) -> None:
             claimed[key] = field
 
 
-def check_output_directory(path: str | os.PathLike, field: str = "out", *,
-                           parents: bool = False) -> Path:
-    """Fail early if ``path`` cannot be (or become) a writable directory of results.
-
-    Does not look at what the directory holds; see :func:`prepare_output_directory`. With
-    ``parents``, missing parent directories are allowed (they are made when the directory is);
-    the nearest existing ancestor must then be a writable directory.
-    """
-    text = _text(path)
-    if not text:
-        raise SimsearchError(f"{field}: give a directory (got an empty path)")
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise SimsearchError(f"{field}: {text!r} exists and is not a directory")
-    parent = path.parent if str(path.parent) else Path(".")
-    if parents:
-        while not parent.exists() and parent != parent.parent:
-            parent = parent.parent
-        if not parent.is_dir():
-            raise SimsearchError(f"{field}: {str(parent)!r} is not a directory")
-    if not path.exists() and not parent.is_dir():
-        raise SimsearchError(f"{field}: directory {str(parent)!r} does not exist")
-    _probe_directory(path if path.exists() else parent, field)
-    return path
-
-
-def prepare_output_directory(path: str | os.PathLike, field: str = "out", *,
-                             overwrite: bool = False, create: bool = False,
-                             parents: bool = False) -> Path:
-    """Check a directory of results before any work: writable, and empty unless ``overwrite``.
-
-    Parameters
-    ----------
-    path : path
-        Output directory; it may not exist yet (its parent must).
-    field : str
-        Option name for the message.
-    overwrite : bool, default False
-        Accept a directory that already holds files (``--overwrite``); with
-        :func:`write_directory`, files of the previous result are then replaced or removed.
-    create : bool, default False
-        Create the directory now (otherwise :func:`write_directory` creates it at the end).
-    parents : bool, default False
-        Allow missing parent directories (made with the directory).
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    out = check_output_directory(path, field, parents=parents)
-    if out.exists() and not overwrite and any(out.iterdir()):
-        raise SimsearchError(f"{field}: {_text(path)!r} is not empty; pass --overwrite to "
-                             f"replace its results or choose another directory")
-    if create:
-        out.mkdir(parents=parents, exist_ok=True)
-    return out
-
-
 # --- atomic writing --------------------------------------------------------------------------
 
 
@@ -231,24 +175,35 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _remove_stale_temporaries(target: Path) -> None:
-    """Remove ``.NAME.PID.tmp`` files for ``target`` left by processes that no longer run."""
-    prefix = f".{target.name}."
+def stale_temporaries(directory: Path, prefix: str = ".") -> list[Path]:
+    """The ``PREFIX*.PID.tmp`` entries (files, or staged directories) in ``directory`` whose
+    process no longer runs: what a killed writer left."""
     try:
-        names = os.listdir(target.parent)
+        names = os.listdir(directory)
     except OSError:
-        return
+        return []
+    stale = []
     for name in names:
         if not (name.startswith(prefix) and name.endswith(".tmp")):
             continue
-        pid = name[len(prefix):-len(".tmp")]
+        pid = name[:-len(".tmp")].rpartition(".")[2]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            with contextlib.suppress(OSError):
-                os.unlink(target.parent / name)
+            stale.append(directory / name)
+    return stale
+
+
+def remove_stale_temporaries(directory: Path, prefix: str = ".") -> None:
+    """Remove :func:`stale_temporaries` (a staged directory with everything in it)."""
+    for path in stale_temporaries(directory, prefix):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
 
 
 def _temporary(target: Path) -> Path:
-    _remove_stale_temporaries(target)
+    remove_stale_temporaries(target.parent, f".{target.name}.")
     return target.with_name(f".{target.name}.{os.getpid()}.tmp")
 
 
@@ -260,24 +215,31 @@ def _write_temporary(target: Path, data) -> tuple[Path, str]:
     """
     tmp = _temporary(target)
     try:
-        if isinstance(data, FileWriter):
-            data.write(tmp)
-            return tmp, _sha256(tmp)
-        digest = hashlib.sha256()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in ((data,) if isinstance(data, (str, bytes)) else data):
-                if isinstance(chunk, str):
-                    chunk = chunk.encode("utf-8")
-                fh.write(chunk)
-                digest.update(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
+        return tmp, write_file(tmp, data)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return tmp, digest.hexdigest()
+
+
+def write_file(path: Path, data) -> str:
+    """Write ``data`` (as :func:`_write_temporary` takes it) to ``path`` itself, fsynced, and
+    return its SHA-256: for a file no reader can see yet (a temporary, or a file inside a
+    directory that is renamed into place whole)."""
+    if isinstance(data, FileWriter):
+        data.write(path)
+        return _sha256(path)
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 & ~_umask())
+    with os.fdopen(fd, "wb") as fh:
+        for chunk in ((data,) if isinstance(data, (str, bytes)) else data):
+            if isinstance(chunk, str):
+                chunk = chunk.encode("utf-8")
+            fh.write(chunk)
+            digest.update(chunk)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return digest.hexdigest()
 
 
 class FileWriter:
@@ -699,44 +661,6 @@ def write_with_manifest(path: str | os.PathLike, text, meta: Mapping) -> dict:
     return meta
 
 
-def write_directory(out: str | os.PathLike, files: Mapping[str, str | Iterable[str]],
-                    meta: Mapping, manifest_name: str = "manifest.json") -> dict:
-    """Write a directory of results: each of ``files`` (name -> text or chunks) and a manifest
-    listing them with their SHA-256 (``files``), replaced together.
-
-    The directory is created if missing. Files listed by a previous manifest in ``out`` and not
-    written now are removed, so an ``--overwrite`` run never leaves an earlier run's table
-    beside the new manifest. Check ``out`` first with :func:`prepare_output_directory`.
-
-    Returns
-    -------
-    dict
-        The manifest as written.
-    """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    man = out / manifest_name
-    previous = []
-    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
-        previous = list(json.loads(man.read_text()).get("files", {}))
-    temporaries, hashes = [], {}
-    try:
-        for name, data in files.items():
-            target = _destination(out / name, "out")
-            tmp, hashes[name] = _write_temporary(target, data)
-            temporaries.append((tmp, target))
-        meta = {**_clean_meta(meta), "files": hashes}
-        temporaries.append((_write_temporary(man, _json_chunks(meta))[0], man))
-    except BaseException:
-        for tmp, _ in temporaries:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise
-    stale = [out / name for name in previous if name not in hashes and "/" not in name]
-    _commit(temporaries, remove=[man, *stale])
-    return meta
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -749,7 +673,7 @@ def read_manifest(path: str | os.PathLike) -> dict:
     """Read the manifest of a result and check that it describes the data beside it.
 
     ``path`` is a data file written by :func:`write_with_manifest` or a directory written by
-    :func:`write_directory`.
+    :func:`~simsearch.io.directory.write_directory`.
 
     Raises
     ------

@@ -27,8 +27,8 @@ from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook
 
 from ..errors import SimsearchError
 from ..io.frames import require_pandas
-from ..io.output import (check_output_directory, csv_text, manifest, read_manifest,
-                      write_directory)
+from ..io.directory import check_output_directory, update_directory
+from ..io.output import csv_text, manifest, read_manifest
 from ..seeding import child
 from .kinds import get_kind
 from .plan import SweepPlan, point_config
@@ -229,7 +229,7 @@ class _SweepDirectory:
                                if ended else None),
                         points=points)
         # The tables and manifest.json replaced together; the manifest holds their SHA-256.
-        write_directory(self.out, files, meta)
+        update_directory(self.out, files, meta)
         return status
 
 
