@@ -75,6 +75,10 @@ ON_ROUNDS, ON_INDEX, ON_STREAM = 0, 1, 2
 
 #: A pool too large to be a cap: "no max_ideas".
 NO_CAP = 2 ** 62
+#: A replicate's win count when it was abandoned on ``stop`` (Ctrl-C), and when it passed its
+#: event budget (``max_events``): the caller refuses the run rather than report part of it.
+STOPPED = -1
+EVENTS_EXCEEDED = -2
 LOG2 = math.log(2.0)
 
 PoolParams = namedtuple("PoolParams", [
@@ -905,9 +909,10 @@ def _start_capacity(pool):
 
 @njit(cache=True, inline="always")  # into simulate_replicates only: compiled once
 def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, wins, periods,
-                       limits, stop):
+                       limits, stop, max_events):
     """Run one replicate; returns (wins, replenished ideas dropped for ``pool.max_ideas``), or
-    wins = -1 if ``stop[0]`` was set before it finished.
+    wins = ``STOPPED`` if ``stop[0]`` was set before it finished, ``EVENTS_EXCEEDED`` if it
+    took more than ``max_events`` events.
 
     Parameters
     ----------
@@ -927,6 +932,9 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
     limits : LimitRecord of arrays (labs,) and (labs, d), filled with NaN
     stop : int64 array (1,)
         Polled every few thousand events: nonzero abandons the replicate (Ctrl-C).
+    max_events : int64
+        Most events (blocks of attempts and period ends) the replicate may take: a second
+        guard behind the engine's estimate of the work (issue 19.3), so that every run ends.
     """
     n_labs = labs.budget.shape[0]
     st = _new_labs(labs)
@@ -972,7 +980,7 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
     while True:
         events += 1
         if events % 4096 == 0 and stop[0] != 0:
-            return -1, dropped
+            return STOPPED, dropped
         # Next event: earliest time; at one instant, blocks without a win first, then wins,
         # then period ends (so a period's record holds all that happened by its end). Among
         # the labs whose wins are the next event, one drawn uniformly on the tie stream (one
@@ -999,6 +1007,8 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                 best, best_time, best_class = lab, t, klass
         if best < 0:
             break
+        if events > max_events:  # counted here, so that the loop's last pass is no event
+            return EVENTS_EXCEEDED, dropped
         if best_class == 1:
             tied = 0
             for lab in range(best, n_labs):
@@ -1135,13 +1145,13 @@ def _replicate_limits(limits, r):
 
 @njit(cache=True, nogil=True)
 def simulate_replicates(states, difficulty, pool, labs, wins, periods, limits, n_wins, dropped,
-                        stop, rows):
+                        stop, max_events, rows):
     """Run replicates ``rows`` (int64 array of replicate indices) one after another; replicate r
     uses ``states[r]`` (labs + 3, 4): row 0 the pool, rows 1..labs the labs, row labs + 1
     publication, row labs + 2 ties. ``wins`` holds arrays (replicates, w), ``periods``
     (replicates, labs, periods), ``limits`` (replicates, labs) and (replicates, labs, d); ``n_wins`` and
-    ``dropped`` (replicates,) get each replicate's win count (-1 if abandoned on ``stop``) and
-    dropped ideas.
+    ``dropped`` (replicates,) get each replicate's win count (``STOPPED`` if abandoned on
+    ``stop``, ``EVENTS_EXCEEDED`` past ``max_events`` events) and dropped ideas.
 
     Releases the GIL: callers run disjoint ``rows`` in several Python threads, and a thread can
     set ``stop`` while it runs. (Threads rather than ``parallel=True``: numba's parfor
@@ -1152,4 +1162,4 @@ def simulate_replicates(states, difficulty, pool, labs, wins, periods, limits, n
             states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1], states[r, n_labs + 2],
             difficulty, pool,
             labs, _replicate_wins(wins, r), _replicate_periods(periods, r),
-            _replicate_limits(limits, r), stop)
+            _replicate_limits(limits, r), stop, max_events)
