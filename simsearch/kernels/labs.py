@@ -31,7 +31,9 @@ lab in the middle of an attempt when its rate changes carries the compute alread
 into the new segment, and one in the middle of an attempt when its period ends carries it into
 the next period: a period's budget is spent to the last unit. The loop advances the lab whose next event (a finished block,
 usually a win, or its period end) comes first; before a published win changes another lab's pool
-or multiplier, that lab is first brought forward to the same time in whole attempts. A lab's
+or multiplier, that lab is first brought forward to the same time in whole attempts; if the
+win takes away the idea its attempt in progress is on, the compute done on that attempt is lost
+(booked as spent) and its next attempt starts then. A lab's
 spending in a period is kept as (spending when its cost per attempt last changed) + (attempts
 since) x (cost), so it does not depend on how attempts were grouped into blocks.
 
@@ -721,6 +723,52 @@ def _catch_up(lab, until, pool, labs, st, ideas):
 
 
 @njit(cache=True, inline="always")
+def _next_idea(lab, pool, labs, st, ideas):
+    """The idea of the lab's next attempt (finite pool, not empty), without moving its point:
+    rounds go on with the current block's idea if it has attempts left, else the first idea at
+    or after the lab's position, wrapping to the next round; a greedy lab takes the index heap's
+    top if it comes before the level rounds' next idea (as :func:`_greedy_block`)."""
+    if labs.policy[lab] != POLICY_GREEDY and st[lab].used > 0.0:
+        return st[lab].pos
+    n = ideas.solve.size[lab]
+    level_idea, level_key = np.int64(-1), math.inf
+    if n > 0:
+        below = _fen_below(ideas.fen, lab, st[lab].pos)
+        rnd = st[lab].round
+        if below == n:
+            rnd += 1.0
+            below = 0
+        level_idea = np.int64(_fen_kth(ideas.fen, lab, below + 1))
+        level_key = _greedy_key(ideas.log_value[level_idea], rnd, pool.prior_a, pool.prior_b)
+    h = ideas.index
+    if (labs.policy[lab] == POLICY_GREEDY and h.size[lab] > 0
+            and _before(h.key[lab, 0], h.idea[lab, 0], level_key, level_idea)):
+        return h.idea[lab, 0]
+    return level_idea
+
+
+@njit(cache=True)
+def _sink_attempt_on(lab, idea, when, pool, labs, st, ideas):
+    """A published win takes ``idea`` out of the lab's pool at time ``when`` (the lab already
+    brought to it): if the lab is in the middle of an attempt on it, the compute done on that
+    attempt is lost, booked as spent, and the lab starts its next attempt afresh at ``when``.
+    A lab whose attempt on the idea ended in a failure at that instant has lost the same
+    compute, so a lab a hair behind is treated like a tied one (issue 19.2, continuity)."""
+    if st[lab].capped:
+        return
+    c = _cost(lab, labs, st)
+    spent = _spent_after(lab, 0.0, c, st)
+    if st[lab].seg_start + (spent - st[lab].seg_base) / st[lab].rate >= when:
+        return  # its last attempt ended at this instant: nothing in progress
+    if _next_idea(lab, pool, labs, st, ideas) != idea:
+        return
+    sunk = st[lab].seg_base + (when - st[lab].seg_start) * st[lab].rate - spent
+    if sunk > 0.0:
+        st[lab].spent_base += sunk
+        st[lab].total_base += sunk
+
+
+@njit(cache=True, inline="always")
 def _automation(lab, labs, st):
     """The lab's automation s in its current period (the last value of its schedule after it)."""
     sched = labs.automation
@@ -1088,6 +1136,7 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                 if not pool.endless:
                     if ideas.member[other, idea] == ABSENT:
                         continue
+                    _sink_attempt_on(other, idea, best_time, pool, labs, st, ideas)
                     if ideas.member[other, idea] == IN_ROUNDS:
                         _rounds_remove(other, idea, st, ideas)
                     else:

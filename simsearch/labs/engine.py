@@ -13,8 +13,9 @@ over):
 - ``greedy``: always the idea with the largest expected prize v E[p | failures so far], under a
   Beta prior matched to the difficulty distribution's mean and variance.
 
-A win is published with probability ``sharing``: it leaves every lab's pool and its value reaches
-every lab that had not found it; otherwise it stays private. ``replenish`` new ideas join the
+A win is published with probability ``sharing``: it leaves every lab's pool (a lab in the middle
+of an attempt on it loses the compute done on that attempt) and its value reaches every lab that
+had not found it; otherwise it stays private. ``replenish`` new ideas join the
 pool per win (fractional values add one more with that probability), in the winner's pool only
 unless published; the pool grows as needed, up to ``max_ideas`` if set (ideas beyond it are
 dropped and counted). With ``ideas = "inf"`` every policy tries fresh ideas, up to m attempts each
