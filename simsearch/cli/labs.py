@@ -41,12 +41,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       help="table files: csv (default), npz (numpy, one array per column) or "
                            "parquet (needs pyarrow); simsearch.labs.read_labs reads any back")
     labs.add_argument("--max-events", type=int_at_least(1), default=None, metavar="N",
-                      help="run even if its work, estimated from the config before it starts, "
-                           "passes N kernel events (default 5e8, a few minutes; a run past "
-                           "it is refused, and a replicate far past its estimate stopped)")
+                      help="most kernel events the run may take (default 5e8, a few "
+                           "minutes): a run whose work, estimated from the config, passes it "
+                           "is refused before it starts, and a replicate far past its own "
+                           "estimate is stopped")
     labs.add_argument("--max-memory", type=int_at_least(1), default=None, metavar="GB",
-                      help="run even if its result, estimated before it starts, passes GB "
-                           "gigabytes in memory (default 4)")
+                      help="most gigabytes the result may hold in memory, estimated from "
+                           "the config before the run (default 4)")
     labs.add_argument("--threads", type=int_at_least(1), default=None,
                       help="numba threads (default: all cores); results do not depend on it")
     labs.add_argument("--no-progress", action="store_true", help="hide the progress bar")
