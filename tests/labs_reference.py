@@ -14,7 +14,9 @@ period, a lab's spending is (spending when its cost per attempt last changed) + 
 x (current cost). Time runs the way the kernel runs it: at a rate constant within a segment (the
 period's budget times A^s with automation s), an attempt ending at seg_start + (spending -
 seg_base) / rate; a change of A under feedback starts a new segment that carries the compute
-done on the attempt in progress. A lab whose multiplier reached ``limits.multiplier`` makes no
+done on the attempt in progress. A published win takes its idea out of every pool at once, and
+a lab in the middle of an attempt on it loses the compute done on that attempt. A lab whose
+multiplier reached ``limits.multiplier`` makes no
 more attempts; the first passages of A through the cap and each doubling are recorded.
 """
 
@@ -115,6 +117,17 @@ class _Lab:
         for k, t in enumerate(self.doubling_time):
             if math.isnan(t) and self.log_mult >= (k + 1) * math.log(2.0):
                 self.doubling_time[k] = when
+
+    def sink_attempt_on(self, idea, when, lv, prior):
+        """A published win takes ``idea`` out of the pool at ``when``: an attempt in progress
+        on it loses the compute done on it (booked as spent); the next starts afresh then."""
+        spent = self.spent()
+        if self.capped or self.time_at(spent) >= when or self.target(lv, prior) != idea:
+            return
+        sunk = self.seg_base + (when - self.seg_start) * self.rate_now - spent
+        if sunk > 0.0:
+            self.spent_base += sunk
+            self.total_base += sunk
 
     def end_period(self, growth):
         self.total_base = self.total()
@@ -289,6 +302,7 @@ def reference_replicate(config, seed, replicate=0, replicates=1):
                 if finite:
                     if idea not in other.pool:
                         continue
+                    other.sink_attempt_on(idea, t, lv, prior)
                     other.pool.discard(idea)
                     if other.current == idea:
                         other.used = 0

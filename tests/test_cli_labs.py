@@ -1,6 +1,7 @@
 """``simsearch labs``: output contract, manifest, estimates, and clean failure on bad configs."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -224,6 +225,7 @@ def test_signal_exits_at_once_and_keeps_finished_replicates(tmp_path, signum, co
     import threading
     import time
 
+    import simsearch
     from simsearch.labs import load_labs_config, simulate_labs
 
     config = tmp_path / "slow.toml"
@@ -231,9 +233,11 @@ def test_signal_exits_at_once_and_keeps_finished_replicates(tmp_path, signum, co
     simulate_labs(load_labs_config(config), replicates=1)  # compiled kernels in the cache
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "simsearch", "labs", str(config), "--out",
-                             str(out), "--threads", "1", "--no-wins"],
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, cwd=tmp_path)
+                             str(out), "--threads", "1", "--no-wins", "--max-events", "1e12"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
+                            # the simsearch under test, whatever the child's directory
+                            env={**os.environ,
+                                 "PYTHONPATH": str(Path(simsearch.__file__).parents[1])})
     chunks = []
     reader = threading.Thread(target=lambda: chunks.extend(iter(
         lambda: os.read(proc.stderr.fileno(), 4096), b"")))

@@ -85,13 +85,15 @@ def result_digests(result) -> dict:
 
 
 #: SHA-256 of each config's wins and periods arrays (``result_digests``), taken once with the
-#: engine before feedback existed (commit 52b70fb) and retaken once when issue 19 made a period's
-#: leftover budget carry into the next attempt and simultaneous wins order by a seeded draw:
-#: automation absent or 0 must reproduce them bit for bit.
+#: engine before feedback existed (commit 52b70fb), retaken once when issue 19 made a period's
+#: leftover budget carry into the next attempt and simultaneous wins order by a seeded draw, and
+#: once more (three configs) when a published win came to sink the compute of another lab's
+#: attempt in progress on its idea (issue 19.2, continuity): automation absent or 0 must
+#: reproduce them bit for bit.
 GOLDEN_DIGESTS = {
     'rounds, patience, greedy, half shared, replenished': {
-        "wins": "fe4b8b7bb5fc7155a2ffa9178f119734b4b618b71ee8a294e6b556c9e8d440bd",
-        "periods": "3caf98dd03ce1e671fa46628a3009ca03d21c064a46db41e1abc67bb230cfd0b"},
+        "wins": "658b8d608950b72a4f873486788ecbfc191e3bf48ee715eae2fad74c9db0c2a4",
+        "periods": "3a062aa090365fbaf0f1046698642ee973f3b9ed4fb59b7534e0d35fb5c0c8bb"},
     'greedy equal values, max_ideas, all shared': {
         "wins": "5a2b7da523c04cbea4ab21026a9de08f4fa2a6b06e34cd0f06488bdf3c9198bb",
         "periods": "4b090d1a106e41e24760ded93e03db388f58c0fa72c405b9909fcfe38c59bd6e"},
@@ -99,7 +101,7 @@ GOLDEN_DIGESTS = {
         "wins": "c8b49f5123aa75a00228d997d78a2f025bd2f5ea409fe66cde9ea8f166fd8fd1",
         "periods": "456bb18914f18b110172064ab91e6e88e2011eb3eb35b430b858cbee3868a328"},
     'elasticity, max, shared, greedy': {
-        "wins": "5e6a44a66e5cea960e16a6332ae2d6746ce72e3564a3ba866c0e96bce70c4fee",
+        "wins": "1240ce64669b27206330a9e33c7b1cda51a25b4af56a865beddddf7ae07b4ac1",
         "periods": "f40c13bbc2bf0c2624121bb7ead12a97004355129bb5979a5481c925cae1a571"},
     'Kortum stream': {
         "wins": "21477f77b0345878c1ef0676ce9758e9bc5d1eaef09d1837bc6f8600900b4722",
@@ -111,8 +113,8 @@ GOLDEN_DIGESTS = {
         "wins": "ec72729e241f46ebda3ec17182a05affb1f49db6436989806ffbd7629caf06ee",
         "periods": "e079cb16722d63c93d735b06f4e249c505003b0093ceef92244e0a4d51d0a7dd"},
     'three greedy and rounds, point difficulty': {
-        "wins": "24ef306b81c1faf20dea13153a43a9174734ffeb68872157d8e7bfcfcc1ab30c",
-        "periods": "77df51d17284aaeacf7c3a749d10b0982919596a681add25c97dab8fae80a42a"},
+        "wins": "2ca6e7e85cb667a54178067713568ff6d4b0da4778c7947f66226fd05f85c8fc",
+        "periods": "513a67b848089e00ee2d15cd6d1d5151bd89e4937347329043ab7bf991658bcb"},
 }
 
 

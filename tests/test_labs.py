@@ -446,7 +446,8 @@ def test_ctrl_c_keeps_the_replicates_finished_before_it():
     timer.start()
     began = time.perf_counter()
     with pytest.raises(LabsInterrupted) as stopped:
-        simulate_labs(config, replicates=100_000, seed=3, record_wins=False)
+        # Far more work than the default limit allows (the point is a run to interrupt).
+        simulate_labs(config, replicates=100_000, seed=3, record_wins=False, max_events=1e12)
     waited = time.perf_counter() - began
     timer.join()
     assert waited < 1.5 + 1.0, "Ctrl-C should act within a second"

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import simsearch
 from simsearch.cli import main
 from test_sweep import kill_midway, run_on_every_backend
 from simsearch.errors import SimsearchError
@@ -217,7 +219,10 @@ def test_labs_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
     out = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "simsearch", "sweep", str(sweep), "--out",
                              str(out), "--workers", "1", "--no-progress"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
+                            # the simsearch under test, whatever the child's directory
+                            env={**os.environ,
+                                 "PYTHONPATH": str(Path(simsearch.__file__).parents[1])})
     kill_midway(proc, out)
     assert main(["sweep", str(sweep), "--out", str(out), "--resume", "--workers", "2",
                  "--no-progress"]) == 0

@@ -40,6 +40,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     labs.add_argument("--format", choices=DIRECTORY_TABLE_FORMATS, default="csv",
                       help="table files: csv (default), npz (numpy, one array per column) or "
                            "parquet (needs pyarrow); simsearch.labs.read_labs reads any back")
+    labs.add_argument("--max-events", type=int_at_least(1), default=None, metavar="N",
+                      help="most kernel events the run may take (default 5e8, a few "
+                           "minutes): a run whose work, estimated from the config, passes it "
+                           "is refused before it starts, and a replicate far past its own "
+                           "estimate is stopped")
+    labs.add_argument("--max-memory", type=int_at_least(1), default=None, metavar="GB",
+                      help="most gigabytes the result may hold in memory, estimated from "
+                           "the config before the run (default 4)")
     labs.add_argument("--threads", type=int_at_least(1), default=None,
                       help="numba threads (default: all cores); results do not depend on it")
     labs.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -49,10 +57,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from ..kernels.labs import simulate_replicates
-    from ..labs import (LabsInterrupted, ReturnsEstimator, kortum_theory, load_labs_config,
-                        simulate_labs, write_labs)
+    from ..labs import (MAX_EVENTS, MAX_MEMORY, LabsInterrupted, ReturnsEstimator,
+                        check_labs_work, kortum_theory, load_labs_config, simulate_labs,
+                        write_labs)
 
     config = load_labs_config(args.config)
+    replicates = args.replicates if args.replicates is not None else config.replicates
+    limits = {"max_events": MAX_EVENTS if args.max_events is None else args.max_events,
+              "max_memory": MAX_MEMORY if args.max_memory is None else args.max_memory * 1e9}
+    # Refused before the output directory is made: nothing is written for a run too big.
+    check_labs_work(config, replicates, record_wins=not args.no_wins, **limits)
     out = prepare_output_directory(args.out, overwrite=args.overwrite, parents=True)
     fmt = args.format
     check_table_format(f"summary.{fmt}", "format")  # Parquet without pyarrow: refused now
@@ -61,11 +75,11 @@ def run(args) -> int:
                              f"(config has {config.periods})")
     threads = set_threads(args.threads)
     announce_compiling(simulate_replicates)
-    replicates = args.replicates if args.replicates is not None else config.replicates
     seed = args.seed if args.seed is not None else config.seed
     try:
         result = simulate_labs(config, replicates=replicates, seed=seed,
-                               record_wins=not args.no_wins, progress=not args.no_progress)
+                               record_wins=not args.no_wins, progress=not args.no_progress,
+                               **limits)
         interrupted = False
     except LabsInterrupted as exc:
         # SIGTERM reaches the engine as Terminated, which it reports as LabsInterrupted.

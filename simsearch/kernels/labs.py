@@ -31,7 +31,9 @@ lab in the middle of an attempt when its rate changes carries the compute alread
 into the new segment, and one in the middle of an attempt when its period ends carries it into
 the next period: a period's budget is spent to the last unit. The loop advances the lab whose next event (a finished block,
 usually a win, or its period end) comes first; before a published win changes another lab's pool
-or multiplier, that lab is first brought forward to the same time in whole attempts. A lab's
+or multiplier, that lab is first brought forward to the same time in whole attempts; if the
+win takes away the idea its attempt in progress is on, the compute done on that attempt is lost
+(booked as spent) and its next attempt starts then. A lab's
 spending in a period is kept as (spending when its cost per attempt last changed) + (attempts
 since) x (cost), so it does not depend on how attempts were grouped into blocks.
 
@@ -75,6 +77,10 @@ ON_ROUNDS, ON_INDEX, ON_STREAM = 0, 1, 2
 
 #: A pool too large to be a cap: "no max_ideas".
 NO_CAP = 2 ** 62
+#: A replicate's win count when it was abandoned on ``stop`` (Ctrl-C), and when it passed its
+#: event budget (``max_events``): the caller refuses the run rather than report part of it.
+STOPPED = -1
+EVENTS_EXCEEDED = -2
 LOG2 = math.log(2.0)
 
 PoolParams = namedtuple("PoolParams", [
@@ -717,6 +723,52 @@ def _catch_up(lab, until, pool, labs, st, ideas):
 
 
 @njit(cache=True, inline="always")
+def _next_idea(lab, pool, labs, st, ideas):
+    """The idea of the lab's next attempt (finite pool, not empty), without moving its point:
+    rounds go on with the current block's idea if it has attempts left, else the first idea at
+    or after the lab's position, wrapping to the next round; a greedy lab takes the index heap's
+    top if it comes before the level rounds' next idea (as :func:`_greedy_block`)."""
+    if labs.policy[lab] != POLICY_GREEDY and st[lab].used > 0.0:
+        return st[lab].pos
+    n = ideas.solve.size[lab]
+    level_idea, level_key = np.int64(-1), math.inf
+    if n > 0:
+        below = _fen_below(ideas.fen, lab, st[lab].pos)
+        rnd = st[lab].round
+        if below == n:
+            rnd += 1.0
+            below = 0
+        level_idea = np.int64(_fen_kth(ideas.fen, lab, below + 1))
+        level_key = _greedy_key(ideas.log_value[level_idea], rnd, pool.prior_a, pool.prior_b)
+    h = ideas.index
+    if (labs.policy[lab] == POLICY_GREEDY and h.size[lab] > 0
+            and _before(h.key[lab, 0], h.idea[lab, 0], level_key, level_idea)):
+        return h.idea[lab, 0]
+    return level_idea
+
+
+@njit(cache=True)
+def _sink_attempt_on(lab, idea, when, pool, labs, st, ideas):
+    """A published win takes ``idea`` out of the lab's pool at time ``when`` (the lab already
+    brought to it): if the lab is in the middle of an attempt on it, the compute done on that
+    attempt is lost, booked as spent, and the lab starts its next attempt afresh at ``when``.
+    A lab whose attempt on the idea ended in a failure at that instant has lost the same
+    compute, so a lab a hair behind is treated like a tied one (issue 19.2, continuity)."""
+    if st[lab].capped:
+        return
+    c = _cost(lab, labs, st)
+    spent = _spent_after(lab, 0.0, c, st)
+    if st[lab].seg_start + (spent - st[lab].seg_base) / st[lab].rate >= when:
+        return  # its last attempt ended at this instant: nothing in progress
+    if _next_idea(lab, pool, labs, st, ideas) != idea:
+        return
+    sunk = st[lab].seg_base + (when - st[lab].seg_start) * st[lab].rate - spent
+    if sunk > 0.0:
+        st[lab].spent_base += sunk
+        st[lab].total_base += sunk
+
+
+@njit(cache=True, inline="always")
 def _automation(lab, labs, st):
     """The lab's automation s in its current period (the last value of its schedule after it)."""
     sched = labs.automation
@@ -905,9 +957,10 @@ def _start_capacity(pool):
 
 @njit(cache=True, inline="always")  # into simulate_replicates only: compiled once
 def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, wins, periods,
-                       limits, stop):
+                       limits, stop, max_events):
     """Run one replicate; returns (wins, replenished ideas dropped for ``pool.max_ideas``), or
-    wins = -1 if ``stop[0]`` was set before it finished.
+    wins = ``STOPPED`` if ``stop[0]`` was set before it finished, ``EVENTS_EXCEEDED`` if it
+    took more than ``max_events`` events.
 
     Parameters
     ----------
@@ -927,6 +980,9 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
     limits : LimitRecord of arrays (labs,) and (labs, d), filled with NaN
     stop : int64 array (1,)
         Polled every few thousand events: nonzero abandons the replicate (Ctrl-C).
+    max_events : int64
+        Most events (blocks of attempts and period ends) the replicate may take: a second
+        guard behind the engine's estimate of the work (issue 19.3), so that every run ends.
     """
     n_labs = labs.budget.shape[0]
     st = _new_labs(labs)
@@ -972,7 +1028,7 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
     while True:
         events += 1
         if events % 4096 == 0 and stop[0] != 0:
-            return -1, dropped
+            return STOPPED, dropped
         # Next event: earliest time; at one instant, blocks without a win first, then wins,
         # then period ends (so a period's record holds all that happened by its end). Among
         # the labs whose wins are the next event, one drawn uniformly on the tie stream (one
@@ -999,6 +1055,8 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                 best, best_time, best_class = lab, t, klass
         if best < 0:
             break
+        if events > max_events:  # counted here, so that the loop's last pass is no event
+            return EVENTS_EXCEEDED, dropped
         if best_class == 1:
             tied = 0
             for lab in range(best, n_labs):
@@ -1078,6 +1136,7 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                 if not pool.endless:
                     if ideas.member[other, idea] == ABSENT:
                         continue
+                    _sink_attempt_on(other, idea, best_time, pool, labs, st, ideas)
                     if ideas.member[other, idea] == IN_ROUNDS:
                         _rounds_remove(other, idea, st, ideas)
                     else:
@@ -1135,13 +1194,13 @@ def _replicate_limits(limits, r):
 
 @njit(cache=True, nogil=True)
 def simulate_replicates(states, difficulty, pool, labs, wins, periods, limits, n_wins, dropped,
-                        stop, rows):
+                        stop, max_events, rows):
     """Run replicates ``rows`` (int64 array of replicate indices) one after another; replicate r
     uses ``states[r]`` (labs + 3, 4): row 0 the pool, rows 1..labs the labs, row labs + 1
     publication, row labs + 2 ties. ``wins`` holds arrays (replicates, w), ``periods``
     (replicates, labs, periods), ``limits`` (replicates, labs) and (replicates, labs, d); ``n_wins`` and
-    ``dropped`` (replicates,) get each replicate's win count (-1 if abandoned on ``stop``) and
-    dropped ideas.
+    ``dropped`` (replicates,) get each replicate's win count (``STOPPED`` if abandoned on
+    ``stop``, ``EVENTS_EXCEEDED`` past ``max_events`` events) and dropped ideas.
 
     Releases the GIL: callers run disjoint ``rows`` in several Python threads, and a thread can
     set ``stop`` while it runs. (Threads rather than ``parallel=True``: numba's parfor
@@ -1152,4 +1211,4 @@ def simulate_replicates(states, difficulty, pool, labs, wins, periods, limits, n
             states[r, 0], states[r, 1:n_labs + 1], states[r, n_labs + 1], states[r, n_labs + 2],
             difficulty, pool,
             labs, _replicate_wins(wins, r), _replicate_periods(periods, r),
-            _replicate_limits(limits, r), stop)
+            _replicate_limits(limits, r), stop, max_events)

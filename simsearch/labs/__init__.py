@@ -8,15 +8,17 @@ holds the closed forms they are checked against (round-robin compute, Kortum rec
 """
 
 from .config import LabsConfig, labs_config, load_labs_config
-from .engine import LabsInterrupted, simulate_labs
+from .engine import LabsInterrupted, check_labs_work, simulate_labs
 from .loss import ChinchillaLoss
 from .results import LabsResult, LabsTables, read_labs, write_labs
 from .returns import QUANTITIES, ReturnsEstimator
 from .theory import kortum_theory
+from .work import MAX_EVENTS, MAX_MEMORY, WorkEstimate, estimate_work
 from ..distributions.values import VALUE_FAMILIES, ValueDistribution, parse_value
 
 __all__ = [
-    "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "LabsTables", "QUANTITIES",
-    "ReturnsEstimator", "VALUE_FAMILIES", "ValueDistribution", "kortum_theory", "labs_config",
+    "ChinchillaLoss", "LabsConfig", "LabsInterrupted", "LabsResult", "LabsTables", "MAX_EVENTS",
+    "MAX_MEMORY", "QUANTITIES", "ReturnsEstimator", "VALUE_FAMILIES", "ValueDistribution",
+    "WorkEstimate", "check_labs_work", "estimate_work", "kortum_theory", "labs_config",
     "load_labs_config", "parse_value", "read_labs", "simulate_labs", "write_labs",
 ]

@@ -13,8 +13,9 @@ over):
 - ``greedy``: always the idea with the largest expected prize v E[p | failures so far], under a
   Beta prior matched to the difficulty distribution's mean and variance.
 
-A win is published with probability ``sharing``: it leaves every lab's pool and its value reaches
-every lab that had not found it; otherwise it stays private. ``replenish`` new ideas join the
+A win is published with probability ``sharing``: it leaves every lab's pool (a lab in the middle
+of an attempt on it loses the compute done on that attempt) and its value reaches every lab that
+had not found it; otherwise it stays private. ``replenish`` new ideas join the
 pool per win (fractional values add one more with that probability), in the winner's pool only
 unless published; the pool grows as needed, up to ``max_ideas`` if set (ideas beyond it are
 dropped and counted). With ``ideas = "inf"`` every policy tries fresh ideas, up to m attempts each
@@ -43,13 +44,15 @@ import numba
 import numpy as np
 
 from ..distributions.families import Distribution
-from ..errors import SimsearchError, as_count
+from ..errors import SimsearchError, as_count, require
 from ..kernels.draws import kernel_table
-from ..kernels.labs import (NO_CAP, VALUE_FIXED, Difficulty, LabParams, LimitRecord, PeriodRecord,
-                            PoolParams, WinRecord, simulate_replicates)
+from ..kernels.labs import (EVENTS_EXCEEDED, NO_CAP, VALUE_FIXED, Difficulty, LabParams,
+                            LimitRecord, PeriodRecord, PoolParams, WinRecord, simulate_replicates)
 from ..seeding import child, seed_sequence, stream_states
 from .config import COMBINES, POLICIES, LabsConfig
 from .results import LabsResult
+from .work import (MAX_EVENTS, MAX_MEMORY, WIN_ROW_BYTES, WorkEstimate, check_work,
+                   estimate_work, replicate_event_limit)
 
 
 def _beta_prior(dist: Distribution) -> tuple[float, float]:
@@ -115,7 +118,14 @@ _PERIOD_DTYPES = PeriodRecord(compute=np.float64, cumulative_compute=np.float64,
 #: Most win rows a run records (about 90 bytes each in memory, more while tables are built);
 #: a run that would record more is refused with the estimate (record_wins=False keeps none).
 MAX_WIN_ROWS = 20_000_000
-_WIN_ROW_BYTES = sum(np.dtype(dt).itemsize for dt in _WIN_DTYPES) + 16  # + replicate, win
+
+
+def _refuse_win_rows(rows: float) -> None:
+    raise SimsearchError(
+        f"wins: recording every win needs about {rows:.3g} rows "
+        f"({rows * WIN_ROW_BYTES / 1e9:.3g} GB; at most {MAX_WIN_ROWS:,} rows are "
+        "kept); run without wins (--no-wins, record_wins=False), with fewer replicates or "
+        "a smaller budget")
 
 
 def _check_win_rows(rows: int, done: int, replicates: int, batch_rows: int) -> None:
@@ -123,11 +133,34 @@ def _check_win_rows(rows: int, done: int, replicates: int, batch_rows: int) -> N
     replicates, projected to all) or next batch buffer would exceed ``MAX_WIN_ROWS``."""
     projected = rows * replicates / done
     if max(projected, batch_rows) > MAX_WIN_ROWS:
-        raise SimsearchError(
-            f"wins: recording every win needs about {projected:.3g} rows "
-            f"({projected * _WIN_ROW_BYTES / 1e9:.3g} GB; at most {MAX_WIN_ROWS:,} rows are "
-            "kept); run without wins (--no-wins, record_wins=False), with fewer replicates or "
-            "a smaller budget")
+        _refuse_win_rows(projected)
+
+
+def check_labs_work(config: LabsConfig, replicates: int | None = None, *,
+                    record_wins: bool = True, max_events: float = MAX_EVENTS,
+                    max_memory: float = MAX_MEMORY) -> WorkEstimate:
+    """Estimate a run's work from its config (:mod:`simsearch.labs.work`) and refuse, before
+    anything runs, one past ``max_events`` kernel events, ``max_memory`` bytes of result or,
+    when wins are kept, ``MAX_WIN_ROWS`` win rows (issue 19.3).
+
+    Returns
+    -------
+    WorkEstimate
+        The estimate (:func:`simulate_labs` gives each replicate an event budget from it).
+
+    Raises
+    ------
+    SimsearchError
+        One line naming the estimate and the option that raises the limit.
+    """
+    replicates = as_count("replicates", config.replicates if replicates is None else replicates)
+    require(max_events >= 1, f"max_events: must be a number >= 1 (got {max_events!r})")
+    require(max_memory > 0, f"max_memory: must be a number of bytes > 0 (got {max_memory!r})")
+    estimate = estimate_work(config, replicates, record_wins, doubling_width(config))
+    check_work(estimate, max_events, max_memory)
+    if estimate.win_rows > MAX_WIN_ROWS:
+        _refuse_win_rows(estimate.win_rows)
+    return estimate
 
 
 class LabsInterrupted(KeyboardInterrupt):
@@ -174,10 +207,13 @@ def doubling_width(config: LabsConfig) -> int:
     return min(int(math.floor(math.log2(cap))), 1024) if cap is not None else 64
 
 
-def _run_batch(states, args, n_labs, periods, win_cap, stop=None, doublings=64):
+def _run_batch(states, args, n_labs, periods, win_cap, stop=None, doublings=64,
+               max_events=2**62):
     """Run replicates with their stream states; (wins, periods, n_wins, dropped, limits): dicts
     of arrays (replicates, win_cap) and (replicates, labs, periods), arrays (replicates,) and
     a dict of cap_time (replicates, labs) and doubling_time (replicates, labs, doublings).
+    A replicate that takes more than ``max_events`` events is stopped (its n_wins is
+    ``EVENTS_EXCEEDED``).
 
     The replicates are dealt out to ``numba.get_num_threads()`` threads (thread i runs
     replicates i, i + threads, ...); each replicate has its own streams and output rows, so
@@ -191,7 +227,7 @@ def _run_batch(states, args, n_labs, periods, win_cap, stop=None, doublings=64):
     stop = np.zeros(1, dtype=np.int64) if stop is None else stop
     states = states.copy()
     n_threads = max(1, min(numba.get_num_threads(), r))
-    calls = [(states, *args, wins, per, limits, n_wins, dropped, stop,
+    calls = [(states, *args, wins, per, limits, n_wins, dropped, stop, np.int64(max_events),
               np.arange(i, r, n_threads, dtype=np.int64)) for i in range(n_threads)]
     _call_interruptibly(simulate_replicates, calls, stop=stop)
     return wins._asdict(), per._asdict(), n_wins, dropped, limits._asdict()
@@ -218,7 +254,8 @@ def _win_numbers(replicate: np.ndarray, lab: np.ndarray, n_labs: int) -> np.ndar
 
 
 def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=None,
-                  record_wins: bool = True, progress: bool = False) -> LabsResult:
+                  record_wins: bool = True, progress: bool = False,
+                  max_events: float = MAX_EVENTS, max_memory: float = MAX_MEMORY) -> LabsResult:
     """Simulate ``replicates`` independent runs of a labs experiment.
 
     Parameters
@@ -232,6 +269,11 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
         Keep one row per win (``False`` keeps only the per-period tables, for big sweeps).
     progress : bool
         Show a tqdm bar over replicates.
+    max_events, max_memory : float
+        Limits on the run's work, estimated from the config before it starts
+        (:func:`check_labs_work`): kernel events over all replicates, and bytes of the result.
+        A replicate that passes ``EVENT_SLACK`` times its estimated events (or its share of
+        ``max_events``, if more) is stopped and the run refused, so every run ends.
 
     Returns
     -------
@@ -242,9 +284,13 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
     LabsInterrupted
         On Ctrl-C (within a fraction of a second), with the replicates finished before it.
     SimsearchError
-        If recording every win would exceed ``MAX_WIN_ROWS`` rows.
+        If the estimated work passes ``max_events`` or ``max_memory``, a replicate passes its
+        event budget, or recording every win would exceed ``MAX_WIN_ROWS`` rows.
     """
     replicates = as_count("replicates", config.replicates if replicates is None else replicates)
+    estimate = check_labs_work(config, replicates, record_wins=record_wins,
+                               max_events=max_events, max_memory=max_memory)
+    event_limit = replicate_event_limit(estimate, max_events)
     seq = seed_sequence(config.seed if seed is None else seed)
     n_labs, periods = len(config.labs), config.periods
     args = _kernel_arguments(config)
@@ -270,14 +316,16 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
             began = time.perf_counter()
             states = _replicate_states(seq, done, end, n_labs + 3)
             wins, per, n_wins, dropped, limits = _run_batch(states, args, n_labs, periods,
-                                                            win_cap, stop, doublings)
+                                                            win_cap, stop, doublings, event_limit)
+            _check_events(n_wins, done, event_limit, estimate)
             if record_wins and n_wins.max(initial=0) > win_cap:
                 # Rerun the batch (same streams, same results) with room for every win.
                 win_cap = int(n_wins.max() * 1.25) + 16
                 _check_win_rows(recorded + int(n_wins.sum()), end, replicates,
                                 (end - done) * win_cap)
                 wins, per, n_wins, dropped, limits = _run_batch(states, args, n_labs, periods,
-                                                                win_cap, stop, doublings)
+                                                                win_cap, stop, doublings,
+                                                                event_limit)
             if record_wins:
                 rows = {k: np.concatenate([v[i, :n_wins[i]] for i in range(len(n_wins))])
                         for k, v in wins.items()}
@@ -305,6 +353,18 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
                        dropped_parts, record_wins)
     _refuse_overflow(result)
     return result
+
+
+def _check_events(n_wins: np.ndarray, first: int, event_limit: int,
+                  estimate: WorkEstimate) -> None:
+    """Refuse the run if a replicate of the batch (replicates first, ...) passed its event
+    budget: the estimate was wrong, and the run could have gone on for much longer."""
+    over = np.flatnonzero(n_wins == EVENTS_EXCEEDED)
+    if over.size:
+        raise SimsearchError(
+            f"max_events: replicate {first + int(over[0])} passed {event_limit:,} events "
+            f"(estimated {estimate.events:.3g} per replicate) and was stopped; raise the limit "
+            "(--max-events, max_events=) or lower budgets, periods or the cap")
 
 
 def _refuse_overflow(result) -> None:
