@@ -193,6 +193,8 @@ BAD = [
     ({"axes": {"sharing": ["x"]}}, "point 0 (sharing = 'x'): sharing: must be a finite number"),
     ({"axes": {"periods": [3, 4]}, "statistics": ["wins@4", "wins@end"]},
      "point 0 (periods = 3): statistics: wins@4: needs a period in [1, 3]"),
+    ({"axes": {"sharing": [0.5]}, "replicates": 10**9},
+     "point 0 (sharing = 0.5): max_events: the run needs about"),
 ]
 
 

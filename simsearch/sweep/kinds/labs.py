@@ -123,13 +123,18 @@ def labs_point_config(config: dict):
 
 
 def check_point(config: dict, statistics, replicates: int, where: str) -> None:
-    """Validate one point's labs config and its NAME@T periods, without simulating."""
+    """Validate one point's labs config, its NAME@T periods and its work (the limits of
+    :func:`~simsearch.labs.check_labs_work`), without simulating."""
+    from ...labs import check_labs_work
+
     try:
-        periods = labs_point_config(config).periods
+        labs = labs_point_config(config)
         for stat in statistics:
             name, _, at = stat.partition("@")
             if name in AT_PERIOD:
-                _period_index(stat, at, periods, first=2 if name == "doubling_time" else 1)
+                _period_index(stat, at, labs.periods,
+                              first=2 if name == "doubling_time" else 1)
+        check_labs_work(labs, replicates, record_wins=_records_wins(labs, statistics))
     except SimsearchError as exc:
         raise SimsearchError(f"{where}: {exc}") from None
 
@@ -254,18 +259,23 @@ def _returns_row(result, statistics, options: dict, seed) -> dict:
     return row
 
 
+def _records_wins(labs, statistics) -> bool:
+    """Whether a point must keep its wins: thresholds at a doubling of A come from the
+    kernel's own first-passage records; others replay the wins."""
+    from ...labs.engine import doubling_width
+
+    width = doubling_width(labs)
+    return any(_recorded_doubling(float(s.partition("@")[2]), width) is None
+               for s in statistics if s.startswith("time_to_multiplier@"))
+
+
 def evaluate(config: dict, statistics, replicates: int, seed, options: dict) -> PointResult:
     """Run one labs point; rows per replicate and lab, and the point's returns if asked."""
     from ...labs import simulate_labs
-    from ...labs.engine import doubling_width
 
     labs = labs_point_config(config)
-    # Thresholds at a doubling of A come from the kernel's own first-passage records; others
-    # replay the wins, which then must be recorded.
-    width = doubling_width(labs)
-    record_wins = any(_recorded_doubling(float(s.partition("@")[2]), width) is None
-                      for s in statistics if s.startswith("time_to_multiplier@"))
-    result = simulate_labs(labs, replicates=replicates, seed=seed, record_wins=record_wins)
+    result = simulate_labs(labs, replicates=replicates, seed=seed,
+                           record_wins=_records_wins(labs, statistics))
     point = (_returns_row(result, statistics, options, seed)
              if any(q in POINT for q in statistics) else None)
     return PointResult(_replicate_rows(result, statistics), point)
