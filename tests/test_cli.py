@@ -191,6 +191,14 @@ def test_passk_prints_no_runtime_warnings(capsys):
         assert [str(w.message) for w in caught] == [], dist
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` of a child that a test interrupts: SIGINT back to its default. A shell
+    starts background jobs (a CI script run with ``&``, ``nohup``) with SIGINT ignored, the
+    children inherit that, and Python then installs no KeyboardInterrupt handler: the signal
+    would be lost and the child left running."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def load_factor() -> float:
     """How many times slower than idle this machine runs now (runnable processes per core, at
     least 1): bounds on how promptly a process acts are scaled by it, so they hold on a 2-core
@@ -199,7 +207,8 @@ def load_factor() -> float:
 
 
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_passk_acts_on_a_signal_promptly_and_writes_nothing(tmp_path, signum, code):
+def test_passk_acts_on_a_signal_promptly_and_writes_nothing(tmp_path, request, signum,
+                                                            code):
     import fcntl
     import pty
     import re
@@ -219,7 +228,8 @@ def test_passk_acts_on_a_signal_promptly_and_writes_nothing(tmp_path, signum, co
         [sys.executable, "-m", "simsearch", "passk", "--dist", "beta(0.3, 3)", "--problems",
          "3e9", "--k", "1,10,100", "--seed", "1", "--threads", "1",
          "--out", str(tmp_path / "p.csv")],
-        stdout=subprocess.DEVNULL, stderr=follower, cwd=tmp_path)
+        stdout=subprocess.DEVNULL, stderr=follower, cwd=tmp_path, preexec_fn=default_sigint)
+    request.addfinalizer(proc.kill)  # never left running, whatever fails below
     os.close(follower)
     seen, deadline = b"", time.monotonic() + 120
     while time.monotonic() < deadline and not re.search(rb"pass@k: +\d+%.*\| *[1-9]", seen):

@@ -9,7 +9,7 @@ import pytest
 from simsearch import __version__
 from simsearch.io.output import read_manifest
 from test_cli import _read_csv as _read
-from test_cli import _run, load_factor
+from test_cli import _run, default_sigint, load_factor
 
 CONFIG = """
 seed = 4
@@ -214,7 +214,8 @@ budget = 2e5
 
 @pytest.mark.parametrize("signum, code, word", [("SIGINT", 130, "interrupted"),
                                                 ("SIGTERM", 143, "terminated")])
-def test_signal_exits_at_once_and_keeps_finished_replicates(tmp_path, signum, code, word):
+def test_signal_exits_at_once_and_keeps_finished_replicates(tmp_path, request, signum, code,
+                                                            word):
     """SIGINT (exit 130) or SIGTERM (exit 143) mid-run: exit within a second or so, and the
     output holds the replicates finished before it, with a manifest that reproduces them."""
     import os
@@ -237,7 +238,9 @@ def test_signal_exits_at_once_and_keeps_finished_replicates(tmp_path, signum, co
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
                             # the simsearch under test, whatever the child's directory
                             env={**os.environ,
-                                 "PYTHONPATH": str(Path(simsearch.__file__).parents[1])})
+                                 "PYTHONPATH": str(Path(simsearch.__file__).parents[1])},
+                            preexec_fn=default_sigint)
+    request.addfinalizer(proc.kill)  # never left running, whatever fails below
     chunks = []
     reader = threading.Thread(target=lambda: chunks.extend(iter(
         lambda: os.read(proc.stderr.fileno(), 4096), b"")))

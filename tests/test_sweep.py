@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from simsearch.cli import main
+from test_cli import default_sigint, load_factor
 from simsearch.errors import SimsearchError
 from simsearch.sweep import (IncompleteSweepWarning, SweepSummary, load_sweep, plan_sweep,
                              run_sweep)
@@ -79,7 +80,7 @@ def _slow_sweep_process(tmp_path, out, workers):
     proc = subprocess.Popen([sys.executable, "-m", "simsearch", "sweep", str(sweep), "--out",
                              str(out), "--workers", str(workers), "--no-progress"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path)
+                            cwd=tmp_path, preexec_fn=default_sigint)
     return sweep, proc
 
 
@@ -431,7 +432,10 @@ def test_a_signalled_sweep_stops_promptly_and_leaves_no_workers(tmp_path, signum
     workers = _wait_for_workers(proc, out)
     start = time.monotonic()
     proc.send_signal(signum)
-    proc.communicate(timeout=60)
+    try:
+        proc.communicate(timeout=60)
+    finally:
+        proc.kill()
     took = time.monotonic() - start
     assert proc.returncode == code
     deadline = time.monotonic() + 10
@@ -439,7 +443,7 @@ def test_a_signalled_sweep_stops_promptly_and_leaves_no_workers(tmp_path, signum
         time.sleep(0.05)
     assert not any(map(_alive, workers)), "orphaned workers"
     if signum != signal.SIGKILL:
-        assert took < 5, f"took {took:.1f} s to act on the signal"
+        assert took < 5 * load_factor(), f"took {took:.1f} s to act on the signal"
         _consistent(out)
     print(f"signal {signum}: exit {proc.returncode} after {took:.2f} s")
     assert main(["sweep", str(sweep), "--out", str(out), "--resume", "--workers", "2",
