@@ -11,6 +11,10 @@ from simsearch.errors import SimsearchError
 from simsearch.labs import labs_config, simulate_labs
 from simsearch.labs import QUANTITIES, ReturnsEstimator, kortum_theory
 
+# One worker builds the module's expensive fixture once (pytest-xdist, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_returns")
+
+
 THETA = 2.0
 LABS = [{"name": "small", "budget": 50.0}, {"name": "mid", "budget": 200.0},
         {"name": "big", "budget": 800.0}, {"name": "growing", "budget": 20.0, "growth": 0.3}]

@@ -16,6 +16,9 @@ from simsearch.labs.theory import (compute_at_win, expected_records, expected_wi
                                    kortum_median_best, log_record_time_mean, record_count_pmf,
                                    record_time_quantile, records_variance, round_robin_curve)
 
+# One worker builds the module's expensive fixture once (pytest-xdist, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_theory")
+
 
 def test_round_robin_curve_equals_the_direct_sum_of_the_beta_failure_law():
     """Rounds past 1024 are on a geometric grid, the sums by quadrature: check them against
