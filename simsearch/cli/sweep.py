@@ -18,7 +18,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "of a base config), locally or on a Dask cluster; finished points survive "
                     "interruption and --resume runs only the missing ones.")
     sweep.add_argument("sweep", help="sweep file (TOML)")
-    sweep.add_argument("--out", required=True, help="output directory")
+    sweep.add_argument("--out", required=True, help="output directory (created, with its parents, if missing)")
     sweep.add_argument("--workers", type=int_at_least(1), default=None,
                        help="local processes (default: all cores); results do not depend on it")
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
