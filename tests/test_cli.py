@@ -61,6 +61,15 @@ def test_replicates_logspace_and_stdout(capsys):
     assert [int(r["k"]) for r in rows[:7]] == [10**i for i in range(7)]
 
 
+def test_dist_accepts_the_hyphenated_spelling_of_prose(capsys):
+    """Issue 22: ``--dist "logit-normal(...)"`` failed while prose and legends say
+    "logit-normal"; it now runs the registered family, to the same bytes."""
+    runs = [_run(["passk", "--dist", f"{name}(mu=-2, sigma=1.5)", "--problems", "1000",
+                  "--k", "1,100", "--seed", "1", "--no-progress"], capsys)
+            for name in ("logit-normal", "logitnormal")]
+    assert runs[0][0] == 0 and runs[0][1] == runs[1][1]
+
+
 def test_per_problem_output(tmp_path, capsys):
     pp = tmp_path / "problems.csv"
     code, _, _ = _run(["passk", "--dist", "point(p=0.25)", "--problems", "500", "--k", "1,4",

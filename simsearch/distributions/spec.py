@@ -10,11 +10,38 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 
 from .families import FAMILIES, Distribution, Mixture
 from ..errors import SimsearchError
 
 _EXAMPLE = "beta(alpha=0.3, beta=3)"
+
+# A quoted text (left alone: file names may hold hyphens) or a hyphenated name called as a
+# family, such as logit-normal(...), which Python's grammar would read as a subtraction.
+_HYPHENATED_CALL = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+                              r"|(?<![\w.])([A-Za-z_]\w*(?:-[A-Za-z_]\w*)+)(?=\s*\()")
+
+
+def _unknown_family(name: str, families: dict, field: str) -> SimsearchError:
+    return SimsearchError(f"{field}: unknown distribution {name!r}; "
+                          f"known: {', '.join(sorted(families))}")
+
+
+def _join_hyphenated_names(spec: str, families: dict, field: str) -> str:
+    """``spec`` with each hyphenated family name written as registered, the spelling of prose
+    and legends accepted as an alias: ``logit-normal(mu=0, sigma=1)`` is
+    ``logitnormal(mu=0, sigma=1)``. A hyphenated name that joins to no family is refused
+    here, under the name the user wrote."""
+    def join(match: re.Match) -> str:
+        if match.group(1) is not None:
+            return match.group(1)
+        joined = match.group(2).replace("-", "")
+        if joined not in families:
+            raise _unknown_family(match.group(2), families, field)
+        return joined
+
+    return _HYPHENATED_CALL.sub(join, spec)
 
 
 def _number(node: ast.AST, where: str):
@@ -40,8 +67,7 @@ def _build(node: ast.AST, families: dict, field: str, example: str):
             f"{field}: expected a call such as {example}, got {ast.unparse(node)!r}")
     name = node.func.id
     if name not in families:
-        raise SimsearchError(f"{field}: unknown distribution {name!r}; "
-                             f"known: {', '.join(sorted(families))}")
+        raise _unknown_family(name, families, field)
     if name == "mixture" and families is FAMILIES:
         return _build_mixture(node)
     cls = families[name]
@@ -150,7 +176,7 @@ def parse_spec(spec: str, families: dict, field: str, example: str):
     if not isinstance(spec, str) or not spec.strip():
         raise SimsearchError(f"{field}: expected a distribution spec such as {example}")
     try:
-        tree = ast.parse(spec.strip(), mode="eval")
+        tree = ast.parse(_join_hyphenated_names(spec.strip(), families, field), mode="eval")
     except SyntaxError:
         raise SimsearchError(f"{field}: cannot parse {spec!r}; expected e.g. {example}") from None
     return _build(tree.body, families, field, example)
