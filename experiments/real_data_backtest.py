@@ -31,7 +31,8 @@ from figure_io import experiment_parser, save_data, save_figure
 from simsearch import Beta, Kumaraswamy, LogitNormal, Mixture, Point, simulate_counts
 from simsearch.fitting.counts import pass_at_k_from_counts
 from simsearch.fitting.counts import CountTable
-from simsearch.fitting.backtest import format_summary, run_backtest, subsample_counts
+from simsearch.fitting.backtest import (format_summary, run_backtest, subsample_counts,
+                                       table_columns)
 from simsearch.fitting.methods import DEFAULT_METHOD, METHODS, get_method
 
 # The checkout's data/ first (what a clone carries), then the development machine's shared data.
@@ -190,7 +191,7 @@ def main() -> None:
                 for k, vals in columns.items()}
     panels["simulated populations, all"] = sim_rows
     errors_figure(panels, methods, args.figures / "real_data_backtest_errors")
-    save_data(stem, columns, "experiments/real_data_backtest.py",
+    save_data(stem, table_columns(columns), "experiments/real_data_backtest.py",
               {"counts": str(args.counts), "n_from": list(n_froms), "n_to": N_TO,
                "seeds": seeds, "bootstrap": boot, "confidence": 0.9, "methods": methods,
                "populations": {k: v.spec for k, v in POPULATIONS.items()},

@@ -1,8 +1,10 @@
 """Reading counts from CSV and .npy, and the `simsearch fit` command."""
 
+import csv
 import json
 
 import numpy as np
+import pandas
 import pytest
 
 from simsearch.cli import main
@@ -232,6 +234,8 @@ def test_backtest_command_writes_a_table_csv_and_manifest(tmp_path, capsys):
     assert "line-or-floor" in text and "mean|err|" in text
     table = out.read_text().splitlines()
     assert table[0].startswith("group,seed,method") and len(table) == 1 + 2 * 2 * 2
+    with open(out, newline="") as fh:
+        assert {row["covered"] for row in csv.DictReader(fh)} <= {"true", "false"}
     meta = json.loads((tmp_path / "bt.csv.json").read_text())
     assert meta["command"] == "backtest" and meta["summary"]["line"]["cases"] == 4
     assert main(["backtest", str(path), "--from", "50", "--to", "600"]) == 2
@@ -239,6 +243,24 @@ def test_backtest_command_writes_a_table_csv_and_manifest(tmp_path, capsys):
     assert main(["backtest", str(path), "--from", "50", "--to", "500",
                  "--methods", "nope"]) == 2
     assert "unknown method 'nope'" in capsys.readouterr().err
+
+
+def test_backtest_without_an_interval_writes_covered_as_missing(tmp_path, capsys):
+    """Issue 22: with no interval (no bootstrap, or the pooled model, which has none) the
+    table said covered=false, a miss; it is an empty cell, which pandas reads as missing."""
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 60, 500, seed=1)
+    rows = [f"{m},{c},{n}" for m in ("a", "b") for c, n in zip(sc.successes, sc.attempts)]
+    path = _write_csv(tmp_path / "m.csv", rows, header="model,successes,attempts")
+    out = tmp_path / "bt.csv"
+    assert main(["backtest", str(path), "--from", "50", "--to", "500", "--by", "model",
+                 "--pool", "--methods", "line", "--seeds", "1", "--bootstrap", "0",
+                 "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    with open(out, newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert sorted({row["method"] for row in table}) == ["line", "pooled-irt"]
+    assert [row["covered"] for row in table] == [""] * 4
+    assert pandas.read_csv(out)["covered"].isna().all()
 
 
 def test_pooling_groups_without_by_is_warned_about(tmp_path, capsys):
