@@ -212,6 +212,25 @@ def test_few_solved_problems_and_unreachable_targets_warn_in_text_and_json(tmp_p
     assert out.err == ""  # no RuntimeWarning on the terminal
 
 
+def test_fitted_specs_are_rounded_on_screen_and_exact_in_json(tmp_path, capsys):
+    """Issue 22: the screen showed beta(alpha=0.1405818835557189, ...), 17 digits; it shows
+    4 significant digits, and --json keeps the spec that reads back the very same floats."""
+    from simsearch import parse_distribution
+
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 300, 100, seed=3)
+    content = _rows(zip(sc.successes, sc.attempts))
+    code, out = _fit(tmp_path, capsys, content, "--bootstrap", "0", "--json")
+    report = json.loads(out.out)
+    assert code == 0
+    spec = report["distribution"]["spec"]
+    fitted = parse_distribution(spec)
+    assert fitted.spec == spec and len(repr(fitted.alpha)) > 8  # a fit, not a round number
+    code, out = _fit(tmp_path, capsys, content, "--bootstrap", "0")
+    line = next(line for line in out.out.splitlines() if line.startswith("* beta"))
+    assert line.endswith(f"beta(alpha={fitted.alpha:.4g}, beta={fitted.beta:.4g})")
+    assert spec not in out.out
+
+
 def test_misfit_is_a_warning_and_a_json_field(tmp_path, capsys):
     sc = simulate_counts(Mixture([(0.5, Point(0.02)), (0.5, Point(0.6))]), 2000, 50, seed=9)
     code, out = _fit(tmp_path, capsys, _rows(zip(sc.successes, sc.attempts)), "--json")

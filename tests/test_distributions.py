@@ -196,6 +196,18 @@ def test_hyphens_inside_quoted_file_names_are_left_alone(tmp_path, monkeypatch):
     assert dist.values.tolist() == [0.1, 0.2]
 
 
+def test_rounded_spec_shortens_numbers_but_not_file_names():
+    from simsearch.distributions.spec import rounded_spec
+
+    assert rounded_spec("mixture(0.3923442*point(p=0), 0.6076558*beta(alpha=0.31401, "
+                        "beta=3.99512))") == \
+        "mixture(0.3923*point(p=0), 0.6077*beta(alpha=0.314, beta=3.995))"
+    assert rounded_spec("loguniform(low=1.234567e-06, high=0.5)") == \
+        "loguniform(low=1.235e-06, high=0.5)"
+    assert rounded_spec("empirical(file='/runs/p0.123456789.npy')") == \
+        "empirical(file='/runs/p0.123456789.npy')"
+
+
 BAD_SPECS = [
     ("betta(alpha=1, beta=2)", "unknown distribution 'betta'"),
     ("logit-gaussian(0, 1)", "dist: unknown distribution 'logit-gaussian'; known: beta, "

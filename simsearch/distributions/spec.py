@@ -144,6 +144,37 @@ def parse_distribution(spec: str | Distribution) -> Distribution:
     return parse_spec(spec, FAMILIES, "dist", _EXAMPLE)
 
 
+_NUMBER_OR_TEXT = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+                             r"|(?<![\w.])(\d+\.\d*(?:e[-+]?\d+)?|\d+e[-+]?\d+)")
+
+
+def rounded_spec(spec: str, digits: int = 4) -> str:
+    """``spec`` for the screen: every number with at most ``digits`` significant digits.
+
+    A fitted spec carries the shortest text that reads back the very same floats
+    (``beta(alpha=0.1405818835557189, beta=3.1026620680184767)``), which files and ``--json``
+    keep; a terminal shows ``beta(alpha=0.1406, beta=3.103)``. Quoted file names are left
+    alone.
+
+    Parameters
+    ----------
+    spec : str
+        A spec string, such as :attr:`Distribution.spec`.
+    digits : int, default 4
+        Significant digits of each number.
+
+    Returns
+    -------
+    str
+    """
+    def shorten(match: re.Match) -> str:
+        if match.group(1) is not None:
+            return match.group(1)
+        return f"{float(match.group(2)):.{digits}g}"
+
+    return _NUMBER_OR_TEXT.sub(shorten, spec)
+
+
 def input_files_entry(dist: Distribution) -> dict:
     """``{"input_files": [{"path", "sha256"}, ...]}`` for a manifest when ``dist`` was read
     from files (``empirical(file=...)``), else ``{}``."""
