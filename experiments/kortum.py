@@ -80,7 +80,7 @@ def main() -> None:
     axes[0].set_xlabel("ideas tried K")
     axes[0].set_ylabel("best value found (productivity multiplier A)")
     axes[0].set_title("(a) the record grows as K^(1/theta)", fontsize=10)
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=8.5)
 
     fits = {"theta": [], "quantity": [], "estimate": [], "low": [], "high": [], "theory": []}
     markers = {"r": ("o", "C0"), "lambda": ("s", "C2"), "phi": ("^", "C3")}
@@ -104,13 +104,14 @@ def main() -> None:
     axes[1].plot(t, 1 / t, color="C0", lw=1, label="theory r = 1/theta")
     axes[1].plot(t, np.ones_like(t), color="C2", lw=1, label="theory lambda = 1")
     axes[1].plot(t, 1 - t, color="C3", lw=1, label="theory phi = 1 - theta")
-    axes[1].axhline(1.2, color="0.5", ls=":", lw=1)
-    axes[1].text(3.05, 1.25, "r = 1.2 (Davidson & Houlden 2025)", fontsize=7, ha="right")
+    axes[1].axhline(1.2, color="0.5", ls=":", lw=1, label="r = 1.2 (Davidson & Houlden 2025)")
     axes[1].set_xlabel("Pareto tail index theta of idea values")
     axes[1].set_ylabel("fitted parameter (95% bootstrap interval)")
-    axes[1].set_title("(b) r, lambda, phi measured from five labs, costs 0.1 to 10 per attempt",
+    axes[1].set_title("(b) r, lambda, phi fitted to five labs, cost 0.1-10 per attempt",
                       fontsize=10)
-    axes[1].legend(fontsize=7, loc="lower left")
+    # Room under the phi line for the legend, never cutting off an interval.
+    axes[1].set_ylim(bottom=min(-3.4, min(fits["low"]) - 0.1))
+    axes[1].legend(fontsize=8.5, loc="lower left", ncol=2)
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
 

@@ -206,16 +206,21 @@ def main() -> None:
     exact = {q: np.array([record_time_quantile(k, q, pmf) for k in n])
              for q in (0.5, QUANTILES[0] / 100, QUANTILES[1] / 100)}
     ax = axes[0, 2]
-    ax.plot(n, median, "o", color="C3", ms=4, label=f"{label}: simulated median")
-    band = np.isfinite(high)  # an upper quantile not reached within the draws is unknown
-    # The band stops where the 90% quantile is beyond the draws: its legend entry says so.
-    ax.fill_between(n[band], low[band], high[band], color="C3", alpha=0.25, lw=0,
-                    label=f"simulated 10-90% (to n = {int(n[band].max())}, beyond: past "
-                          "the draws)" if band.any() else None)
-    ax.plot(n, exact[0.5], color="k", lw=0.7, ls="--", label="exact median")
-    ax.plot(n, exact[0.1], color="k", lw=0.5, ls=":", label="exact 10% and 90%")
-    ax.plot(n, exact[0.9], color="k", lw=0.5, ls=":")
-    ax.plot(n, np.exp(n - np.euler_gamma), color="0.5", lw=0.8, label="e^(n - gamma)")
+    # A quantile of the n-th record's time beyond the draws is only known to exceed them: the
+    # exact 10-90% band is drawn up to the last draw there (the dotted line), so that it spans
+    # every record shown, and the simulated quantiles are marked where they are known.
+    ax.fill_between(n, exact[0.1], np.where(np.isfinite(exact[0.9]), exact[0.9], draws),
+                    color="0.6", alpha=0.3, lw=0, label="exact 10-90% (capped at the draws)")
+    ax.axhline(draws, color="0.3", lw=0.8, ls=":", label=f"end of the stream: {draws:,} draws")
+    ax.plot(n, exact[0.5], color="k", lw=0.9, ls="--", label="exact median")
+    ax.plot(n, median, "o", color="C3", ms=4, label="simulated median")
+    known = np.isfinite(high)
+    ax.plot(n, low, "^", color="C3", ms=4, mfc="none", ls="none",
+            label="simulated 10% and 90% (where within the draws)")
+    ax.plot(n[known], high[known], "v", color="C3", ms=4, mfc="none", ls="none")
+    ax.plot(n, np.exp(n - np.euler_gamma), color="C0", lw=1.0, ls="-.",
+            label="e^(n - gamma): one record per e-fold")
+    ax.set_ylim(0.5, draws * 1e4)  # room above the stream for the legend
     record(label, "compute_at_win", n, median, low, high, np.nan, exact[0.5])
     kgrid = np.unique(np.round(np.geomspace(1.0, draws, 8 * round(math.log10(draws)) + 1)))
     multiplier_panel(axes[1, 2], runs, kgrid, expected_records(kgrid) / THETA, "C3", label)
@@ -257,9 +262,9 @@ def main() -> None:
         ax.set_title("simulated (2 s.e.) and closed form (black bars)", fontsize=10)
         for row in range(3):
             axes[row, column].grid(True, which="major", alpha=0.3)
-            axes[row, column].legend(fontsize=7)
+            axes[row, column].legend(fontsize=8.5)
     axes[0, 0].plot([], [], color="k", lw=0.7, ls="--", label="closed form")
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=8.5)
 
     stem = args.figures / "pandey"
     save_figure(fig, stem)

@@ -48,7 +48,8 @@ def main() -> None:
     left.set(xscale="log", yscale="log", ylim=(1e-6, 10), xlabel="attempts per problem k",
              ylabel="-log pass@k")
     left.set_title(f"aggregate scaling (points: simulated, {problems:,} problems)", fontsize=10)
-    left.legend(fontsize=7, loc="lower left")
+    # One legend for both panels (same colours), in the slope panel's empty lower right.
+    right.legend(*left.get_legend_handles_labels(), fontsize=8.5, loc="lower right")
     right.set(xscale="log", ylim=(-2.5, 0), xlabel="attempts per problem k",
               ylabel="local slope d log(-log pass@k) / d log k")
     right.set_title("local slope; dotted: -b, the left-tail exponent", fontsize=10)

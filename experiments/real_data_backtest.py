@@ -25,13 +25,15 @@ import csv
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 import numpy as np
 
 from figure_io import experiment_parser, save_data, save_figure
 from simsearch import Beta, Kumaraswamy, LogitNormal, Mixture, Point, simulate_counts
 from simsearch.fitting.counts import pass_at_k_from_counts
 from simsearch.fitting.counts import CountTable
-from simsearch.fitting.backtest import format_summary, run_backtest, subsample_counts
+from simsearch.fitting.backtest import (format_summary, run_backtest, subsample_counts,
+                                       table_columns)
 from simsearch.fitting.methods import DEFAULT_METHOD, METHODS, get_method
 
 # The checkout's data/ first (what a clone carries), then the development machine's shared data.
@@ -93,6 +95,30 @@ def stop_after_success(methods, replicates: int, seed: int, budget: int = 1000) 
     return {m: np.array(e) for m, e in errors.items()}
 
 
+_MARKERS = "osD^vPX*"
+_DASHES = ["-", (0, (5, 2)), "-.", (0, (1, 1.5)), (0, (6, 2, 1, 2, 1, 2)), (0, (3, 1)),
+           (0, (8, 3)), (0, (2, 3))]
+
+
+def _method_style(i: int, method: str) -> dict:
+    """Each method its colour, dash pattern and marker, the markers staggered along k: methods
+    that predict the same curve (the floors where no floor is kept) stay distinguishable. The
+    default method is a wide translucent band underneath, so that the others show on it."""
+    style = dict(color=f"C{i}", ls=_DASHES[i % len(_DASHES)], marker=_MARKERS[i % len(_MARKERS)],
+                 ms=4, mfc="none", markevery=(2 + 2 * i, 16), lw=1.1, zorder=3)
+    if method == DEFAULT_METHOD:
+        style.update(lw=4.0, alpha=0.45, ls="-", zorder=2)
+    return style
+
+
+def _one_two_five(value: float, _position) -> str:
+    """Tick labels 0.1, 0.2, 0.5, 1, 2, 5 as plain numbers, the ticks between unlabelled."""
+    if value <= 0:
+        return ""
+    mantissa = value / 10 ** np.floor(np.log10(value))
+    return f"{value:g}" if any(abs(mantissa - m) < 1e-6 for m in (1, 2, 5)) else ""
+
+
 def extrapolation_figure(groups: dict, methods: list[str], stem: Path) -> None:
     names = list(groups)
     cols = 4
@@ -110,18 +136,19 @@ def extrapolation_figure(groups: dict, methods: list[str], stem: Path) -> None:
         for i, m in enumerate(methods):
             with np.errstate(all="ignore"):
                 pred = get_method(m).fit(table).predict_pass_at_k(k_pred)
-            ax.plot(k_pred, -np.log(pred), color=f"C{i}", lw=2.2 if m == DEFAULT_METHOD else 1,
-                    ls="-" if METHODS[m].kind == "curve" else "--", label=m)
+            ax.plot(k_pred, -np.log(pred), **_method_style(i, m), label=m)
         ax.axvline(100, color="0.6", lw=0.8, ls=":")
         ax.set(xscale="log", yscale="log", title=name, xlabel="attempts k",
                ylabel="-log pass@k")
+        for formats in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            formats(FuncFormatter(_one_two_five))
         ax.grid(True, which="major", alpha=0.3)
     for ax in axes.ravel()[len(names):]:
         ax.axis("off")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    axes.ravel()[-1].legend(handles, labels, fontsize=7, loc="center")
-    fig.suptitle("Pythia on MATH: extrapolating from the first 100 attempts (dotted line)",
-                 fontsize=10)
+    axes.ravel()[-1].legend(handles, labels, fontsize=9, loc="center")
+    fig.suptitle("Pythia on MATH: extrapolating from the first 100 attempts (dotted line); "
+                 "methods that agree share a curve, their markers are staggered", fontsize=11)
     save_figure(fig, stem)
     plt.close(fig)
 
@@ -190,7 +217,7 @@ def main() -> None:
                 for k, vals in columns.items()}
     panels["simulated populations, all"] = sim_rows
     errors_figure(panels, methods, args.figures / "real_data_backtest_errors")
-    save_data(stem, columns, "experiments/real_data_backtest.py",
+    save_data(stem, table_columns(columns), "experiments/real_data_backtest.py",
               {"counts": str(args.counts), "n_from": list(n_froms), "n_to": N_TO,
                "seeds": seeds, "bootstrap": boot, "confidence": 0.9, "methods": methods,
                "populations": {k: v.spec for k, v in POPULATIONS.items()},

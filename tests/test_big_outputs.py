@@ -288,6 +288,20 @@ def test_read_labs_refuses_a_changed_file_and_other_directories(tmp_path, capsys
         read_labs(pp)
 
 
+def test_read_labs_on_a_missing_directory_names_the_directory(tmp_path):
+    """Issue 22: a missing directory was reported as "DIR.json: missing or unreadable
+    manifest", blaming a file the user never named."""
+    from simsearch.labs import read_labs
+
+    missing = tmp_path / "labs-run"
+    with pytest.raises(SimsearchError) as info:
+        read_labs(missing)
+    assert str(info.value) == f"{missing}: no such directory"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SimsearchError, match="file: not a directory"):
+        read_labs(tmp_path / "file")
+
+
 def test_labs_parquet_without_pyarrow_is_refused_before_any_work(tmp_path, capsys,
                                                                  no_pyarrow):
     config = tmp_path / "labs.toml"

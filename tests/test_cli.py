@@ -62,6 +62,29 @@ def test_replicates_logspace_and_stdout(capsys):
     assert [int(r["k"]) for r in rows[:7]] == [10**i for i in range(7)]
 
 
+def test_pass_at_k_is_solved_over_problems_without_arithmetic_artefacts(capsys):
+    """Issue 22: pass@k was 1 - fail/problems, which printed 9093 of 100000 as
+    0.09092999999999996; solved/problems is one correctly rounded division, so with 10^5
+    problems every value has at most five decimals (and is exactly that fraction)."""
+    code, out, _ = _run(["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "100000",
+                         "--k", "1,10,100,1000", "--replicates", "3", "--seed", "11",
+                         "--no-progress"], capsys)
+    assert code == 0
+    values = [row["pass_at_k"] for row in csv.DictReader(out.splitlines())]
+    assert len(values) == 12
+    for text in values:
+        assert float(text) == round(float(text), 5) and len(text) <= len("0.12345"), text
+
+
+def test_dist_accepts_the_hyphenated_spelling_of_prose(capsys):
+    """Issue 22: ``--dist "logit-normal(...)"`` failed while prose and legends say
+    "logit-normal"; it now runs the registered family, to the same bytes."""
+    runs = [_run(["passk", "--dist", f"{name}(mu=-2, sigma=1.5)", "--problems", "1000",
+                  "--k", "1,100", "--seed", "1", "--no-progress"], capsys)
+            for name in ("logit-normal", "logitnormal")]
+    assert runs[0][0] == 0 and runs[0][1] == runs[1][1]
+
+
 def test_per_problem_output(tmp_path, capsys):
     pp = tmp_path / "problems.csv"
     code, _, _ = _run(["passk", "--dist", "point(p=0.25)", "--problems", "500", "--k", "1,4",

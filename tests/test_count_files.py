@@ -1,8 +1,10 @@
 """Reading counts from CSV and .npy, and the `simsearch fit` command."""
 
+import csv
 import json
 
 import numpy as np
+import pandas
 import pytest
 
 from simsearch.cli import main
@@ -210,6 +212,25 @@ def test_few_solved_problems_and_unreachable_targets_warn_in_text_and_json(tmp_p
     assert out.err == ""  # no RuntimeWarning on the terminal
 
 
+def test_fitted_specs_are_rounded_on_screen_and_exact_in_json(tmp_path, capsys):
+    """Issue 22: the screen showed beta(alpha=0.1405818835557189, ...), 17 digits; it shows
+    4 significant digits, and --json keeps the spec that reads back the very same floats."""
+    from simsearch import parse_distribution
+
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 300, 100, seed=3)
+    content = _rows(zip(sc.successes, sc.attempts))
+    code, out = _fit(tmp_path, capsys, content, "--bootstrap", "0", "--json")
+    report = json.loads(out.out)
+    assert code == 0
+    spec = report["distribution"]["spec"]
+    fitted = parse_distribution(spec)
+    assert fitted.spec == spec and len(repr(fitted.alpha)) > 8  # a fit, not a round number
+    code, out = _fit(tmp_path, capsys, content, "--bootstrap", "0")
+    line = next(line for line in out.out.splitlines() if line.startswith("* beta"))
+    assert line.endswith(f"beta(alpha={fitted.alpha:.4g}, beta={fitted.beta:.4g})")
+    assert spec not in out.out
+
+
 def test_misfit_is_a_warning_and_a_json_field(tmp_path, capsys):
     sc = simulate_counts(Mixture([(0.5, Point(0.02)), (0.5, Point(0.6))]), 2000, 50, seed=9)
     code, out = _fit(tmp_path, capsys, _rows(zip(sc.successes, sc.attempts)), "--json")
@@ -232,6 +253,8 @@ def test_backtest_command_writes_a_table_csv_and_manifest(tmp_path, capsys):
     assert "line-or-floor" in text and "mean|err|" in text
     table = out.read_text().splitlines()
     assert table[0].startswith("group,seed,method") and len(table) == 1 + 2 * 2 * 2
+    with open(out, newline="") as fh:
+        assert {row["covered"] for row in csv.DictReader(fh)} <= {"true", "false"}
     meta = json.loads((tmp_path / "bt.csv.json").read_text())
     assert meta["command"] == "backtest" and meta["summary"]["line"]["cases"] == 4
     assert main(["backtest", str(path), "--from", "50", "--to", "600"]) == 2
@@ -239,6 +262,24 @@ def test_backtest_command_writes_a_table_csv_and_manifest(tmp_path, capsys):
     assert main(["backtest", str(path), "--from", "50", "--to", "500",
                  "--methods", "nope"]) == 2
     assert "unknown method 'nope'" in capsys.readouterr().err
+
+
+def test_backtest_without_an_interval_writes_covered_as_missing(tmp_path, capsys):
+    """Issue 22: with no interval (no bootstrap, or the pooled model, which has none) the
+    table said covered=false, a miss; it is an empty cell, which pandas reads as missing."""
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 60, 500, seed=1)
+    rows = [f"{m},{c},{n}" for m in ("a", "b") for c, n in zip(sc.successes, sc.attempts)]
+    path = _write_csv(tmp_path / "m.csv", rows, header="model,successes,attempts")
+    out = tmp_path / "bt.csv"
+    assert main(["backtest", str(path), "--from", "50", "--to", "500", "--by", "model",
+                 "--pool", "--methods", "line", "--seeds", "1", "--bootstrap", "0",
+                 "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    with open(out, newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert sorted({row["method"] for row in table}) == ["line", "pooled-irt"]
+    assert [row["covered"] for row in table] == [""] * 4
+    assert pandas.read_csv(out)["covered"].isna().all()
 
 
 def test_pooling_groups_without_by_is_warned_about(tmp_path, capsys):

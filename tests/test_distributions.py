@@ -176,8 +176,42 @@ def test_spec_accepts_positional_and_spacing_variants():
     assert parse_distribution("mixture(beta(1,1)*0.5, 0.5*point(0))").tail_exponent == 0.0
 
 
+@pytest.mark.parametrize("hyphenated,registered", [
+    ("logit-normal(mu=-2, sigma=1.5)", "logitnormal(mu=-2, sigma=1.5)"),
+    (" log-uniform (1e-6, 0.5)", "loguniform(low=1e-06, high=0.5)"),
+    ("mixture(0.3*logit-normal(-3, 1), 0.7*beta(alpha=1e-1, beta=2))",
+     "mixture(0.3*logitnormal(mu=-3, sigma=1), 0.7*beta(alpha=0.1, beta=2))"),
+])
+def test_hyphenated_family_names_of_prose_are_aliases(hyphenated, registered):
+    """Issue 22: prose and legends say "logit-normal", which Python's grammar reads as a
+    subtraction; the spelling is accepted and means the registered family."""
+    assert parse_distribution(hyphenated) == parse_distribution(registered)
+    assert parse_distribution(hyphenated).spec == registered
+
+
+def test_hyphens_inside_quoted_file_names_are_left_alone(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    np.save("my-values(1).npy", np.array([0.1, 0.2]))
+    dist = parse_distribution("empirical(file='my-values(1).npy')")
+    assert dist.values.tolist() == [0.1, 0.2]
+
+
+def test_rounded_spec_shortens_numbers_but_not_file_names():
+    from simsearch.distributions.spec import rounded_spec
+
+    assert rounded_spec("mixture(0.3923442*point(p=0), 0.6076558*beta(alpha=0.31401, "
+                        "beta=3.99512))") == \
+        "mixture(0.3923*point(p=0), 0.6077*beta(alpha=0.314, beta=3.995))"
+    assert rounded_spec("loguniform(low=1.234567e-06, high=0.5)") == \
+        "loguniform(low=1.235e-06, high=0.5)"
+    assert rounded_spec("empirical(file='/runs/p0.123456789.npy')") == \
+        "empirical(file='/runs/p0.123456789.npy')"
+
+
 BAD_SPECS = [
     ("betta(alpha=1, beta=2)", "unknown distribution 'betta'"),
+    ("logit-gaussian(0, 1)", "dist: unknown distribution 'logit-gaussian'; known: beta, "
+                             "empirical, kumaraswamy, logitnormal, loguniform, mixture, point"),
     ("beta(alpha=1)", "missing parameter 'beta'"),
     ("beta(alpha=0, beta=1)", "beta: alpha must be a number in (0, inf)"),
     ("beta(alpha=1, beta=1, scale=1.5)", "beta: scale must be a number in (0, 1]"),

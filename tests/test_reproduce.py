@@ -1,6 +1,7 @@
 """`simsearch reproduce --quick` regenerates every figure, with its data and manifest."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,21 @@ def test_an_installed_package_outside_a_checkout_says_what_to_do(tmp_path, monke
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "top directory of a source checkout" in err, err
     assert not figures.exists()
+
+
+def test_real_data_backtest_draws_every_method_distinguishably(monkeypatch):
+    """Issue 22: line, floor, line-or-floor and line-or-q1-floor predict one curve on most
+    models and were drawn as plain solid lines under one thick one; each method now has its
+    own dash pattern and marker, the markers staggered along k."""
+    import importlib
+
+    experiments = Path(__file__).resolve().parent.parent / "experiments"
+    monkeypatch.syspath_prepend(str(experiments))
+    script = importlib.import_module("real_data_backtest")
+    methods = script.CURVE_METHODS + ["zi-beta", "beta"]
+    styles = [script._method_style(i, m) for i, m in enumerate(methods)]
+    others = [s for s, m in zip(styles, methods) if m != script.DEFAULT_METHOD]
+    assert len({(str(s["ls"]), s["marker"]) for s in others}) == len(others)
+    assert len({s["markevery"][0] for s in styles}) == len(styles)
+    default = styles[methods.index(script.DEFAULT_METHOD)]
+    assert default["zorder"] < min(s["zorder"] for s in others)  # the wide band underneath

@@ -217,6 +217,17 @@ def test_directory_guards(tmp_path):
     assert summary.ran == 0 and summary.done == 6
 
 
+def test_out_with_missing_parents_is_created_like_labs_out(tmp_path, capsys):
+    """Issue 22: ``sweep --out runs/x`` failed when ``runs/`` was missing; one rule with
+    ``labs --out``, which creates the parents."""
+    path = _sweep_file(tmp_path, problems=1000, alphas="[0.5]")
+    out = tmp_path / "runs" / "deep" / "x"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1",
+                 "--no-progress"]) == 0
+    assert "2 of 2 points done" in capsys.readouterr().err
+    assert len((out / "results.csv").read_text().splitlines()) == 1 + 2 * 2
+
+
 BAD = [
     ("kind = \"passk\"\n[base\n", "malformed TOML"),
     ("seed = 1\nbase = {problems = 10}\n", "give exactly one of [axes]"),

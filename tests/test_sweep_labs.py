@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas
 import pytest
 
 import simsearch
@@ -254,6 +255,33 @@ def test_random_labs_sweep_writes_sensitivity_and_a_tornado(tmp_path, capsys):
                           "lab == 'frontier'")["spearman"].item()
     assert frontier > 0.5  # more budget, more wins
     assert (figures / "tornado.png").stat().st_size > 0 and (figures / "tornado.pdf").exists()
+
+
+def test_a_labs_grid_draws_per_lab_lines_and_point_level_intervals(tmp_path, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simsearch.sweep import grid_figure
+
+    path = _sweep_file(tmp_path, replicates=2, periods=4, statistics=["wins@end", "r"])
+    figures = tmp_path / "figs"
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1",
+                 "--no-progress", "--figures", str(figures)]) == 0
+    assert sorted(p.name for p in figures.iterdir()) == [
+        "grid_r.pdf", "grid_r.png", "grid_wins_end.pdf", "grid_wins_end.png"]
+    results = pandas.read_csv(tmp_path / "o" / "results.csv")
+    ax = grid_figure(results.to_dict("list"), ["lab.frontier.budget", "sharing"], "wins@end",
+                     row_key="lab", unit="ideas won").axes[0]
+    labels = [c.get_label() for c in ax.containers]
+    assert labels == [f"sharing = {s}, lab {lab}" for s in (0.0, 0.5)
+                      for lab in ("frontier", "academic")]
+    frontier = results.query("sharing == 0.0 and lab == 'frontier'")
+    assert list(ax.containers[0].lines[0].get_ydata()) == list(
+        frontier.groupby("lab.frontier.budget")["wins@end"].mean())
+    points = pandas.read_csv(tmp_path / "o" / "points.csv").to_dict("list")
+    ax = grid_figure(points, ["lab.frontier.budget", "sharing"], "r").axes[0]
+    bars = ax.containers[0]
+    assert list(bars.lines[0].get_ydata()) == points["r"][0::2]  # sharing 0: points 0, 2
 
 
 def test_difficulty_and_value_as_tables_make_their_parameters_axes(tmp_path):

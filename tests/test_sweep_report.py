@@ -63,16 +63,45 @@ def test_a_random_sweep_writes_summary_and_sensitivity_in_its_manifest(tmp_path,
     assert (figures / "tornado.png").exists() and (figures / "tornado.pdf").exists()
 
 
-def test_a_grid_has_no_sensitivity_and_refuses_figures_before_running(tmp_path, capsys):
+def test_a_grid_has_no_sensitivity_and_draws_each_statistic_with_figures(tmp_path, capsys):
+    """Issue 22: --figures refused grids; it draws each statistic against the first axis."""
     path = tmp_path / "s.toml"
-    path.write_text(SWEEP.format(design=GRID))
-    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--no-progress",
-                 "--figures", str(tmp_path / "f")]) == 2
-    err = capsys.readouterr().err
-    assert "figures: the tornado figure needs a random design" in err
-    assert len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "o").exists() and not (tmp_path / "f").exists()
+    path.write_text(SWEEP.format(design=GRID.replace("[0.2, 0.5]", "[0.05, 0.2, 0.8]")
+                                 + '"dist.beta" = [1.0, 3.0]\n'))
+    figures = tmp_path / "figs" / "grid"  # parents made, as for --out
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1",
-                 "--no-progress"]) == 0
+                 "--no-progress", "--figures", str(figures)]) == 0
+    assert "wrote grid_exponent, grid_pass_at_k_10 (.png and .pdf)" in capsys.readouterr().err
     files = json.loads((tmp_path / "o" / "manifest.json").read_text())["files"]
     assert set(files) == {"results.csv", "summary.csv"}
+    assert sorted(p.name for p in figures.iterdir()) == [
+        "grid_exponent.pdf", "grid_exponent.png", "grid_pass_at_k_10.pdf",
+        "grid_pass_at_k_10.png"]
+    assert all(p.stat().st_size > 1000 for p in figures.iterdir())
+
+
+def test_grid_figure_draws_replicate_means_per_line_on_a_log_axis():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simsearch.sweep import grid_figure
+
+    x = [0.05, 0.05, 0.2, 0.2, 0.8, 0.8] * 2
+    beta = ["1.0"] * 6 + ["3.0"] * 6
+    values = [1.0, 3.0, 2.0, 2.0, 5.0, "nan", 0.5, 0.5, "nan", "nan", 4.0, 6.0]
+    fig = grid_figure({"a": x, "b": beta, "s": values}, ["a", "b"], "s", unit="periods")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "s (periods)"
+    lines = [c for c in ax.containers]
+    assert [c.get_label() for c in lines] == ["b = 1.0", "b = 3.0"]
+    first, second = (c.lines[0] for c in lines)
+    assert list(first.get_xdata()) == [0.05, 0.2, 0.8]
+    assert list(first.get_ydata()) == [2.0, 2.0, 5.0]  # NaN replicates left out of the mean
+    assert list(second.get_xdata()) == [0.05, 0.8]  # no finite value at 0.2: no point
+    assert list(second.get_ydata()) == [0.5, 5.0]
+    assert ax.get_legend().get_title().get_text() == "mean of 2 replicates \u00b1 1.96 s.e."
+    linear = grid_figure({"a": [1, 2, 3], "s": [1.0, 2.0, 3.0]}, ["a"], "s").axes[0]
+    assert linear.get_xscale() == "linear"
+    empty = grid_figure({"a": ["greedy", "patient"], "s": ["nan", "nan"]}, ["a"], "s").axes[0]
+    assert [t.get_text() for t in empty.get_xticklabels()] == ["greedy", "patient"]
+    assert "no finite value of s" in empty.texts[0].get_text()

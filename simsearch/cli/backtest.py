@@ -51,7 +51,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..fitting.count_files import read_count_groups, read_counts, read_outcomes_npy
-    from ..fitting.backtest import format_summary, run_backtest
+    from ..fitting.backtest import format_summary, run_backtest, table_columns
     from ..fitting.bootstrap import check_replicates
     from ..fitting.methods import parse_methods
     from ..fitting.report import quiet_numerics
@@ -87,6 +87,6 @@ def run(args) -> int:
             "methods": methods, "seeds": args.seeds, "by": args.by, "pool": args.pool,
             "bootstrap": args.bootstrap, "confidence": args.confidence, "seed": args.seed},
             args.seed, summary=finite_or_none(result.summary))
-        write_with_manifest(args.out, csv_text(result.rows), meta)
+        write_with_manifest(args.out, csv_text(table_columns(result.rows)), meta)
         print(f"wrote {args.out} and {args.out}.json", file=sys.stderr)
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import require
 from ..io.directory import check_output_directory
 from .common import int_at_least
 
@@ -18,7 +17,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "of a base config), locally or on a Dask cluster; finished points survive "
                     "interruption and --resume runs only the missing ones.")
     sweep.add_argument("sweep", help="sweep file (TOML)")
-    sweep.add_argument("--out", required=True, help="output directory")
+    sweep.add_argument("--out", required=True,
+                       help="output directory (created, with its parents, if missing)")
     sweep.add_argument("--workers", type=int_at_least(1), default=None,
                        help="local processes (default: all cores); results do not depend on it")
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -28,8 +28,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                        help="refuse sweeps of more points than this (default 100000)")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sweep.add_argument("--figures", default=None, metavar="DIR",
-                       help="random designs: draw the tornado figure of sensitivity.csv to "
-                            "DIR/tornado.png and .pdf")
+                       help="draw figures to DIR (PNG and PDF): a random design's tornado "
+                            "of sensitivity.csv (tornado.png), a grid's statistics against its "
+                            "first axis, one line per value of the others (grid_STAT.png)")
     sweep.set_defaults(run=run)
     return sweep
 
@@ -40,8 +41,6 @@ def run(args) -> int:
     plan = load_sweep(args.sweep, **({} if args.max_points is None
                                      else {"max_points": args.max_points}))
     if args.figures is not None:
-        require(plan.random, "figures: the tornado figure needs a random design ([random]); "
-                             "a grid has no sensitivity to draw")
         check_output_directory(args.figures, "figures", parents=True)
     try:
         summary = run_sweep(plan, args.out, workers=args.workers, scheduler=args.scheduler,
@@ -59,8 +58,72 @@ def run(args) -> int:
     if args.figures is not None:
         from pathlib import Path
 
-        _save_tornado(summary.out, Path(args.figures))
+        if plan.random:
+            _save_tornado(summary.out, Path(args.figures))
+        else:
+            _save_grid_figures(plan, summary.out, Path(args.figures))
     return 0
+
+
+def _save(fig, figures, stem: str) -> None:
+    """``figures/stem.png`` and ``.pdf``, each written atomically, without timestamps."""
+    from ..io.output import atomic_path
+
+    for suffix in ("png", "pdf"):
+        with atomic_path(figures / f"{stem}.{suffix}", "figures") as tmp:
+            fig.savefig(tmp, format=suffix, dpi=150,
+                        metadata={"Software": None} if suffix == "png" else
+                        {"CreationDate": None, "Producer": None})
+
+
+def _read_table(path) -> dict:
+    import csv
+
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {name: [row[name] for row in rows] for name in (rows[0] if rows else [])}
+
+
+def _figure_stem(statistic: str) -> str:
+    """``grid_STAT``: the file name of a grid figure, ``@`` and other signs as ``_``
+    (``pass_at_k@1000`` -> ``grid_pass_at_k_1000``)."""
+    return "grid_" + "".join(c if c.isalnum() or c in "_-" else "_" for c in statistic)
+
+
+def _save_grid_figures(plan, out, figures) -> None:
+    """One figure per statistic of a grid sweep, from results.csv (per-replicate statistics)
+    or points.csv (point-level ones, with their intervals), checked against the manifest."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..io.output import read_manifest
+    from ..sweep import get_kind, grid_figure
+
+    files = read_manifest(out).get("files", {})
+    kind = get_kind(plan.kind)
+    point_columns = set(kind.point_statistics(plan.statistics))
+    units = getattr(kind.module, "UNITS", {})
+    confidence = plan.options.get("confidence")
+    interval = (f"estimate, {confidence:.0%} bootstrap interval" if confidence else
+                "estimate and its interval")
+    tables = {name: _read_table(out / name) for name in ("results.csv", "points.csv")
+              if name in files}
+    if not tables.get("results.csv", {}).get("point"):
+        print("simsearch sweep: no finished point, no figure", file=sys.stderr)
+        return
+    figures.mkdir(parents=True, exist_ok=True)
+    stems = []
+    for stat in plan.statistics:
+        table = tables["points.csv" if stat in point_columns else "results.csv"]
+        row_key = next((k for k in kind.ROW_KEYS if k in table), None)
+        fig = grid_figure(table, plan.axes, stat, row_key=row_key,
+                          unit=units.get(stat.partition("@")[0]), interval_label=interval)
+        stems.append(_figure_stem(stat))
+        _save(fig, figures, stems[-1])
+        plt.close(fig)
+    print(f"wrote {', '.join(stems)} (.png and .pdf) to {figures}", file=sys.stderr)
 
 
 def _save_tornado(out, figures) -> None:
@@ -70,7 +133,7 @@ def _save_tornado(out, figures) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from ..io.output import atomic_path, read_manifest
+    from ..io.output import read_manifest
     from ..sweep import tornado_figure
 
     read_manifest(out)
@@ -82,9 +145,5 @@ def _save_tornado(out, figures) -> None:
         return
     figures.mkdir(parents=True, exist_ok=True)
     fig = tornado_figure(columns, row_key="lab" if "lab" in columns else None)
-    for suffix in ("png", "pdf"):
-        with atomic_path(figures / f"tornado.{suffix}", "figures") as tmp:
-            fig.savefig(tmp, format=suffix, dpi=150,
-                        metadata={"Software": None} if suffix == "png" else
-                        {"CreationDate": None, "Producer": None})
+    _save(fig, figures, "tornado")
     print(f"wrote {figures / 'tornado.png'} and .pdf", file=sys.stderr)

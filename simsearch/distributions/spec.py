@@ -10,11 +10,38 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 
 from .families import FAMILIES, Distribution, Mixture
 from ..errors import SimsearchError
 
 _EXAMPLE = "beta(alpha=0.3, beta=3)"
+
+# A quoted text (left alone: file names may hold hyphens) or a hyphenated name called as a
+# family, such as logit-normal(...), which Python's grammar would read as a subtraction.
+_HYPHENATED_CALL = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+                              r"|(?<![\w.])([A-Za-z_]\w*(?:-[A-Za-z_]\w*)+)(?=\s*\()")
+
+
+def _unknown_family(name: str, families: dict, field: str) -> SimsearchError:
+    return SimsearchError(f"{field}: unknown distribution {name!r}; "
+                          f"known: {', '.join(sorted(families))}")
+
+
+def _join_hyphenated_names(spec: str, families: dict, field: str) -> str:
+    """``spec`` with each hyphenated family name written as registered, the spelling of prose
+    and legends accepted as an alias: ``logit-normal(mu=0, sigma=1)`` is
+    ``logitnormal(mu=0, sigma=1)``. A hyphenated name that joins to no family is refused
+    here, under the name the user wrote."""
+    def join(match: re.Match) -> str:
+        if match.group(1) is not None:
+            return match.group(1)
+        joined = match.group(2).replace("-", "")
+        if joined not in families:
+            raise _unknown_family(match.group(2), families, field)
+        return joined
+
+    return _HYPHENATED_CALL.sub(join, spec)
 
 
 def _number(node: ast.AST, where: str):
@@ -40,8 +67,7 @@ def _build(node: ast.AST, families: dict, field: str, example: str):
             f"{field}: expected a call such as {example}, got {ast.unparse(node)!r}")
     name = node.func.id
     if name not in families:
-        raise SimsearchError(f"{field}: unknown distribution {name!r}; "
-                             f"known: {', '.join(sorted(families))}")
+        raise _unknown_family(name, families, field)
     if name == "mixture" and families is FAMILIES:
         return _build_mixture(node)
     cls = families[name]
@@ -118,6 +144,37 @@ def parse_distribution(spec: str | Distribution) -> Distribution:
     return parse_spec(spec, FAMILIES, "dist", _EXAMPLE)
 
 
+_NUMBER_OR_TEXT = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+                             r"|(?<![\w.])(\d+\.\d*(?:e[-+]?\d+)?|\d+e[-+]?\d+)")
+
+
+def rounded_spec(spec: str, digits: int = 4) -> str:
+    """``spec`` for the screen: every number with at most ``digits`` significant digits.
+
+    A fitted spec carries the shortest text that reads back the very same floats
+    (``beta(alpha=0.1405818835557189, beta=3.1026620680184767)``), which files and ``--json``
+    keep; a terminal shows ``beta(alpha=0.1406, beta=3.103)``. Quoted file names are left
+    alone.
+
+    Parameters
+    ----------
+    spec : str
+        A spec string, such as :attr:`Distribution.spec`.
+    digits : int, default 4
+        Significant digits of each number.
+
+    Returns
+    -------
+    str
+    """
+    def shorten(match: re.Match) -> str:
+        if match.group(1) is not None:
+            return match.group(1)
+        return f"{float(match.group(2)):.{digits}g}"
+
+    return _NUMBER_OR_TEXT.sub(shorten, spec)
+
+
 def input_files_entry(dist: Distribution) -> dict:
     """``{"input_files": [{"path", "sha256"}, ...]}`` for a manifest when ``dist`` was read
     from files (``empirical(file=...)``), else ``{}``."""
@@ -150,7 +207,7 @@ def parse_spec(spec: str, families: dict, field: str, example: str):
     if not isinstance(spec, str) or not spec.strip():
         raise SimsearchError(f"{field}: expected a distribution spec such as {example}")
     try:
-        tree = ast.parse(spec.strip(), mode="eval")
+        tree = ast.parse(_join_hyphenated_names(spec.strip(), families, field), mode="eval")
     except SyntaxError:
         raise SimsearchError(f"{field}: cannot parse {spec!r}; expected e.g. {example}") from None
     return _build(tree.body, families, field, example)

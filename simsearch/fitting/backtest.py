@@ -35,6 +35,8 @@ class Backtest:
 
     ``rows`` is a tidy table (dict of columns): group, seed, method, n_from, n_to, observed,
     predicted, error (predicted - observed), lo, hi, covered, unsolvable_fraction, note.
+    ``covered`` is None where there is no interval (no bootstrap, or a method without one):
+    missing, not False; :func:`table_columns` writes it as an empty cell.
     """
 
     rows: dict
@@ -126,7 +128,7 @@ def run_backtest(groups: dict, n_from: int, n_to: int, methods: list[str], *, se
                         lo, hi = float(lo[0]), float(hi[0])
                 except SimsearchError as exc:
                     note = str(exc)
-            covered = bool(lo <= observed <= hi) if np.isfinite(lo) else False
+            covered = bool(lo <= observed <= hi) if np.isfinite(lo) else None
             for key, value in (("group", name), ("seed", s), ("method", method.name),
                                ("n_from", n_from), ("n_to", n_to), ("observed", observed),
                                ("predicted", predicted), ("error", predicted - observed),
@@ -134,6 +136,12 @@ def run_backtest(groups: dict, n_from: int, n_to: int, methods: list[str], *, se
                                ("unsolvable_fraction", pi0), ("note", note)):
                 cols[key].append(value)
     return Backtest(cols, summarise(cols), n_from, n_to, confidence)
+
+
+def table_columns(rows: dict) -> dict:
+    """``rows`` as written to a table: a missing ``covered`` (no interval) as an empty cell,
+    which CSV readers such as pandas take for missing, where False would claim a miss."""
+    return {**rows, "covered": ["" if c is None else c for c in rows["covered"]]}
 
 
 def summarise(rows: dict) -> dict:

@@ -311,7 +311,7 @@ def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 1
                                ("n_from", n_from), ("n_to", n_to), ("observed", observed[g]),
                                ("predicted", float(predicted[g])),
                                ("error", float(predicted[g]) - observed[g]), ("lo", np.nan),
-                               ("hi", np.nan), ("covered", False),
+                               ("hi", np.nan), ("covered", None),
                                ("unsolvable_fraction", unsolvable_fraction(fit)),
                                ("note", note)):
                 cols[key].append(value)

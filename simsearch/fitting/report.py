@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SimsearchError
+from ..distributions.spec import rounded_spec
 from ..io.output import finite_or_none
 from ..sampling.passk import as_k_grid, parse_k_grid
 from .bootstrap import bootstrap_fits, check_replicates, percentile_interval, span_alternatives
@@ -110,7 +111,7 @@ class FitReport:
         for name, f in r["families"].items():
             mark = "*" if f["spec"] == r["distribution"]["spec"] else " "
             lines.append(f"{mark} {name:14s} exponent {number(f['exponent'])}   "
-                         f"AIC {f['aic']:.6g}   {f['spec']}")
+                         f"AIC {f['aic']:.6g}   {rounded_spec(f['spec'])}")
         lines.append(f"distributional exponent {number(r['exponent'])}"
                      f"{interval(r['exponent_ci'])}")
         lines.append(f"unsolvable fraction ({u['model']}) {number(u['estimate'])}"

@@ -362,10 +362,16 @@ def read_labs(directory: str | os.PathLike) -> LabsTables:
     Raises
     ------
     SimsearchError
-        No manifest, a file that does not match it, or a directory not written by
-        ``simsearch labs``.
+        No such directory, no manifest, a file that does not match it, or a directory not
+        written by ``simsearch labs``.
     """
     directory = Path(directory)
+    # read_manifest takes a path that is not a directory for a data file, and would blame
+    # its manifest DIR.json
+    if not directory.is_dir():
+        raise SimsearchError(f"{directory}: no such directory" if not directory.exists()
+                             else f"{directory}: not a directory (give the --out directory "
+                                  f"of simsearch labs)")
     meta = read_manifest(directory)
     files = {}
     for name in meta.get("files", {}):

@@ -125,8 +125,9 @@ class PassAtKResult:
 
     @property
     def pass_at_k(self) -> np.ndarray:
-        """Simulated aggregate pass@k, [R, G]."""
-        return 1.0 - self.fail_at_k
+        """Simulated aggregate pass@k, [R, G]: solved problems over problems, one correctly
+        rounded division (1 - fail_at_k would print 9093 of 100000 as 0.09092999999999996)."""
+        return (self.problems - self.fail_counts) / self.problems
 
     @property
     def neg_log_pass_at_k(self) -> np.ndarray:

@@ -12,7 +12,7 @@ The package, one idea per module:
   mean and sd or an 80% or 90% interval, truncated), integers, choice; rank correlations;
 * :mod:`.kinds` — the registry of sweep kinds (``passk``, ``labs``) and their statistics;
 * :mod:`.run` — local processes or Dask, resume, the output directory;
-* :mod:`.report` — summary quantiles, rank sensitivity, the tornado figure.
+* :mod:`.report` — summary quantiles, rank sensitivity, the tornado figure, the grid figures.
 
 On disk, in the output directory:
 
@@ -37,11 +37,11 @@ On disk, in the output directory:
 from .kinds import KINDS, PointResult, get_kind
 from .kinds.passk import evaluate_passk
 from .plan import MAX_POINTS, GridPoints, SweepPlan, load_sweep, plan_sweep, point_config
-from .report import sensitivity_table, summary_table, tornado_figure
+from .report import grid_figure, sensitivity_table, summary_table, tornado_figure
 from .run import IncompleteSweepWarning, SweepAborted, SweepSummary, run_point, run_sweep
 
 __all__ = ["KINDS", "MAX_POINTS", "GridPoints", "IncompleteSweepWarning", "PointResult",
-           "SweepAborted", "SweepPlan",
-           "SweepSummary", "evaluate_passk", "get_kind", "load_sweep", "plan_sweep",
+           "SweepAborted", "SweepPlan", "SweepSummary", "evaluate_passk", "get_kind",
+           "grid_figure", "load_sweep", "plan_sweep",
            "point_config", "run_point", "run_sweep", "sensitivity_table", "summary_table",
            "tornado_figure"]

@@ -175,3 +175,111 @@ def tornado_figure(sensitivity: dict, statistics=None, row_key: str | None = Non
         ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def _line_label(key: tuple, names: tuple[str, ...]) -> str:
+    return ", ".join(f"{name} {value}" if name == "lab" else f"{name} = {value}"
+                     for name, value in zip(names, key))
+
+
+def grid_figure(table: dict, axes, statistic: str, *, row_key: str | None = None,
+                unit: str | None = None, interval_label: str = "estimate and its interval"):
+    """One statistic of a grid sweep against its first axis: one line per value of the other
+    axes (and of the row key: per lab), in the order of the table.
+
+    Parameters
+    ----------
+    table : dict
+        Columns of ``results.csv`` (one row per point and replicate: each line shows the mean
+        over replicates with +-1.96 standard errors) or of ``points.csv`` (one row per point
+        with ``STATISTIC_low`` and ``STATISTIC_high``: each line shows the estimate and that
+        interval). Cells may be text, as read back from the CSV.
+    axes : sequence of str
+        The sweep's axes, the first one on the x axis.
+    statistic : str
+        The column drawn.
+    row_key : str, optional
+        A column whose values get their own lines (labs: ``"lab"``).
+    unit : str, optional
+        The statistic's unit, for the y label.
+    interval_label : str
+        The legend's title for a table of point-level estimates (what the interval is).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The x axis is logarithmic when the first axis's values are all positive and span more
+        than a factor of 10; non-numeric values (a policy name) are categories. A statistic
+        with no finite value says so in the panel instead of drawing nothing.
+    """
+    import matplotlib.pyplot as plt
+
+    axes = list(axes)
+    n_rows = len(table[statistic])
+    line_names = tuple(axes[1:]) + ((row_key,) if row_key else ())
+    x_cells = [str(v) for v in table[axes[0]]]
+    x_numbers = np.array([_number(v) for v in x_cells])
+    numeric = bool(np.isfinite(x_numbers).all())
+    categories = list(dict.fromkeys(x_cells))
+    x_of = (dict(zip(x_cells, x_numbers)) if numeric
+            else {c: float(i) for i, c in enumerate(categories)})
+    interval = f"{statistic}_low" in table
+    lines: dict[tuple, dict[str, list]] = {}
+    for i in range(n_rows):
+        key = tuple(str(table[name][i]) for name in line_names)
+        lines.setdefault(key, {}).setdefault(x_cells[i], []).append(i)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    markers = "osD^vP*X"
+    replicates = 0
+    drawn = False
+    for n, (key, by_x) in enumerate(lines.items()):
+        xs, centre, low, high = [], [], [], []
+        for cell in sorted(by_x, key=lambda c: x_of[c]):
+            rows = by_x[cell]
+            values = np.array([_number(table[statistic][i]) for i in rows])
+            if interval:
+                if not np.isfinite(values[0]):
+                    continue
+                lo = _number(table[f"{statistic}_low"][rows[0]])
+                hi = _number(table[f"{statistic}_high"][rows[0]])
+                xs.append(x_of[cell]), centre.append(values[0])
+                low.append(values[0] - lo if math.isfinite(lo) else 0.0)
+                high.append(hi - values[0] if math.isfinite(hi) else 0.0)
+                continue
+            finite = values[np.isfinite(values)]
+            replicates = max(replicates, values.size)
+            if finite.size == 0:
+                continue
+            half = (1.96 * finite.std(ddof=1) / math.sqrt(finite.size) if finite.size > 1
+                    else 0.0)
+            xs.append(x_of[cell]), centre.append(float(finite.mean()))
+            low.append(half), high.append(half)
+        if not xs:
+            continue
+        drawn = True
+        ax.errorbar(xs, centre, yerr=[low, high], marker=markers[n % len(markers)],
+                    markersize=5, capsize=3, linewidth=1.5,
+                    label=_line_label(key, line_names) if line_names else statistic)
+    if numeric and (x_numbers > 0).all() and x_numbers.max() > 10 * x_numbers.min():
+        ax.set_xscale("log")
+    if not numeric:
+        ax.set_xticks(range(len(categories)), categories)
+    elif len(categories) <= 12:  # a tick at each value of the grid, labelled as written
+        from matplotlib.ticker import NullFormatter
+
+        ticks = sorted(set(x_numbers.tolist()))
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(statistic + (f" ({unit})" if unit else ""))
+    if drawn:
+        how = (interval_label if interval else
+               f"mean of {replicates} replicates \u00b1 1.96 s.e." if replicates > 1 else
+               "one replicate")
+        ax.legend(title=how, fontsize="medium", title_fontsize="medium", loc="best")
+    else:
+        ax.text(0.5, 0.5, f"no finite value of {statistic}\nat any point of the grid",
+                transform=ax.transAxes, ha="center", va="center", fontsize="large")
+    ax.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -70,7 +70,7 @@ class _SweepDirectory:
     """
 
     def __init__(self, plan: SweepPlan, out: Path, resume: bool):
-        self.plan, self.out = plan, check_output_directory(out, "out")
+        self.plan, self.out = plan, check_output_directory(out, "out", parents=True)
         self.points_dir = out / "points"
         manifest_path = out / "manifest.json"
         if manifest_path.exists():
@@ -415,7 +415,7 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, *, workers: int | None = 
     plan : SweepPlan
         From :func:`load_sweep` or :func:`plan_sweep`.
     out : path
-        Output directory (created).
+        Output directory (created, with its parents, if missing, as ``labs --out`` does).
     workers : int, optional
         Local processes (default: the number of cores; 1 runs in this process). They end with
         the sweep, however it ends.

@@ -19,6 +19,9 @@ line in :data:`KINDS`):
 ``evaluate(config, statistics, replicates, seed, options) -> PointResult``
     Runs one point from its config and ``SeedSequence``: validates the config (one line naming
     the key) and returns its rows.
+``UNITS`` (optional)
+    Units of statistics, by the name before ``@`` (``{"doubling_time": "periods"}``), for the
+    axis labels of the grid figures; a statistic without one is drawn unlabelled.
 
 The module is imported when its kind is first used, so a passk sweep never loads the labs
 engine, and a worker receives only the kind's name.

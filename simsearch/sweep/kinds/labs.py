@@ -51,6 +51,10 @@ AT_MULTIPLIER = ("time_to_multiplier",)
 POINT = QUANTITIES  # r, lambda, phi, r_implied, r_growth, decline, halving_time
 DEFAULT_STATISTICS = ("wins@end", "compute@end", "log_multiplier@end")
 ROW_KEYS = ("lab",)
+#: Units of the statistics (by name before '@') that have one, for the axis labels of figures.
+UNITS = {"wins": "ideas won", "compute": "budget units", "pool_remaining": "ideas",
+         "doubling_time": "periods", "time_to_multiplier": "periods",
+         "halving_time": "periods", "decline": "log units per period"}
 _RETURNS_DEFAULTS = {"bootstrap": 200, "confidence": 0.95, "burn_in": None}
 _KNOWN = (f"{', '.join(POINT)} (per point); {', '.join(AT_PERIOD)} as NAME@T (T a period or "
           f"end); time_to_multiplier@X (X > 1)")
