@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -476,7 +477,8 @@ def labs_docs(draw, estimate: bool = False):
     pool["difficulty"] = draw(_ok(
         st.sampled_from(["beta(alpha=0.3, beta=3)", "point(p=0.2)", "point(p=0)", "point(p=1)",
                          "kumaraswamy(a=0.5, b=2)", "logitnormal(mu=-2, sigma=1.5)"]),
-        st.sampled_from(["beta(", "nosuch(1)", 5, "", "point(p=2)", "beta(alpha=nan, beta=1)"])))
+        st.sampled_from(["beta(", "nosuch(1)", 5, "", "point(p=2)", "beta(alpha=nan, beta=1)",
+                         "beta(alpha=0.3, beta=1e306)"])))
     # Values multiply effective compute with combine = "product": an endless stream with
     # Pareto values would then grow without bound, so Pareto comes with "max" (Kortum).
     value = draw(st.sampled_from([None, "fixed(v=1.01)", "lognormal(mu=0.0002, sigma=0.0002)",
@@ -489,7 +491,10 @@ def labs_docs(draw, estimate: bool = False):
         pool["combine"] = draw(_ok(st.sampled_from(["product", "max"]),
                                    st.sampled_from(["min", 1])))
     if draw(_sometimes(60)):
-        pool["value"] = draw(st.sampled_from(["pareto(alpha=0)", "x", 3, "fixed(v=-1)"]))
+        pool["value"] = draw(st.sampled_from(["pareto(alpha=0)", "x", 3, "fixed(v=-1)",
+                                              # issue 19.4: values whose logs overflow
+                                              "lognormal(mu=1e308, sigma=1)",
+                                              "lognormal(mu=0, sigma=1e300)", "fixed(v=1e308)"]))
     if draw(_sometimes()):
         pool["replenish"] = draw(_ok(st.sampled_from([0, 0.0] if endless else [0, 0.3, 0.9]),
                                      st.sampled_from([-1, math.nan, "x", math.inf])))
@@ -508,11 +513,11 @@ def labs_docs(draw, estimate: bool = False):
                                                          HUGE, 1e300])))}
         if draw(_sometimes()):
             lab["growth"] = draw(_ok(st.sampled_from([0, 0.25, -0.5]),
-                                     st.sampled_from([-1, -2, math.nan, "x"])))
+                                     st.sampled_from([-1, -2, math.nan, "x", 1.0, 700.0])))
         if draw(_sometimes()):
             lab["cost"] = draw(_ok(
                 st.sampled_from([1.0, 2, {"base": 1.0, "elasticity": 0.5}, {"elasticity": 1}]),
-                st.sampled_from([0, -1, {"base": 1, "x": 2}, {"elasticity": -1}, "x"])))
+                st.sampled_from([0, -1, {"base": 1, "x": 2}, {"elasticity": -1}, "x", 1e-300])))
         if draw(_sometimes(2)):
             policies = ["round-robin", "patience(m=3)", "patience(2)", "Round-Robin"]
             lab["policy"] = draw(_ok(st.sampled_from(policies if endless
@@ -529,7 +534,7 @@ def labs_docs(draw, estimate: bool = False):
     doc: dict = {"pool": pool, "lab": labs}
     if estimate or draw(_sometimes(2)):  # --estimate needs 3 periods or more
         doc["periods"] = draw(_ok(st.integers(3 if estimate else 1, 4),
-                                  st.sampled_from([0, 2, 2.5, 100_001, HUGE, "3"])))
+                                  st.sampled_from([0, 2, 2.5, 100_001, HUGE, "3", 1030])))
     if draw(_sometimes(2)):
         doc["replicates"] = draw(_ok(st.integers(1, 3), st.sampled_from([0, -1, 1.5, "2"])))
     if draw(_sometimes(2)):
@@ -575,7 +580,8 @@ def labs_cases(draw):
                                 st.sampled_from(["full_dir", "full_dir", "file", "proc",
                                                  "empty"]), odds=4)),
             "replicates": draw(st.none() | _ok(st.sampled_from(["1", "3"]),
-                                               st.sampled_from(["0", "x", "1e400"]))),
+                                               st.sampled_from(["0", "x", "1e400", "1e12",
+                                                                "1000000000"]))),
             "seed": draw(st.none() | _ok(st.sampled_from(["0", "5"]),
                                          st.sampled_from(["-1", "1.5"]))),
             "no_wins": draw(st.booleans()), "overwrite": draw(st.booleans()),
@@ -614,6 +620,7 @@ def _check_labs(case: dict) -> None:
         if not case["no_wins"]:
             wins = list(csv.DictReader(tables["wins.csv"]))
             assert {int(r["replicate"]) for r in wins} <= set(range(replicates))
+        _assert_consistent(tables, periods)
         assert list(Path(out).rglob("*.tmp")) == []
         after = _snapshot(root)
         target = Path(out).resolve()  # --out makes missing parents
@@ -621,6 +628,32 @@ def _check_labs(case: dict) -> None:
                    and not (root / n).resolve().is_relative_to(target)
                    and (root / n).resolve() not in target.parents}
         assert outside == set(), outside
+
+
+def _assert_consistent(tables: dict, periods: int) -> None:
+    """Issue 19: a run that exits 0 reports only what happened: every number finite (a blank
+    where a column does not apply), compute >= 0, cumulative compute the running sum of the
+    periods' compute, wins cumulative, and the summary equal to the last period."""
+    rows = {name: list(csv.DictReader(tables[name])) for name in ("summary.csv", "periods.csv")}
+    for name, table in rows.items():
+        for row in table:
+            for column, cell in row.items():
+                if column != "lab" and cell != "":
+                    assert math.isfinite(float(cell)), (name, column, cell)
+    by_lab: dict = {}
+    for row in rows["periods.csv"]:
+        by_lab.setdefault((row["replicate"], row["lab"]), []).append(row)
+    for row in rows["summary.csv"]:
+        history = by_lab[(row["replicate"], row["lab"])]
+        assert len(history) == periods
+        compute = [float(r["compute"]) for r in history]
+        cumulative = [float(r["cumulative_compute"]) for r in history]
+        wins = [int(float(r["wins"])) for r in history]
+        assert min(compute) >= 0 and wins == sorted(wins) and wins[0] >= 0
+        assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in
+                   zip(itertools.accumulate(compute), cumulative)), (compute, cumulative)
+        assert int(float(row["wins"])) == wins[-1]
+        assert math.isclose(float(row["compute"]), cumulative[-1], rel_tol=1e-9)
 
 
 @SMALL
@@ -723,7 +756,8 @@ def fit_cases(draw):
             "bootstrap": draw(st.none() | _mostly(st.sampled_from(["0", "20"]),
                                                   st.sampled_from(["-1", "x"]))),
             "predict": draw(st.none() | _mostly(st.sampled_from(["1000", "1,10,100000"]),
-                                                st.sampled_from(["0", "x", "1e400"]))),
+                                                st.sampled_from(["0", "x", "1e400", "1e12",
+                                                                "1000000000"]))),
             "target": draw(st.none() | _mostly(st.sampled_from(["0.5", "0.9"]),
                                                st.sampled_from(["0", "1", "nan", "x", "-1"])))}
 
