@@ -169,3 +169,24 @@ def test_the_reference_sinks_the_same_compute_on_identical_and_nearly_identical_
     from labs_reference import assert_matches_reference
     assert_matches_reference(_greedy_labs([10.0 * (1 + apart * i) for i in range(10)],
                                           replicates=2, seed=10))
+
+
+def test_a_multiplier_past_the_largest_float_is_missing_not_inf():
+    """Issue 19.4: five wins of value 1e200 make log A = 2302.6, a finite number whose A no
+    float holds: the tables leave A missing (blank CSV cell, NaN typed) beside the exact log,
+    with no overflow warning (main: multiplier inf and three RuntimeWarnings)."""
+    import math
+    import warnings
+
+    result = simulate_labs(labs_config({
+        "seed": 1, "periods": 2, "pool": {"ideas": 5, "difficulty": "point(p=1)",
+                                         "value": "fixed(v=1e200)"},
+        "lab": [{"name": "a", "budget": 10.0}]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary, typed = result.summary_table(), result.summary_table(typed=True)
+        periods, wins = result.periods_table(), result.wins_table(typed=True)
+    assert summary["multiplier"].tolist() == [""] and np.isnan(typed["multiplier"]).all()
+    assert periods["log_multiplier"][-1] == pytest.approx(5 * math.log(1e200), rel=1e-12)
+    assert wins["multiplier"][0] == pytest.approx(1e200, rel=1e-12)
+    assert np.isnan(wins["multiplier"][1:]).all()

@@ -38,6 +38,20 @@ def _nan_if_negative(counts: np.ndarray) -> np.ndarray:
     return np.where(counts >= 0, counts, np.nan)
 
 
+def exp_or_missing(logs: np.ndarray, typed: bool) -> np.ndarray:
+    """exp of log multipliers or log values, missing where it exceeds the largest float
+    (log > ~709.78): blank CSV cells, or NaN when ``typed``; the log column holds the number.
+    A cell of inf would say the multiplier is infinite, which is not what happened."""
+    with np.errstate(over="ignore"):
+        values = np.exp(logs)
+    over = np.isinf(values) & np.isfinite(logs)
+    if not over.any():
+        return values
+    if typed:
+        return np.where(over, np.nan, values)
+    return np.where(over, "", values.astype(object))
+
+
 @dataclass
 class LabsResult:
     """Outcome of :func:`simulate_labs`.
@@ -100,7 +114,8 @@ class LabsResult:
         blank = _nan_if_negative if typed else _blank_if_negative
         table = {"replicate": w["replicate"], "lab": self._lab_column(w["lab"]), "win": w["win"],
                  "compute": w["compute"], "time": w["time"], "p": w["p"],
-                 "value": np.exp(w["log_value"]), "multiplier": np.exp(w["log_multiplier"]),
+                 "value": exp_or_missing(w["log_value"], typed),
+                 "multiplier": exp_or_missing(w["log_multiplier"], typed),
                  "attempts": w["attempts"],
                  "idea": blank(w["idea"]),
                  "published": w["published"].astype(np.int8)}
@@ -122,7 +137,7 @@ class LabsResult:
                  "period": t.ravel(),
                  "budget": budgets.ravel(), "compute": per["compute"].ravel(),
                  "cumulative_compute": per["cumulative_compute"].ravel(),
-                 "multiplier": np.exp(per["log_multiplier"].ravel()),
+                 "multiplier": exp_or_missing(per["log_multiplier"].ravel(), typed),
                  "log_multiplier": per["log_multiplier"].ravel(),
                  "wins": per["wins"].ravel().astype(np.int64),
                  "pool_remaining": blank(pool),
@@ -143,7 +158,7 @@ class LabsResult:
         table = {"replicate": rep.ravel(), "lab": self._lab_column(lab.ravel()),
                  "wins": per["wins"][:, :, -1].ravel().astype(np.int64),
                  "compute": per["cumulative_compute"][:, :, -1].ravel(),
-                 "multiplier": np.exp(per["log_multiplier"][:, :, -1].ravel()),
+                 "multiplier": exp_or_missing(per["log_multiplier"][:, :, -1].ravel(), typed),
                  "pool_remaining": blank(pool),
                  "ideas_tried": blank(tried),
                  "ideas_dropped": np.repeat(self.dropped, n_labs)}
