@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import SimsearchError, require
-from .gamma_ratio import beta_failure
+from .gamma_ratio import beta_failure, log_beta_failure
 from ..kernels.draws import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
                             KIND_LOGUNIFORM, KIND_POINT)
 
@@ -37,6 +37,8 @@ from ..kernels.draws import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_L
 _HEAD = 1e-12
 _QUAD_EPSREL = 1e-10
 _POINT_MARGIN = 1e-6
+#: Below this pass@k, 1 - E[(1-p)^k] has lost 8 or more digits: it is taken from log E instead.
+_TINY_PASS = 1e-8
 #: Largest shape parameters for which E[(1-p)^k] is computed by quadrature: within them it agrees
 #: with 50-digit mpmath to 1e-8 relative or better (tests/test_distributions.py); beyond, the
 #: density is too concentrated for the quadrature and the value is refused, not returned
@@ -170,9 +172,24 @@ class Distribution(ABC):
         return float(out[0]) if scalar else out.reshape(np.shape(k))
 
     def expected_pass_at_k(self, k):
-        """pass_D@k = 1 - E[(1 - p)^k], the exact aggregate over infinitely many problems."""
-        fail = self.expected_failure(k)
-        return 1.0 - fail
+        """pass_D@k = 1 - E[(1 - p)^k], the exact aggregate over infinitely many problems.
+
+        Where 1 - E would keep fewer than 8 digits (pass@k below 1e-8), it is
+        -expm1(log E) from the family's own log failure, so a tiny pass@k (Beta(0.3, 1e306):
+        about 3e-307) is not rounded to 0.
+        """
+        arr, scalar = _as_k(k)
+        passed = 1.0 - self._failure(arr)
+        tiny = passed < _TINY_PASS
+        if tiny.any():
+            passed[tiny] = -np.expm1(self._log_failure(arr[tiny]))
+        return float(passed[0]) if scalar else passed.reshape(np.shape(k))
+
+    def _log_failure(self, k: np.ndarray) -> np.ndarray:
+        """log E[(1-p)^k]; a family that can give it without rounding E to 1 first overrides
+        this (Beta)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self._failure(k))
 
     @property
     def parameters(self) -> dict:
@@ -338,6 +355,11 @@ class Beta(ContinuousDistribution):
         if self.scale != 1:
             return super()._failure(k)
         return beta_failure(self.alpha, self.beta, k)
+
+    def _log_failure(self, k):
+        if self.scale != 1:
+            return super()._log_failure(k)
+        return log_beta_failure(self.alpha, self.beta, k)
 
     def kernel_components(self):
         return [KernelComponent(1.0, KIND_BETA, (self.alpha, self.beta, self.scale))]

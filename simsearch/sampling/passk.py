@@ -143,12 +143,15 @@ class PassAtKResult:
 
     @property
     def expected_pass_at_k(self) -> np.ndarray:
-        return 1.0 - self.expected_failure
+        """1 - E[(1-p)^k], from the distribution where it is tiny (see
+        :meth:`~simsearch.distributions.families.Distribution.expected_pass_at_k`)."""
+        return np.atleast_1d(self.distribution.expected_pass_at_k(self.k.astype(np.float64)))
 
     @property
     def expected_neg_log_pass_at_k(self) -> np.ndarray:
+        passed = self.expected_pass_at_k
         with np.errstate(divide="ignore"):
-            return -np.log1p(-self.expected_failure)
+            return np.where(passed < 1e-8, -np.log(passed), -np.log1p(-self.expected_failure))
 
     def table(self) -> dict[str, np.ndarray]:
         """The tidy pass@k table (``simsearch passk`` CSV), one row per replicate and k.
