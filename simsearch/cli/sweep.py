@@ -128,8 +128,6 @@ def _save_grid_figures(plan, out, figures) -> None:
 
 def _save_tornado(out, figures) -> None:
     """figures/tornado.png and .pdf from the sweep's sensitivity.csv (checked first)."""
-    import csv
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -137,10 +135,8 @@ def _save_tornado(out, figures) -> None:
     from ..sweep import tornado_figure
 
     read_manifest(out)
-    with open(out / "sensitivity.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    columns = {name: [row[name] for row in rows] for name in (rows[0] if rows else [])}
-    if not rows:
+    columns = _read_table(out / "sensitivity.csv")
+    if not columns:
         print("simsearch sweep: no finished point, no tornado figure", file=sys.stderr)
         return
     figures.mkdir(parents=True, exist_ok=True)

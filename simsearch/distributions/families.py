@@ -38,7 +38,7 @@ _HEAD = 1e-12
 _QUAD_EPSREL = 1e-10
 _POINT_MARGIN = 1e-6
 #: Below this pass@k, 1 - E[(1-p)^k] has lost 8 or more digits: it is taken from log E instead.
-_TINY_PASS = 1e-8
+TINY_PASS = 1e-8
 #: Largest shape parameters for which E[(1-p)^k] is computed by quadrature: within them it agrees
 #: with 50-digit mpmath to 1e-8 relative or better (tests/test_distributions.py); beyond, the
 #: density is too concentrated for the quadrature and the value is refused, not returned
@@ -180,7 +180,7 @@ class Distribution(ABC):
         """
         arr, scalar = _as_k(k)
         passed = 1.0 - self._failure(arr)
-        tiny = passed < _TINY_PASS
+        tiny = passed < TINY_PASS
         if tiny.any():
             passed[tiny] = -np.expm1(self._log_failure(arr[tiny]))
         return float(passed[0]) if scalar else passed.reshape(np.shape(k))

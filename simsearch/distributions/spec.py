@@ -17,10 +17,12 @@ from ..errors import SimsearchError
 
 _EXAMPLE = "beta(alpha=0.3, beta=3)"
 
-# A quoted text (left alone: file names may hold hyphens) or a hyphenated name called as a
-# family, such as logit-normal(...), which Python's grammar would read as a subtraction.
-_HYPHENATED_CALL = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
-                              r"|(?<![\w.])([A-Za-z_]\w*(?:-[A-Za-z_]\w*)+)(?=\s*\()")
+# A quoted text, group 1 of the patterns below, is left alone: file names may hold hyphens and
+# digits.
+_QUOTED = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+# Or a hyphenated name called as a family, such as logit-normal(...), which Python's grammar
+# would read as a subtraction.
+_HYPHENATED_CALL = re.compile(_QUOTED + r"|(?<![\w.])([A-Za-z_]\w*(?:-[A-Za-z_]\w*)+)(?=\s*\()")
 
 
 def _unknown_family(name: str, families: dict, field: str) -> SimsearchError:
@@ -144,8 +146,7 @@ def parse_distribution(spec: str | Distribution) -> Distribution:
     return parse_spec(spec, FAMILIES, "dist", _EXAMPLE)
 
 
-_NUMBER_OR_TEXT = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
-                             r"|(?<![\w.])(\d+\.\d*(?:e[-+]?\d+)?|\d+e[-+]?\d+)")
+_NUMBER_OR_TEXT = re.compile(_QUOTED + r"|(?<![\w.])(\d+\.\d*(?:e[-+]?\d+)?|\d+e[-+]?\d+)")
 
 
 def rounded_spec(spec: str, digits: int = 4) -> str:

@@ -18,7 +18,7 @@ import numba
 import numpy as np
 from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook bars
 
-from ..distributions.families import Distribution
+from ..distributions.families import TINY_PASS, Distribution
 from ..errors import SimsearchError, as_count, as_count_array, require
 from ..io.frames import to_pandas
 from ..kernels.draws import kernel_table
@@ -143,15 +143,20 @@ class PassAtKResult:
 
     @property
     def expected_pass_at_k(self) -> np.ndarray:
-        """1 - E[(1-p)^k], from the distribution where it is tiny (see
-        :meth:`~simsearch.distributions.families.Distribution.expected_pass_at_k`)."""
-        return np.atleast_1d(self.distribution.expected_pass_at_k(self.k.astype(np.float64)))
+        """1 - E[(1-p)^k]; where that keeps fewer than 8 digits, the distribution's own
+        (:meth:`~simsearch.distributions.families.Distribution.expected_pass_at_k`)."""
+        passed = 1.0 - self.expected_failure
+        tiny = passed < TINY_PASS
+        if tiny.any():
+            passed[tiny] = self.distribution.expected_pass_at_k(self.k[tiny].astype(np.float64))
+        return passed
 
     @property
     def expected_neg_log_pass_at_k(self) -> np.ndarray:
         passed = self.expected_pass_at_k
         with np.errstate(divide="ignore"):
-            return np.where(passed < 1e-8, -np.log(passed), -np.log1p(-self.expected_failure))
+            return np.where(passed < TINY_PASS, -np.log(passed),
+                            -np.log1p(-self.expected_failure))
 
     def table(self) -> dict[str, np.ndarray]:
         """The tidy pass@k table (``simsearch passk`` CSV), one row per replicate and k.
