@@ -97,11 +97,11 @@ def main() -> None:
     axes[0].set_ylabel(f"wins after {periods} periods")
     axes[0].set_title(f"(a) five labs, one pool of {ideas:,} ideas: sublinear returns",
                       fontsize=10)
-    axes[0].legend(fontsize=7.5)
+    axes[0].legend(fontsize=8.5)
     axes[1].set_xlabel("period")
     axes[1].set_ylabel("distinct ideas found by the field")
     axes[1].set_title("(b) private wins are found again: duplicated effort", fontsize=10)
-    axes[1].legend(fontsize=7.5)
+    axes[1].legend(fontsize=8.5)
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
 

@@ -55,7 +55,7 @@ def main() -> None:
     ax.set(xscale="log", yscale="log", xlabel="attempts per problem k", ylabel="-log pass@k")
     ax.set_title("Predicting pass@k to 100x the sampled attempts", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7.5, loc="lower left")
+    ax.legend(fontsize=8.5, loc="lower left")
     stem = args.figures / "prediction"
     save_figure(fig, stem)
     save_data(stem, {"k": k_all, "truth_pass_at_k": truth, "predicted_pass_at_k": predicted,

@@ -99,7 +99,7 @@ def main() -> None:
         ax.set_xlabel(f"years since {h.origin}")
         ax.set_title(f"(a) {name}: {h.wins} wins, default forecast (weighted) and trends",
                      fontsize=9)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8.5)
         ax.grid(True, alpha=0.3)
 
         ax = axes[row, 1]
@@ -121,7 +121,7 @@ def main() -> None:
         ax.set_ylabel("effort per unit of progress (log scale)")
         ax.set_title("(b) Pandey's test: exponentially more effort per unit of progress?",
                      fontsize=9)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8.5)
         ax.grid(True, which="both", alpha=0.3)
 
     stem = args.figures / "records"

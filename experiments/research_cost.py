@@ -96,14 +96,14 @@ def main() -> None:
     axes[0].set_xlabel("n-th win (ideas solved)")
     axes[0].set_ylabel("cumulative compute to the n-th win (attempts)")
     axes[0].set_title(f"(a) {ideas:,} ideas, round-robin; median and 10-90%", fontsize=10)
-    axes[0].legend(fontsize=7.5, loc="lower right")
+    axes[0].legend(fontsize=8.5, loc="lower right")
     axes[1].set_xscale("log")
     axes[1].set_yscale("log")
     axes[1].set_xlim(1.2, 0.5 / ideas)  # a pool of N ideas resolves fractions down to 1/N
     axes[1].set_xlabel("unsolved fraction of the pool")
     axes[1].set_ylabel("cumulative compute (attempts)")
     axes[1].set_title("(b) power law in the remaining pool, slope (1-b)/b", fontsize=10)
-    axes[1].legend(fontsize=7.5, loc="upper left")
+    axes[1].legend(fontsize=8.5, loc="upper left")
 
     fitted, exact, asymptote = [], [], []
     for j, a in enumerate(EXPONENT_ALPHAS):
@@ -124,7 +124,7 @@ def main() -> None:
     axes[2].set_xlabel("left-tail exponent b of the difficulty (Beta(b, 3))")
     axes[2].set_ylabel("exponent of compute in 1 / unsolved fraction")
     axes[2].set_title("(c) the exponent is set by the left tail", fontsize=10)
-    axes[2].legend(fontsize=7.5)
+    axes[2].legend(fontsize=8.5)
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
 

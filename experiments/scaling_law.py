@@ -59,7 +59,7 @@ def main() -> None:
     ax.set_title("p ~ Beta(0.3, 3): exponential per problem, power law in aggregate",
                  fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7.5, loc="lower left")
+    ax.legend(fontsize=8.5, loc="lower left")
     stem = args.figures / "scaling_law"
     save_figure(fig, stem)
     save_data(stem, {"k": res.k, "neg_log_pass_at_k": sim,

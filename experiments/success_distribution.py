@@ -52,7 +52,7 @@ def main() -> None:
     ax.set_xlabel("log10 of single-attempt success probability p")
     ax.set_ylabel("probability density per decade of p")
     ax.set_title("Heavy left tail: density ~ p^(b-1), a line of slope b here", fontsize=10)
-    ax.legend(fontsize=7.5, loc="lower right")
+    ax.legend(fontsize=8.5, loc="lower right")
     ax.grid(True, alpha=0.3)
     stem = args.figures / "success_distribution"
     save_figure(fig, stem)

@@ -117,20 +117,20 @@ def main() -> None:
     axes[0].set_xlabel("time t (periods)")
     axes[0].set_ylabel(f"share of {count} draws with A >= 2^{DOUBLINGS} by t")
     axes[0].set_title("(a) ten doublings of effective compute: when?", fontsize=10)
-    axes[0].legend(fontsize=7, loc="upper left")
+    axes[0].legend(fontsize=8.5, loc="upper left")
     for s in AUTOMATION[1:]:
         axes[1].axvline(1.0 / s, color="0.4", ls="--", lw=0.8)
-        axes[1].text(1.0 / s * 1.03, 0.5, f"s r = 1 for s = {s:g}", fontsize=7, rotation=90,
+        axes[1].text(1.0 / s * 1.03, 0.5, f"s r = 1 for s = {s:g}", fontsize=8.5, rotation=90,
                      transform=axes[1].get_xaxis_transform())
     axes[1].axhline(HORIZON, color="0.6", lw=0.8)
     axes[1].text(r_asymptotic.min(), HORIZON * 1.9,
-                 "not within the horizon", fontsize=7)
+                 "not within the horizon", fontsize=8.5)
     axes[1].set_xscale("log")
     axes[1].set_yscale("log")
     axes[1].set_xlabel("asymptotic returns r = min(b, 1)/theta of the draw's pool")
     axes[1].set_ylabel(f"time to {DOUBLINGS} doublings (periods)")
     axes[1].set_title("(b) each draw: explosive where s r > 1", fontsize=10)
-    axes[1].legend(fontsize=7, loc="lower left", markerscale=2)
+    axes[1].legend(fontsize=8.5, loc="lower left", markerscale=2)
     for ax in axes:
         ax.grid(True, which="major", alpha=0.3)
 
