@@ -146,7 +146,7 @@ def draw_panel(ax, panel, s_grid, x, xlabel, analytic, title):
     ax.set_xlabel(xlabel)
     ax.set_ylabel("automation s (research rate ~ A^s)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.8)
+    ax.legend(fontsize=8.5, loc="lower right", framealpha=0.8)
     return mesh
 
 
@@ -175,7 +175,7 @@ def main() -> None:
     axes[0].set_xscale("log")
     axes[0].errorbar(DH_R, 0.97, xerr=[[DH_R - DH_LOW], [DH_HIGH - DH_R]], fmt="D", ms=4,
                      color="k", capsize=3, lw=1)
-    axes[0].text(DH_R * 1.05, 0.91, "Davidson & Houlden r = 1.2 (0.4-3.6)", fontsize=7)
+    axes[0].text(DH_R * 1.05, 0.91, "Davidson & Houlden r = 1.2 (0.4-3.6)", fontsize=8.5)
     draw_panel(axes[1], pool, s_grid, b_grid, "difficulty tail b (p ~ Beta(b, 3))",
                pool["analytic"],
                f"(b) replenished pool, theta = {POOL_THETA}: asymptote s = theta/min(b, 1)")
@@ -201,7 +201,7 @@ def main() -> None:
     axes[2].set_xlabel("difficulty tail b (p ~ Beta(b, 3))")
     axes[2].set_ylabel("returns to research r\n(doublings of A per doubling of compute)")
     axes[2].set_title("(c) r derived from idea-level draws, not assumed", fontsize=10)
-    axes[2].legend(fontsize=7, loc="lower right")
+    axes[2].legend(fontsize=8.5, loc="lower right")
     axes[2].grid(True, which="major", alpha=0.3)
 
     data = {"panel": [], "tail": [], "automation": [], "kappa": [], "capped_share": [],
