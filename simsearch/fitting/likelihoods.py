@@ -29,7 +29,7 @@ from ..distributions.families import Beta, Distribution, Mixture, Point
 from ..errors import SimsearchError
 from ..seeding import child, seed_sequence
 from .counts import CountTable
-from .quadrature import _LOG_BOUND, _QuadratureModel, _moment_start
+from .quadrature import _LOG_BOUND, _CountLikelihood, _QuadratureModel, _moment_start
 
 _CHI_SQUARE_MAX_N = 100_000
 
@@ -37,7 +37,7 @@ _CHI_SQUARE_MAX_N = 100_000
 # --- likelihoods -----------------------------------------------------------------------------
 
 
-class _BetaBinomial:
+class _BetaBinomial(_CountLikelihood):
     """Closed-form Beta-binomial likelihood over (log alpha, log beta), with its gradient."""
 
     n_params = 2
@@ -58,9 +58,6 @@ class _BetaBinomial:
         return (t.log_binom + special.betaln(t.successes + a, t.attempts - t.successes + b)
                 - special.betaln(a, b))
 
-    def log_likelihood(self, theta, weights) -> float:
-        return float(weights @ self.log_pmf(theta))
-
     def log_pmf_and_gradient(self, theta):
         """log P(c | n) of each pair and its gradient in (log alpha, log beta), (pairs, 2)."""
         a, b = np.exp(theta)
@@ -71,18 +68,8 @@ class _BetaBinomial:
         d_b = special.digamma(n - c + b) - special.digamma(b) - common
         return self.log_pmf(theta), np.stack([a * d_a, b * d_b], axis=1)
 
-    def starts(self, table: CountTable) -> list[np.ndarray]:
-        """Starting points for the optimiser: the method of moments."""
-        return [_moment_start(table, self.n_params == 3)]
 
-    def objective(self, theta, weights):
-        """Negative mean log-likelihood and its gradient in (log alpha, log beta)."""
-        log_pmf, grad = self.log_pmf_and_gradient(theta)
-        total = weights.sum()
-        return -float(weights @ log_pmf) / total, -(weights @ grad) / total
-
-
-class _ZeroInflated:
+class _ZeroInflated(_CountLikelihood):
     """A base family with an extra mass pi0 at p = 0: theta = (base theta..., logit pi0).
 
     P(c | n) = pi0 [c = 0] + (1 - pi0) P_base(c | n), summed in log space, with the gradient
@@ -108,9 +95,6 @@ class _ZeroInflated:
     def log_pmf(self, theta) -> np.ndarray:
         return self._combine(theta, self.base.log_pmf(theta[:-1]))[0]
 
-    def log_likelihood(self, theta, weights) -> float:
-        return float(weights @ self.log_pmf(theta))
-
     def starts(self, table: CountTable) -> list[np.ndarray]:
         """The base's moments, and two guesses of the mass at 0 from the share of zeros."""
         w = table.weights / table.weights.sum()
@@ -135,7 +119,7 @@ class _ZeroInflated:
         return -float(weights @ log_pmf) / total, -(weights @ grad) / total
 
 
-class _BetaMixture:
+class _BetaMixture(_CountLikelihood):
     """Two Beta components: theta = (log a1, log b1, log a2, log b2, logit w1), closed form."""
 
     n_params = 5
@@ -156,9 +140,6 @@ class _BetaMixture:
         log_w, log_1mw = -np.logaddexp(0.0, -theta[4]), -np.logaddexp(0.0, theta[4])
         return np.logaddexp(log_w + self._parts[0].log_pmf(theta[0:2]),
                             log_1mw + self._parts[1].log_pmf(theta[2:4]))
-
-    def log_likelihood(self, theta, weights) -> float:
-        return float(weights @ self.log_pmf(theta))
 
     def starts(self, table: CountTable) -> list[np.ndarray]:
         """A hard component at Beta(0.3, 30) beside the moments, at two mixing shares."""

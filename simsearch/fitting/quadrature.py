@@ -40,6 +40,26 @@ def _moment_start(table: CountTable, fit_scale: bool) -> np.ndarray:
                     if fit_scale else start)
 
 
+class _CountLikelihood:
+    """What every likelihood over a :class:`CountTable` shares: the weighted log-likelihood
+    from ``log_pmf(theta)``, moment starts, and the negative mean log-likelihood with its
+    gradient from ``log_pmf_and_gradient(theta)`` (a family without a gradient overrides
+    :meth:`objective`)."""
+
+    def log_likelihood(self, theta, weights) -> float:
+        return float(weights @ self.log_pmf(theta))
+
+    def starts(self, table: CountTable) -> list[np.ndarray]:
+        """Starting points for the optimiser: the method of moments."""
+        return [_moment_start(table, self.n_params == 3)]
+
+    def objective(self, theta, weights):
+        """Negative mean log-likelihood and its gradient in theta."""
+        log_pmf, grad = self.log_pmf_and_gradient(theta)
+        total = weights.sum()
+        return -float(weights @ log_pmf) / total, -(weights @ grad) / total
+
+
 class _BetaShape:
     """Beta(a, b) on the quadrature grid: log density, its scores and its mass off the grid."""
 
@@ -153,7 +173,7 @@ def _end_factor(z):
     return np.where(z < 1e-3, series, (1 - (2 * z * np.exp(-z) / -np.expm1(-2 * z))) / (z * z))
 
 
-class _QuadratureModel:
+class _QuadratureModel(_CountLikelihood):
     """Compound-binomial likelihood of a continuous family by quadrature on a logit grid, with
     its gradient.
 
@@ -314,16 +334,3 @@ class _QuadratureModel:
     def log_pmf_and_gradient(self, theta):
         """log P(c | n) of each pair and its gradient in theta, (pairs, n_params)."""
         return self._parts(theta, True)
-
-    def log_likelihood(self, theta, weights) -> float:
-        return float(weights @ self.log_pmf(theta))
-
-    def starts(self, table: CountTable) -> list[np.ndarray]:
-        """Starting points for the optimiser: the method of moments."""
-        return [_moment_start(table, self.n_params == 3)]
-
-    def objective(self, theta, weights):
-        """Negative mean log-likelihood and its gradient in theta."""
-        log_pmf, grad = self.log_pmf_and_gradient(theta)
-        total = weights.sum()
-        return -float(weights @ log_pmf) / total, -(weights @ grad) / total
