@@ -176,10 +176,21 @@ def _forecast(args, history) -> int:
     print(f"{what} forecast ({result.method}, {args.level:.0%} interval):")
     print(f"{'at':>12} {'median':>12} {'low':>12} {'high':>12} "
           + " ".join(f"{b:>12}" for b in doc["baselines"]))
-    for text in texts:
-        f = doc["forecast"][text]
-        print(f"{text:>12} {f['median']:>12.5g} {f['low']:>12.5g} {f['high']:>12.5g} "
-              + " ".join(f"{doc['baselines'][b][text]:>12.5g}" for b in doc["baselines"]))
+    flip = history.kind == "record" and history.lower_is_better
+    shown = []
+    for k, text in enumerate(texts):
+        # Formatted from progress, not from the JSON floats: beyond float range a record is
+        # printed as e^(its natural log), an infinite interval end as "unbounded".
+        low, high = (result.high[k], result.low[k]) if flip else (result.low[k], result.high[k])
+        cells = [history.format_value(v) for v in (result.median[k], low, high)]
+        cells += [history.format_value(result.points[b][k]) for b in doc["baselines"]]
+        shown.extend(cells)
+        print(f"{text:>12} " + " ".join(f"{c:>12}" for c in cells))
+    if any(c.startswith("e^") for c in shown):
+        print("e^X: a record beyond float range, given as e to the power of its natural log")
+    if "unbounded" in shown:
+        print("unbounded: that share of the simulated paths reaches infinite progress (the "
+              "fitted tail thickens, kappa < 0)")
     return 0
 
 
