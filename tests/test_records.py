@@ -389,3 +389,22 @@ def test_forecast_intervals_contain_their_median(calendar):
                 warnings.simplefilter("error")
                 res = forecast(h, times, replicates=200, method=method, seed=1)
             assert np.all(res.low <= res.median) and np.all(res.median <= res.high), method
+
+
+def test_cli_backtest_on_an_effort_axis_defaults_to_effort_factors(tmp_path, capsys):
+    """Regression: a numeric (cumulative-effort) axis errored 'give --horizons'; its default
+    is now x1.25, x1.5, x2 of the origin's effort, and targets are origin * factor."""
+    t, y = simulate_history(1.0, 0.0, 8.0, 1e4, np.random.default_rng(8), growth="power",
+                            t0=10.0)
+    lines = ["compute,multiplier"] + [f"{float(a)!r},{3 * math.exp(b)!r}" for a, b in zip(t, y)]
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    argv = ["records", "backtest", str(path), "--time", "compute", "--record", "multiplier",
+            "--origins", "auto:2", "--replicates", "50", "--no-progress"]
+    code, text, err = _run(argv, capsys)
+    assert code == 0, err
+    assert "x1.25" in text and "x2" in text
+    h = read_history(path, time="compute", record="multiplier")
+    bt = run_backtest(h, [1e3], [2.0], replicates=50, progress=False, multiplicative=True)
+    assert bt.rows["actual"][0] == h.progress_at([2e3])[0]
+    code, _, err = _run(argv + ["--horizons", "x2,3"], capsys)
+    assert code == 2 and "horizons: give all as factors" in err

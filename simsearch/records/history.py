@@ -294,8 +294,8 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
         spent = np.cumsum(per_win)
         per_win = np.diff(np.r_[0.0, spent[keep]])
         axis = spent[keep]
-        require(bool(axis[0] > 0), f"effort: the first row's effort must be > 0 (the time axis "
-                                   f"is cumulative effort)")
+        require(bool(axis[0] > 0), "effort: the first row's effort must be > 0 (the time axis "
+                                   "is cumulative effort)")
     elif calendar:
         axis = (raw_time - raw_time[0]) / DAYS_PER_YEAR
     else:
