@@ -12,7 +12,7 @@ from scipy.optimize import approx_fprime
 
 from simsearch.cli import main
 from simsearch.errors import SimsearchError
-from simsearch.records import (fit_kortum, forecast, forecast_progress, pandey_test,
+from simsearch.records import (History, fit_kortum, forecast, forecast_progress, pandey_test,
                                read_history, run_backtest, simulate_history)
 from simsearch.records.models import hazard, inverse_hazard, log_likelihood
 
@@ -315,3 +315,96 @@ def test_real_histories_read_and_fit():
     assert fish.wins > 380
     fit = fit_kortum(nano.time, nano.progress, depleting=True)
     assert fit.kappa > 0  # wins shrink as the record falls
+
+
+# --- values that are not floats: unbounded paths, records beyond float range (brief part 1) ---
+
+# The improving records of a Kortum world run by the labs engine on a cumulative-compute axis
+# (/work/briefs/kortum_history.toml: Pareto(0.5) values, point(0.05) difficulty, seed 11).
+KORTUM_LABS = """compute,multiplier
+15.0,4.220227241293823
+17.0,30.307838591391196
+93.0,92266.01248002762
+3536.0,922867.2014941884
+29559.0,1445174.8680078872
+32692.0,7641708.319618125
+130221.0,102322594.74761131
+157167.0,1569529886.5162334
+"""
+
+
+def test_cli_forecast_beyond_float_range_is_valid_json_and_says_why(tmp_path, capsys):
+    """Regression: at 1e7 the depleting model's high end is unbounded (kappa < 0 draws) and the
+    linear trend's record is e^835; JSON said Infinity (json.dumps raised), the text printed
+    a median outside its interval with RuntimeWarnings."""
+    path = _write(tmp_path, KORTUM_LABS)
+    argv = ["records", "forecast", str(path), "--time", "compute", "--record", "multiplier",
+            "--at", "1e6,1e7"]
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("error")
+        code, out, err = _run(argv + ["--json"], capsys)
+        assert code == 0, err
+        doc = json.loads(out)
+        code, text, err = _run(argv, capsys)
+    assert code == 0 and "RuntimeWarning" not in err
+    cell = doc["forecast"]["1e7"]
+    assert cell["high"] is None and doc["baselines"]["trend"]["1e7"] is None
+    assert any("at 1e7: high: unbounded" in w for w in doc["warnings"])
+    assert any("natural log is 835.2" in w for w in doc["warnings"])
+    for cell in doc["forecast"].values():
+        assert cell["low"] <= cell["median"] <= (cell["high"] or math.inf)
+    # The default is not dragged by the linear trend in raw effort: within e^3 of the Kortum
+    # model's median (the labs run's own record at compute 7.3e5 was e^21.2).
+    kortum = forecast(read_history(path, time="compute", record="multiplier"), [1e6],
+                      method="kortum")
+    default_progress = math.log(doc["forecast"]["1e6"]["median"] / 4.220227241293823)
+    assert abs(default_progress - kortum.median[0]) < 3  # was 26 (e^48.8 against e^22.4)
+    assert "unbounded" in text and "e^835.2" in text and "e to the power" in text
+
+
+@pytest.mark.parametrize("calendar", [True, False])
+def test_forecast_intervals_contain_their_median(calendar):
+    """Property over random simulated histories, both axes, every method: low <= median <= high
+    (NaN fails it), and no RuntimeWarning."""
+    import warnings
+
+    rng = np.random.default_rng(31 if calendar else 32)
+    for _ in range(4):
+        kappa = float(rng.uniform(0.0, 0.8))  # the fits still draw kappa < 0 at times
+        if calendar:
+            t, y = simulate_history(float(rng.uniform(0.5, 2)), 0.0, float(rng.uniform(5, 20)),
+                                    3.0, rng, kappa=kappa, max_wins=60)
+        else:
+            t, y = simulate_history(float(rng.uniform(0.3, 1.5)), 0.0,
+                                    float(rng.uniform(0.5, 2)), 1e5, rng, growth="power",
+                                    t0=10.0, kappa=kappa, max_wins=60)
+        if y.size < 8:
+            continue
+        h = History(time=t, progress=y, effort=None, start=3.0, kind="record",
+                    lower_is_better=False, calendar=calendar,
+                    origin="2020-01-01" if calendar else None, warnings=())
+        times = t[-1] + np.array([0.5, 2.0]) if calendar else t[-1] * np.array([3.0, 100.0])
+        for method in ("weighted", "combined", "depleting", "kortum"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                res = forecast(h, times, replicates=200, method=method, seed=1)
+            assert np.all(res.low <= res.median) and np.all(res.median <= res.high), method
+
+
+def test_cli_backtest_on_an_effort_axis_defaults_to_effort_factors(tmp_path, capsys):
+    """Regression: a numeric (cumulative-effort) axis errored 'give --horizons'; its default
+    is now x1.25, x1.5, x2 of the origin's effort, and targets are origin * factor."""
+    t, y = simulate_history(1.0, 0.0, 8.0, 1e4, np.random.default_rng(8), growth="power",
+                            t0=10.0)
+    lines = ["compute,multiplier"] + [f"{float(a)!r},{3 * math.exp(b)!r}" for a, b in zip(t, y)]
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    argv = ["records", "backtest", str(path), "--time", "compute", "--record", "multiplier",
+            "--origins", "auto:2", "--replicates", "50", "--no-progress"]
+    code, text, err = _run(argv, capsys)
+    assert code == 0, err
+    assert "x1.25" in text and "x2" in text
+    h = read_history(path, time="compute", record="multiplier")
+    bt = run_backtest(h, [1e3], [2.0], replicates=50, progress=False, multiplicative=True)
+    assert bt.rows["actual"][0] == h.progress_at([2e3])[0]
+    code, _, err = _run(argv + ["--horizons", "x2,3"], capsys)
+    assert code == 2 and "horizons: give all as factors" in err

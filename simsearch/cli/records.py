@@ -11,7 +11,8 @@ import numpy as np
 
 from ..errors import SimsearchError, require
 from ..io.output import check_writable, csv_text, manifest, write_with_manifest
-from ..records.backtest import CALENDAR_HORIZONS, auto_origins, run_backtest, summary_table
+from ..records.backtest import (CALENDAR_HORIZONS, EFFORT_FACTORS, auto_origins, run_backtest,
+                                summary_table)
 from ..records.forecasts import DEFAULT_METHOD, METHODS, default_growth, forecast, forecast_json
 from ..records.forecasts import model_summary, pandey_test
 from ..records.history import read_history
@@ -89,7 +90,9 @@ def add_parser(subparsers) -> None:
     bt.add_argument("--origins", default="auto:12", metavar="T1,T2,...|auto:N",
                     help="forecast origins, or auto:N evenly spaced ones (default auto:12)")
     bt.add_argument("--horizons", default=None, metavar="H1,H2,...",
-                    help="horizons on the time axis (default on date axes: 0.25,0.5,1 years)")
+                    help="horizons on the time axis, or factors of the origin's effort "
+                         "written x1.5 (default: 0.25,0.5,1 years on date axes, "
+                         "x1.25,x1.5,x2 on cumulative-effort axes)")
     bt.add_argument("--level", type=_level, default=0.8, help="interval level (default 0.8)")
     bt.add_argument("--replicates", type=_count(10), default=1000,
                     help="simulated paths of the model per origin (default 1000)")
@@ -176,32 +179,53 @@ def _forecast(args, history) -> int:
     print(f"{what} forecast ({result.method}, {args.level:.0%} interval):")
     print(f"{'at':>12} {'median':>12} {'low':>12} {'high':>12} "
           + " ".join(f"{b:>12}" for b in doc["baselines"]))
-    for text in texts:
-        f = doc["forecast"][text]
-        print(f"{text:>12} {f['median']:>12.5g} {f['low']:>12.5g} {f['high']:>12.5g} "
-              + " ".join(f"{doc['baselines'][b][text]:>12.5g}" for b in doc["baselines"]))
+    flip = history.kind == "record" and history.lower_is_better
+    shown = []
+    for k, text in enumerate(texts):
+        # Formatted from progress, not from the JSON floats: beyond float range a record is
+        # printed as e^(its natural log), an infinite interval end as "unbounded".
+        low, high = (result.high[k], result.low[k]) if flip else (result.low[k], result.high[k])
+        cells = [history.format_value(v) for v in (result.median[k], low, high)]
+        cells += [history.format_value(result.points[b][k]) for b in doc["baselines"]]
+        shown.extend(cells)
+        print(f"{text:>12} " + " ".join(f"{c:>12}" for c in cells))
+    if any(c.startswith("e^") for c in shown):
+        print("e^X: a record beyond float range, given as e to the power of its natural log")
+    if "unbounded" in shown:
+        print("unbounded: that share of the simulated paths reaches infinite progress (the "
+              "fitted tail thickens, kappa < 0)")
     return 0
 
 
 def _backtest(args, history) -> int:
+    growth = args.growth or default_growth(history)
     if args.horizons is None:
-        require(history.calendar, "horizons: give --horizons on a numeric time axis")
-        horizons = np.array(CALENDAR_HORIZONS)
+        # On a cumulative-effort axis (power growth) the equivalent of fixed calendar horizons
+        # is a fixed factor of effort; additive horizons have no scale-free default there.
+        require(history.calendar or growth == "power",
+                "horizons: give --horizons on a numeric time axis with exponential growth")
+        multiplicative = not history.calendar
+        horizons = np.array(EFFORT_FACTORS if multiplicative else CALENDAR_HORIZONS)
     else:
-        horizons = np.array([_positive(p) for p in args.horizons.split(",") if p.strip()])
-        require(horizons.size > 0, "horizons: give at least one horizon")
+        parts = [p.strip() for p in args.horizons.split(",") if p.strip()]
+        require(bool(parts), "horizons: give at least one horizon")
+        factors = [p.lower().startswith("x") for p in parts]
+        require(all(factors) or not any(factors),
+                "horizons: give all as factors (x1.5) or none (got a mix)")
+        multiplicative = all(factors)
+        horizons = np.array([_positive(p[1:] if multiplicative else p) for p in parts])
     if args.origins.startswith("auto:"):
         try:
             count = int(args.origins[5:])
         except ValueError:
             count = 0
         require(count >= 1, f"origins: auto:N needs an integer N >= 1 (got {args.origins!r})")
-        origins = auto_origins(history, count, horizons.max())
+        origins = auto_origins(history, count, horizons.max(), multiplicative)
     else:
         origins = _times(history, args.origins, "origins")[1]
     result = run_backtest(history, origins, horizons, level=args.level,
                           replicates=args.replicates, seed=args.seed, growth=args.growth,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, multiplicative=multiplicative)
     rows = dict(result.rows)
     rows["origin"] = [history.format_time(t) for t in rows["origin"]]
     if args.out is not None:
@@ -216,7 +240,10 @@ def _backtest(args, history) -> int:
     unit = "log record" if history.kind == "record" else "cumulative gain"
     print(f"mean absolute error in {unit} ({args.level:.0%} interval coverage), "
           f"{len(origins)} origins")
-    label = (lambda h: f"{h * 12:g} mo") if history.calendar else (lambda h: f"{h:g}")
+    if multiplicative:
+        label = (lambda h: f"x{h:g}")
+    else:
+        label = (lambda h: f"{h * 12:g} mo") if history.calendar else (lambda h: f"{h:g}")
     print(summary_table(result.summary, label))
     return 0
 

@@ -18,6 +18,9 @@ from .history import History
 
 #: Horizons on calendar axes: 3, 6 and 12 months, in years.
 CALENDAR_HORIZONS = (0.25, 0.5, 1.0)
+#: Horizons on a cumulative-effort axis (the model's power clock): the origin's effort times
+#: these factors (log effort grows by log 1.25 .. log 2, as calendar time grows on date axes).
+EFFORT_FACTORS = (1.25, 1.5, 2.0)
 COLUMNS = ("origin", "horizon", "method", "forecast", "low", "high", "actual", "error",
            "covered")
 
@@ -30,10 +33,17 @@ class Backtest(NamedTuple):
     level: float
 
 
-def auto_origins(history: History, count: int, longest: float) -> np.ndarray:
+def auto_origins(history: History, count: int, longest: float,
+                 multiplicative: bool = False) -> np.ndarray:
     """``count`` origins evenly spaced from 40% of the history's span to its end minus the
-    longest horizon."""
+    longest horizon (on a log scale, to its end divided by the longest factor, when the
+    horizons are ``multiplicative``)."""
     t0, t1 = history.time[0], history.time[-1]
+    if multiplicative:
+        first, last = np.log(t0) + 0.4 * np.log(t1 / t0), np.log(t1 / longest)
+        require(last > first, "origins: the history is too short for the longest horizon "
+                              "factor; give smaller --horizons or explicit --origins")
+        return np.exp(np.linspace(first, last, count))
     first, last = t0 + 0.4 * (t1 - t0), t1 - longest
     require(last > first, "origins: the history is too short for the longest horizon; give "
                           "shorter --horizons or explicit --origins")
@@ -42,8 +52,11 @@ def auto_origins(history: History, count: int, longest: float) -> np.ndarray:
 
 def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
                  replicates: int = 1000, seed: int = 0, growth: str | None = None,
-                 progress: bool = True) -> Backtest:
+                 progress: bool = True, multiplicative: bool = False) -> Backtest:
     """Rolling-origin forecasts of every method in :data:`METHODS`.
+
+    Targets are ``origin + horizon``, or ``origin * horizon`` when ``multiplicative`` (factors
+    > 1 of cumulative effort, the equivalent of fixed horizons on an effort axis).
 
     Origins with fewer than 4 wins before them, and targets after the last row, are skipped.
     Each origin's simulation has its own seed (``seed`` + origin index), so adding origins
@@ -58,11 +71,13 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
     origins = np.atleast_1d(np.asarray(origins, dtype=float))
     horizons = np.atleast_1d(np.asarray(horizons, dtype=float))
     require(bool(np.all(horizons > 0)), "horizons: must be > 0")
+    require(not multiplicative or bool(np.all(horizons > 1)),
+            "horizons: factors of the origin's effort must be > 1")
     rows = {name: [] for name in COLUMNS}
     for i, origin in enumerate(tqdm(origins, desc="origins", unit="origin",
                                     disable=None if progress else True)):
         past = history.before(origin)
-        targets = origin + horizons
+        targets = origin * horizons if multiplicative else origin + horizons
         usable = targets <= history.time[-1]
         if past.wins < 4 or not usable.any():
             continue

@@ -42,6 +42,28 @@ INNER_ORIGINS = 8
 INNER_START = 0.25
 
 
+def path_quantiles(paths, probs) -> np.ndarray:
+    """Quantiles over replicates (axis 0) of simulated progress, each one a simulated value.
+
+    Paths can be +inf (a thickening tail, kappa < 0, reaches unbounded progress at finite
+    effort); NumPy's interpolating quantile takes inf - inf there and returns NaN, so the
+    inverted empirical CDF is used: a quantile is +inf exactly when that share of paths is.
+    """
+    return np.quantile(paths, probs, axis=0, method="inverted_cdf")
+
+
+def contain_median(median, low, high):
+    """The interval widened, where needed, to contain its median (a shifted or borrowed band
+    can miss it; an interval that excludes its own centre is never reported)."""
+    return np.minimum(low, median), np.maximum(high, median)
+
+
+def _weighted_mean(weight, values) -> float:
+    """sum(weight * values) over the positive weights only (0 * inf would be NaN)."""
+    use = weight > 0
+    return float(np.sum(weight[use] * np.asarray(values, dtype=float)[use]))
+
+
 def default_growth(history: History) -> str:
     """Exponential effort growth on calendar axes; power growth when the axis is effort."""
     return "exponential" if history.calendar or history.time[0] <= 0 else "power"
@@ -74,7 +96,7 @@ def _point_forecasts(history: History, times, end: float, growth: str, seed: int
         fit = fit_kortum(history.time, history.progress, growth=growth, observed_until=end,
                          depleting=model == "depleting")
         paths = forecast_progress(fit, times, 200, np.random.default_rng([seed, k, 1]))
-        points[model] = np.median(paths, axis=0)
+        points[model] = path_quantiles(paths, 0.5)
     for name in points:
         points[name] = np.maximum(points[name], history.progress[-1])
     return points
@@ -178,7 +200,7 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
                                  depleting=model == "depleting")
         paths = forecast_progress(fits[model], times, replicates,
                                   np.random.default_rng([seed, k]))
-        bands[model] = np.quantile(paths, tails, axis=0)
+        bands[model] = path_quantiles(paths, tails)
         points[model] = bands[model][1]
     points["trend"] = trend(history, times)
     points["power_law"] = power_law(history, times)
@@ -187,6 +209,11 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
         points[name] = np.maximum(points[name], history.progress[-1])
     points["combined"] = np.mean([points["depleting"], points["trend"], points["power_law"]],
                                  axis=0)
+    # The fallback of ``weighted`` where no inner origin scores a horizon: the median of the
+    # candidates that are consistent with any time axis (the linear trend is not on an effort
+    # axis: linear in raw effort, it is absurd 10x out), so one absurd candidate cannot drag it.
+    points["fallback"] = np.median([points["depleting"], points["kortum"], points["power_law"]],
+                                   axis=0)
     chosen = {}
     if method == "weighted":
         return _weighted(history, times, end, level, points, fits["depleting"],
@@ -197,8 +224,11 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     if method in BASELINES:
         low = high = centre  # the trends have no interval of their own
     else:
-        shift = centre - median
+        # An unbounded model median gives no finite shift: the band is kept as simulated.
+        finite = np.isfinite(centre) & np.isfinite(median)
+        shift = np.where(finite, centre - np.where(finite, median, 0.0), 0.0)
         low, high = np.maximum(low + shift, history.progress[-1]), high + shift
+        low, high = contain_median(centre, low, high)
     return Forecast(times=times, median=centre, low=low, high=high, level=level, method=method,
                     points=points, fit=fit, chosen=chosen)
 
@@ -209,7 +239,8 @@ def _weighted(history, times, end, level, points, fit, growth, seed) -> Forecast
     forecast's absolute errors there (empirical, conformal-style: it does not assume that any
     model is right). A horizon longer than the inner origins allow borrows the weights of the
     longest one that has at least 3 errors, its spread scaled by the ratio of horizons; with
-    none, the ``combined`` forecast is used."""
+    none, the median of the axis-consistent candidates (``points["fallback"]``) with the
+    depleting model's band widened to contain it."""
     horizons = times - end
     errors = inner_backtest(history, horizons, growth, seed)
     median, low, high = np.empty(times.size), np.empty(times.size), np.empty(times.size)
@@ -220,18 +251,24 @@ def _weighted(history, times, end, level, points, fit, growth, seed) -> Forecast
         src = k if k in enough else max(enough, key=lambda i: horizons[i], default=None)
         if src is None:
             if fallback is None:
-                fallback = forecast(history, times, level=level, method="combined",
+                fallback = forecast(history, times, level=level, method="depleting",
                                     growth=growth, observed_until=end, seed=seed)
-            median[k], low[k], high[k] = fallback.median[k], fallback.low[k], fallback.high[k]
-            chosen[k] = "combined"
+            median[k] = points["fallback"][k]
+            low[k], high[k] = contain_median(median[k], fallback.low[k], fallback.high[k])
+            chosen[k] = "fallback"
             continue
         errs = np.array([errors[m][src] for m in CANDIDATES])
-        weight = 1 / np.maximum(np.mean(errs ** 2, axis=1), 1e-300)
+        # A candidate with an unbounded inner forecast scores an infinite error: weight 0.
+        with np.errstate(over="ignore", invalid="ignore"):
+            mse = np.mean(errs ** 2, axis=1)
+        weight = np.where(np.isfinite(mse), 1 / np.maximum(mse, 1e-300), 0.0)
         weight /= weight.sum()
-        spread = np.quantile(np.abs(weight @ errs), level) * horizons[k] / horizons[src]
-        median[k] = float(weight @ np.array([points[m][k] for m in CANDIDATES]))
+        combined_errors = [_weighted_mean(weight, errs[:, i]) for i in range(errs.shape[1])]
+        spread = np.quantile(np.abs(combined_errors), level) * horizons[k] / horizons[src]
+        median[k] = _weighted_mean(weight, [points[m][k] for m in CANDIDATES])
         low[k] = max(median[k] - spread, history.progress[-1])
         high[k] = median[k] + spread
+        low[k], high[k] = contain_median(median[k], low[k], high[k])
         chosen[k] = dict(zip(CANDIDATES, np.round(weight, 3).tolist()))
     return Forecast(times=times, median=median, low=low, high=high, level=level,
                     method="weighted", points=points, fit=fit, chosen=chosen)
@@ -239,21 +276,38 @@ def _weighted(history, times, end, level, points, fit, growth, seed) -> Forecast
 
 def forecast_json(history: History, at_texts, result: Forecast, warnings=()) -> dict:
     """The ``records forecast --json`` document: keys spelled as given in ``--at``."""
-    value = history.value
-    # For lower-is-better records the interval's low progress is the high record.
-    def pair(lo, hi):
-        a, b = float(value(lo)), float(value(hi))
-        return (min(a, b), max(a, b))
+    notes = []
+
+    def value(progress, what):
+        # JSON has no inf: a value that is not a float is null, and a warning says what it is.
+        out = history.value_or_none(progress)
+        if out is None:
+            notes.append(f"{what}: {_not_a_float(history, progress)}; given as null")
+        return out
 
     forecast = {}
     for k, text in enumerate(at_texts):
-        low, high = pair(result.low[k], result.high[k])
-        forecast[text] = {"median": float(value(result.median[k])), "low": low, "high": high}
-    baselines = {name: {text: float(value(result.points[name][k]))
+        # For lower-is-better records the interval's low progress is the high record.
+        ends = ("high", "low") if history.kind == "record" and history.lower_is_better else (
+            "low", "high")
+        cell = {"median": value(result.median[k], f"at {text}: median")}
+        cell[ends[0]] = value(result.low[k], f"at {text}: {ends[0]}")
+        cell[ends[1]] = value(result.high[k], f"at {text}: {ends[1]}")
+        forecast[text] = {name: cell[name] for name in ("median", "low", "high")}
+    baselines = {name: {text: value(result.points[name][k], f"at {text}: baseline {name}")
                         for k, text in enumerate(at_texts)} for name in BASELINES}
     return {"forecast": forecast, "level": result.level, "baselines": baselines,
             "model": model_summary(history, result.fit, result.level, method=result.method),
-            "warnings": list(history.warnings) + list(warnings)}
+            "warnings": list(history.warnings) + list(warnings) + notes}
+
+
+def _not_a_float(history: History, progress) -> str:
+    """Why a forecast value is not a float: unbounded, or a record beyond float range."""
+    if not math.isfinite(float(progress)):
+        return ("unbounded (the fitted tail thickens, kappa < 0, and simulated paths reach "
+                "infinite progress at finite effort)")
+    return (f"the record is beyond float range: its natural log is "
+            f"{float(history.log_value(progress)):.6g}")
 
 
 def model_summary(history: History, fit: KortumFit, level: float = 0.9,

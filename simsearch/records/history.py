@@ -68,11 +68,41 @@ class History(NamedTuple):
         return int(self.progress.size - 1)
 
     def value(self, progress):
-        """The record (or cumulative gain) at the given progress."""
+        """The record (or cumulative gain) at the given progress (inf or 0 past float range:
+        see :meth:`log_value` and :meth:`value_or_none`)."""
         progress = np.asarray(progress, dtype=float)
         if self.kind == "gain":
             return progress
-        return self.start * np.exp(-progress if self.lower_is_better else progress)
+        with np.errstate(over="ignore", under="ignore"):
+            return self.start * np.exp(-progress if self.lower_is_better else progress)
+
+    def log_value(self, progress):
+        """The natural log of the record at the given progress (records only): exact where
+        the record itself is beyond float range."""
+        progress = np.asarray(progress, dtype=float)
+        return math.log(self.start) + (-progress if self.lower_is_better else progress)
+
+    def value_or_none(self, progress) -> float | None:
+        """The record (or gain) at one progress as a float, or None where it is not one: the
+        progress is unbounded, or the record is beyond float range (its log above ~709.78 or
+        below ~-708.4, where exp overflows or loses digits)."""
+        progress = float(progress)
+        if not math.isfinite(progress):
+            return None
+        if self.kind == "gain":
+            return progress
+        log = float(self.log_value(progress))
+        return math.exp(log) if -708.0 < log < 709.78 else None
+
+    def format_value(self, progress) -> str:
+        """One progress as the user reads it: the record, ``e^X`` (X its natural log) beyond
+        float range, ``unbounded`` where the progress is infinite."""
+        value = self.value_or_none(progress)
+        if value is not None:
+            return f"{value:.5g}"
+        if not math.isfinite(float(progress)):
+            return "unbounded"
+        return f"e^{float(self.log_value(progress)):.6g}"
 
     def progress_of(self, value):
         """Inverse of :meth:`value`."""
@@ -264,8 +294,8 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
         spent = np.cumsum(per_win)
         per_win = np.diff(np.r_[0.0, spent[keep]])
         axis = spent[keep]
-        require(bool(axis[0] > 0), f"effort: the first row's effort must be > 0 (the time axis "
-                                   f"is cumulative effort)")
+        require(bool(axis[0] > 0), "effort: the first row's effort must be > 0 (the time axis "
+                                   "is cumulative effort)")
     elif calendar:
         axis = (raw_time - raw_time[0]) / DAYS_PER_YEAR
     else:
