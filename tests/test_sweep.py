@@ -135,8 +135,8 @@ def test_a_dying_worker_stops_the_sweep_cleanly_and_resume_finishes(tmp_path):
     victim = None
     while time.monotonic() < deadline and victim is None and proc.poll() is None:
         done = list((out / "points").glob("*.csv")) if (out / "points").exists() else []
-        # the pool's workers are the grandchildren that import simsearch; wait for a point
-        workers = [c for c in _children(proc.pid) if "spawn_main" in
+        # the workers are the children running simsearch.sweep.worker; wait for a point
+        workers = [c for c in _children(proc.pid) if "simsearch.sweep.worker" in
                    Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
         if done and workers:
             victim = workers[0]
@@ -416,7 +416,7 @@ def _alive(pid):
 def _wait_for_workers(proc, out):
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        workers = [c for c in _children(proc.pid) if "spawn_main" in
+        workers = [c for c in _children(proc.pid) if "simsearch.sweep.worker" in
                    Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
         done = list((out / "points").glob("*.csv")) if (out / "points").exists() else []
         if len(workers) == 2 and done:

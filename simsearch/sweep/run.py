@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
+import math
 import os
 import socket
+import subprocess
 import sys
 import time
 import warnings
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 import numpy as np
@@ -33,31 +34,13 @@ from ..seeding import child
 from .kinds import get_kind
 from .plan import SweepPlan, point_config
 from .report import sensitivity_table, summary_table
-from .worker import start_worker
+from .worker import READY, run_point, worker_command
 
 _FLUSH_SECONDS = 2.0
 _CONNECT_SECONDS = 30
 #: A TCP scheduler address is probed this long first, so that a wrong port or host is reported
 #: at once instead of after Dask's whole connect timeout.
 _PROBE_SECONDS = 5.0
-
-
-def run_point(kind: str, config: dict, statistics, replicates: int, seed,
-              options: dict | None = None):
-    """Worker entry point: ``("done", PointResult)`` or ``("failed", message)``; never raises
-    for a point that cannot run, so one bad point cannot stop a sweep."""
-    try:
-        with warnings.catch_warnings():
-            # A point whose statistic is undefined (no slope to fit) records NaN; numpy's
-            # warnings about it would only repeat that on the terminal, once per point.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", np.exceptions.RankWarning)
-            return "done", get_kind(kind).evaluate(config, statistics, replicates, seed,
-                                                   options or {})
-    except SimsearchError as exc:
-        return "failed", " ".join(str(exc).split())
-    except Exception as exc:  # noqa: BLE001 - recorded per point, the sweep goes on
-        return "failed", f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 # --- running -------------------------------------------------------------------------------
@@ -309,53 +292,103 @@ def _tasks(plan: SweepPlan, todo):
                   plan.replicates, seed, plan.options)
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate the pool's processes now rather than wait for their points to finish."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        with contextlib.suppress(Exception):
-            process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        with contextlib.suppress(Exception):
-            process.join(timeout=1.0)
+#: The most points sent to a worker in one message.
+_MAX_BATCH = 32
+#: How long a worker told to stop may take to exit before it is killed.
+_EXIT_SECONDS = 5.0
 
 
-def _local_results(tasks, workers: int):
-    if workers <= 1:
+def batch_size(points: int, workers: int) -> int:
+    """Points per message to a worker: about four batches per worker, so that the last ones
+    even out the workers' loads, and at most :data:`_MAX_BATCH`. A batch saves messages, not
+    resume granularity: a worker reports each point as soon as it is done."""
+    return max(1, min(_MAX_BATCH, math.ceil(points / (4 * workers))))
+
+
+class _Worker:
+    """A worker process (:mod:`simsearch.sweep.worker`) and this process's end of its socket.
+
+    ``ready`` once it has imported the kind; ``running`` counts points sent and not yet
+    reported."""
+
+    def __init__(self, kind: str):
+        ours, theirs = socket.socketpair()
+        command, env = worker_command(theirs.fileno(), kind)
+        try:
+            self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
+                                            pass_fds=[theirs.fileno()])
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        self.conn.send(sys.path)
+        self.ready, self.running = False, 0
+
+    def stop(self, kill: bool) -> None:
+        """Close the connection (an idle worker exits at once) and reap the process; ``kill``
+        it first when it may be busy (a point running, or still importing)."""
+        self.conn.close()
+        if kill:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=_EXIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _pool_results(tasks, count: int, kind: str, workers: int):
+    """(index, outcome) of each task, from ``workers`` worker processes (fewer if there are
+    fewer points), each reporting every point as soon as it is done.
+
+    A worker gets a batch of :func:`batch_size` points once it is ready and again whenever
+    fewer than that are left in its hands, so it never waits for its next point and a message
+    carries many tiny points.
+    """
+    size = batch_size(count, workers)
+    pool: list[_Worker] = []
+    try:
+        for _ in range(min(workers, count)):
+            pool.append(_Worker(kind))
+        by_conn = {worker.conn: worker for worker in pool}
+        tasks, left = iter(tasks), True
+        while left or any(worker.running for worker in pool):
+            for worker in pool:
+                if left and worker.ready and worker.running < size:
+                    batch = list(itertools.islice(tasks, size))
+                    left = len(batch) == size
+                    if batch:
+                        worker.conn.send(batch)
+                        worker.running += len(batch)
+            # A short wait keeps Ctrl-C and SIGTERM prompt.
+            for conn in wait(list(by_conn), timeout=0.2):
+                worker = by_conn[conn]
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    raise SweepAborted("a worker process died; every finished point is kept: "
+                                       "run again with --resume to finish") from None
+                if message == READY:
+                    worker.ready = True
+                else:
+                    worker.running -= 1
+                    yield message
+    except BaseException:  # Ctrl-C, SIGTERM, a dead worker, or the caller stopping early
+        for worker in pool:
+            worker.stop(kill=True)
+        raise
+    for worker in pool:  # every point reported: idle workers, or some never ready
+        worker.stop(kill=not worker.ready)
+
+
+def _local_results(tasks, count: int, kind: str, workers: int):
+    if workers <= 1 or count <= 1:
         for index, args in tasks:
             yield index, run_point(*args)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                               initializer=start_worker, initargs=(os.getpid(),))
-    pending: dict = {}
-    tasks = iter(tasks)
-
-    def submit() -> None:
-        # A few points per worker in flight: memory stays flat however many points there are.
-        while len(pending) < 2 * workers:
-            item = next(tasks, None)
-            if item is None:
-                return
-            index, args = item
-            pending[pool.submit(run_point, *args)] = index
-
-    try:
-        submit()
-        while pending:
-            # Short waits keep Ctrl-C and SIGTERM prompt.
-            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                yield index, future.result()
-            submit()
-    except BrokenProcessPool:  # from result() or from submit(), whichever sees it first
-        _stop_workers(pool)
-        raise SweepAborted("a worker process died; every finished point is kept: run again "
-                           "with --resume to finish") from None
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    pool.shutdown(wait=True)
+    yield from _pool_results(tasks, count, kind, workers)
 
 
 def _dask_client(address: str):
@@ -417,8 +450,10 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, *, workers: int | None = 
     out : path
         Output directory (created, with its parents, if missing, as ``labs --out`` does).
     workers : int, optional
-        Local processes (default: the number of cores; 1 runs in this process). They end with
-        the sweep, however it ends.
+        Local processes (default: the number of cores; 1, or a single point to run, runs in
+        this process). Each starts once and stays warm for the sweep, receiving points in
+        batches and reporting each point as soon as it is done; they end with the sweep,
+        however it ends.
     scheduler : str, optional
         Address of a Dask distributed scheduler, e.g. ``tcp://host:8786``; replaces the
         local processes. It is reached before anything is written.
@@ -441,7 +476,8 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, *, workers: int | None = 
     tasks = _tasks(plan, todo)
     if workers is None:
         workers = os.cpu_count() or 1
-    results = _dask_results(tasks, client) if client else _local_results(tasks, workers)
+    results = (_dask_results(tasks, client) if client
+               else _local_results(tasks, len(todo), plan.kind, workers))
     directory.flush()
     last = time.monotonic()
     try:
