@@ -94,8 +94,9 @@ print(digest.hexdigest())
 """
 
 
-def _peak(argv: list[str], cwd: Path) -> dict:
-    """Wall time, CPU time and peak resident memory of one fresh process."""
+def _peak(argv: list[str], cwd: Path, env: dict | None = None) -> dict:
+    """Wall time, CPU time and peak resident memory (MiB) of one fresh process (environment
+    ``env``, default this one's)."""
     probe = textwrap.dedent("""
         import resource, runpy, sys, time
         argv, start, code = sys.argv[1:], time.perf_counter(), 0
@@ -118,7 +119,7 @@ def _peak(argv: list[str], cwd: Path) -> dict:
         """)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", probe, *argv], check=True,
-                          capture_output=True, text=True, cwd=cwd)
+                          capture_output=True, text=True, cwd=cwd, env=env)
     wall = time.perf_counter() - start
     _, _, cpu, rss = proc.stderr.strip().splitlines()[-1].split()
     return {"wall_s": wall, "cpu_s": float(cpu), "peak_rss_mb": int(rss) / 1024}
