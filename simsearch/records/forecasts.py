@@ -217,7 +217,7 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     chosen = {}
     if method == "weighted":
         return _weighted(history, times, end, level, points, fits["depleting"],
-                         growth or default_growth(history), seed)
+                         bands["depleting"], growth or default_growth(history), seed)
     centre = points[method]
     low, median, high = bands["kortum" if method == "kortum" else "depleting"]
     fit = fits["kortum" if method == "kortum" else "depleting"]
@@ -233,28 +233,26 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
                     points=points, fit=fit, chosen=chosen)
 
 
-def _weighted(history, times, end, level, points, fit, growth, seed) -> Forecast:
+def _weighted(history, times, end, level, points, fit, band, growth, seed) -> Forecast:
     """Per horizon, the candidates weighted by the inverse of their mean squared error on
     rolling origins inside the history, with the interval from the quantile of the weighted
     forecast's absolute errors there (empirical, conformal-style: it does not assume that any
     model is right). A horizon longer than the inner origins allow borrows the weights of the
     longest one that has at least 3 errors, its spread scaled by the ratio of horizons; with
     none, the median of the axis-consistent candidates (``points["fallback"]``) with the
-    depleting model's band widened to contain it."""
+    depleting model's ``band`` (its simulated low, median and high; the low no lower than
+    the last win) widened to contain it."""
     horizons = times - end
     errors = inner_backtest(history, horizons, growth, seed)
     median, low, high = np.empty(times.size), np.empty(times.size), np.empty(times.size)
     chosen = {}
     enough = [k for k in range(times.size) if all(len(errors[m][k]) >= 3 for m in CANDIDATES)]
-    fallback = None
     for k in range(times.size):
         src = k if k in enough else max(enough, key=lambda i: horizons[i], default=None)
         if src is None:
-            if fallback is None:
-                fallback = forecast(history, times, level=level, method="depleting",
-                                    growth=growth, observed_until=end, seed=seed)
             median[k] = points["fallback"][k]
-            low[k], high[k] = contain_median(median[k], fallback.low[k], fallback.high[k])
+            low[k], high[k] = contain_median(median[k], max(band[0][k], history.progress[-1]),
+                                             band[2][k])
             chosen[k] = "fallback"
             continue
         errs = np.array([errors[m][src] for m in CANDIDATES])
