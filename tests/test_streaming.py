@@ -67,3 +67,66 @@ def test_a_stream_shorter_than_its_header_is_refused(tmp_path):
     blocks = [{"p": np.zeros(3)}]
     with pytest.raises(ValueError, match="3 rows arrived, the header says 5"):
         _bytes(table_stream(tmp_path / "t.npy", blocks, 5))
+
+
+def test_reused_buffers_give_the_same_file_and_stay_one_block(tmp_path, monkeypatch):
+    """The command's path (buffers shared between blocks, rows written in a second thread)
+    writes what the whole table gives, for blocks, npy chunks and Parquet row groups that
+    all end off each other's boundaries."""
+    import simsearch.io.output as output
+
+    monkeypatch.setattr(output, "NPY_ROWS_PER_CHUNK", 5_000)
+    monkeypatch.setattr(output, "PARQUET_ROW_GROUP", 70_001)
+    problems = 2 * CHUNK_SIZE + 77
+    whole = simulate_pass_at_k(SPEC, K, problems, replicates=2, seed=5, per_problem=True)
+    for suffix in (".npy", ".csv", ".parquet"):
+        run = stream_pass_at_k(SPEC, K, problems, replicates=2, seed=5)
+        path = tmp_path / f"t{suffix}"
+        output.write_file(path, table_stream(path, run.columns(reuse_buffers=True),
+                                             run.n_rows))
+        expected = tmp_path / f"whole{suffix}"
+        data = table_data(expected, whole.per_problem_table())
+        if suffix == ".parquet":  # the whole table in row groups of the same size
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            pq.write_table(pa.table(whole.per_problem_table()), expected,
+                           row_group_size=output.PARQUET_ROW_GROUP)
+            assert pq.ParquetFile(path).metadata.num_row_groups == 4  # 262,298 rows
+        else:
+            output.write_file(expected, data)
+        assert path.read_bytes() == expected.read_bytes(), suffix
+    run = stream_pass_at_k(SPEC, K, problems, replicates=2, seed=5)
+    buffers = {b["p"].__array_interface__["data"][0] for b in run.columns(reuse_buffers=True)}
+    assert len(buffers) == 1  # one buffer for every block: memory of one block
+
+
+def test_a_streamed_npz_holds_each_column_as_numpy_saves_it(tmp_path):
+    import io
+    import zipfile
+
+    problems = CHUNK_SIZE + 3
+    whole = simulate_pass_at_k(SPEC, K, problems, replicates=2, seed=4, per_problem=True)
+    run = stream_pass_at_k(SPEC, K, problems, replicates=2, seed=4)
+    path = tmp_path / "t.npz"
+    table_stream(path, run.columns(reuse_buffers=True), run.n_rows).write(path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == [f"{n}.npy" for n in whole.per_problem_table()]
+        for name, column in whole.per_problem_table().items():
+            expected = io.BytesIO()
+            np.save(expected, column)
+            assert archive.read(f"{name}.npy") == expected.getvalue(), name
+    assert not [p for p in tmp_path.iterdir() if p.name != "t.npz"]  # no spill left behind
+
+
+def test_a_failed_streamed_write_leaves_no_file(tmp_path):
+    from simsearch.io.output import write_with_manifest
+
+    def blocks():
+        yield {"p": np.zeros(10)}
+        raise KeyboardInterrupt
+
+    for suffix in (".npy", ".parquet", ".npz", ".csv"):
+        path = tmp_path / f"t{suffix}"
+        with pytest.raises(KeyboardInterrupt):
+            write_with_manifest(path, table_stream(path, blocks(), 20), {"command": "test"})
+    assert list(tmp_path.iterdir()) == []

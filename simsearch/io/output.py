@@ -232,14 +232,42 @@ def write_file(path: Path, data) -> str:
     digest = hashlib.sha256()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 & ~_umask())
     with os.fdopen(fd, "wb") as fh:
-        for chunk in ((data,) if isinstance(data, (str, bytes)) else data):
-            if isinstance(chunk, str):
-                chunk = chunk.encode("utf-8")
+        def write_and_hash(chunk) -> None:
             fh.write(chunk)
             digest.update(chunk)
+        if isinstance(data, (str, bytes)):
+            write_and_hash(_encoded(data))
+        else:
+            _overlapped(write_and_hash, map(_encoded, data))
         fh.flush()
         os.fsync(fh.fileno())
     return digest.hexdigest()
+
+
+def _encoded(chunk):
+    return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+
+
+def _overlapped(consume, chunks: Iterator) -> None:
+    """``consume(chunk)`` for every chunk in order, in a second thread while the next chunk is
+    being produced (a streamed table: the kernel drawing the next block, rows being filled).
+
+    One chunk at most is in flight: chunk i is consumed while chunk i + 1 is produced, and is
+    done before chunk i + 1 is handed over, so a producer may reuse chunk i's memory for chunk
+    i + 2. Writing a file and ``hashlib`` release the GIL on large buffers, as the kernel does.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Leaving the with block waits for the chunk in flight, also on an exception or Ctrl-C,
+    # so the file is never closed under a write.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsearch-write") as pool:
+        pending = None
+        for chunk in chunks:
+            if pending is not None:
+                pending.result()  # re-raises a failed write (a full disk) here
+            pending = pool.submit(consume, chunk)
+        if pending is not None:
+            pending.result()
 
 
 class FileWriter:
@@ -426,17 +454,23 @@ def _arrays(columns: Mapping[str, Sequence]) -> dict[str, np.ndarray]:
     return arrays
 
 
+#: Rows of a ``.npy`` table per written chunk (2 MiB of four 8-byte columns): what is held
+#: beside the columns, twice (one chunk being written while the next is filled).
+NPY_ROWS_PER_CHUNK = 1 << 16
+
+
 def npy_chunks(columns: Mapping[str, Sequence],
-               rows_per_chunk: int = 1 << 19) -> Iterator[bytes | np.ndarray]:
+               rows_per_chunk: int = NPY_ROWS_PER_CHUNK) -> Iterator[bytes | np.ndarray]:
     """A ``.npy`` file of one structured array (a field per column), in chunks of rows.
 
-    ``numpy.load(path)["p"]`` reads a column back; nothing larger than a chunk is built.
+    ``numpy.load(path)["p"]`` reads a column back; nothing larger than a chunk is built. A
+    chunk's memory is reused two chunks later (see :func:`write_file`'s overlapped writes).
     """
     arrays = _arrays(columns)
     dtype = np.dtype([(name, a.dtype) for name, a in arrays.items()])
     n_rows = next(iter(arrays.values())).shape[0] if arrays else 0
     yield _npy_header(dtype, n_rows)
-    yield from _npy_rows(arrays, dtype, rows_per_chunk)
+    yield from _npy_rows(arrays, _row_buffers(dtype, rows_per_chunk))
 
 
 def _npy_header(dtype: np.dtype, n_rows: int) -> bytes:
@@ -447,14 +481,22 @@ def _npy_header(dtype: np.dtype, n_rows: int) -> bytes:
     return header.getvalue()
 
 
-def _npy_rows(arrays: Mapping[str, np.ndarray], dtype: np.dtype,
-              rows_per_chunk: int = 1 << 19) -> Iterator[np.ndarray]:
+def _row_buffers(dtype: np.dtype, rows_per_chunk: int) -> Iterator[np.ndarray]:
+    """Two structured buffers of ``rows_per_chunk`` rows, in turn: one is written (in the
+    writer's thread) while the other is filled."""
+    return itertools.cycle([np.empty(rows_per_chunk, dtype=dtype) for _ in range(2)])
+
+
+def _npy_rows(arrays: Mapping[str, np.ndarray],
+              buffers: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
     n_rows = next(iter(arrays.values())).shape[0] if arrays else 0
-    for start in range(0, n_rows, rows_per_chunk):
-        stop = min(start + rows_per_chunk, n_rows)
-        rows = np.empty(stop - start, dtype=dtype)
+    start = 0
+    while start < n_rows:
+        rows = next(buffers)
+        rows = rows[:min(rows.shape[0], n_rows - start)]
         for name, a in arrays.items():
-            rows[name] = a[start:stop]
+            rows[name] = a[start:start + rows.shape[0]]
+        start += rows.shape[0]
         yield rows  # written and hashed through the buffer protocol, not copied to bytes
 
 
@@ -477,29 +519,161 @@ def _parquet_writer(columns: Mapping[str, Sequence]) -> FileWriter:
 def table_stream(path: str | os.PathLike, blocks: Iterable[Mapping[str, np.ndarray]],
                  n_rows: int):
     """:func:`table_data` for a table that arrives block by block (dicts of equal-length
-    columns, the same columns in each, ``n_rows`` rows in all): ``.npy`` and CSV are written as
-    the blocks arrive, in memory of one block, and are byte for byte what :func:`table_data`
-    writes of the whole table; ``.npz`` and Parquet are written whole."""
+    columns, the same columns in each, ``n_rows`` rows in all), written as the blocks arrive
+    in memory that does not grow with rows.
+
+    Each block is copied, formatted or written before the next one is drawn, so the blocks
+    may share buffers (``PassAtKStream.columns(reuse_buffers=True)``). ``.npy``, CSV and
+    Parquet are byte for byte what :func:`table_data` writes of the whole table, and are
+    hashed as they are written; ``.npz`` holds the same arrays (see :func:`_npz_stream`).
+    """
     fmt = check_table_format(path)
     if fmt == "npy":
         return _npy_stream(iter(blocks), n_rows)
     if fmt == "csv":
         return _csv_stream(blocks)
-    whole = list(blocks)
-    return table_data(path, {name: np.concatenate([b[name] for b in whole])
-                             for name in (whole[0] if whole else {})})
+    if fmt == "parquet":
+        return _parquet_stream(iter(blocks))
+    return _npz_stream(blocks)
 
 
 def _npy_stream(blocks: Iterator[Mapping[str, np.ndarray]], n_rows: int) -> Iterator:
-    first = _arrays(next(blocks))
-    dtype = np.dtype([(name, a.dtype) for name, a in first.items()])
+    arrays = _arrays(next(blocks))
+    dtype = np.dtype([(name, a.dtype) for name, a in arrays.items()])
+    buffers = _row_buffers(dtype, NPY_ROWS_PER_CHUNK)
     yield _npy_header(dtype, n_rows)
     written = 0
-    for arrays in itertools.chain([first], map(_arrays, blocks)):
+    while arrays is not None:
         written += next(iter(arrays.values())).shape[0]
-        yield from _npy_rows(arrays, dtype)
+        yield from _npy_rows(arrays, buffers)
+        # Dropped before the next block is drawn: its buffers may be the next block's.
+        arrays = None
+        arrays = next(map(_arrays, blocks), None)
     if written != n_rows:  # the header promised n_rows: a short file would not load
         raise ValueError(f"table_stream: {written} rows arrived, the header says {n_rows}")
+
+
+#: Rows per Parquet row group: pyarrow's default for a whole table, so a streamed file is
+#: byte for byte the whole table's (and does not depend on how the stream was cut).
+PARQUET_ROW_GROUP = 1 << 20
+
+
+class _Collected:
+    """A write-only file for pyarrow that keeps what is written until :meth:`take` (pyarrow
+    writes Parquet front to back, so the bytes can be streamed and hashed as they come)."""
+
+    closed = False
+
+    def __init__(self):
+        self._parts: list[bytes] = []
+        self._position = 0
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))  # pyarrow hands over bytes: no copy
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def take(self) -> list[bytes]:
+        parts, self._parts = self._parts, []
+        return parts
+
+
+def _parquet_stream(blocks: Iterator[Mapping[str, np.ndarray]]) -> Iterator[bytes]:
+    """Parquet bytes as row groups of :data:`PARQUET_ROW_GROUP` rows fill: rows wait (copied,
+    since blocks may share buffers) until a row group is full, so memory is one row group."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = _Collected()
+    writer = None
+    pending: list[dict[str, np.ndarray]] = []
+    held = 0
+
+    def write_group(rows: int) -> None:
+        """One row group of the first ``rows`` rows waiting, as pieces (no concatenation)."""
+        nonlocal held
+        group, taken = [], 0
+        while taken < rows:
+            piece = pending.pop(0)
+            size = len(next(iter(piece.values())))
+            if taken + size > rows:  # split: the rest waits for the next row group
+                pending.insert(0, {n: a[rows - taken:] for n, a in piece.items()})
+                piece = {n: a[:rows - taken] for n, a in piece.items()}
+                size = rows - taken
+            group.append(piece)
+            taken += size
+        writer.write_table(pa.table({n: pa.chunked_array([piece[n] for piece in group])
+                                     for n in group[0]}), row_group_size=PARQUET_ROW_GROUP)
+        held -= rows
+
+    for block in blocks:
+        arrays = _arrays(block)
+        if writer is None:
+            writer = pq.ParquetWriter(sink, pa.table(arrays).schema)
+        pending.append({n: a.copy() for n, a in arrays.items()})
+        held += next(iter(arrays.values())).shape[0]
+        arrays = block = None
+        while held >= PARQUET_ROW_GROUP:
+            write_group(PARQUET_ROW_GROUP)
+        yield from sink.take()
+    if writer is None:
+        raise ValueError("table_stream: no block arrived")
+    if held:
+        write_group(held)
+    writer.close()
+    yield from sink.take()
+
+
+def _npz_stream(blocks: Iterable[Mapping[str, np.ndarray]]) -> FileWriter:
+    """A ``.npz`` (an uncompressed ``.npy`` member per column, as ``numpy.savez`` writes) from
+    a stream, in flat memory.
+
+    Zip members follow one another, while a stream delivers every column at once: each column
+    is spilled to an anonymous temporary file beside the result, then copied into its member.
+    That costs a second write of the data (and the disk room for it, for a moment), not
+    memory. The members are byte for byte ``numpy.save`` of each column; the zip's entries carry
+    the time of writing, as ``numpy.savez``'s do. The file is hashed after it is written, as
+    for ``numpy.savez``: zipfile goes back to each member's header to set its CRC and size.
+    """
+    def write(path: Path) -> None:
+        import tempfile
+        import zipfile
+
+        with contextlib.ExitStack() as spills:
+            columns: dict[str, tuple] = {}
+            n_rows = 0
+            for block in blocks:
+                arrays = _arrays(block)
+                for name, a in arrays.items():
+                    if name not in columns:
+                        columns[name] = (spills.enter_context(
+                            tempfile.TemporaryFile(dir=path.parent, prefix=f".{path.name}.")),
+                            a.dtype)
+                    columns[name][0].write(np.ascontiguousarray(a, dtype=columns[name][1]))
+                n_rows += next(iter(arrays.values())).shape[0]
+            with open(path, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED,
+                                                         allowZip64=True) as archive:
+                for name, (spill, dtype) in columns.items():
+                    spill.seek(0)
+                    with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                        member.write(_npy_header(dtype, n_rows))
+                        shutil.copyfileobj(spill, member, 1 << 20)
+    return FileWriter(write)
 
 
 def _csv_stream(blocks: Iterable[Mapping[str, np.ndarray]]) -> Iterator[str]:

@@ -73,10 +73,13 @@ def bin_table(k_grid: np.ndarray) -> np.ndarray:
     return np.searchsorted(k_grid, np.arange(BIN_TABLE_SIZE + 1)).astype(np.int32)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, nogil=True)
 def first_success_counts(chunks, difficulty, grid, per_problem):
     """Histogram of first-success times over the bins of ``grid.k``, one row per chunk; also
     each problem's p and time when ``per_problem``'s arrays are not empty.
+
+    Runs without the GIL (it touches no Python object), so a thread writing and hashing the
+    previous block of a streamed per-problem table works while it runs.
 
     ``counts[c, i]`` counts chunk c's problems with ``k[i-1] < T <= k[i]`` (bin 0: T <= k[0];
     bin G: T > k[-1]), so cumulative sums over i give pass@k. With per-problem arrays, chunk c

@@ -295,7 +295,7 @@ def simulate_pass_at_k(dist: Distribution | str, k, problems: int, *, replicates
     check_memory(run.problems, run.replicates, per_problem=True)
     p = np.empty(run.n_rows)
     t = np.empty(run.n_rows)
-    for block in run.blocks():
+    for block in run.blocks(reuse_buffers=True):
         p[block.first_row:block.first_row + block.p.size] = block.p
         t[block.first_row:block.first_row + block.p.size] = block.first_success
     shape = (run.replicates, run.problems)
@@ -363,9 +363,16 @@ class PassAtKStream:
         check_memory(self.problems, self.replicates, per_problem=False)
         self._passed = None
 
-    def blocks(self):
+    def blocks(self, reuse_buffers: bool = False):
         """Yield one :class:`Block` per kernel call, in row order (its ``p`` and
-        ``first_success`` are empty without per-problem results)."""
+        ``first_success`` are empty without per-problem results).
+
+        A kernel call covers 4 chunks per numba thread, so per-problem memory is that batch
+        (16 bytes per row), whatever the number of problems. With ``reuse_buffers`` every
+        block's ``p`` and ``first_success`` are views of one pair of arrays, overwritten by the
+        next block: for a reader that copies or writes each block before drawing the next, and
+        saves allocating (and faulting in) fresh memory per block.
+        """
         sizes = chunk_sizes(self.problems, CHUNK_SIZE)
         n_chunks = sizes.size
         states = replicate_chunk_states(self._seq, self.replicates, n_chunks)
@@ -382,12 +389,19 @@ class PassAtKStream:
         with tqdm(total=self.n_rows, unit="problem", unit_scale=True,
                   disable=None if self._progress else True, desc="pass@k") as bar:
             step = _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
+            if reuse_buffers and self._keep:
+                most = min(step * CHUNK_SIZE, self.n_rows)
+                p_buffer, t_buffer = np.empty(most), np.empty(most)
             for lo in range(0, states.shape[0], step):
                 hi = min(lo + step, states.shape[0])
                 block_sizes = all_sizes[lo:hi]
                 rows = int(block_sizes.sum()) if self._keep else 0
-                # Empty per-problem arrays tell the kernel not to keep.
-                p, t = np.empty(rows), np.empty(rows)
+                # Empty per-problem arrays tell the kernel not to keep. Slices of a buffer
+                # are C-contiguous too, so the kernel is the one compiled for fresh arrays.
+                if reuse_buffers and self._keep:
+                    p, t = p_buffer[:rows], t_buffer[:rows]
+                else:
+                    p, t = np.empty(rows), np.empty(rows)
                 offsets = (np.concatenate([[0], np.cumsum(block_sizes)[:-1]]) if self._keep
                            else np.zeros(hi - lo, dtype=np.int64))
                 counts = first_success_counts(Chunks(states[lo:hi], block_sizes, offsets),
@@ -399,14 +413,26 @@ class PassAtKStream:
                 bar.update(int(block_sizes.sum()))
         self._passed = np.cumsum(per_rep[:, :-1], axis=1)
 
-    def columns(self):
+    def columns(self, reuse_buffers: bool = False):
         """The per-problem table block by block, as :meth:`PassAtKResult.per_problem_table`
-        has it whole: dicts of ``replicate``, ``problem``, ``p``, ``first_success``."""
-        for block in self.blocks():
+        has it whole: dicts of ``replicate``, ``problem``, ``p``, ``first_success``.
+
+        With ``reuse_buffers`` (see :meth:`blocks`) each dict's arrays are overwritten by the
+        next one: memory is one block's, for a reader that is done with a block before it
+        asks for the next (as :func:`~simsearch.io.output.table_stream` is).
+        """
+        within_chunk = np.arange(CHUNK_SIZE, dtype=np.int64)
+        replicate = problem = np.empty(0, dtype=np.int64)
+        for block in self.blocks(reuse_buffers):
             rows = block.p.size
-            yield {"replicate": np.repeat(block.replicate, block.sizes),
-                   "problem": (np.repeat(block.first_problem - block.offsets, block.sizes)
-                               + np.arange(rows)),
+            if not reuse_buffers or replicate.size < rows:
+                replicate, problem = np.empty(rows, np.int64), np.empty(rows, np.int64)
+            # Filled chunk by chunk in place: no np.repeat and arange temporaries per block.
+            for r, first, size, start in zip(block.replicate, block.first_problem,
+                                             block.sizes, block.offsets):
+                replicate[start:start + size] = r
+                np.add(within_chunk[:size], first, out=problem[start:start + size])
+            yield {"replicate": replicate[:rows], "problem": problem[:rows],
                    "p": block.p, "first_success": block.first_success}
 
     def result(self) -> PassAtKResult:
