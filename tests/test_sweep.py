@@ -9,6 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simsearch.cli import main
@@ -509,3 +510,17 @@ def test_workers_compile_kernels_on_a_cold_cache(tmp_path):
     assert proc.returncode == 0, proc.stderr
     meta = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [p["status"] for p in meta["points"]] == ["done"] * 6, meta["points"]
+
+
+def test_grid_axes_hold_the_decimals_the_user_meant():
+    # np.linspace(0.1, 0.5, 5)[2] is 0.30000000000000004 and np.geomspace(1, 1e6, 7)[2]
+    # 100.00000000000004: files and legends showed 17 digits (issue 22). Values with no short
+    # decimal within a few ulps (1/3) are kept exactly as computed.
+    plan = plan_sweep(_doc({"dist.alpha": {"linspace": [0.1, 0.5, 5]},
+                            "problems": {"logspace": [1, 1e6, 7]},
+                            "dist.beta": {"linspace": [1, 2, 4]}}))
+    alphas, problems, betas = plan.points.values
+    assert alphas == [0.1, 0.2, 0.3, 0.4, 0.5]
+    assert problems == [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]
+    assert betas == [1.0, 1 + 1 / 3, 1 + 2 / 3, 2.0] == list(np.linspace(1, 2, 4))
+    assert [repr(a) for a in alphas] == ["0.1", "0.2", "0.3", "0.4", "0.5"]

@@ -131,9 +131,21 @@ def _axis(name: str, spec, where: str) -> tuple[int, Callable[[], list]]:
                       else np.linspace(start, stop, count))
             if spec.get("round"):
                 return [int(v) for v in np.round(values)]
-            return [float(v) for v in values]
+            return [_meant(float(v)) for v in values]
         return count, make
     raise SimsearchError(f"{where}: axis {name!r} must be a list or a linspace/logspace table")
+
+
+def _meant(value: float, ulps: int = 4) -> float:
+    """The shortest decimal within a few ulps of a computed grid value: ``linspace``'s
+    0.30000000000000004 is the 0.3 the user meant, and is what points, files and legends show.
+    A value with no short decimal that near (1/3) is kept as computed."""
+    tolerance = ulps * float(np.spacing(abs(value)))
+    for digits in range(1, 16):  # 16 or 17 digits are no shorter than the value itself
+        near = float(f"{value:.{digits}g}")
+        if abs(near - value) <= tolerance:
+            return near
+    return value
 
 
 def _check_size(points: int, max_points: int, where: str) -> None:
