@@ -1,8 +1,9 @@
 """Adding a concept is one entry in its registry, made here from outside the package.
 
-Each test registers a toy (a simulation family, a fit family, a prediction method, a sweep kind)
-with one ``monkeypatch.setitem`` and runs it through the command line, as a user extending
-simsearch would; the numbers it prints are checked against the toy's own closed form.
+Each test registers a toy (a simulation family, a fit family, a prediction method, a labs
+policy, a sweep kind) with one ``monkeypatch.setitem`` and runs it through the command line, as
+a user extending simsearch would; the numbers it prints are checked against the toy's own
+closed form (the policy, a new setting of rounds, against the built-in policy it equals).
 """
 
 import csv
@@ -197,3 +198,42 @@ def test_a_sweep_kind_is_one_entry(monkeypatch, tmp_path, capsys):
         want = scale * np.random.default_rng(children[point]).random(3)
         got = [float(r["value"]) for r in rows if int(r["point"]) == point]
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_labs_policy_is_one_entry(monkeypatch, tmp_path, capsys):
+    # A new setting of an existing ordering (rounds of m attempts, as patience is) is one
+    # Policy entry: parsing, error messages, the engine and the manifest read it from there.
+    from simsearch.kernels.labs import POLICY_ROUNDS
+    from simsearch.labs.config import POLICIES, Policy
+
+    monkeypatch.setitem(POLICIES, "stubborn", Policy(
+        "stubborn", POLICY_ROUNDS, "m attempts in a row on each unsolved idea", parameter="m"))
+    world = textwrap.dedent("""\
+        seed = 3
+        replicates = 2
+        periods = 4
+        [pool]
+        ideas = 300
+        difficulty = "beta(alpha=0.4, beta=4)"
+        [[lab]]
+        name = "a"
+        budget = 500.0
+        policy = "POLICY"
+        """)
+    outputs = {}
+    for policy in ("stubborn", "stubborn(m=5)", "patience(m=5)"):
+        config = tmp_path / f"{policy}.toml"
+        config.write_text(world.replace("POLICY", policy))
+        out = tmp_path / policy.replace("(", "_").replace(")", "").replace("=", "")
+        code = main(["labs", str(config), "--out", str(out), "--no-progress"])
+        captured = capsys.readouterr()
+        if policy == "stubborn":  # the parameter is required, and the message lists the entry
+            assert code == 2 and "stubborn(m=<int in [1, " in captured.err
+            assert not out.exists()
+            continue
+        assert code == 0, captured.err
+        outputs[policy] = ((out / "wins.csv").read_bytes(), json.loads(
+            (out / "manifest.json").read_text()))
+    wins, manifest = outputs["stubborn(m=5)"]
+    assert wins == outputs["patience(m=5)"][0] and wins.count(b"\n") > 10
+    assert "stubborn(m=5)" in json.dumps(manifest)
