@@ -1,9 +1,10 @@
 """Adding a concept is one entry in its registry, made here from outside the package.
 
-Each test registers a toy (a simulation family, a fit family, a prediction method, a labs
-policy, a sweep kind) with one ``monkeypatch.setitem`` and runs it through the command line, as
-a user extending simsearch would; the numbers it prints are checked against the toy's own
-closed form (the policy, a new setting of rounds, against the built-in policy it equals).
+Each test registers a toy (a simulation family, a fit family, a prediction method, an
+idea-value family, a labs policy, a sweep kind) with one ``monkeypatch.setitem`` and runs it
+through the command line, as a user extending simsearch would; the numbers it prints are
+checked against the toy's own closed form (the value family and the policy, new settings of
+existing kernel kinds, against the built-in setting each equals).
 """
 
 import csv
@@ -237,3 +238,49 @@ def test_a_labs_policy_is_one_entry(monkeypatch, tmp_path, capsys):
     wins, manifest = outputs["stubborn(m=5)"]
     assert wins == outputs["patience(m=5)"][0] and wins.count(b"\n") > 10
     assert "stubborn(m=5)" in json.dumps(manifest)
+
+
+def test_a_value_family_is_one_entry(monkeypatch, tmp_path, capsys):
+    # An idea-value family drawn by an existing kernel kind is one VALUE_FAMILIES entry.
+    from simsearch.distributions.values import VALUE_FAMILIES, ValueDistribution
+    from simsearch.kernels.labs import VALUE_FIXED
+
+    class Percent(ValueDistribution):
+        """Every idea raises the multiplier by ``gain`` percent."""
+
+        name = "percent"
+
+        def __init__(self, gain: float):
+            self.gain = float(gain)
+
+        @property
+        def spec(self) -> str:
+            return f"percent(gain={self.gain!r})"
+
+        @property
+        def kernel(self):
+            return VALUE_FIXED, 1.0 + self.gain / 100.0, 0.0
+
+    monkeypatch.setitem(VALUE_FAMILIES, "percent", Percent)
+    outputs = {}
+    for value in ("percent(gain=1)", "fixed(v=1.01)"):
+        config = tmp_path / "world.toml"
+        config.write_text(textwrap.dedent(f"""\
+            seed = 4
+            replicates = 2
+            periods = 3
+            [pool]
+            ideas = 200
+            difficulty = "beta(alpha=0.4, beta=4)"
+            value = "{value}"
+            [[lab]]
+            name = "a"
+            budget = 400.0
+            """))
+        out = tmp_path / value.split("(")[0]
+        assert main(["labs", str(config), "--out", str(out), "--no-progress"]) == 0, \
+            capsys.readouterr().err
+        outputs[value] = (out / "wins.csv").read_bytes(), (out / "manifest.json").read_text()
+    wins, manifest = outputs["percent(gain=1)"]
+    assert wins == outputs["fixed(v=1.01)"][0] and wins.count(b"\n") > 10
+    assert "percent(gain=1.0)" in manifest
