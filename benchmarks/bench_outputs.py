@@ -49,7 +49,7 @@ SPEC = "beta(alpha=0.3, beta=3)"
 
 def _before(table) -> str:
     """The old per-problem writer: one string, cell by cell."""
-    from simsearch.io.output import _cell
+    from simsearch.io.tables import _cell
 
     names = list(table)
     rows = zip(*(table[n].tolist() for n in names))
@@ -168,7 +168,7 @@ def labs_config(wins: int):
 def labs_main(quick: bool) -> None:
     from simsearch.labs import read_labs, simulate_labs
     from simsearch.io.directory import write_directory
-    from simsearch.io.output import table_data
+    from simsearch.io.tables import table_data
 
     result = simulate_labs(labs_config(1_000_000 if quick else 10_000_000))
     rows = len(result.wins["lab"])
@@ -208,7 +208,8 @@ def main() -> None:
     problems = 1_000_000 if args.quick else 10_000_000
 
     from simsearch import simulate_pass_at_k
-    from simsearch.io.output import table_data, write_with_manifest
+    from simsearch.io.output import write_with_manifest
+    from simsearch.io.tables import table_data
 
     result = simulate_pass_at_k(SPEC, [1, 10, 100, 1000, 10000], problems, seed=1,
                                 per_problem=True)

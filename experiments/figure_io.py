@@ -10,8 +10,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from simsearch.io.output import (atomic_path, csv_text, manifest,  # noqa: E402
-                              write_with_manifest)
+from simsearch.io.output import atomic_path, manifest, write_with_manifest  # noqa: E402
+from simsearch.io.tables import csv_text  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parent.parent / "figures"
 

@@ -11,7 +11,8 @@ import pytest
 from simsearch import Empirical, simulate_pass_at_k
 from test_cli import _run
 from simsearch.errors import SimsearchError
-from simsearch.io.output import npy_chunks, read_manifest, read_table, table_data
+from simsearch.io.output import read_manifest
+from simsearch.io.tables import npy_chunks, read_table, table_data
 from simsearch.distributions.spec import parse_distribution
 
 PASSK = ["passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems", "1500", "--k", "1,10,100",

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from simsearch import simulate_pass_at_k
-from simsearch.io.output import table_data, table_stream
+from simsearch.io.tables import table_data, table_stream
 from simsearch.sampling.passk import stream_pass_at_k
 from simsearch.seeding import CHUNK_SIZE
 
@@ -74,9 +74,10 @@ def test_reused_buffers_give_the_same_file_and_stay_one_block(tmp_path, monkeypa
     writes what the whole table gives, for blocks, npy chunks and Parquet row groups that
     all end off each other's boundaries."""
     import simsearch.io.output as output
+    import simsearch.io.tables as tables
 
-    monkeypatch.setattr(output, "NPY_ROWS_PER_CHUNK", 5_000)
-    monkeypatch.setattr(output, "PARQUET_ROW_GROUP", 70_001)
+    monkeypatch.setattr(tables, "NPY_ROWS_PER_CHUNK", 5_000)
+    monkeypatch.setattr(tables, "PARQUET_ROW_GROUP", 70_001)
     problems = 2 * CHUNK_SIZE + 77
     whole = simulate_pass_at_k(SPEC, K, problems, replicates=2, seed=5, per_problem=True)
     for suffix in (".npy", ".csv", ".parquet"):
@@ -90,7 +91,7 @@ def test_reused_buffers_give_the_same_file_and_stay_one_block(tmp_path, monkeypa
             import pyarrow as pa
             import pyarrow.parquet as pq
             pq.write_table(pa.table(whole.per_problem_table()), expected,
-                           row_group_size=output.PARQUET_ROW_GROUP)
+                           row_group_size=tables.PARQUET_ROW_GROUP)
             assert pq.ParquetFile(path).metadata.num_row_groups == 4  # 262,298 rows
         else:
             output.write_file(expected, data)

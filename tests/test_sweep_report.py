@@ -7,7 +7,8 @@ import numpy as np
 from scipy import stats
 
 from simsearch.cli import main
-from simsearch.io.output import csv_text, read_manifest
+from simsearch.io.output import read_manifest
+from simsearch.io.tables import csv_text
 from simsearch.sweep import SweepSummary, sensitivity_table, summary_table
 
 SWEEP = """seed = 4

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from ..errors import SimsearchError
-from ..io.output import check_writable, csv_text, finite_or_none, manifest, write_with_manifest
+from ..io.output import check_writable, finite_or_none, manifest, write_with_manifest
+from ..io.tables import csv_text
 from .common import int_at_least, warn_pooled
 
 

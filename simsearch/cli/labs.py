@@ -7,7 +7,8 @@ import sys
 
 from ..errors import SimsearchError, Terminated
 from ..io.directory import prepare_output_directory
-from ..io.output import DIRECTORY_TABLE_FORMATS, check_table_format, manifest
+from ..io.output import manifest
+from ..io.tables import DIRECTORY_TABLE_FORMATS, check_table_format
 from .common import int_at_least, set_threads
 from .first_run import announce_compiling
 

@@ -6,8 +6,9 @@ import argparse
 import sys
 
 from ..distributions.spec import input_files_entry, parse_distribution
-from ..io.output import (check_disk_space, check_distinct, check_table_format, check_writable,
-                         csv_text, manifest, table_format, table_stream, write_with_manifest)
+from ..io.output import (check_disk_space, check_distinct, check_writable, manifest,
+                         write_with_manifest)
+from ..io.tables import check_table_format, csv_text, table_format, table_stream
 from ..kernels.first_success import first_success_counts
 from ..sampling.passk import parse_k_grid, simulate_pass_at_k, stream_pass_at_k
 from ..seeding import CHUNK_SIZE

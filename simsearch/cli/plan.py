@@ -61,7 +61,8 @@ def run(args) -> int:
     from ..errors import require
     from ..fitting.methods import DEFAULT_METHOD, get_method
     from ..fitting.planner import DEFAULT_REPLICATES, check_plan_inputs, plan
-    from ..io.output import check_writable, csv_text, manifest, write_with_manifest
+    from ..io.output import check_writable, manifest, write_with_manifest
+    from ..io.tables import csv_text
 
     method = get_method(args.method or DEFAULT_METHOD).name
     replicates = DEFAULT_REPLICATES if args.bootstrap is None else args.bootstrap

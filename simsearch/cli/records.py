@@ -10,7 +10,8 @@ import sys
 import numpy as np
 
 from ..errors import SimsearchError, require
-from ..io.output import check_writable, csv_text, manifest, write_with_manifest
+from ..io.output import check_writable, manifest, write_with_manifest
+from ..io.tables import csv_text
 from ..records.backtest import (CALENDAR_HORIZONS, EFFORT_FACTORS, auto_origins, run_backtest,
                                 summary_table)
 from ..records.forecasts import DEFAULT_METHOD, METHODS, default_growth, forecast, forecast_json

@@ -12,8 +12,8 @@ import numpy as np
 from ..errors import SimsearchError, require
 from ..io.frames import to_pandas
 from ..io.directory import write_directory
-from ..io.output import (DIRECTORY_TABLE_FORMATS, read_manifest, read_table, table_data,
-                         table_format)
+from ..io.output import read_manifest
+from ..io.tables import DIRECTORY_TABLE_FORMATS, read_table, table_data, table_format
 from .config import LabsConfig
 
 #: The tables of a labs run, each a file NAME.FORMAT in its output directory.

@@ -419,7 +419,7 @@ class PassAtKStream:
 
         With ``reuse_buffers`` (see :meth:`blocks`) each dict's arrays are overwritten by the
         next one: memory is one block's, for a reader that is done with a block before it
-        asks for the next (as :func:`~simsearch.io.output.table_stream` is).
+        asks for the next (as :func:`~simsearch.io.tables.table_stream` is).
         """
         within_chunk = np.arange(CHUNK_SIZE, dtype=np.int64)
         replicate = problem = np.empty(0, dtype=np.int64)

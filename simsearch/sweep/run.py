@@ -29,7 +29,8 @@ from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook
 from ..errors import SimsearchError
 from ..io.frames import require_pandas
 from ..io.directory import check_output_directory, update_directory
-from ..io.output import csv_text, manifest, read_manifest
+from ..io.output import manifest, read_manifest
+from ..io.tables import csv_text
 from ..seeding import child
 from .kinds import get_kind
 from .plan import SweepPlan, point_config
