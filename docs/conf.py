@@ -69,7 +69,7 @@ numpydoc_xref_param_type = False
 PUBLIC_MODULES = ["simsearch", "simsearch.fitting", "simsearch.fitting.counts",
                   "simsearch.fitting.estimators",
                   "simsearch.fitting.likelihoods", "simsearch.fitting.report", "simsearch.sweep",
-                  "simsearch.labs", "simsearch.labs.theory", "simsearch.io.output",
+                  "simsearch.labs", "simsearch.labs.theory", "simsearch.io.output", "simsearch.io.tables",
                   "simsearch.io.directory"]
 
 
