@@ -233,43 +233,15 @@ def grid_figure(table: dict, axes, statistic: str, *, row_key: str | None = None
     replicates = 0
     drawn = False
     for n, (key, by_x) in enumerate(lines.items()):
-        xs, centre, low, high = [], [], [], []
-        for cell in sorted(by_x, key=lambda c: x_of[c]):
-            rows = by_x[cell]
-            values = np.array([_number(table[statistic][i]) for i in rows])
-            if interval:
-                if not np.isfinite(values[0]):
-                    continue
-                lo = _number(table[f"{statistic}_low"][rows[0]])
-                hi = _number(table[f"{statistic}_high"][rows[0]])
-                xs.append(x_of[cell]), centre.append(values[0])
-                low.append(values[0] - lo if math.isfinite(lo) else 0.0)
-                high.append(hi - values[0] if math.isfinite(hi) else 0.0)
-                continue
-            finite = values[np.isfinite(values)]
-            replicates = max(replicates, values.size)
-            if finite.size == 0:
-                continue
-            half = (1.96 * finite.std(ddof=1) / math.sqrt(finite.size) if finite.size > 1
-                    else 0.0)
-            xs.append(x_of[cell]), centre.append(float(finite.mean()))
-            low.append(half), high.append(half)
+        xs, centre, low, high, count = _line_points(table, statistic, by_x, x_of, interval)
+        replicates = max(replicates, count)
         if not xs:
             continue
         drawn = True
         ax.errorbar(xs, centre, yerr=[low, high], marker=markers[n % len(markers)],
                     markersize=5, capsize=3, linewidth=1.5,
                     label=_line_label(key, line_names) if line_names else statistic)
-    if numeric and (x_numbers > 0).all() and x_numbers.max() > 10 * x_numbers.min():
-        ax.set_xscale("log")
-    if not numeric:
-        ax.set_xticks(range(len(categories)), categories)
-    elif len(categories) <= 12:  # a tick at each value of the grid, labelled as written
-        from matplotlib.ticker import NullFormatter
-
-        ticks = sorted(set(x_numbers.tolist()))
-        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-        ax.xaxis.set_minor_formatter(NullFormatter())
+    _grid_x_axis(ax, x_numbers, categories, numeric)
     ax.set_xlabel(axes[0])
     ax.set_ylabel(statistic + (f" ({unit})" if unit else ""))
     if drawn:
@@ -283,3 +255,47 @@ def grid_figure(table: dict, axes, statistic: str, *, row_key: str | None = None
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _line_points(table: dict, statistic: str, by_x: dict, x_of: dict, interval: bool):
+    """One line of :func:`grid_figure`: (x, centre, lower and upper error bar lengths, most
+    replicates at a point). A point-level table gives each point's estimate and interval; a
+    replicate-level one the mean of the finite replicates +-1.96 standard errors."""
+    xs, centre, low, high = [], [], [], []
+    replicates = 0
+    for cell in sorted(by_x, key=lambda c: x_of[c]):
+        rows = by_x[cell]
+        values = np.array([_number(table[statistic][i]) for i in rows])
+        if interval:
+            if not np.isfinite(values[0]):
+                continue
+            lo = _number(table[f"{statistic}_low"][rows[0]])
+            hi = _number(table[f"{statistic}_high"][rows[0]])
+            xs.append(x_of[cell]), centre.append(values[0])
+            low.append(values[0] - lo if math.isfinite(lo) else 0.0)
+            high.append(hi - values[0] if math.isfinite(hi) else 0.0)
+            continue
+        finite = values[np.isfinite(values)]
+        replicates = max(replicates, values.size)
+        if finite.size == 0:
+            continue
+        half = (1.96 * finite.std(ddof=1) / math.sqrt(finite.size) if finite.size > 1
+                else 0.0)
+        xs.append(x_of[cell]), centre.append(float(finite.mean()))
+        low.append(half), high.append(half)
+    return xs, centre, low, high, replicates
+
+
+def _grid_x_axis(ax, x_numbers: np.ndarray, categories: list, numeric: bool) -> None:
+    """Logarithmic when the values are positive and span more than a factor of 10; a tick at
+    each value (up to 12, labelled as written); categories for non-numeric values."""
+    if numeric and (x_numbers > 0).all() and x_numbers.max() > 10 * x_numbers.min():
+        ax.set_xscale("log")
+    if not numeric:
+        ax.set_xticks(range(len(categories)), categories)
+    elif len(categories) <= 12:
+        from matplotlib.ticker import NullFormatter
+
+        ticks = sorted(set(x_numbers.tolist()))
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
