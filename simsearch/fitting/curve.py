@@ -10,6 +10,12 @@ ratio of weighted sums there; with equal n_i it reduces exactly to the mean unbi
 
 Designs that stop sampling a problem at its first success record (1, T_i) for solved problems:
 their success is the last attempt, not a uniformly placed one, so P(T_i > j) = [j < T_i].
+Designs that sample in batches of B until the first batch with a success (attacks and searches
+run in parallel batches) record (c_i, n_i) with all c_i successes in the last batch: the first
+success is in (n_i - B, n_i], exchangeably placed there, so P(T_i > j) = 1 up to n_i - B and
+C(B - c_i, m) / C(B, m) at j = n_i - B + m. Reading such counts as exchangeable would spread
+the successes over all n_i attempts (first successes too early); reading them as first-success
+times would put each at the batch's end (too late). :func:`detect_design` tells the three apart.
 """
 
 from __future__ import annotations
@@ -25,18 +31,43 @@ MIN_OBSERVED_SHARE = 0.5
 
 
 def detect_design(successes: np.ndarray, attempts: np.ndarray) -> str:
-    """"first-success" when counts look stop-after-success: attempts differ, every problem has
-    at most one success, and every solved problem stopped before the largest budget."""
+    """How the counts were sampled, from their shape.
+
+    * ``"exchangeable"``: every problem got its attempts regardless of outcomes (equal n, or
+      unequal n that do not look like the designs below).
+    * ``"batch:B"``: batches of B attempts until the first batch with a success (attacks,
+      searches): attempts differ, every problem's n is a multiple of B = gcd(n) > 1, every
+      unsolved problem reached the largest budget, some solved problem stopped before it, and
+      no problem has more successes than a batch holds. The successes are all in the last
+      batch, so a solved problem's first success is in its last B attempts.
+    * ``"first-success"``: one attempt at a time until the first success: attempts differ, gcd
+      1, every problem has at most one success, and some solved problem stopped before the
+      largest budget.
+    """
     solved = successes > 0
-    if np.all(attempts == attempts[0]) or np.any(successes > 1) or not solved.any():
+    if np.all(attempts == attempts[0]) or not solved.any():
         return "exchangeable"
-    return "first-success" if np.any(attempts[solved] < attempts.max()) else "exchangeable"
+    stopped_early = bool(np.any(attempts[solved] < attempts.max()))
+    batch = int(np.gcd.reduce(attempts))
+    if (batch > 1 and stopped_early and np.all(attempts[~solved] == attempts.max())
+            and successes.max() <= batch):
+        return f"batch:{batch}"
+    if np.any(successes > 1):
+        return "exchangeable"
+    return "first-success" if stopped_early else "exchangeable"
+
+
+def batch_size(design: str) -> int | None:
+    """B of a ``"batch:B"`` design, else None."""
+    return int(design.split(":", 1)[1]) if design.startswith("batch:") else None
 
 
 def _survival(successes, attempts, k, design) -> np.ndarray:
     """P(T_u > k_j) for each (c, n) pair u and each k_j (0 for solved pairs beyond n)."""
     if design == "first-success":
         return np.where(successes[:, None] > 0, (k[None, :] < attempts[:, None]), 1.0)
+    if batch_size(design) is not None:
+        return _batch_survival(successes, attempts, k, batch_size(design))
     surv = 1.0 - unbiased_pass_at_k(successes, attempts, np.minimum(k, attempts.min()))
     if np.all(attempts == attempts[0]) and k.max() <= attempts[0]:
         return surv
@@ -48,6 +79,27 @@ def _survival(successes, attempts, k, design) -> np.ndarray:
         out[rows] = 1.0 - unbiased_pass_at_k(successes[rows], attempts[rows], kk)
         beyond = k > n
         out[np.ix_(rows, beyond)] = np.where(successes[rows] > 0, 0.0, 1.0)[:, None]
+    return out
+
+
+def _batch_survival(successes, attempts, k, batch: int) -> np.ndarray:
+    """Sampling in batches of ``batch`` until the first batch with a success: a solved pair's
+    successes are all in its last batch, exchangeable there, so its first-success time is
+    n - batch + (the first success among the batch's attempts): P(T > k) = 1 up to n - batch,
+    then C(batch - c, j) / C(batch, j) at j = k - (n - batch)."""
+    out = np.ones((successes.size, k.size))
+    solved = np.flatnonzero(successes > 0)
+    if solved.size == 0:
+        return out
+    values, which = np.unique(successes[solved], return_inverse=True)
+    # within[v, j - 1]: P(no success among the first j of a batch holding values[v] successes)
+    within = 1.0 - unbiased_pass_at_k(values, np.full(values.size, batch, dtype=np.int64),
+                                      np.arange(1, batch, dtype=np.int64))
+    j = k[None, :] - (attempts[solved] - batch)[:, None]
+    part = np.where(j >= batch, 0.0, 1.0)
+    rows, cols = np.nonzero((j > 0) & (j < batch))
+    part[rows, cols] = within[which[rows], j[rows, cols] - 1]
+    out[solved] = part
     return out
 
 

@@ -104,7 +104,8 @@ class Curve:
     covariance: np.ndarray
     design: str
     #: Lower bound on the share of problems that are solvable, from the problems solved
-    #: exactly once (None for first-success designs, where every solved problem has c = 1).
+    #: exactly once (None for first-success and batch designs, where the successes are not
+    #: an exchangeable sample of the attempts).
     solvable_share: float | None = None
 
 
@@ -122,7 +123,7 @@ def solvable_share_bound(successes, attempts, weights, design: str) -> float | N
     problems solved once. (Chao1, S + (n-1)/n Q1^2 / (2 Q2), bounds the same share with no
     assumption on g but is weaker and noisier here; see the README.)
     """
-    if design == "first-success":
+    if design != "exchangeable":  # successes placed by the design, not exchangeably: no Q1
         return None
     total = weights.sum()
     seen = weights[successes > 0].sum() + weights[successes == 1].sum()
