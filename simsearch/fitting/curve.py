@@ -92,13 +92,15 @@ def _batch_survival(successes, attempts, k, batch: int) -> np.ndarray:
     if solved.size == 0:
         return out
     values, which = np.unique(successes[solved], return_inverse=True)
-    # within[v, j - 1]: P(no success among the first j of a batch holding values[v] successes)
-    within = 1.0 - unbiased_pass_at_k(values, np.full(values.size, batch, dtype=np.int64),
-                                      np.arange(1, batch, dtype=np.int64))
     j = k[None, :] - (attempts[solved] - batch)[:, None]
     part = np.where(j >= batch, 0.0, 1.0)
     rows, cols = np.nonzero((j > 0) & (j < batch))
-    part[rows, cols] = within[which[rows], j[rows, cols] - 1]
+    # Only the offsets into a batch that the grid reaches, whatever the batch's size:
+    # within[v, i] = P(no success among the first steps[i] attempts of a batch with values[v]).
+    steps, where = np.unique(j[rows, cols], return_inverse=True)
+    within = 1.0 - unbiased_pass_at_k(values, np.full(values.size, batch, dtype=np.int64),
+                                      steps.astype(np.int64))
+    part[rows, cols] = within[which[rows], where]
     out[solved] = part
     return out
 
