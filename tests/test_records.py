@@ -240,7 +240,7 @@ def test_forecast_is_reproducible_and_baselines_are_at_the_times(tmp_path):
     assert np.all(np.diff(a.points["kortum"]) >= 0)
     slope, icpt = np.polyfit(h.time, h.progress, 1)
     assert a.points["trend"][1] == pytest.approx(max(icpt + slope * 5.0, h.progress[-1]))
-    with pytest.raises(SimsearchError, match="after the history's last row"):
+    with pytest.raises(SimsearchError, match="after the end of observation"):
         forecast(h, [1.0])
 
 
@@ -408,3 +408,54 @@ def test_cli_backtest_on_an_effort_axis_defaults_to_effort_factors(tmp_path, cap
     assert bt.rows["actual"][0] == h.progress_at([2e3])[0]
     code, _, err = _run(argv + ["--horizons", "x2,3"], capsys)
     assert code == 2 and "horizons: give all as factors" in err
+
+
+def test_the_observation_end_is_the_last_row_not_the_last_record(tmp_path, capsys):
+    """Rows that do not improve the record still say nothing better was found by their time:
+    the history is observed until its last row. Fitting as if it ended at the last record
+    overstates the rate of records. With the observation end read from the rows, the estimate
+    of g is unbiased (mean z within 4 SEs plus the documented small-sample bias)."""
+    rng = np.random.default_rng(31)
+    theta, g, end, z = 2.0, 30.0, 5.0, []
+    for i in range(60):
+        t, y = simulate_history(theta, 0.0, g, end, rng)
+        rows = [f"{float(a)!r},{10 * math.exp(b)!r}" for a, b in zip(t, y)] + [f"{end!r},1.0"]
+        h = read_history(_write(tmp_path, "t,r\n" + "\n".join(rows) + "\n"), time="t",
+                         record="r")
+        assert h.end == end and h.observed_until == end and h.time[-1] == t[-1] < end
+        fit = fit_kortum(h.time, h.progress, growth="exponential", observed_until=h.end)
+        z.append((math.log(fit.g) - math.log(g)) / math.sqrt(fit.cov[2, 2]))
+    assert abs(np.mean(z)) < 4 / math.sqrt(60) + 0.3
+    # Forecasts start at the end of observation; --until moves it later, never earlier.
+    with pytest.raises(SimsearchError, match="after the end of observation"):
+        forecast(h, [0.5 * (t[-1] + end)])
+    path = _write(tmp_path, "t,r\n" + "\n".join(rows) + "\n")
+    code, out, _ = _run(["records", "fit", str(path), "--time", "t", "--record", "r",
+                         "--growth", "exponential", "--until", "6"], capsys)
+    assert code == 0 and f"observed until 6, after the last win at {t[-1]:g}" in out
+    code, _, err = _run(["records", "fit", str(path), "--time", "t", "--record", "r",
+                         "--until", "4"], capsys)
+    assert code == 2 and "until: must be at or after the history's last row (5)" in err
+    code, _, err = _run(["records", "fit", str(_write(tmp_path, HISTORY)), "--time", "when",
+                         "--gain", "gain", "--effort", "work", "--until", "2025-01-01"], capsys)
+    assert code == 2 and "until: not with --effort" in err
+
+
+def test_default_intervals_widen_with_the_conformal_rank_and_the_record_models():
+    from simsearch.records.forecasts import _conformal_quantile
+
+    errors = np.array([0.1, 0.5, 0.2, 0.4, 0.3])
+    assert _conformal_quantile(errors, 0.5) == 0.3   # ceil(6 * 0.5) = 3rd smallest
+    assert _conformal_quantile(errors, 0.8) == 0.5   # ceil(4.8) = 5th
+    assert _conformal_quantile(errors, 0.9) == 0.5   # rank 6 > 5: the largest
+    rng = np.random.default_rng(5)
+    t, y = simulate_history(1.0, 0.0, 30.0, 4.0, rng)
+    h = History(time=t, progress=y, effort=None, start=3.0, kind="record",
+                lower_is_better=False, calendar=True, origin="2020-01-01", warnings=())
+    res = forecast(h, [4.5, 5.0], replicates=400, seed=3)
+    for model in ("kortum", "depleting"):
+        band = forecast(h, [4.5, 5.0], replicates=400, seed=3, method=model)
+        # the default's interval holds each model's band, moved to the default's median
+        shift = res.median - res.points[model]
+        assert np.all(res.high >= band.high + shift - 1e-9)
+        assert np.all(res.low <= np.maximum(band.low + shift, h.progress[-1]) + 1e-9)

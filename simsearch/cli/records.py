@@ -36,6 +36,9 @@ def _history_arguments(parser) -> None:
     parser.add_argument("--growth", choices=GROWTHS, default=None,
                         help="effort growth along the time axis (default: exponential for "
                              "dates, power when the axis is effort)")
+    parser.add_argument("--until", metavar="TIME",
+                        help="end of observation, at or after the last row (default: the last "
+                             "row's time, whether or not it improved the record)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -107,7 +110,7 @@ def add_parser(subparsers) -> None:
 def _read(args):
     return read_history(args.history, time=args.time, record=args.record, gain=args.gain,
                         lower_is_better=args.lower_is_better, effort=args.effort,
-                        where=args.where)
+                        where=args.where, until=args.until)
 
 
 def _config(args) -> dict:
@@ -129,10 +132,13 @@ def run(args) -> int:
 def _fit(args, history) -> int:
     growth = args.growth or default_growth(history)
     fits = {name: fit_kortum(history.time, history.progress, growth=growth,
-                             depleting=name == "depleting") for name in ("kortum", "depleting")}
+                             observed_until=history.end, depleting=name == "depleting")
+            for name in ("kortum", "depleting")}
     pandey = pandey_test(history, args.level)
     out = {"models": {name: model_summary(history, f, args.level) for name, f in fits.items()},
-           "pandey": pandey, "wins": history.wins, "warnings": list(history.warnings)}
+           "pandey": pandey, "wins": history.wins,
+           "observed_until": history.format_time(history.end),
+           "warnings": list(history.warnings)}
     lr = 2 * (fits["depleting"].log_likelihood - fits["kortum"].log_likelihood)
     from scipy import stats
     out["kortum_vs_depleting"] = {"likelihood_ratio": lr,
@@ -141,6 +147,7 @@ def _fit(args, history) -> int:
         print(json.dumps(out, indent=2, allow_nan=False, default=str))
         return 0
     print(f"{history.wins} wins; growth: {growth}; intervals at {args.level:.0%}")
+    _print_observation_end(history)
     for name, summary in out["models"].items():
         print(f"{name} model (log-likelihood {summary['log_likelihood']:.2f}):")
         for key in [k for k in summary["units"] if k in summary]:
@@ -162,6 +169,13 @@ def _fit(args, history) -> int:
     return 0
 
 
+def _print_observation_end(history) -> None:
+    if history.observed_until is not None:
+        print(f"observed until {history.format_time(history.end)}, after the last win at "
+              f"{history.format_time(history.time[-1])}: no record in between, which the "
+              f"models count")
+
+
 def _times(history, text: str, field: str):
     parts = [p.strip() for p in text.split(",") if p.strip()]
     require(bool(parts), f"{field}: give at least one time")
@@ -177,6 +191,7 @@ def _forecast(args, history) -> int:
         print(json.dumps(doc, indent=2, allow_nan=False))
         return 0
     what = "record" if history.kind == "record" else "cumulative gain"
+    _print_observation_end(history)
     print(f"{what} forecast ({result.method}, {args.level:.0%} interval):")
     print(f"{'at':>12} {'median':>12} {'low':>12} {'high':>12} "
           + " ".join(f"{b:>12}" for b in doc["baselines"]))
@@ -239,7 +254,11 @@ def _backtest(args, history) -> int:
         print(json.dumps({"summary": summary, "level": args.level}, indent=2))
         return 0
     unit = "log record" if history.kind == "record" else "cumulative gain"
+    scored = len(set(result.rows["origin"]))
     print(f"mean absolute error in {unit} ({args.level:.0%} interval coverage), "
+          f"{scored} of {len(origins)} origins scored (the others have fewer than 4 wins "
+          f"before them or no horizon inside the history)" if scored < len(origins) else
+          f"mean absolute error in {unit} ({args.level:.0%} interval coverage), "
           f"{len(origins)} origins")
     if multiplicative:
         label = (lambda h: f"x{h:g}")

@@ -2,7 +2,7 @@
 
 Errors are in progress units: log record (records) or cumulative gain (gains), so histories of
 any scale compare. A forecast target must be at or before the history's last row (the data say
-nothing after it).
+nothing after the end of observation).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def auto_origins(history: History, count: int, longest: float,
     """``count`` origins evenly spaced from 40% of the history's span to its end minus the
     longest horizon (on a log scale, to its end divided by the longest factor, when the
     horizons are ``multiplicative``)."""
-    t0, t1 = history.time[0], history.time[-1]
+    t0, t1 = history.time[0], history.end
     if multiplicative:
         first, last = np.log(t0) + 0.4 * np.log(t1 / t0), np.log(t1 / longest)
         require(last > first, "origins: the history is too short for the longest horizon "
@@ -58,7 +58,8 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
     Targets are ``origin + horizon``, or ``origin * horizon`` when ``multiplicative`` (factors
     > 1 of cumulative effort, the equivalent of fixed horizons on an effort axis).
 
-    Origins with fewer than 4 wins before them, and targets after the last row, are skipped.
+    Origins with fewer than 4 wins before them, and targets after the end of observation, are
+    skipped.
     Each origin's simulation has its own seed (``seed`` + origin index), so adding origins
     does not change the others.
 
@@ -78,7 +79,7 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
                                     disable=None if progress else True)):
         past = history.before(origin)
         targets = origin * horizons if multiplicative else origin + horizons
-        usable = targets <= history.time[-1]
+        usable = targets <= history.end
         if past.wins < 4 or not usable.any():
             continue
         try:

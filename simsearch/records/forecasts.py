@@ -110,6 +110,9 @@ def inner_backtest(history: History, horizons, growth: str, seed: int = 0) -> di
     index: errors}}``.
     """
     horizons = np.asarray(horizons, dtype=float)
+    # Inner origins span the wins, not the quiet stretch after the last one (the end of
+    # observation enters every inner fit as its origin): extending them there moved the
+    # weights on NanoGPT from a 0.18 to a 0.55 mean error at 3 months (8 origins).
     t0, t1 = history.time[0], history.time[-1]
     errors = {m: {k: [] for k in range(horizons.size)} for m in CANDIDATES}
     for j, origin in enumerate(np.linspace(t0 + INNER_START * (t1 - t0), t1 - horizons.min(),
@@ -180,7 +183,7 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     growth : str, optional
         The model's effort growth (default :func:`default_growth`).
     observed_until : float, optional
-        End of observation, if later than the last row (no win happened in between).
+        End of observation, if later than ``history.end`` (no win happened in between).
 
     Returns
     -------
@@ -189,8 +192,8 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     require(0 < level < 1, f"level: must be in (0, 1) (got {level})")
     require(method in METHODS, f"method: must be one of {', '.join(METHODS)} (got {method!r})")
     times = np.atleast_1d(np.asarray(times, dtype=float))
-    end = history.time[-1] if observed_until is None else max(observed_until, history.time[-1])
-    require(bool(np.all(times > end)), f"at: every time must be after the history's last row "
+    end = history.end if observed_until is None else max(observed_until, history.end)
+    require(bool(np.all(times > end)), f"at: every time must be after the end of observation "
                                        f"({history.format_time(end)})")
     tails = [(1 - level) / 2, 0.5, (1 + level) / 2]
     fits, bands, points = {}, {}, {}
@@ -216,8 +219,8 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
                                    axis=0)
     chosen = {}
     if method == "weighted":
-        return _weighted(history, times, end, level, points, fits["depleting"],
-                         bands["depleting"], growth or default_growth(history), seed)
+        return _weighted(history, times, end, level, points, fits["depleting"], bands,
+                         growth or default_growth(history), seed)
     centre = points[method]
     low, median, high = bands["kortum" if method == "kortum" else "depleting"]
     fit = fits["kortum" if method == "kortum" else "depleting"]
@@ -233,15 +236,19 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
                     points=points, fit=fit, chosen=chosen)
 
 
-def _weighted(history, times, end, level, points, fit, band, growth, seed) -> Forecast:
+def _weighted(history, times, end, level, points, fit, bands, growth, seed) -> Forecast:
     """Per horizon, the candidates weighted by the inverse of their mean squared error on
-    rolling origins inside the history, with the interval from the quantile of the weighted
-    forecast's absolute errors there (empirical, conformal-style: it does not assume that any
-    model is right). A horizon longer than the inner origins allow borrows the weights of the
-    longest one that has at least 3 errors, its spread scaled by the ratio of horizons; with
-    none, the median of the axis-consistent candidates (``points["fallback"]``) with the
-    depleting model's ``band`` (its simulated low, median and high; the low no lower than
-    the last win) widened to contain it."""
+    rolling origins inside the history. A horizon longer than the inner origins allow borrows
+    the weights of the longest one that has at least 3 errors; with none, the median of the
+    axis-consistent candidates (``points["fallback"]``).
+
+    The interval is the widest of what each source of error says, around that median: the
+    inner errors' conformal quantile (the ceil((n + 1) level)-th smallest absolute error of n,
+    the largest when n is too small for the level; scaled by the ratio of horizons when
+    borrowed), and the simulated bands of both record models (``bands``: low, median, high per
+    model) shifted to the median. The inner errors see regime changes the models do not; the
+    models see the heavy tail of a record's jumps, which a few inner origins rarely do.
+    """
     horizons = times - end
     errors = inner_backtest(history, horizons, growth, seed)
     median, low, high = np.empty(times.size), np.empty(times.size), np.empty(times.size)
@@ -249,27 +256,40 @@ def _weighted(history, times, end, level, points, fit, band, growth, seed) -> Fo
     enough = [k for k in range(times.size) if all(len(errors[m][k]) >= 3 for m in CANDIDATES)]
     for k in range(times.size):
         src = k if k in enough else max(enough, key=lambda i: horizons[i], default=None)
+        spread = 0.0
         if src is None:
             median[k] = points["fallback"][k]
-            low[k], high[k] = contain_median(median[k], max(band[0][k], history.progress[-1]),
-                                             band[2][k])
             chosen[k] = "fallback"
-            continue
-        errs = np.array([errors[m][src] for m in CANDIDATES])
-        # A candidate with an unbounded inner forecast scores an infinite error: weight 0.
-        with np.errstate(over="ignore", invalid="ignore"):
-            mse = np.mean(errs ** 2, axis=1)
-        weight = np.where(np.isfinite(mse), 1 / np.maximum(mse, 1e-300), 0.0)
-        weight /= weight.sum()
-        combined_errors = [_weighted_mean(weight, errs[:, i]) for i in range(errs.shape[1])]
-        spread = np.quantile(np.abs(combined_errors), level) * horizons[k] / horizons[src]
-        median[k] = _weighted_mean(weight, [points[m][k] for m in CANDIDATES])
-        low[k] = max(median[k] - spread, history.progress[-1])
-        high[k] = median[k] + spread
+        else:
+            errs = np.array([errors[m][src] for m in CANDIDATES])
+            # A candidate with an unbounded inner forecast scores an infinite error: weight 0.
+            with np.errstate(over="ignore", invalid="ignore"):
+                mse = np.mean(errs ** 2, axis=1)
+            weight = np.where(np.isfinite(mse), 1 / np.maximum(mse, 1e-300), 0.0)
+            weight /= weight.sum()
+            combined = np.abs([_weighted_mean(weight, errs[:, i]) for i in range(errs.shape[1])])
+            spread = _conformal_quantile(combined, level) * horizons[k] / horizons[src]
+            median[k] = _weighted_mean(weight, [points[m][k] for m in CANDIDATES])
+            chosen[k] = dict(zip(CANDIDATES, np.round(weight, 3).tolist()))
+        low[k], high[k] = median[k] - spread, median[k] + spread
+        for model in MODELS:
+            lo, mid, hi = (bands[model][j][k] for j in range(3))
+            if np.isfinite(mid) and np.isfinite(median[k]):
+                low[k] = min(low[k], lo + median[k] - mid)
+                high[k] = max(high[k], hi + median[k] - mid)
+        low[k] = max(low[k], history.progress[-1])
         low[k], high[k] = contain_median(median[k], low[k], high[k])
-        chosen[k] = dict(zip(CANDIDATES, np.round(weight, 3).tolist()))
     return Forecast(times=times, median=median, low=low, high=high, level=level,
                     method="weighted", points=points, fit=fit, chosen=chosen)
+
+
+def _conformal_quantile(errors: np.ndarray, level: float) -> float:
+    """The ceil((n + 1) level)-th smallest of n absolute errors (split conformal's quantile,
+    which covers a new error with probability >= level when errors are exchangeable), or the
+    largest when n is too small for the level."""
+    errors = np.sort(np.asarray(errors, dtype=float))
+    rank = math.ceil((errors.size + 1) * level)
+    return float(errors[min(rank, errors.size) - 1])
 
 
 def forecast_json(history: History, at_texts, result: Forecast, warnings=()) -> dict:

@@ -50,6 +50,11 @@ class History(NamedTuple):
         ISO date of the first row (calendar axes).
     warnings : tuple of str
         What was dropped or reordered while reading.
+    observed_until : float or None
+        End of observation on the model axis, when later than the last win: the last row's
+        time (a row that did not improve the record still says nothing better was found by
+        then), or a time the user gives. A long stretch without a new record is evidence of a
+        low rate of records, which fits and forecasts use. None: the last win's time.
     """
 
     time: np.ndarray
@@ -61,6 +66,13 @@ class History(NamedTuple):
     calendar: bool
     origin: str | None
     warnings: tuple
+    observed_until: float | None = None
+
+    @property
+    def end(self) -> float:
+        """End of observation on the model axis: :attr:`observed_until`, or the last win."""
+        last = float(self.time[-1])
+        return last if self.observed_until is None else max(float(self.observed_until), last)
 
     @property
     def wins(self) -> int:
@@ -118,10 +130,11 @@ class History(NamedTuple):
         return self.progress[np.maximum(idx, 0)]
 
     def before(self, when: float) -> "History":
-        """The history of the rows strictly before time ``when``."""
+        """The history of the rows strictly before time ``when``, observed until ``when``."""
         keep = int(np.searchsorted(self.time, when, side="left"))
         effort = None if self.effort is None else self.effort[:keep]
-        return self._replace(time=self.time[:keep], progress=self.progress[:keep], effort=effort)
+        return self._replace(time=self.time[:keep], progress=self.progress[:keep], effort=effort,
+                             observed_until=float(when))
 
     def parse_time(self, text: str, field: str = "at") -> float:
         """A time given on the command line (an ISO date on calendar axes) on the model axis."""
@@ -190,7 +203,7 @@ def _numbers(cells, name, field, positive=False):
 
 def read_history(path, *, time: str, record: str | None = None, gain: str | None = None,
                  lower_is_better: bool = False, effort: str | None = None,
-                 where=None) -> History:
+                 where=None, until: str | None = None) -> History:
     """Read and check a history of wins from a CSV file (one row per win).
 
     Parameters
@@ -207,6 +220,11 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
         Effort spent per win; cumulated into the time axis.
     where : list of "COLUMN=VALUE"
         Keep only the rows matching every condition.
+    until : str, optional
+        End of observation (an ISO date on date axes, else a number on the time axis), at or
+        after the last row: nothing better was found between the last row and it. Default:
+        the last row's time, whether or not that row improved the record. Not with
+        ``effort`` (the axis then ends with the effort of the last row).
 
     Returns
     -------
@@ -288,6 +306,7 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
                             f"(not wins)")
         progress = np.r_[0.0, np.cumsum(values[1:][keep[1:]])]
         start = 0.0
+    last_raw = float(raw_time[-1])  # the last row, improving or not: observation ends there
     raw_time = raw_time[keep]
     if per_win is not None:
         # Effort of dropped rows still counts: it was spent before the next win.
@@ -300,6 +319,8 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
         axis = (raw_time - raw_time[0]) / DAYS_PER_YEAR
     else:
         axis = raw_time
+    observed = _observation_end(until, last_raw, raw_time[0], axis, calendar,
+                                spent=None if per_win is None else spent)
     hint = ("; most rows do not improve the record: is --lower-is-better missing or wrong?"
             if record is not None and (~keep).sum() > keep.sum() else "")
     require(progress.size >= 4, f"history: {progress.size - 1} wins after the first row; "
@@ -308,4 +329,24 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
     return History(time=np.asarray(axis, dtype=float), progress=progress, effort=per_win,
                    start=start, kind="record" if record is not None else "gain",
                    lower_is_better=lower_is_better, calendar=origin is not None, origin=origin,
-                   warnings=tuple(warnings))
+                   warnings=tuple(warnings), observed_until=observed)
+
+
+def _observation_end(until, last_raw: float, first_raw: float, axis, calendar: bool,
+                     spent) -> float | None:
+    """The end of observation on the model axis (None: the last win), from the last row (or
+    the cumulative effort of every row) or from ``until``."""
+    if spent is not None:
+        require(until is None, "until: not with --effort (the time axis is cumulative effort, "
+                               "which ends with the effort of the last row)")
+        end = float(spent[-1])
+    elif until is None:
+        end = (last_raw - first_raw) / DAYS_PER_YEAR if calendar else last_raw
+    else:
+        origin = date.fromordinal(int(first_raw)).isoformat() if calendar else None
+        end = parse_time(until, origin, "until")
+        last = (last_raw - first_raw) / DAYS_PER_YEAR if calendar else last_raw
+        shown = date.fromordinal(int(last_raw)).isoformat() if calendar else f"{last_raw:g}"
+        require(end >= last, f"until: must be at or after the history's last row ({shown}) "
+                             f"(got {until!r})")
+    return end if end > float(axis[-1]) else None
