@@ -1,6 +1,7 @@
 """Returns to research: the Kortum round trip from idea-level draws to r, lambda and phi."""
 
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -241,3 +242,47 @@ def test_estimates_as_a_dataframe_match_the_table(kortum_fit):
     np.testing.assert_array_equal(frame["estimate"].to_numpy(), np.array(table["estimate"]))
     for quantity, value in zip(frame["quantity"], frame["theory"]):
         assert (value == theory[quantity]) if quantity in theory else math.isnan(value)
+
+
+def _random_aggregates(rng, resamples, labs, periods, kind):
+    """Stacks of (labs, periods) means shaped like a labs run's, with the designs that take
+    the estimator's other branches: constant compute (lambda not identified), balanced
+    growth (log R collinear with log A), falling multipliers (growth rates dropped), zero
+    compute in some periods, too few usable growth rates."""
+    t = np.arange(periods, dtype=float)
+    rate = rng.uniform(0.0, 0.4, (resamples, labs, 1))
+    budget = rng.lognormal(3.0, 1.0, (resamples, labs, 1))
+    compute = budget * np.exp(rate * t) * rng.lognormal(0.0, 0.2, (resamples, labs, periods))
+    if kind == "constant compute":
+        compute = np.broadcast_to(budget, compute.shape).copy()
+    log_a = np.cumsum(rng.gamma(2.0, 0.05, (resamples, labs, periods)), axis=-1)
+    if kind == "balanced":
+        compute = budget * np.exp(rate * t)
+        log_a = 0.5 * rate * t + np.zeros((resamples, labs, periods))
+    if kind == "falling":
+        log_a += rng.normal(0.0, 0.2, log_a.shape)
+    if kind == "zero compute":
+        compute[:, :, ::3] = 0.0
+    if kind == "flat":
+        log_a = np.zeros_like(log_a)
+    cumulative = np.cumsum(compute, axis=-1)
+    return log_a, compute, cumulative
+
+
+@pytest.mark.parametrize("kind", ["plain", "constant compute", "balanced", "falling",
+                                  "zero compute", "flat"])
+def test_batched_fits_equal_the_one_resample_reference(kind):
+    # The bootstrap fits every resample at once; each slice must be the estimate the
+    # one-at-a-time reference gives (NaN where it gives NaN), to rounding.
+    from returns_reference import fit_aggregates as reference
+    from simsearch.labs.returns import _fit_aggregates
+
+    rng = np.random.default_rng(zlib.crc32(kind.encode()))
+    for labs, periods, first in ((1, 6, 0), (3, 12, 2), (4, 30, 6)):
+        stacks = _random_aggregates(rng, 25, labs, periods, kind)
+        batch, dropped = _fit_aggregates(*stacks, first)
+        for b in range(25):
+            want, want_dropped = reference(*(x[b] for x in stacks), first)
+            assert dropped[b] == want_dropped
+            np.testing.assert_array_equal(np.isnan(batch[b]), np.isnan(want), err_msg=kind)
+            np.testing.assert_allclose(batch[b], want, rtol=1e-9, atol=1e-12, err_msg=kind)

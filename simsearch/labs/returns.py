@@ -60,71 +60,100 @@ _DESCRIPTIONS = {
 }
 
 
-def _demean(columns: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """``columns`` (n, k) minus their mean within each group: one intercept per group."""
-    out = np.asarray(columns, dtype=float).copy()
-    for g in np.unique(groups):
-        sel = groups == g
-        out[sel] -= out[sel].mean(axis=0)
-    return out
+def _centred(columns: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``columns`` (k, B, labs, periods) minus their mean over each lab's kept periods (one
+    intercept per lab and resample), zero in the cells ``keep`` (B, labs, periods) drops, so
+    every resample is one slice of the same arithmetic."""
+    weight = keep.astype(float)
+    count = weight.sum(axis=-1)
+    totals = (columns * weight).sum(axis=-1)
+    means = np.divide(totals, count, out=np.zeros_like(totals), where=count > 0)
+    return (columns - means[..., None]) * weight
 
 
-def _within(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> float:
-    """Slope of y on x with one intercept per group (the within estimator)."""
-    yd, xd = _demean(np.column_stack([y, x]), groups).T
-    sxx = float(xd @ xd)
-    return float(xd @ yd) / sxx if sxx > 1e-12 else math.nan
+def _products(centred: np.ndarray) -> np.ndarray:
+    """Cross products of centred columns per resample: (B, k, k)."""
+    return np.einsum("ibxy,jbxy->bij", centred, centred)
+
+
+def _within(y: np.ndarray, x: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Slope of y on x with one intercept per lab (the within estimator), per resample; NaN
+    where x does not vary within labs."""
+    products = _products(_centred(np.stack([y, x]), keep))
+    sxx, sxy = products[:, 1, 1], products[:, 1, 0]
+    return np.where(sxx > 1e-12, sxy / np.where(sxx > 1e-12, sxx, 1.0), math.nan)
 
 
 def _jones(log_g: np.ndarray, log_r: np.ndarray, a_mid: np.ndarray,
-           lab: np.ndarray) -> tuple[float, float]:
-    """(lambda, phi) from log g = c_lab + lambda log R + (phi - 1) log A, within labs.
+           keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lambda, phi) per resample from log g = c_lab + lambda log R + (phi - 1) log A, within
+    labs, over the kept lab-periods.
 
     The lab intercepts carry each lab's delta: a lab paying c per attempt turns compute R into
     R / c attempts, so its delta is c^-lambda times another's, and a pooled intercept would load
     the cost difference onto lambda and phi. lambda is identified only by within-lab variation
     of log R apart from log A (labs growing at different rates, or off their balanced growth
-    path); without it lambda is NaN and phi comes from the within-lab slope on log A alone.
+    path): the centred design [log R, log A] must have rank 2 by ``numpy.linalg.matrix_rank``'s
+    rule (smallest singular value above the largest times rows times machine epsilon), and is
+    then solved by its pseudo-inverse, as least squares would. Without it lambda is NaN and phi
+    comes from the within-lab slope on log A alone.
     """
-    y, x_r, x_a = _demean(np.column_stack([log_g, log_r, a_mid]), lab).T
-    if float(x_a @ x_a) <= 1e-12:
-        return math.nan, math.nan
-    design = np.column_stack([x_r, x_a])
-    if float(x_r @ x_r) > 1e-9 and np.linalg.matrix_rank(design) == 2:
-        lam, slope = np.linalg.lstsq(design, y, rcond=None)[0]
-        return float(lam), 1.0 + float(slope)
-    return math.nan, 1.0 + float(x_a @ y) / float(x_a @ x_a)
+    centred = _centred(np.stack([log_g, log_r, a_mid]), keep)
+    products = _products(centred)
+    s_aa, s_rr, s_ay = products[:, 2, 2], products[:, 1, 1], products[:, 2, 0]
+    lam = np.full(keep.shape[0], math.nan)
+    phi = np.full(keep.shape[0], math.nan)
+    varies = s_aa > 1e-12
+    phi[varies] = 1.0 + s_ay[varies] / s_aa[varies]
+    both = np.flatnonzero(varies & (s_rr > 1e-9))
+    if both.size:
+        cells = centred[:, both].reshape(3, both.size, -1)
+        design = np.moveaxis(cells[1:], 0, -1)              # (resamples, cells, 2)
+        singular = np.linalg.svd(design, compute_uv=False)  # descending
+        rows = np.maximum(keep[both].reshape(both.size, -1).sum(axis=1), 2)
+        full = singular[:, 1] > singular[:, 0] * rows * np.finfo(float).eps
+        solved = np.einsum("bic,bc->bi", np.linalg.pinv(design[full]), cells[0][full])
+        lam[both[full]] = solved[:, 0]
+        phi[both[full]] = 1.0 + solved[:, 1]
+    return lam, phi
 
 
 def _fit_aggregates(log_a: np.ndarray, compute: np.ndarray, cumulative: np.ndarray,
-                    first: int) -> tuple[np.ndarray, int]:
-    """Every estimate from (labs, periods) means; returns (estimates in QUANTITIES order,
-    number of growth rates dropped for being <= 0)."""
-    n_labs, n_periods = log_a.shape
-    lab = np.repeat(np.arange(n_labs), n_periods).reshape(n_labs, n_periods)
-    period = np.tile(np.arange(n_periods), (n_labs, 1))
+                    first: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every estimate from (labs, periods) means, for a stack of resamples at once.
 
-    keep = (period >= first) & (cumulative > 0)
-    r = _within(log_a[keep], np.log(cumulative[keep]), lab[keep])
-    keep = (period >= first) & (compute > 0)
-    r_growth = _within(log_a[keep], np.log(compute[keep]), lab[keep])
+    ``log_a``, ``compute``, ``cumulative``: (B, labs, periods). Returns the estimates (B, 7)
+    in :data:`QUANTITIES` order and, per resample, the number of growth rates dropped for
+    being <= 0.
+    """
+    periods = np.arange(log_a.shape[-1])
+    after = periods >= first
 
-    growth = np.diff(log_a, axis=1)
-    mid = 0.5 * (log_a[:, 1:] + log_a[:, :-1])
-    spent = compute[:, 1:]
-    usable = (period[:, 1:] >= max(first, 1)) & (spent > 0)
+    def logged(values, keep):
+        return np.log(np.where(keep, values, 1.0))
+
+    keep = after & (cumulative > 0)
+    r = _within(log_a, logged(cumulative, keep), keep)
+    keep = after & (compute > 0)
+    r_growth = _within(log_a, logged(compute, keep), keep)
+
+    growth = np.diff(log_a, axis=-1)
+    mid = 0.5 * (log_a[..., 1:] + log_a[..., :-1])
+    spent = compute[..., 1:]
+    usable = (periods[1:] >= max(first, 1)) & (spent > 0)
     keep = usable & (growth > 0)
-    dropped = int(np.count_nonzero(usable & ~(growth > 0)))
-    lam = phi = decline = math.nan
-    if np.count_nonzero(keep) >= 3:
-        log_g, log_r = np.log(growth[keep]), np.log(spent[keep])
-        lam, phi = _jones(log_g, log_r, mid[keep], lab[:, 1:][keep])
-        decline = -_within(log_g - log_r, period[:, 1:][keep].astype(float), lab[:, 1:][keep])
-    r_implied = lam / (1.0 - phi) if not math.isnan(lam) and phi != 1.0 else math.nan
-    halving = math.log(2.0) / decline if decline > 0 else math.inf
-    if math.isnan(decline):
-        halving = math.nan
-    return np.array([r, lam, phi, r_implied, r_growth, decline, halving]), dropped
+    dropped = np.count_nonzero(usable & ~(growth > 0), axis=(1, 2))
+    enough = np.count_nonzero(keep, axis=(1, 2)) >= 3
+    log_g, log_r = logged(growth, keep), logged(spent, keep)
+    lam, phi = _jones(log_g, log_r, mid, keep & enough[:, None, None])
+    decline = -_within(log_g - log_r, np.broadcast_to(periods[1:].astype(float), growth.shape),
+                       keep)
+    lam, phi, decline = (np.where(enough, v, math.nan) for v in (lam, phi, decline))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_implied = np.where(np.isfinite(lam) & (phi != 1.0), lam / (1.0 - phi), math.nan)
+        halving = np.where(decline > 0, math.log(2.0) / decline, math.inf)
+    halving = np.where(np.isnan(decline), math.nan, halving)
+    return np.stack([r, lam, phi, r_implied, r_growth, decline, halving], axis=1), dropped
 
 
 class ReturnsEstimator:
@@ -183,10 +212,10 @@ class ReturnsEstimator:
         require(0 <= first <= n_periods - 3, f"burn_in: must be in [0, {n_periods - 3}] "
                 f"(got {first})")
 
-        means = [x.mean(axis=0) for x in (log_a, compute, cumulative)]
+        means = [x.mean(axis=0)[None] for x in (log_a, compute, cumulative)]
         point, dropped = _fit_aggregates(*means, first)
-        self.estimates_ = dict(zip(QUANTITIES, point.tolist()))
-        self.n_dropped_ = dropped
+        self.estimates_ = dict(zip(QUANTITIES, point[0].tolist()))
+        self.n_dropped_ = int(dropped[0])
         self.burn_in_ = first
         self.replicates_, self.labs_, self.periods_ = n_rep, n_labs, n_periods
 
@@ -197,8 +226,9 @@ class ReturnsEstimator:
             weights = rng.multinomial(n_rep, np.full(n_rep, 1.0 / n_rep),
                                       size=self.bootstrap) / n_rep
             stacked = np.stack([log_a, compute, cumulative], axis=1).reshape(n_rep, -1)
-            draws = np.array([_fit_aggregates(*row.reshape(3, n_labs, n_periods), first)[0]
-                              for row in weights @ stacked])
+            # Every resample's means at once, then every fit at once (one slice each).
+            resampled = (weights @ stacked).reshape(self.bootstrap, 3, n_labs, n_periods)
+            draws = _fit_aggregates(*np.moveaxis(resampled, 1, 0), first)[0]
             tail = 50.0 * (1.0 - self.confidence)
             for j in range(len(QUANTITIES)):
                 column = draws[:, j][np.isfinite(draws[:, j])]
