@@ -22,6 +22,7 @@ from ..errors import require
 from ..seeding import child, seed_sequence
 from .counts import per_problem_pass_at_k
 from .curve import log_grid
+from .line import power_law_line
 from .likelihoods import (_CHI_SQUARE_MAX_N, FIT_FAMILIES, CountTable, _bootstrap_weights, _model,
                           _tail_exponent, bootstrap_families, check_family, fit_family)
 
@@ -64,19 +65,10 @@ class RegressionEstimator:
 
     @staticmethod
     def _line(k, pass_at_k):
-        keep = (pass_at_k > 0) & (pass_at_k < 1)
-        if keep.sum() < 2:
+        line = power_law_line(k, pass_at_k)
+        if line is None:
             return math.nan, math.nan, math.nan
-        x, y = np.log(k[keep]), np.log(-np.log(pass_at_k[keep]))
-        # scipy.stats.linregress's arithmetic, without importing scipy.stats (~0.45 s).
-        ssxm, ssxym, _, ssym = np.cov(x, y, bias=1).flat
-        slope = ssxym / ssxm
-        intercept = np.mean(y, None) - slope * np.mean(x, None)
-        if ssxm == 0.0 or ssym == 0.0:
-            r = math.nan if ssxym == 0 else 0.0
-        else:
-            r = min(1.0, max(-1.0, ssxym / math.sqrt(ssxm * ssym)))
-        return -slope, math.exp(intercept), r * r
+        return -line.slope, math.exp(line.intercept), line.r2
 
     def fit(self, successes, attempts) -> "RegressionEstimator":
         table = CountTable.from_counts(successes, attempts)

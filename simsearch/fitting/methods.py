@@ -50,6 +50,7 @@ from ..errors import SimsearchError, require
 from .counts import CountTable
 from .likelihoods import FIT_FAMILIES, fit_family
 from .curve import curve_k_max, curve_pieces, log_grid
+from .line import least_squares_line
 
 #: The method ``simsearch fit`` predicts with: the line, which no floor rule tried beat on
 #: every real-looking population (module docstring; docs/notes/pool.md).
@@ -171,12 +172,10 @@ def _power_law(method, log_a, b, floor=0.0, extra_warnings=()) -> FittedMethod:
 
 
 def _line_coefficients(x, y, weights=None) -> tuple[float, float]:
+    """(log a, b) of y = log a - b x: the package's one line fit."""
     require(x.size >= 2, "fewer than two k with 0 < pass@k < 1; a line cannot be fitted")
-    w = np.ones_like(x) if weights is None else weights
-    sw = np.sqrt(w)
-    design = np.stack([np.ones_like(x), x], axis=1) * sw[:, None]
-    (intercept, slope), *_ = np.linalg.lstsq(design, y * sw, rcond=None)
-    return float(intercept), float(-slope)
+    line = least_squares_line(x, y, weights)
+    return line.intercept, -line.slope
 
 
 def fit_line(curve: Curve, *, weighted: bool = False, lowest_k: float = 1.0,

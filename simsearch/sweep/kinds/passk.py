@@ -62,11 +62,10 @@ def _passk_distribution(spec):
 
 
 def _slope_exponent(k: np.ndarray, pass_at_k: np.ndarray) -> float:
-    keep = (pass_at_k > 0) & (pass_at_k < 1)
-    if keep.sum() < 2:
-        return math.nan
-    x, y = np.log(k[keep]), np.log(-np.log(pass_at_k[keep]))
-    return float(-np.polyfit(x, y, 1)[0])
+    from ...fitting.line import power_law_line
+
+    line = power_law_line(k, pass_at_k)
+    return math.nan if line is None else -line.slope
 
 
 def _point_inputs(config: dict, statistics):
