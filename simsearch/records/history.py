@@ -240,21 +240,8 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
     require((record is None) != (gain is None), "record: give exactly one of --record and --gain")
     require(not (lower_is_better and gain is not None),
             "lower-is-better: applies to --record histories only")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in reader.fieldnames or ()]
-            rows = [{(k or "").strip(): (v or "") for k, v in row.items()} for row in reader]
-    except FileNotFoundError:
-        raise SimsearchError(f"history: no such file {str(path)!r}") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise SimsearchError(f"history: {str(path)!r} is not a readable CSV file ({exc})") from None
-    require(bool(header), f"history: {str(path)!r} is empty (no header row)")
-    for name, value in _parse_where(where):
-        cells = _column(rows, header, name, "where")
-        rows = [row for row, cell in zip(rows, cells) if cell == value]
+    header, rows = _read_rows(path, where)
     warnings = []
-    require(len(rows) > 0, "history: no rows" + (" match --where" if where else ""))
 
     time_cells = _column(rows, header, time, "time")
     if any(not c for c in time_cells):
@@ -289,23 +276,7 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
         warnings.append(f"time: {int(np.sum(np.diff(raw_time) == 0))} rows share a time with "
                         f"the row before (kept: several wins on one day)")
 
-    if record is not None:
-        sign = -1.0 if lower_is_better else 1.0
-        level = sign * np.log(values)
-        best = np.maximum.accumulate(level)
-        keep = np.r_[True, level[1:] > best[:-1]]
-        if not keep.all():
-            warnings.append(f"record: dropped {int((~keep).sum())} rows that do not improve on "
-                            f"the record before them")
-        progress = level[keep] - level[0]
-        start = float(values[0])
-    else:
-        keep = np.r_[True, values[1:] > 0]
-        if not keep.all():
-            warnings.append(f"gain: dropped {int((~keep).sum())} rows with a gain <= 0 "
-                            f"(not wins)")
-        progress = np.r_[0.0, np.cumsum(values[1:][keep[1:]])]
-        start = 0.0
+    keep, progress, start = _progress(values, record is not None, lower_is_better, warnings)
     last_raw = float(raw_time[-1])  # the last row, improving or not: observation ends there
     raw_time = raw_time[keep]
     if per_win is not None:
@@ -330,6 +301,42 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
                    start=start, kind="record" if record is not None else "gain",
                    lower_is_better=lower_is_better, calendar=origin is not None, origin=origin,
                    warnings=tuple(warnings), observed_until=observed)
+
+
+def _read_rows(path, where) -> tuple[list[str], list[dict]]:
+    """The header and the rows (stripped cells) of a CSV file, filtered by ``where``."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in reader.fieldnames or ()]
+            rows = [{(k or "").strip(): (v or "") for k, v in row.items()} for row in reader]
+    except FileNotFoundError:
+        raise SimsearchError(f"history: no such file {str(path)!r}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SimsearchError(f"history: {str(path)!r} is not a readable CSV file ({exc})") from None
+    require(bool(header), f"history: {str(path)!r} is empty (no header row)")
+    for name, value in _parse_where(where):
+        cells = _column(rows, header, name, "where")
+        rows = [row for row, cell in zip(rows, cells) if cell == value]
+    require(len(rows) > 0, "history: no rows" + (" match --where" if where else ""))
+    return header, rows
+
+
+def _progress(values, is_record: bool, lower_is_better: bool, warnings: list):
+    """(rows kept, progress per kept row, start) from records or gains in time order: a
+    record row is kept when it improves on the best before it, a gain row when it is > 0."""
+    if is_record:
+        level = (-1.0 if lower_is_better else 1.0) * np.log(values)
+        best = np.maximum.accumulate(level)
+        keep = np.r_[True, level[1:] > best[:-1]]
+        if not keep.all():
+            warnings.append(f"record: dropped {int((~keep).sum())} rows that do not improve on "
+                            f"the record before them")
+        return keep, level[keep] - level[0], float(values[0])
+    keep = np.r_[True, values[1:] > 0]
+    if not keep.all():
+        warnings.append(f"gain: dropped {int((~keep).sum())} rows with a gain <= 0 (not wins)")
+    return keep, np.r_[0.0, np.cumsum(values[1:][keep[1:]])], 0.0
 
 
 def _observation_end(until, last_raw: float, first_raw: float, axis, calendar: bool,
