@@ -255,11 +255,10 @@ def _backtest(args, history) -> int:
         return 0
     unit = "log record" if history.kind == "record" else "cumulative gain"
     scored = len(set(result.rows["origin"]))
-    print(f"mean absolute error in {unit} ({args.level:.0%} interval coverage), "
-          f"{scored} of {len(origins)} origins scored (the others have fewer than 4 wins "
-          f"before them or no horizon inside the history)" if scored < len(origins) else
-          f"mean absolute error in {unit} ({args.level:.0%} interval coverage), "
-          f"{len(origins)} origins")
+    origins_text = (f"{len(origins)} origins" if scored == len(origins) else
+                    f"{scored} of {len(origins)} origins scored (the others have fewer than 4 "
+                    f"wins before them or no horizon inside the history)")
+    print(f"mean absolute error in {unit} ({args.level:.0%} interval coverage), {origins_text}")
     if multiplicative:
         label = (lambda h: f"x{h:g}")
     else:

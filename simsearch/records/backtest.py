@@ -1,8 +1,8 @@
 """Rolling-origin backtests: fit on the rows before each origin, forecast fixed horizons after it.
 
 Errors are in progress units: log record (records) or cumulative gain (gains), so histories of
-any scale compare. A forecast target must be at or before the history's last row (the data say
-nothing after the end of observation).
+any scale compare. A forecast target must be at or before the end of observation (the data say
+nothing after it).
 """
 
 from __future__ import annotations
