@@ -40,3 +40,17 @@ def test_power_law_line_keeps_the_k_with_pass_at_k_inside_zero_one():
                                                           np.log(-np.log(p[1:-1])))[1::-1])
     assert np.isfinite(x).all() and np.isfinite(y).all()
     assert power_law_line(k[:2], np.array([0.5, 1.0])) is None  # one point left
+
+
+def test_the_line_module_loads_neither_scipy_nor_the_fit_methods():
+    # The sweep workers' exponent statistic uses it on every point: importing it must not
+    # pull SciPy's optimisers, the count kernels or the registry of methods.
+    import subprocess
+    import sys
+
+    code = ("import sys; import simsearch.fitting.line; "
+            "print(sorted(m for m in sys.modules if m.startswith(('scipy', "
+            "'simsearch.fitting.methods', 'simsearch.fitting.counts', 'numba'))))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    assert out == "[]"

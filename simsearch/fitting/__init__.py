@@ -1,17 +1,36 @@
 """Predicting pass@k from per-problem success counts, and backtesting the predictions.
 
 * :mod:`.curve`: the observed pass@k curve for any sampling design.
+* :mod:`.line`: the one least-squares line (numpy only).
 * :mod:`.methods`: the registry of prediction methods (curve fits and likelihood fits).
 * :mod:`.bootstrap`: prediction intervals that rerun a method on resampled problems.
 * :mod:`.backtest`: predict pass@N2 from the first N1 attempts and compare with the truth.
 * :mod:`.pooled`: a joint item-response fit of several models on the same problems.
+
+The names below are imported on first use, so that ``simsearch.fitting.line`` (which the sweep
+workers' exponent statistic uses) does not pull SciPy's optimisers and the count kernels in.
 """
 
-from .backtest import Backtest, format_summary, run_backtest, subsample_counts
-from .bootstrap import bootstrap_fits, prediction_interval
-from .methods import (DEFAULT_METHOD, METHODS, FittedMethod, Method, attempts_for, get_method,
-                      observed_curve, parse_methods)
+import importlib
 
-__all__ = ["Backtest", "DEFAULT_METHOD", "FittedMethod", "METHODS", "Method", "attempts_for",
-           "bootstrap_fits", "format_summary", "get_method", "observed_curve", "parse_methods",
-           "prediction_interval", "run_backtest", "subsample_counts"]
+#: Public name -> the submodule that defines it.
+_WHERE = {"Backtest": "backtest", "format_summary": "backtest", "run_backtest": "backtest",
+          "subsample_counts": "backtest", "bootstrap_fits": "bootstrap",
+          "prediction_interval": "bootstrap", "DEFAULT_METHOD": "methods",
+          "METHODS": "methods", "FittedMethod": "methods", "Method": "methods",
+          "attempts_for": "methods", "get_method": "methods", "observed_curve": "methods",
+          "parse_methods": "methods"}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
