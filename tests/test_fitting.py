@@ -15,7 +15,7 @@ from simsearch.fitting.likelihoods import _model, fit_family
 from simsearch.fitting import (METHODS, get_method, observed_curve, prediction_interval,
                                run_backtest, subsample_counts)
 from simsearch.fitting.curve import curve_pieces, log_grid
-from simsearch.fitting.bootstrap import percentile_interval
+from simsearch.fitting.interval import percentile_interval
 from simsearch.fitting.methods import DEFAULT_METHOD, solvable_share_bound
 from conftest import P_MIN, Z_TOL
 

@@ -53,7 +53,7 @@ def run(args) -> int:
 
     from ..fitting.count_files import read_count_groups, read_counts, read_outcomes_npy
     from ..fitting.backtest import format_summary, run_backtest, table_columns
-    from ..fitting.bootstrap import check_replicates
+    from ..fitting.interval import check_replicates
     from ..fitting.methods import parse_methods
     from ..fitting.report import quiet_numerics
 

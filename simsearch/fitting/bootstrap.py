@@ -14,18 +14,8 @@ from ..errors import SimsearchError, require
 from .counts import CountTable
 from .likelihoods import _bootstrap_weights
 from ..seeding import child, seed_sequence
+from .interval import check_replicates, percentile_interval
 from .methods import FittedMethod, Method
-
-#: Fewest replicates for which an interval is reported.
-MIN_REPLICATES = 20
-
-
-def check_replicates(replicates: int) -> None:
-    """0 (no interval) or at least :data:`MIN_REPLICATES`."""
-    require(replicates == 0 or replicates >= MIN_REPLICATES,
-            f"bootstrap: need 0 or at least {MIN_REPLICATES} replicates for an interval "
-            f"(got {replicates})")
-
 
 def bootstrap_fits(method: Method, table: CountTable, replicates: int, *, seed=None,
                    design: str = "auto") -> list[FittedMethod | None]:
@@ -43,20 +33,6 @@ def bootstrap_fits(method: Method, table: CountTable, replicates: int, *, seed=N
             except (SimsearchError, np.linalg.LinAlgError, ValueError):
                 fits.append(None)
     return fits
-
-
-def percentile_interval(draws: np.ndarray, confidence: float) -> np.ndarray:
-    """Percentile interval over the finite rows of ``draws`` (replicates x values), shape
-    (2, values); NaN when fewer than MIN_REPLICATES rows are finite."""
-    draws = np.asarray(draws, dtype=float).reshape(len(draws), -1)
-    ok = ~np.any(np.isnan(draws), axis=1)
-    if ok.sum() < MIN_REPLICATES:
-        return np.full((2, draws.shape[1]), np.nan)
-    tail = (1 - confidence) / 2
-    # Interpolating next to an infinite draw (a target never reached) gives NaN: take order
-    # statistics then, so the bound is that draw.
-    method = "linear" if np.all(np.isfinite(draws[ok])) else "inverted_cdf"
-    return np.quantile(draws[ok], [tail, 1 - tail], axis=0, method=method)
 
 
 def span_alternatives(interval: np.ndarray, fitted: FittedMethod | None, k) -> np.ndarray:

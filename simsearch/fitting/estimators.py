@@ -22,14 +22,18 @@ from ..errors import require
 from ..seeding import child, seed_sequence
 from .counts import per_problem_pass_at_k
 from .curve import log_grid
+from .interval import percentile_interval
 from .line import power_law_line
 from .likelihoods import (_CHI_SQUARE_MAX_N, FIT_FAMILIES, CountTable, _bootstrap_weights, _model,
                           _tail_exponent, bootstrap_families, check_family, fit_family)
 
 
 def _interval(samples: np.ndarray, confidence: float) -> np.ndarray:
-    tail = (1 - confidence) / 2
-    return np.quantile(samples, [tail, 1 - tail], axis=0)
+    """The package's percentile interval over any number of replicates, shaped like one
+    sample (a scalar's: (2,); a curve's: (2, len(k)))."""
+    samples = np.asarray(samples, dtype=float)
+    return percentile_interval(samples, confidence, minimum=1).reshape(
+        (2,) + samples.shape[1:])
 
 
 class RegressionEstimator:

@@ -25,6 +25,7 @@ from scipy import special
 
 from ..errors import require
 from ..seeding import child, seed_sequence
+from .interval import percentile_interval
 
 #: The grid of the latent easiness t (the reference model's logit p): logit p from -25
 #: (p ~ 1e-11, beyond any budget) to 12, step 0.25 (a binomial posterior in t is wider than
@@ -247,8 +248,8 @@ def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0
     intervals = None
     if replicates:
         draws = bootstrap_pooled(counts, fit, k, replicates, seed=seed)
-        tail = (1 - confidence) / 2
-        intervals = np.quantile(draws, [tail, 1 - tail], axis=0)
+        intervals = percentile_interval(draws, confidence, minimum=1).reshape(
+            (2,) + draws.shape[1:])
     models = {}
     for j, name in enumerate(counts.names):
         entry = {"intercept": float(fit.intercept[j]), "slope": float(fit.slope[j]),

@@ -21,7 +21,8 @@ from ..errors import SimsearchError
 from ..distributions.spec import rounded_spec
 from ..io.output import finite_or_none
 from ..sampling.passk import as_k_grid, parse_k_grid
-from .bootstrap import bootstrap_fits, check_replicates, percentile_interval, span_alternatives
+from .bootstrap import bootstrap_fits, span_alternatives
+from .interval import check_replicates, percentile_interval
 from .counts import CountTable, validate_counts
 from .estimators import DistributionalEstimator, RegressionEstimator
 from .likelihoods import check_family

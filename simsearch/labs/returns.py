@@ -44,6 +44,7 @@ import math
 import numpy as np
 
 from ..errors import require
+from ..fitting.interval import percentile_interval
 from ..io.frames import to_pandas
 from ..seeding import seed_sequence
 
@@ -229,11 +230,13 @@ class ReturnsEstimator:
             # Every resample's means at once, then every fit at once (one slice each).
             resampled = (weights @ stacked).reshape(self.bootstrap, 3, n_labs, n_periods)
             draws = _fit_aggregates(*np.moveaxis(resampled, 1, 0), first)[0]
-            tail = 50.0 * (1.0 - self.confidence)
             for j in range(len(QUANTITIES)):
+                # Over the resamples where the quantity is finite (lambda is NaN where the
+                # design does not identify it, a halving time infinite without a decline).
                 column = draws[:, j][np.isfinite(draws[:, j])]
                 if column.size:
-                    intervals[j] = np.percentile(column, [tail, 100.0 - tail])
+                    intervals[j] = percentile_interval(column, self.confidence,
+                                                       minimum=1)[:, 0]
             self.bootstrap_ = draws
         self.intervals_ = {q: (float(lo), float(hi)) for q, (lo, hi) in zip(QUANTITIES, intervals)}
         return self
