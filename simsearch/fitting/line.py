@@ -40,8 +40,8 @@ def least_squares_line(x, y, weights=None) -> Line:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     ssxm, ssxym, _, ssym = np.cov(x, y, bias=1, aweights=weights).flat
     slope = ssxym / ssxm
-    intercept = (np.mean(y, None) if weights is None else np.average(y, weights=weights)) - \
-        slope * (np.mean(x, None) if weights is None else np.average(x, weights=weights))
+    # np.average without weights is np.mean: linregress's own intercept, to the last bit.
+    intercept = np.average(y, weights=weights) - slope * np.average(x, weights=weights)
     if ssxm == 0.0 or ssym == 0.0:
         r = math.nan if ssxym == 0 else 0.0
     else:

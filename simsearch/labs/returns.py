@@ -146,7 +146,7 @@ def _fit_aggregates(log_a: np.ndarray, compute: np.ndarray, cumulative: np.ndarr
     dropped = np.count_nonzero(usable & ~(growth > 0), axis=(1, 2))
     enough = np.count_nonzero(keep, axis=(1, 2)) >= 3
     log_g, log_r = logged(growth, keep), logged(spent, keep)
-    lam, phi = _jones(log_g, log_r, mid, keep & enough[:, None, None])
+    lam, phi = _jones(log_g, log_r, mid, keep)
     decline = -_within(log_g - log_r, np.broadcast_to(periods[1:].astype(float), growth.shape),
                        keep)
     lam, phi, decline = (np.where(enough, v, math.nan) for v in (lam, phi, decline))

@@ -343,16 +343,16 @@ def _observation_end(until, last_raw: float, first_raw: float, axis, calendar: b
                      spent) -> float | None:
     """The end of observation on the model axis (None: the last win), from the last row (or
     the cumulative effort of every row) or from ``until``."""
+    last = (last_raw - first_raw) / DAYS_PER_YEAR if calendar else last_raw
     if spent is not None:
         require(until is None, "until: not with --effort (the time axis is cumulative effort, "
                                "which ends with the effort of the last row)")
         end = float(spent[-1])
     elif until is None:
-        end = (last_raw - first_raw) / DAYS_PER_YEAR if calendar else last_raw
+        end = last
     else:
         origin = date.fromordinal(int(first_raw)).isoformat() if calendar else None
         end = parse_time(until, origin, "until")
-        last = (last_raw - first_raw) / DAYS_PER_YEAR if calendar else last_raw
         shown = date.fromordinal(int(last_raw)).isoformat() if calendar else f"{last_raw:g}"
         require(end >= last, f"until: must be at or after the history's last row ({shown}) "
                              f"(got {until!r})")
