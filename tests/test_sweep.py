@@ -524,3 +524,51 @@ def test_grid_axes_hold_the_decimals_the_user_meant():
     assert problems == [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]
     assert betas == [1.0, 1 + 1 / 3, 1 + 2 / 3, 2.0] == list(np.linspace(1, 2, 4))
     assert [repr(a) for a in alphas] == ["0.1", "0.2", "0.3", "0.4", "0.5"]
+
+
+def test_rebuilding_the_tables_reads_no_point_file_written_by_this_run(tmp_path, monkeypatch):
+    # The tables are rebuilt from the per-point files over and over while a sweep runs; reading
+    # every file back each time made a long sweep quadratic (0.5 s per rebuild at 6,000 points).
+    # Files of an earlier run, resumed, are read once.
+    plan = load_sweep(_sweep_file(tmp_path, problems=200,
+                                  alphas="[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]"))
+    run_sweep(plan, tmp_path / "first", workers=1)
+    monkeypatch.setattr(sweep_run, "_FLUSH_SECONDS", 0.0)  # rebuild after every point
+    reads = []
+    read_text = Path.read_text
+
+    def counted(path, *args, **kwargs):
+        if path.parent.name == "points":
+            reads.append(path.name)
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    out = tmp_path / "again"
+    run_sweep(plan, out, workers=1)
+    assert reads == []
+    for path in (out / "points").glob("00000[01].*"):  # two points to run again on resume
+        path.unlink()
+    kept = sorted(os.listdir(out / "points"))
+    run_sweep(plan, out, workers=1, resume=True)
+    assert sorted(reads) == kept  # each once
+    for table in ("results.csv", "summary.csv"):
+        assert (out / table).read_bytes() == (tmp_path / "first" / table).read_bytes()
+
+
+def test_the_tables_are_rebuilt_at_most_a_tenth_of_the_time(tmp_path, monkeypatch):
+    # a clock that moves one second per reading: each rebuild "takes" a second, so the next
+    # comes ten seconds later, not after the fixed two
+    plan = load_sweep(_sweep_file(tmp_path, problems=200, alphas=str(
+        [round(0.05 * i, 2) for i in range(1, 41)])))  # 40 x 2 points
+    clock = iter(range(10**6))
+    monkeypatch.setattr(sweep_run, "time", type("Clock", (), {
+        "monotonic": staticmethod(lambda: float(next(clock)))}))
+    flushes = []
+    flush = sweep_run._SweepDirectory.flush
+    monkeypatch.setattr(sweep_run._SweepDirectory, "flush",
+                        lambda self, ended=False: flushes.append(ended) or flush(self, ended))
+    run_sweep(plan, tmp_path / "out", workers=1)
+    # the first rebuild before any point and the last after them all; between, one per
+    # eleven points (ten seconds of checks, a clock reading each), not one per three
+    points = len(plan.points)
+    assert points == 80 and len(flushes) == 2 + 1 + (points - 3) // 11

@@ -8,7 +8,6 @@ worker ran it, in what order, or how many there were. The directory's layout is 
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
 import json
 import math
@@ -37,7 +36,11 @@ from .plan import SweepPlan, point_config
 from .report import sensitivity_table, summary_table
 from .worker import READY, run_point, worker_command
 
+#: The tables are rebuilt this often while a sweep runs, and at least ten times as long apart
+#: as the last rebuild took: rebuilding is linear in the points finished, so a fixed interval
+#: would make a long sweep quadratic.
 _FLUSH_SECONDS = 2.0
+_FLUSH_SHARE = 10.0
 _CONNECT_SECONDS = 30
 #: A TCP scheduler address is probed this long first, so that a wrong port or host is reported
 #: at once instead of after Dask's whole connect timeout.
@@ -71,6 +74,9 @@ class _SweepDirectory:
         elif out.exists() and any(out.iterdir()) and not resume:
             raise SimsearchError(f"out: {str(out)!r} exists and is not empty")
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        # (index, point table?) -> a point file's rows without its header: what this process
+        # wrote, or read once, so rebuilding the tables reads no file twice.
+        self._rows: dict[tuple[int, bool], str] = {}
         kind = get_kind(plan.kind)
         self.row_keys = tuple(kind.ROW_KEYS)
         self.point_columns = tuple(kind.point_statistics(plan.statistics))
@@ -95,24 +101,28 @@ class _SweepDirectory:
                 os.unlink(tmp)
             raise
 
-    def _whole(self, path: Path, header: list[str]) -> bool:
+    def _whole(self, index: int, point: bool) -> bool:
+        """Is the point's file whole? Its rows are kept for the tables if so."""
         try:
-            text = path.read_text(encoding="utf-8")
+            text = self._path(index, point=point).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return False
-        return text.endswith("\n") and text.split("\n", 1)[0] == ",".join(header)
+        head, _, rows = text.partition("\n")
+        if not text.endswith("\n") or head != ",".join(self._header(point)):
+            return False
+        self._rows[index, point] = rows
+        return True
 
     def repair(self) -> None:
         """Before resuming: a point whose files are not whole (a machine crash after their
         rename, before the data reached the disk) is removed, to be run again."""
         for index, state in self.finished().items():
-            paths = [(self._path(index), self._header(False))]
-            if self.point_columns:
-                paths.append((self._path(index, point=True), self._header(True)))
-            if state == "done" and not all(self._whole(p, h) for p, h in paths):
-                for path, _ in paths:
+            tables = (False, True) if self.point_columns else (False,)
+            if state == "done" and not all(self._whole(index, point) for point in tables):
+                for point in tables:
+                    self._rows.pop((index, point), None)
                     with contextlib.suppress(FileNotFoundError):
-                        path.unlink()
+                        self._path(index, point=point).unlink()
             if state == "failed":
                 try:
                     json.loads(self._path(index, failed=True).read_text())
@@ -157,7 +167,7 @@ class _SweepDirectory:
         if self.point_columns:
             columns = {"point": [index], **{axis: [values[axis]] for axis in self.plan.axes},
                        **{c: [payload.point[c]] for c in self.point_columns}}
-            self._write(self._path(index, point=True), csv_text(columns))
+            self._write_rows(index, True, csv_text(columns))
         rows = payload.rows
         columns = {"point": [index] * len(rows), "replicate": [row["replicate"] for row in rows],
                    **{key: [row[key] for row in rows] for key in self.row_keys}}
@@ -165,18 +175,22 @@ class _SweepDirectory:
             columns[axis] = [values[axis]] * len(rows)
         for stat in self.replicate_statistics:
             columns[stat] = [row[stat] for row in rows]
-        self._write(self._path(index), csv_text(columns))
+        self._write_rows(index, False, csv_text(columns))
+
+    def _write_rows(self, index: int, point: bool, text: str) -> None:
+        self._write(self._path(index, point=point), text)
+        self._rows[index, point] = text.partition("\n")[2]
 
     def _table(self, done: list[int], point: bool, header: list[str]) -> str:
         """The per-point files of ``done`` points as one CSV (their header once)."""
-        body = io.StringIO()
+        body = []
         for i in done:
-            lines = self._path(i, point=point).read_text().splitlines(keepends=True)
-            header = lines[0] if isinstance(header, list) else header
-            body.writelines(lines[1:])
-        if isinstance(header, list):
-            header = ",".join(header) + "\n"
-        return header + body.getvalue()
+            rows = self._rows.get((i, point))
+            if rows is None:  # a point of an earlier run, resumed: its file is read once
+                rows = self._rows[i, point] = (
+                    self._path(i, point=point).read_text().partition("\n")[2])
+            body.append(rows)
+        return ",".join(header) + "\n" + "".join(body)
 
     def flush(self, ended: bool = False) -> dict[int, str]:
         """Rebuild results.csv (points.csv) and manifest.json from the per-point files; at the
@@ -480,16 +494,18 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, *, workers: int | None = 
     results = (_dask_results(tasks, client) if client
                else _local_results(tasks, len(todo), plan.kind, workers))
     directory.flush()
-    last = time.monotonic()
+    last, interval = time.monotonic(), _FLUSH_SECONDS
     try:
         with tqdm(total=len(plan.points), initial=len(before), unit="point", desc="sweep",
                   disable=None if progress else True) as bar:
             for index, (outcome, payload) in results:
                 directory.record(index, outcome, payload)
                 bar.update(1)
-                if time.monotonic() - last > _FLUSH_SECONDS:
+                if time.monotonic() - last > interval:
+                    start = time.monotonic()
                     directory.flush()
                     last = time.monotonic()
+                    interval = max(_FLUSH_SECONDS, _FLUSH_SHARE * (last - start))
     finally:
         results.close()
         status = directory.flush(ended=True)
