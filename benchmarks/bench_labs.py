@@ -17,14 +17,22 @@ simulating attempts one by one).
 
 Work C (greedy): one greedy lab, equal idea values, a pool of 1e5 ideas and 1e8 attempts (1000
 rounds' worth). With equal values greedy tries ideas in order of failures, then position:
-water-filling, which the engine runs as rounds (one event per win). "Before" is the method of
-the previous release on the same kernel: every idea in the index heap, one heap event per switch
-of idea, which with equal values is one per attempt (issue 12, defect 5); both give the same wins.
+water-filling, which the engine runs as rounds (one event per win). Beside it, the same kernel
+without the rounds: the method greedy uses when values differ (the window of work D; before it,
+one heap event per attempt, issue 12 defect 5); both give the same wins.
+
+Work D (greedy, distinct values): one greedy lab, lognormal(0.05, 0.3) values, a pool of 1e5
+ideas and 1e8 attempts, beside the same lab set to round-robin on the same work (the issue's
+peer), and the three labs of work B beside their round-robin variant (lab c set to
+round-robin), 30 replicates; all on one thread. With distinct values the greedy lab reads its
+attempts off a sorted window (see simsearch.kernels.labs); the previous release switched ideas
+through the index heap at almost every attempt, one event each (52.8 s on work D's greedy run,
+measured beside this release: see the perf notes).
 
 "Decisions" are idea-attempts the simulation accounts for: the engine decides many attempts
 per event in closed form, so its rate is far above its event rate; both are reported.
 
-Run:  python benchmarks/bench_labs.py [--quick] [--only greedy]
+Run:  python benchmarks/bench_labs.py [--quick] [--only greedy|distinct]
 Writes benchmarks/results/bench_labs.json beside printing a table.
 """
 
@@ -96,8 +104,8 @@ def greedy_config(ideas: int, attempts: float):
 
 
 def greedy_run(config, water_filling: bool) -> tuple[float, dict]:
-    """One replicate of ``config`` on one thread, with or without the level rounds; (seconds,
-    period records)."""
+    """One replicate of ``config`` on one thread, with the level rounds or with the window;
+    (seconds, period records)."""
     difficulty, pool, labs = _kernel_arguments(config)
     pool = pool._replace(greedy_rounds=water_filling)
     states = stream_states(child(seed_sequence(config.seed), 0), len(config.labs) + 2)[None]
@@ -112,19 +120,63 @@ def greedy_case(ideas: int, attempts: float) -> dict:
     greedy_run(greedy_config(100, 1e4), True)  # load the kernels
     numba.set_num_threads(1)
     after_s, after = greedy_run(config, True)
-    before_s, before = greedy_run(config, False)
+    window_s, window = greedy_run(config, False)
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    same = all(np.array_equal(after[k], before[k]) for k in after)
+    same = all(np.array_equal(after[k], window[k]) for k in after)
     return {"ideas": ideas, "attempts": attempts, "wins": int(after["wins"].sum()),
-            "same_results": same, "after_seconds": after_s, "before_seconds": before_s,
-            "speedup": before_s / after_s}
+            "same_results": same, "after_seconds": after_s, "window_seconds": window_s,
+            "speedup": window_s / after_s}
 
 
 def print_greedy(g: dict) -> None:
     print(f"C. greedy, equal values: {g['ideas']:.0e} ideas, {g['attempts']:.0e} attempts, "
-          f"{g['wins']} wins; water-filling {g['after_seconds']:.3g} s, before (one heap event "
-          f"per attempt) {g['before_seconds']:.3g} s: {g['speedup']:.0f}x faster, same results: "
-          f"{g['same_results']}")
+          f"{g['wins']} wins; water-filling {g['after_seconds']:.3g} s, the window (as for "
+          f"distinct values) {g['window_seconds']:.3g} s: {g['speedup']:.0f}x faster, same "
+          f"results: {g['same_results']}")
+
+
+def distinct_config(ideas: int, attempts: float, policy: str):
+    return labs_config({"seed": 3, "replicates": 1, "periods": 1,
+                        "pool": {"ideas": ideas, "difficulty": f"beta(alpha={ALPHA}, beta={BETA})",
+                                 "value": "lognormal(mu=0.05, sigma=0.3)"},
+                        "lab": [{"name": "g", "budget": float(attempts), "policy": policy}]})
+
+
+def three_labs_config(replicates: int, policy_c: str):
+    return labs_config({
+        "seed": 2, "replicates": replicates, "periods": 10, "sharing": 0.5,
+        "pool": {"ideas": 100_000, "difficulty": f"beta(alpha={ALPHA}, beta={BETA})",
+                 "value": "lognormal(mu=0.001, sigma=0.002)"},
+        "lab": [{"name": "a", "budget": 1e5},
+                {"name": "b", "budget": 3e4, "policy": "patience(m=10)"},
+                {"name": "c", "budget": 1e4, "policy": policy_c}]})
+
+
+def distinct_case(ideas: int, attempts: float, replicates: int) -> dict:
+    """Greedy with distinct values against round-robin on the same work, one thread."""
+    for policy in ("greedy", "round-robin"):  # load the kernels
+        simulate_labs(distinct_config(100, 1e4, policy), record_wins=False)
+    numba.set_num_threads(1)
+    out = {"ideas": ideas, "attempts": attempts, "three_labs_replicates": replicates}
+    for policy in ("greedy", "round-robin"):
+        seconds, result = timed(distinct_config(ideas, attempts, policy))
+        out[policy] = {"seconds": seconds, "wins": int(result.n_wins.sum())}
+        seconds, result = timed(three_labs_config(replicates, policy))
+        out[f"three_labs_{policy}"] = {"seconds": seconds, "wins": int(result.n_wins.sum())}
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    out["ratio"] = out["greedy"]["seconds"] / out["round-robin"]["seconds"]
+    out["three_labs_ratio"] = (out["three_labs_greedy"]["seconds"]
+                               / out["three_labs_round-robin"]["seconds"])
+    return out
+
+
+def print_distinct(d: dict) -> None:
+    print(f"D. greedy, distinct values: {d['ideas']:.0e} ideas, {d['attempts']:.0e} attempts, "
+          f"one thread: greedy {d['greedy']['seconds']:.3g} s ({d['greedy']['wins']} wins), "
+          f"round-robin {d['round-robin']['seconds']:.3g} s: {d['ratio']:.3g}x; three labs "
+          f"({d['three_labs_replicates']} replicates) {d['three_labs_greedy']['seconds']:.3g} s, "
+          f"their round-robin variant {d['three_labs_round-robin']['seconds']:.3g} s: "
+          f"{d['three_labs_ratio']:.3g}x")
 
 
 def timed(config, **kwargs):
@@ -136,8 +188,13 @@ def timed(config, **kwargs):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller work, for a smoke run")
-    parser.add_argument("--only", choices=["greedy"], help="run only work C (greedy)")
+    parser.add_argument("--only", choices=["greedy", "distinct"],
+                        help="run only work C (greedy, equal values) or D (distinct values)")
     args = parser.parse_args()
+    if args.only == "distinct":
+        print_distinct(distinct_case(100_000, 1e8, 30) if not args.quick
+                       else distinct_case(20_000, 1e7, 4))
+        return
     greedy = greedy_case(100_000, 1e8) if not args.quick else greedy_case(20_000, 1e7)
     if args.only == "greedy":
         print_greedy(greedy)
@@ -171,13 +228,7 @@ def main() -> None:
                             "measured": {"rounds": small_rounds, "seconds": py_s,
                                          "attempts": py_attempts}},
         }
-    multi = labs_config({
-        "seed": 2, "replicates": multi_reps, "periods": 10, "sharing": 0.5,
-        "pool": {"ideas": 100_000, "difficulty": f"beta(alpha={ALPHA}, beta={BETA})",
-                 "value": "lognormal(mu=0.001, sigma=0.002)"},
-        "lab": [{"name": "a", "budget": 1e5},
-                {"name": "b", "budget": 3e4, "policy": "patience(m=10)"},
-                {"name": "c", "budget": 1e4, "policy": "greedy"}]})
+    multi = three_labs_config(multi_reps, "greedy")
     multi_s, multi_result = timed(multi)
     multi_attempts = float(multi_result.periods["cumulative_compute"].sum())
     results["three_labs"] = {
@@ -201,6 +252,10 @@ def main() -> None:
                   f"{r['seconds'] / engine_s:10.3g}{tag}")
     results["greedy_equal_values"] = greedy
     print_greedy(greedy)
+    distinct = (distinct_case(100_000, 1e8, 30) if not args.quick
+                else distinct_case(20_000, 1e7, 4))
+    results["greedy_distinct_values"] = distinct
+    print_distinct(distinct)
     m = results["three_labs"]
     print(f"B. three labs, shared pool of 1e5 ideas, 10 periods: {multi_reps} replicates in "
           f"{multi_s:.3g} s on {threads} threads ({1e3 * m['seconds_per_replicate']:.3g} ms "

@@ -1,5 +1,6 @@
 """Labs engine: closed forms, an attempt-by-attempt reference, budgets, sharing, seeds."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -157,6 +158,42 @@ def test_kernel_matches_the_reference_on_random_configurations(index):
     assert_matches_reference(labs_config(RANDOM_CONFIGS[index]))
 
 
+# Greedy labs with distinct values read their attempts off a window listing about max(ideas,
+# window_min) of them at a time, ideas with more than window_hot of them left to the heap. At
+# the engine's sizes (1024, 256) the small configs above fit in one window, so here the sizes
+# are tiny: the window is rebuilt every few attempts, ideas move between it and the heap,
+# blocks are cut short, and replenished pools grow under it.
+_WINDOW_CONFIGS = [doc for doc in RANDOM_CONFIGS
+                   if any(lab["policy"] == "greedy" for lab in doc["lab"])]
+_WINDOW_CASES = ["greedy", "three labs, half shared", "greedy, replenished",
+                 "feedback, schedules, half shared, cap", "dearer at the frontier"]
+
+
+@pytest.mark.parametrize("sizes", [(1, 1), (3, 2), (16, 40)])
+def test_the_greedy_window_of_any_size_matches_the_reference(sizes, monkeypatch):
+    from simsearch.labs import engine
+
+    arguments = engine._kernel_arguments
+
+    def tiny_window(config):
+        difficulty, pool, labs = arguments(config)
+        return difficulty, pool._replace(window_min=sizes[0], window_hot=sizes[1]), labs
+
+    monkeypatch.setattr(engine, "_kernel_arguments", tiny_window)
+    assert len(_WINDOW_CONFIGS) >= 10
+    for doc in _WINDOW_CONFIGS:
+        assert_matches_reference(labs_config(doc))
+    for case in _WINDOW_CASES:
+        spec = dict(REFERENCE_CONFIGS[case])
+        spec.setdefault("labs", _THREE_LABS)
+        spec.setdefault("ideas", 40)
+        assert_matches_reference(_config(difficulty="beta(alpha=0.6, beta=1.5)", periods=6,
+                                         **spec), seed=21, replicates=3)
+    # A near-point difficulty: the prior is so tight that keys tie over many failures.
+    assert_matches_reference(_config(ideas=30, difficulty="point(p=0.15)", periods=3,
+                                     labs=_THREE_LABS, sharing=0.5), seed=4, replicates=2)
+
+
 def test_kortum_best_value_grows_as_a_power_of_ideas_tried():
     """Best of K Pareto(theta) values: E[log max] = H_K / theta exactly, so log A grows as
     (1/theta) log K."""
@@ -307,13 +344,42 @@ def test_same_seed_same_results_whatever_the_threads_and_batches(two_threads):
     assert not np.array_equal(other.periods["log_multiplier"], few.periods["log_multiplier"])
 
 
-def test_more_wins_than_the_first_buffer_holds_are_all_recorded():
+def test_more_wins_than_the_first_buffer_holds_are_all_recorded(monkeypatch):
+    # The first buffers hold the wins estimated, at least 4,096: with the estimate made far
+    # too low, the batch is run again with room for all 6,000.
+    from simsearch.labs import engine
+
+    check = engine.check_labs_work
+    monkeypatch.setattr(engine, "check_labs_work",
+                        lambda *args, **kw: dataclasses.replace(check(*args, **kw), wins=1.0))
+    runs = []
+    batch = engine._run_batch
+    monkeypatch.setattr(engine, "_run_batch",
+                        lambda *args, **kw: runs.append(args[4]) or batch(*args, **kw))
     config = _config(ideas="inf", difficulty="point(p=1)", periods=2,
                      labs=[{"name": "a", "budget": 3000.0}])
     result = simulate_labs(config, replicates=2)
+    assert runs == [4096, 7516]
     assert result.n_wins.tolist() == [6000, 6000]
     assert np.array_equal(result.wins["win"][:6000], np.arange(1, 6001))
     assert result.wins["compute"][5999] == 6000.0
+
+
+def test_a_replicate_with_many_wins_runs_once():
+    # 6,000 wins estimated: the first buffers hold them all (they were 4,096 rows, and every
+    # replicate with more wins ran twice).
+    from simsearch.labs import engine
+
+    config = _config(ideas="inf", difficulty="point(p=1)", periods=2,
+                     labs=[{"name": "a", "budget": 3000.0}])
+    runs = []
+    batch = engine._run_batch
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "_run_batch",
+                   lambda *args, **kw: runs.append(args[4]) or batch(*args, **kw))
+        result = simulate_labs(config, replicates=2)
+    assert result.n_wins.tolist() == [6000, 6000]
+    assert len(runs) == 1 and runs[0] >= 6000
 
 
 def test_result_tables_are_tidy():

@@ -20,6 +20,15 @@ simulating single attempts:
   level gets one attempt before any gets two) and only ideas that lag behind it, replenished ones
   catching up from f = 0, in the index heap; they join the rounds as soon as they are level.
   A win then costs O(log N), not one heap event per attempt.
+  With distinct values the switches come at almost every attempt once many ideas are near the
+  same index, so the lab keeps a *window* instead: the order of its attempts is fixed by the
+  ideas' keys alone (a win removes an idea but moves no other key), so every attempt with a
+  key below a bound ``whi`` is listed at once, sorted by (key, idea) with a bucket sort, and
+  read off in blocks that run to the next win. The bound is set for about as many attempts as
+  ideas, so rebuilding the window (O(ideas)) costs O(1) per attempt, and each attempt costs
+  one key and a place in the sort instead of an event and a heap operation. Ideas that would
+  fill the window alone (more than ``WINDOW_HOT`` attempts in it) and replenished ideas that
+  arrive between rebuilds stay in the index heap, compared with the window's next attempt.
 - *Endless stream*: each idea gets up to m attempts, then the lab moves on to a fresh draw.
 
 Labs spend compute at a rate that is constant within a *segment*: the period's budget, times
@@ -70,10 +79,16 @@ VALUE_PARETO = 2
 COMBINE_PRODUCT = 0
 COMBINE_MAX = 1
 
-#: Where an idea sits in a lab's pool: not there, in the rounds structure, in the greedy heap.
-ABSENT, IN_ROUNDS, IN_INDEX = 0, 1, 2
+#: Where an idea sits in a lab's pool: not there, in the rounds structure, in the greedy heap,
+#: in the greedy window.
+ABSENT, IN_ROUNDS, IN_INDEX, IN_WINDOW = 0, 1, 2, 3
 #: What a lab's next block of attempts is on.
-ON_ROUNDS, ON_INDEX, ON_STREAM = 0, 1, 2
+ON_ROUNDS, ON_INDEX, ON_STREAM, ON_WINDOW = 0, 1, 2, 3
+#: Greedy window (``PoolParams.window_min``, ``window_hot``): a window lists about as many
+#: attempts as ideas, and at least this many (a block reads at most this many); an idea with
+#: more attempts than this in it stays in the index heap, its attempts closed-form blocks.
+WINDOW_MIN = 1024
+WINDOW_HOT = 256
 
 #: A pool too large to be a cap: "no max_ideas".
 NO_CAP = 2 ** 62
@@ -85,7 +100,8 @@ LOG2 = math.log(2.0)
 
 PoolParams = namedtuple("PoolParams", [
     "ideas", "endless", "max_ideas", "replenish", "combine", "sharing", "periods",
-    "value_kind", "value_a", "value_b", "prior_a", "prior_b", "greedy_rounds", "log_cap"])
+    "value_kind", "value_a", "value_b", "prior_a", "prior_b", "greedy_rounds", "log_cap",
+    "window_min", "window_hot"])
 PoolParams.__doc__ = """Scalars shared by all labs of a replicate.
 
 ideas : int64, ideas in the pool at the start (ignored when ``endless``)
@@ -100,6 +116,8 @@ value_kind, value_a, value_b : int64, float64, float64, idea values (:func:`draw
 prior_a, prior_b : float64 > 0, greedy labs' Beta belief about p
 greedy_rounds : bool, all ideas are worth the same, so greedy labs keep level ideas in rounds
 log_cap : float64, a lab stops searching once its log multiplier reaches it (inf: no cap)
+window_min, window_hot : int64 >= 1, the greedy window's sizes (:data:`WINDOW_MIN`,
+    :data:`WINDOW_HOT`; tests make them tiny to rebuild the window often)
 """
 
 LabParams = namedtuple("LabParams", ["budget", "growth", "cost", "elasticity", "policy",
@@ -161,14 +179,15 @@ LAB_STATE = np.dtype([
     ("stream_t", np.float64), ("tried", np.float64), ("seg_start", np.float64),
     ("rate", np.float64), ("seg_base", np.float64), ("allowance", np.float64),
     ("capped", np.bool_), ("doublings", np.int64), ("carry", np.float64),
-    ("booked", np.float64)])
+    ("booked", np.float64), ("wpos", np.int64), ("wlen", np.int64), ("whi", np.float64),
+    ("wsize", np.int64)])
 
 Heap = namedtuple("Heap", ["key", "idea", "where", "size"])
 Heap.__doc__ = """A per-lab indexed binary min-heap on (key, idea): key, idea of shape
 (labs, width), where (labs, width) the heap slot of each idea (-1 if absent), size (labs,)."""
 
 IdeaState = namedtuple("IdeaState", ["p", "log_value", "need", "last_block", "fails", "member",
-                                     "fen", "solve", "index"])
+                                     "fen", "solve", "index", "wkey", "widea", "wwin"])
 IdeaState.__doc__ = """A replicate's ideas, ``capacity`` wide; width 0 where no lab needs it.
 
 p, log_value (capacity,): each idea's difficulty and log value. need (labs, capacity): each
@@ -176,6 +195,8 @@ lab's first-success time. member (labs, capacity) int8: ABSENT, IN_ROUNDS or IN_
 Rounds structure: last_block (labs, capacity) attempts in an idea's final block, fen (labs,
 capacity + 1) a Fenwick tree counting the ideas in it by position, solve a Heap on solve round.
 Greedy: fails (labs, capacity) failures so far, index a Heap on minus the log index.
+Greedy window (distinct values): wkey, widea (labs, 2 capacity + WINDOW_MIN) the coming attempts in
+greedy order (index key, idea), wwin the attempts that are wins.
 """
 
 
@@ -501,10 +522,11 @@ def _greedy_place(lab, idea, pool, st, ideas):
 @njit(cache=True)
 def _greedy_fill(lab, n, s_lab, pool, st, ideas):
     """Greedy lab's initial pool: all level (f = 0) in rounds if values are equal, else all in
-    the index heap at once."""
+    the index heap at once (the first block moves them into the window)."""
     if pool.greedy_rounds:
         _rounds_fill(lab, n, 1.0, s_lab, ideas)
         return
+    st[lab].whi = -math.inf  # the first block builds the window
     p, lv, need, member = ideas.p, ideas.log_value, ideas.need, ideas.member
     keys, ids = ideas.index.key, ideas.index.idea
     for idea in range(n):
@@ -563,15 +585,20 @@ def _attempts_until_behind(log_value, f, idea, key, other, pool, limit):
 
 @njit(cache=True, inline="always")
 def _greedy_block(lab, pool, st, ideas):
-    """A greedy lab's next block: (attempts, ends in a win, ON_INDEX or ON_ROUNDS).
+    """A greedy lab's next block: (attempts, ends in a win, ON_INDEX, ON_ROUNDS or ON_WINDOW).
 
-    The next attempt goes to the smaller of the index heap's top and the level rounds' next
-    idea, compared on (index key, idea). The block runs until a win or until the other comes
-    first."""
+    The next attempt goes to the smaller of the index heap's top and the level rounds' (or the
+    window's) next idea, compared on (index key, idea). The block runs until a win or until
+    the other comes first."""
     h, n_rounds = ideas.index, ideas.solve.size[lab]
     a0, b0 = pool.prior_a, pool.prior_b
+    window = not pool.greedy_rounds
     level_key, level_idea = math.inf, -1
-    if n_rounds > 0:
+    if window:
+        if h.size[lab] + st[lab].wsize == 0:
+            return math.inf, False, ON_INDEX
+        level_key, level_idea = _window_level(lab, pool, st, ideas)
+    elif n_rounds > 0:
         level_idea = _rounds_level(lab, st, ideas)
         level_key = _greedy_key(ideas.log_value[level_idea], st[lab].round, a0, b0)
     if h.size[lab] > 0 and _before(h.key[lab, 0], h.idea[lab, 0], level_key, level_idea):
@@ -583,12 +610,18 @@ def _greedy_block(lab, pool, st, ideas):
         f = ideas.fails[lab, idea]
         remaining = ideas.need[lab, idea] - f
         limit = remaining
-        if other >= 0:
+        if other >= 0 or other_key < math.inf:  # (whi, -1): the window's bound
             limit = _attempts_until_behind(ideas.log_value[idea], f, idea, other_key, other,
                                            pool, remaining)
         if remaining <= limit:
             return remaining, True, ON_INDEX
         return limit, False, ON_INDEX
+    if window:
+        top_key, top = math.inf, np.int64(-1)
+        if h.size[lab] > 0:
+            top_key, top = h.key[lab, 0], h.idea[lab, 0]
+        count, win = _window_block(lab, top_key, top, pool, st, ideas)
+        return count, win, ON_WINDOW
     if n_rounds == 0:
         return math.inf, False, ON_INDEX
     to_win = _rounds_need(lab, 1.0, st, ideas)
@@ -612,6 +645,237 @@ def _index_fail(lab, idea, a, pool, ideas):
     h.key[lab, j] = _greedy_key(ideas.log_value[idea], ideas.fails[lab, idea], pool.prior_a,
                                 pool.prior_b)
     _sift_down(h, lab, j)
+
+
+@njit(cache=True)
+def _window_build(lab, pool, st, ideas):
+    """List the greedy lab's coming attempts below a new bound: every idea of its pool (window
+    and heap) gets its attempts with key < whi, in (key, idea) order; an idea with more than
+    ``pool.window_hot`` of them, instead, goes (back) to the index heap. A change of representation
+    only: the attempts and their order are those of the ideas' failure counts."""
+    a0, b0 = pool.prior_a, pool.prior_b
+    member, fails, need, lv = ideas.member, ideas.fails, ideas.need, ideas.log_value
+    wkey, widea, wwin = ideas.wkey, ideas.widea, ideas.wwin
+    h = ideas.index
+    n, cap = member.shape[1], wkey.shape[1]
+    log_a0 = math.log(a0)
+    # Each idea's next key (_greedy_key's arithmetic, the same bits), the lowest, and sum v as
+    # top * e^lv_top (rescaled when a larger value comes).
+    first = np.empty(n)
+    lo, lo_idea, count, top, scaled = math.inf, np.int64(-1), 0, -math.inf, 0.0
+    for i in range(n):
+        if member[lab, i] == IN_WINDOW or member[lab, i] == IN_INDEX:
+            k = -(lv[i] + log_a0 - math.log(a0 + b0 + fails[lab, i]))
+            first[i] = k
+            if _before(k, i, lo, lo_idea):
+                lo, lo_idea = k, i
+            if lv[i] > top:
+                scaled = scaled * math.exp(top - lv[i]) + 1.0
+                top = lv[i]
+            else:
+                scaled += math.exp(lv[i] - top)
+            count += 1
+            member[lab, i] = IN_WINDOW
+    for j in range(h.size[lab]):
+        h.where[lab, h.idea[lab, j]] = -1
+    h.size[lab] = 0
+    st[lab].wpos, st[lab].wlen, st[lab].wsize = 0, 0, count
+    st[lab].fresh = False
+    if count == 0:
+        st[lab].whi = math.inf
+        return
+    if not math.isfinite(lo):  # no idea worth anything: the heap's order, by idea
+        _window_to_heap(lab, pool, st, ideas)
+        return
+    # Attempts per unit of the posterior prize's inverse lambda = e^key: a0 v each, so a rise
+    # of lambda by target / (a0 sum v) lists about ``target`` attempts.
+    target = float(max(pool.window_min, count))
+    hi = lo + math.log1p(target * math.exp(-(lo + log_a0 + top + math.log(scaled))))
+    if not hi > lo:
+        hi = np.nextafter(lo, math.inf)
+    hot = np.empty(count, dtype=np.int64)
+    while True:
+        w, n_hot, full = 0, 0, False
+        for i in range(n):
+            if member[lab, i] != IN_WINDOW:
+                continue
+            f, t, start, c = fails[lab, i], need[lab, i], w, 0
+            head, k = lv[i] + log_a0, first[i]
+            while f + c < t:
+                if c > 0:
+                    k = -(head - math.log(a0 + b0 + (f + c)))
+                if k >= hi:
+                    break
+                if c == pool.window_hot:
+                    w = start
+                    hot[n_hot] = i
+                    n_hot += 1
+                    break
+                if w == cap:
+                    full = True
+                    break
+                wkey[lab, w], widea[lab, w], wwin[lab, w] = k, i, f + c + 1.0 == t
+                w += 1
+                c += 1
+            if full:
+                break
+        if not full:
+            break
+        if hi <= np.nextafter(lo, math.inf):
+            # More attempts tie at the lowest key than the window holds (a tight prior).
+            _window_to_heap(lab, pool, st, ideas)
+            return
+        hi = max(lo + 0.5 * (hi - lo) if hi < math.inf else lo + 1.0,
+                 np.nextafter(lo, math.inf))  # fewer attempts, again
+    for j in range(n_hot):
+        i = hot[j]
+        _index_insert(lab, i, pool, ideas)
+    st[lab].wsize = count - n_hot
+    st[lab].wlen, st[lab].whi = w, hi
+    _window_sort(lab, w, ideas)
+
+
+@njit(cache=True)
+def _window_to_heap(lab, pool, st, ideas):
+    """Every idea of the window into the index heap, for good: the window stays empty with
+    the bound at infinity, so it is never rebuilt."""
+    for i in range(ideas.member.shape[1]):
+        if ideas.member[lab, i] == IN_WINDOW:
+            _index_insert(lab, i, pool, ideas)
+    st[lab].wpos, st[lab].wlen, st[lab].wsize, st[lab].whi = 0, 0, 0, math.inf
+
+
+@njit(cache=True)
+def _window_sort(lab, w, ideas):
+    """Sort the window's first ``w`` attempts by key, stably (they were listed by idea, then
+    failures: ties keep that order, as the heap's (key, idea) order does): a counting sort into
+    ``w`` buckets of equal key width, then each bucket by insertion (a mergesort if large)."""
+    if w < 2:
+        return
+    wkey, widea, wwin = ideas.wkey, ideas.widea, ideas.wwin
+    kmin, kmax = wkey[lab, 0], wkey[lab, 0]
+    for j in range(w):
+        kmin = min(kmin, wkey[lab, j])
+        kmax = max(kmax, wkey[lab, j])
+    if kmin == kmax:
+        return
+    scale = w / (kmax - kmin)
+    if not scale < 1e300:  # keys a few ulps apart near zero: no buckets
+        order = np.argsort(wkey[lab, :w], kind="mergesort")
+        key, idea, win = wkey[lab, :w][order], widea[lab, :w][order], wwin[lab, :w][order]
+        for j in range(w):
+            wkey[lab, j], widea[lab, j], wwin[lab, j] = key[j], idea[j], win[j]
+        return
+    bucket = np.empty(w, dtype=np.int64)
+    start = np.zeros(w + 1, dtype=np.int64)
+    for j in range(w):
+        b = min(int((wkey[lab, j] - kmin) * scale), w - 1)  # monotone in the key
+        bucket[j] = b
+        start[b + 1] += 1
+    for b in range(w):
+        start[b + 1] += start[b]
+    key, idea, win = np.empty(w), np.empty(w, dtype=np.int64), np.empty(w, dtype=np.bool_)
+    fill = start[:w].copy()
+    for j in range(w):
+        d = fill[bucket[j]]
+        fill[bucket[j]] = d + 1
+        key[d], idea[d], win[d] = wkey[lab, j], widea[lab, j], wwin[lab, j]
+    for b in range(w):
+        lo, hi = start[b], start[b + 1]
+        if hi - lo > 32:
+            order = np.argsort(key[lo:hi], kind="mergesort")
+            for j in range(hi - lo):
+                d = lo + order[j]
+                wkey[lab, lo + j], widea[lab, lo + j], wwin[lab, lo + j] = key[d], idea[d], win[d]
+            continue
+        for j in range(lo, hi):
+            k, i, v = key[j], idea[j], win[j]
+            d = j
+            while d > lo and wkey[lab, d - 1] > k:
+                wkey[lab, d], widea[lab, d], wwin[lab, d] = (wkey[lab, d - 1], widea[lab, d - 1],
+                                                             wwin[lab, d - 1])
+                d -= 1
+            wkey[lab, d], widea[lab, d], wwin[lab, d] = k, i, v
+
+
+@njit(cache=True)
+def _window_next(lab, st, ideas):
+    """(key, idea) of the window's next attempt, dropping attempts on ideas gone from the pool;
+    (whi, -1) when it is used up (the window's ideas come next at or after whi)."""
+    j, end = st[lab].wpos, st[lab].wlen
+    while j < end and ideas.member[lab, ideas.widea[lab, j]] != IN_WINDOW:
+        j += 1
+    st[lab].wpos = j
+    if j == end:
+        return st[lab].whi, np.int64(-1)
+    return ideas.wkey[lab, j], ideas.widea[lab, j]
+
+
+@njit(cache=True)
+def _window_level(lab, pool, st, ideas):
+    """(key, idea) of the window's next attempt, the window rebuilt first if it is used up and
+    the heap's top does not come first; (whi, -1) if it still has none."""
+    key, idea = _window_next(lab, st, ideas)
+    h = ideas.index
+    if idea < 0 and not (h.size[lab] > 0 and _before(h.key[lab, 0], h.idea[lab, 0], key, idea)):
+        if h.size[lab] + st[lab].wsize > 0:
+            _window_build(lab, pool, st, ideas)
+            key, idea = _window_next(lab, st, ideas)
+    return key, idea
+
+
+@njit(cache=True)
+def _window_block(lab, heap_key, heap_idea, pool, st, ideas):
+    """Attempts from the window's next until a win (included), until the heap's top comes
+    first, until the window is used up, or ``pool.window_min`` attempts."""
+    member, widea, wkey, wwin = ideas.member, ideas.widea, ideas.wkey, ideas.wwin
+    count = 0.0
+    for j in range(st[lab].wpos, st[lab].wlen):
+        i = widea[lab, j]
+        if member[lab, i] != IN_WINDOW:
+            continue
+        if count == pool.window_min or not _before(wkey[lab, j], i, heap_key, heap_idea):
+            return count, False
+        count += 1.0
+        if wwin[lab, j]:
+            return count, True
+    return count, False
+
+
+@njit(cache=True)
+def _window_fail(lab, a, st, ideas):
+    """``a`` failed attempts off the window's front."""
+    member, widea, fails = ideas.member, ideas.widea, ideas.fails
+    j, left = st[lab].wpos, a
+    while left > 0.0:
+        i = widea[lab, j]
+        if member[lab, i] == IN_WINDOW:
+            fails[lab, i] += 1.0
+            left -= 1.0
+        j += 1
+    st[lab].wpos = j
+
+
+@njit(cache=True)
+def _window_win(lab, need, st, ideas):
+    """The block's ``need - 1`` failures, then its win: the idea, taken out of the pool."""
+    _window_fail(lab, need - 1.0, st, ideas)
+    _, idea = _window_next(lab, st, ideas)
+    st[lab].wpos += 1
+    _window_remove(lab, idea, st, ideas)
+    return idea
+
+
+@njit(cache=True, inline="always")
+def _window_remove(lab, idea, st, ideas):
+    ideas.member[lab, idea] = ABSENT  # its listed attempts are skipped
+    st[lab].wsize -= 1
+
+
+@njit(cache=True, inline="always")
+def _pool_size(lab, st, ideas):
+    """Ideas in a finite pool's lab that are not solved."""
+    return ideas.solve.size[lab] + ideas.index.size[lab] + st[lab].wsize
 
 
 # --- Endless stream -------------------------------------------------------------------------
@@ -672,6 +936,8 @@ def _advance(lab, a, pool, labs, st, ideas):
         st[lab].used += a
     elif st[lab].on == ON_INDEX:
         _index_fail(lab, ideas.index.idea[lab, 0], a, pool, ideas)
+    elif st[lab].on == ON_WINDOW:
+        _window_fail(lab, a, st, ideas)
     else:
         _rounds_advance(lab, a, labs.quantum[lab], st, ideas)
     st[lab].fresh = False
@@ -687,7 +953,7 @@ def _affordable(lab, until, pool, labs, st, ideas):
     by then.
     """
     if st[lab].capped or (not pool.endless
-                          and ideas.solve.size[lab] + ideas.index.size[lab] == 0):
+                          and _pool_size(lab, st, ideas) == 0):
         return 0.0
     c = _cost(lab, labs, st)
     start, rate, base, allowance = (st[lab].seg_start, st[lab].rate, st[lab].seg_base,
@@ -730,6 +996,12 @@ def _next_idea(lab, pool, labs, st, ideas):
     top if it comes before the level rounds' next idea (as :func:`_greedy_block`)."""
     if labs.policy[lab] != POLICY_GREEDY and st[lab].used > 0.0:
         return st[lab].pos
+    h = ideas.index
+    if labs.policy[lab] == POLICY_GREEDY and not pool.greedy_rounds:
+        key, idea = _window_level(lab, pool, st, ideas)
+        if h.size[lab] > 0 and _before(h.key[lab, 0], h.idea[lab, 0], key, idea):
+            return h.idea[lab, 0]
+        return idea
     n = ideas.solve.size[lab]
     level_idea, level_key = np.int64(-1), math.inf
     if n > 0:
@@ -740,7 +1012,6 @@ def _next_idea(lab, pool, labs, st, ideas):
             below = 0
         level_idea = np.int64(_fen_kth(ideas.fen, lab, below + 1))
         level_key = _greedy_key(ideas.log_value[level_idea], rnd, pool.prior_a, pool.prior_b)
-    h = ideas.index
     if (labs.policy[lab] == POLICY_GREEDY and h.size[lab] > 0
             and _before(h.key[lab, 0], h.idea[lab, 0], level_key, level_idea)):
         return h.idea[lab, 0]
@@ -838,7 +1109,7 @@ def _end_period(lab, labs, pool, st, ideas, periods):
     spent = _spent_after(lab, 0.0, c, st)
     total = st[lab].total_base + st[lab].attempts * c
     if not st[lab].capped and (pool.endless
-                               or ideas.solve.size[lab] + ideas.index.size[lab] > 0):
+                               or _pool_size(lab, st, ideas) > 0):
         carry = max(st[lab].allowance - spent, 0.0)
         compute = spent - st[lab].carry + carry
     else:  # nothing left to try: what was carried in and not used is sunk
@@ -855,7 +1126,7 @@ def _end_period(lab, labs, pool, st, ideas, periods):
         # A stream's current idea counts once its first attempt is made.
         periods.ideas_tried[lab, t] = st[lab].tried - (1.0 if st[lab].used == 0.0 else 0.0)
     else:
-        periods.pool_remaining[lab, t] = ideas.solve.size[lab] + ideas.index.size[lab]
+        periods.pool_remaining[lab, t] = _pool_size(lab, st, ideas)
         periods.ideas_tried[lab, t] = -1.0
     st[lab].total_base = total
     st[lab].spent_base = 0.0
@@ -876,15 +1147,18 @@ def _new_heap(n_labs, width):
 
 
 @njit(cache=True)
-def _new_ideas(n_labs, capacity, rounds, greedy):
-    """Empty idea state ``capacity`` wide; the rounds or greedy parts only where used."""
+def _new_ideas(n_labs, capacity, rounds, greedy, window):
+    """Empty idea state ``capacity`` wide; the rounds, greedy or window parts only where used."""
     wr = capacity if rounds else 0
     wg = capacity if greedy else 0
+    ww = 2 * capacity + WINDOW_MIN if window else 0
     return IdeaState(np.empty(capacity), np.empty(capacity), np.empty((n_labs, capacity)),
                      np.empty((n_labs, wr)), np.zeros((n_labs, wg)),
                      np.zeros((n_labs, capacity), dtype=np.int8),
                      np.zeros((n_labs, wr + 1), dtype=np.int64),
-                     _new_heap(n_labs, wr), _new_heap(n_labs, wg))
+                     _new_heap(n_labs, wr), _new_heap(n_labs, wg), np.empty((n_labs, ww)),
+                     np.empty((n_labs, ww), dtype=np.int64),
+                     np.empty((n_labs, ww), dtype=np.bool_))
 
 
 @njit(cache=True)
@@ -902,10 +1176,11 @@ def _copy_heap(old, new):
 
 @njit(cache=True)
 def _grow(ideas, capacity):
-    """The same ideas in buffers ``capacity`` wide (heaps copied, Fenwick trees rebuilt)."""
+    """The same ideas in buffers ``capacity`` wide (heaps copied, Fenwick trees rebuilt; the
+    windows are not copied: the caller marks them used up, to be rebuilt)."""
     n_labs, old = ideas.need.shape[0], ideas.p.shape[0]
     rounds, greedy = ideas.last_block.shape[1] > 0, ideas.fails.shape[1] > 0
-    new = _new_ideas(n_labs, capacity, rounds, greedy)
+    new = _new_ideas(n_labs, capacity, rounds, greedy, ideas.wkey.shape[1] > 0)
     # Loops, not slice assignments (see _copy_heap).
     for i in range(old):
         new.p[i] = ideas.p[i]
@@ -996,7 +1271,8 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
             rounds = True
     capacity = _start_capacity(pool)
     ideas = _new_ideas(n_labs, capacity, rounds and not pool.endless,
-                       greedy and not pool.endless)
+                       greedy and not pool.endless,
+                       greedy and not pool.endless and not pool.greedy_rounds)
 
     n_total = 0
     if not pool.endless:
@@ -1087,6 +1363,8 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                 _stream_draw(lab, s_labs[lab], difficulty, pool, st)
             elif on == ON_ROUNDS:
                 _rounds_advance(lab, need, 1.0, st, ideas)
+            elif on == ON_WINDOW:
+                _window_fail(lab, need, st, ideas)
             else:
                 idea = ideas.index.idea[lab, 0]
                 _index_fail(lab, idea, need, pool, ideas)
@@ -1107,6 +1385,8 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                 st[lab].pos = idea
                 st[lab].used = 0.0
                 _rounds_remove(lab, idea, st, ideas)
+            elif on == ON_WINDOW:
+                idea = _window_win(lab, need, st, ideas)
             else:
                 idea = ideas.index.idea[lab, 0]
                 _index_remove(lab, idea, ideas)
@@ -1139,6 +1419,8 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                     _sink_attempt_on(other, idea, best_time, pool, labs, st, ideas)
                     if ideas.member[other, idea] == IN_ROUNDS:
                         _rounds_remove(other, idea, st, ideas)
+                    elif ideas.member[other, idea] == IN_WINDOW:
+                        _window_remove(other, idea, st, ideas)
                     else:
                         _index_remove(other, idea, ideas)
                 _gain(other, win_lv, best_time, False, pool, labs, st, limits)
@@ -1153,6 +1435,10 @@ def simulate_replicate(s_pool, s_labs, s_share, s_tie, difficulty, pool, labs, w
                     continue
                 if n_total >= ideas.p.shape[0]:
                     ideas = _grow(ideas, min(pool.max_ideas, 2 * ideas.p.shape[0]))
+                    for other in range(n_labs):
+                        st[other].wpos, st[other].wlen = 0, 0
+                        st[other].whi = -math.inf
+                        st[other].fresh = False
                 new = n_total
                 n_total += 1
                 ideas.p[new] = draw_p(s_pool, difficulty.kinds, difficulty.params,

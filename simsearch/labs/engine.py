@@ -46,8 +46,9 @@ import numpy as np
 from ..distributions.families import Distribution
 from ..errors import SimsearchError, as_count, require
 from ..kernels.draws import kernel_table
-from ..kernels.labs import (EVENTS_EXCEEDED, NO_CAP, VALUE_FIXED, Difficulty, LabParams,
-                            LimitRecord, PeriodRecord, PoolParams, WinRecord, simulate_replicates)
+from ..kernels.labs import (EVENTS_EXCEEDED, NO_CAP, VALUE_FIXED, WINDOW_HOT, WINDOW_MIN,
+                            Difficulty, LabParams, LimitRecord, PeriodRecord, PoolParams,
+                            WinRecord, simulate_replicates)
 from ..seeding import child, seed_sequence, stream_states
 from .config import COMBINES, POLICIES, LabsConfig
 from .results import LabsResult
@@ -91,7 +92,8 @@ def _kernel_arguments(config: LabsConfig) -> tuple[Difficulty, PoolParams, LabPa
         value_a=float(v_a), value_b=float(v_b), prior_a=float(prior_a), prior_b=float(prior_b),
         greedy_rounds=bool(v_kind == VALUE_FIXED and prior_a + prior_b < _TIGHT_PRIOR),
         log_cap=float(math.log(config.limits.multiplier)
-                      if config.limits.multiplier is not None else math.inf))
+                      if config.limits.multiplier is not None else math.inf),
+        window_min=int(WINDOW_MIN), window_hot=int(WINDOW_HOT))
     # Schedules padded with their last value: period t uses column min(t, width - 1).
     width = max(len(lab.automation) for lab in labs)
     automation = np.array([lab.automation + lab.automation[-1:] * (width - len(lab.automation))
@@ -115,6 +117,9 @@ _PERIOD_DTYPES = PeriodRecord(compute=np.float64, cumulative_compute=np.float64,
                               pool_remaining=np.int64, ideas_tried=np.float64)
 
 
+#: Most win rows a batch's buffers hold before any is run again with more (8 bytes or less
+#: each per column, and untouched rows cost no memory).
+_BATCH_WIN_ROWS = 2 ** 24
 #: Most win rows a run records (about 90 bytes each in memory, more while tables are built);
 #: a run that would record more is refused with the estimate (record_wins=False keeps none).
 MAX_WIN_ROWS = 20_000_000
@@ -295,9 +300,12 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
     n_labs, periods = len(config.labs), config.periods
     args = _kernel_arguments(config)
     pool = config.pool
-    # A pool without replenishment has at most ideas x labs wins.
-    most = pool.ideas * n_labs if not pool.endless and pool.replenish == 0 else 4096
-    win_cap = min(most, 4096) if record_wins else 0
+    # Room for the wins estimated (zeroed buffers cost no memory until written), so that a
+    # replicate with many wins is rarely run twice; a pool without replenishment has at most
+    # ideas x labs wins.
+    win_cap = int(max(4096, min(estimate.wins + 16, 2.0 ** 40))) if record_wins else 0
+    if not pool.endless and pool.replenish == 0:
+        win_cap = min(win_cap, pool.ideas * n_labs)
 
     # Batches bound the memory of the win buffers and drive the progress bar: one replicate per
     # thread at first, larger while batches take under half a second.
@@ -315,16 +323,18 @@ def simulate_labs(config: LabsConfig, *, replicates: int | None = None, seed=Non
             end = min(done + batch, replicates)
             began = time.perf_counter()
             states = _replicate_states(seq, done, end, n_labs + 3)
+            cap = min(win_cap, max(4096, _BATCH_WIN_ROWS // (end - done)))
             wins, per, n_wins, dropped, limits = _run_batch(states, args, n_labs, periods,
-                                                            win_cap, stop, doublings, event_limit)
+                                                            cap, stop, doublings, event_limit)
             _check_events(n_wins, done, event_limit, estimate)
-            if record_wins and n_wins.max(initial=0) > win_cap:
+            if record_wins and n_wins.max(initial=0) > cap:
                 # Rerun the batch (same streams, same results) with room for every win.
-                win_cap = int(n_wins.max() * 1.25) + 16
+                cap = int(n_wins.max() * 1.25) + 16
+                win_cap = max(win_cap, cap)
                 _check_win_rows(recorded + int(n_wins.sum()), end, replicates,
-                                (end - done) * win_cap)
+                                (end - done) * cap)
                 wins, per, n_wins, dropped, limits = _run_batch(states, args, n_labs, periods,
-                                                                win_cap, stop, doublings,
+                                                                cap, stop, doublings,
                                                                 event_limit)
             if record_wins:
                 rows = {k: np.concatenate([v[i, :n_wins[i]] for i in range(len(n_wins))])

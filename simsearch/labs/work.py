@@ -22,7 +22,9 @@ it only gives those (the ideas a stream needs before a lab's multiplier reaches
 - events: a stream lab has one per idea it tries (at most its attempts, and on average
   wins to the cap / P(an idea is solved) when capped); a round-robin or patience lab on a pool
   has one per win; greedy has one per win when all ideas are worth the same (water-filling),
-  else up to one per attempt (it switches ideas); every lab has one per period end;
+  else up to one per attempt (an upper bound: it reads its attempts off a sorted window in
+  blocks that run to the next win, but an idea left to the index heap can interleave with the
+  window attempt by attempt); every lab has one per period end;
 - memory: the per-period tables (48 bytes per replicate, lab and period), the doubling and cap
   times, and the win rows when they are kept.
 """
