@@ -158,7 +158,7 @@ def test_kernel_matches_the_reference_on_random_configurations(index):
     assert_matches_reference(labs_config(RANDOM_CONFIGS[index]))
 
 
-# Greedy labs with distinct values read their attempts off a window listing about max(ideas,
+# Greedy labs with distinct values read their attempts off a window listing about max(2 ideas,
 # window_min) of them at a time, ideas with more than window_hot of them left to the heap. At
 # the engine's sizes (1024, 256) the small configs above fit in one window, so here the sizes
 # are tiny: the window is rebuilt every few attempts, ideas move between it and the heap,
