@@ -481,7 +481,14 @@ def _rounds_level(lab, st, ideas):
 @njit(cache=True)
 def _greedy_key(log_value, failures, prior_a, prior_b):
     """Minus the log of the posterior expected prize v a0 / (a0 + b0 + f) (smaller goes first)."""
-    return -(log_value + math.log(prior_a) - math.log(prior_a + prior_b + failures))
+    return _key_after(log_value + math.log(prior_a), failures, prior_a, prior_b)
+
+
+@njit(cache=True, inline="always")
+def _key_after(head, failures, prior_a, prior_b):
+    """:func:`_greedy_key` from ``head`` = log v + log a0, for loops over one idea's failures
+    (the same bits)."""
+    return -(head - math.log(prior_a + prior_b + failures))
 
 
 @njit(cache=True, inline="always")
@@ -659,13 +666,13 @@ def _window_build(lab, pool, st, ideas):
     h = ideas.index
     n, cap = member.shape[1], wkey.shape[1]
     log_a0 = math.log(a0)
-    # Each idea's next key (_greedy_key's arithmetic, the same bits), the lowest, and sum v as
-    # top * e^lv_top (rescaled when a larger value comes).
+    # Each idea's next key, the lowest, and sum v as top * e^lv_top (rescaled when a larger
+    # value comes).
     first = np.empty(n)
     lo, lo_idea, count, top, scaled = math.inf, np.int64(-1), 0, -math.inf, 0.0
     for i in range(n):
         if member[lab, i] == IN_WINDOW or member[lab, i] == IN_INDEX:
-            k = -(lv[i] + log_a0 - math.log(a0 + b0 + fails[lab, i]))
+            k = _key_after(lv[i] + log_a0, fails[lab, i], a0, b0)
             first[i] = k
             if _before(k, i, lo, lo_idea):
                 lo, lo_idea = k, i
@@ -706,7 +713,7 @@ def _window_build(lab, pool, st, ideas):
             head, k = lv[i] + log_a0, first[i]
             while f + c < t:
                 if c > 0:
-                    k = -(head - math.log(a0 + b0 + (f + c)))
+                    k = _key_after(head, f + c, a0, b0)
                 if k >= hi:
                     break
                 if c == pool.window_hot:
