@@ -37,7 +37,7 @@ from simsearch.fitting.counts import CountTable
 from simsearch.fitting.backtest import (format_summary, run_backtest, subsample_counts,
                                        table_columns)
 from simsearch.fitting.methods import DEFAULT_METHOD, METHODS, get_method
-from simsearch.fitting.pooled import add_pooled_backtest
+from simsearch.fitting.pooled import POOLED_METHOD, add_pooled_backtest
 
 # The checkout's data/ first (what a clone carries), then the development machine's shared data.
 _ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +161,7 @@ def errors_figure(panels: dict, methods: list[str], stem: Path) -> None:
                              constrained_layout=True, squeeze=False)
     for ax, (title, rows) in zip(axes.ravel(), panels.items()):
         method = np.array(rows["method"])
-        shown = [m for m in methods if np.any(method == m)]  # pooled-irt: real models only
+        shown = [m for m in methods if np.any(method == m)]  # the joint fit: real models only
         data = [np.abs(np.array(rows["error"], dtype=float)[method == m]) for m in shown]
         data = [d[np.isfinite(d)] for d in data]
         ax.boxplot(data, orientation="horizontal", tick_labels=shown, showfliers=True)
@@ -222,10 +222,11 @@ def main() -> None:
     sim_rows = {k: [v for d, v in zip(columns["data"], vals) if d != "pythia-math"]
                 for k, vals in columns.items()}
     panels["simulated populations, all"] = sim_rows
-    errors_figure(panels, methods + ["pooled-irt"], args.figures / "real_data_backtest_errors")
+    errors_figure(panels, methods + [POOLED_METHOD], args.figures / "real_data_backtest_errors")
     save_data(stem, table_columns(columns), "experiments/real_data_backtest.py",
               {"counts": str(args.counts), "n_from": list(n_froms), "n_to": N_TO,
                "seeds": seeds, "bootstrap": boot, "confidence": 0.9, "methods": methods,
+               "pooled_method": POOLED_METHOD,
                "populations": {k: v.spec for k, v in POPULATIONS.items()},
                "simulated_replicates": reps, "quick": quick}, SEED)
     print("\n".join(report))

@@ -41,6 +41,9 @@ WEIGHT_STEPS = 20
 UNSOLVABLE_P = 1e-7
 
 
+#: The joint model's method name in backtest rows (beside the registered per-group methods).
+POOLED_METHOD = "pooled-irt"
+
 #: What the backtests say about the joint model (docs/notes/pool.md), carried by every report.
 POOLED_WARNING = ("experimental: in backtests of pass@10000 on Pythia/MATH (7 models, 10 seeds) "
                   "this joint model erred 0.16 / 0.13 in mean |error| from 100 / 1,000 attempts "
@@ -306,9 +309,9 @@ def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 1
                       for g in range(len(names))], axis=1)
         fit = fit_pooled(PooledCounts(c, np.full(c.shape, n_from), counts.names))
         predicted = predict_pooled(fit, [n_to])[:, 0]
-        note = "" if fit.converged else "pooled-irt: EM did not converge"
+        note = "" if fit.converged else f"{POOLED_METHOD}: EM did not converge"
         for g, name in enumerate(names):
-            for key, value in (("group", name), ("seed", s), ("method", "pooled-irt"),
+            for key, value in (("group", name), ("seed", s), ("method", POOLED_METHOD),
                                ("n_from", n_from), ("n_to", n_to), ("observed", observed[g]),
                                ("predicted", float(predicted[g])),
                                ("error", float(predicted[g]) - observed[g]), ("lo", np.nan),
