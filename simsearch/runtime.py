@@ -19,12 +19,15 @@ setting in the user's environment always wins.
 from __future__ import annotations
 
 import os
+import sys
 
 #: Settings for any simsearch command-line process.
 COMMAND_LINE = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_NUM_THREADS": "1",
                 "MKL_NUM_THREADS": "1"}
 #: Settings for worker processes, which share the cores with each other.
 WORKER = {**COMMAND_LINE, "NUMBA_NUM_THREADS": "1"}
+#: Read once, when numpy loads its BLAS.
+BLAS_SETTINGS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def thread_environment(*, worker: bool = False) -> dict[str, str]:
@@ -34,7 +37,12 @@ def thread_environment(*, worker: bool = False) -> dict[str, str]:
 
 
 def apply_thread_policy(*, worker: bool = False) -> dict[str, str]:
-    """Set the policy in this process's environment (effective only before numpy is imported).
+    """Set the policy in this process's environment.
+
+    Once numpy is imported its BLAS has started, and the BLAS settings are left out: they would
+    reach only the processes this one spawns (a bootstrap's workers), whose BLAS would then run
+    with other threads than this process's and sum in another order, so their results would
+    differ from this process's in the last bits.
 
     Returns
     -------
@@ -42,6 +50,31 @@ def apply_thread_policy(*, worker: bool = False) -> dict[str, str]:
         The variables that were set.
     """
     settings = thread_environment(worker=worker)
+    if "numpy" in sys.modules:
+        settings = {k: v for k, v in settings.items() if k not in BLAS_SETTINGS}
     os.environ.update(settings)
     return settings
 
+
+
+def map_replicates(work, args: tuple, children: list, workers: int) -> list:
+    """``work(*args, children)`` for a list of replicates' seeds, spread over processes.
+
+    ``work`` returns one result per seed in ``children``; the seeds are split into ``workers``
+    consecutive parts, each part runs in its own process, and the results come back in the
+    order of ``children``. Each replicate's result depends on its seed only, so the output is
+    the same for any ``workers``; one worker (or fewer than two replicates per worker) runs
+    in this process.
+    """
+    if workers <= 1 or len(children) < 2 * workers:
+        return list(work(*args, children))
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    import numpy as np
+
+    parts = np.array_split(np.arange(len(children)), workers)
+    # "spawn": a forked child would inherit numba's thread pool in an unusable state.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(work, *args, [children[i] for i in part]) for part in parts]
+        return [result for future in futures for result in future.result()]

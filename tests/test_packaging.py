@@ -54,6 +54,16 @@ def test_import_does_not_start_numpy_and_sets_the_thread_policy(module):
     assert out.split() == ["PASSIVE", "1"]
 
 
+def test_import_after_numpy_leaves_blas_alone():
+    # numpy's BLAS has started: a BLAS setting would reach only the workers a bootstrap spawns,
+    # whose results would then differ from this process's in the last bits.
+    code = ("import numpy, os, simsearch; "
+            "print(os.environ['OMP_WAIT_POLICY'], os.environ.get('OPENBLAS_NUM_THREADS'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=_without_policy(), cwd=tempfile.gettempdir(), check=True).stdout
+    assert out.split() == ["PASSIVE", "None"]
+
+
 @pytest.mark.parametrize("code", [
     "import simsearch, simsearch.cli",
     "import simsearch; simsearch.simulate_pass_at_k(simsearch.Beta(0.3, 3.0), [1, 10], "

@@ -106,6 +106,32 @@ def test_bootstrap_is_reproducible_and_its_interval_brackets_the_estimate():
     assert np.all(lo <= pred) and np.all(pred <= hi) and np.all(hi - lo > 0)
 
 
+def test_the_fit_depends_on_a_problem_only_through_its_counts_and_weight():
+    # EM runs on the distinct rows of positive weight: a problem listed twice weighs as one of
+    # weight 2, and a problem of weight 0 is as if absent (a bootstrap resample's view).
+    counts = _simulate(11, 60, 40, [0.0, 1.0, -0.5], [1.0, 0.9, 1.2], zeros=0.2)
+    c, n = counts.successes, counts.attempts
+    u = np.random.default_rng(3).multinomial(60, np.full(60, 1 / 60)).astype(float)
+    repeat = np.repeat(np.arange(60), u.astype(int))  # each problem u_i times
+    weighted = fit_pooled(counts, u)
+    listed = fit_pooled(PooledCounts(c[repeat], n[repeat], counts.names))
+    assert weighted.iterations == listed.iterations and weighted.converged
+    for name in ("intercept", "slope", "weights"):
+        np.testing.assert_allclose(getattr(weighted, name), getattr(listed, name), rtol=1e-12,
+                                   atol=1e-15)
+    assert weighted.log_likelihood == pytest.approx(listed.log_likelihood, rel=1e-12)
+    np.testing.assert_allclose(predict_pooled(weighted, [1000], u),
+                               predict_pooled(listed, [1000]), rtol=1e-12)
+
+
+def test_bootstrap_does_not_depend_on_the_number_of_processes():
+    counts = _simulate(5, 80, 60, [0.0, 1.5], [1.0, 1.0], zeros=0.1)
+    fit = fit_pooled(counts)
+    one = bootstrap_pooled(counts, fit, [1000, 10_000], 6, seed=4)
+    two = bootstrap_pooled(counts, fit, [1000, 10_000], 6, seed=4, workers=2)
+    assert np.array_equal(one, two)
+
+
 def test_groups_must_list_the_same_problems():
     with pytest.raises(Exception, match="pool: every group must list the same problems"):
         pooled_counts({"a": (np.array([1, 0]), np.array([5, 5])),

@@ -17,9 +17,7 @@ DistributionalEstimator` all read it.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Callable
 
 import numpy as np
@@ -27,6 +25,7 @@ from scipy import optimize, special
 
 from ..distributions.families import Beta, Distribution, Mixture, Point
 from ..errors import SimsearchError
+from ..runtime import map_replicates
 from ..seeding import child, seed_sequence
 from .counts import CountTable
 from .quadrature import _LOG_BOUND, _CountLikelihood, _QuadratureModel, _moment_start
@@ -334,11 +333,4 @@ def bootstrap_families(table: CountTable, fit: FamilyFit | list[FamilyFit], repl
     fits = fit if isinstance(fit, list) else [fit]
     root = seed_sequence(seed)
     children = [child(root, b) for b in range(replicates)]
-    if workers <= 1 or replicates < 2 * workers:
-        return _bootstrap_selected(table, fits, fit_scale, children)
-    parts = np.array_split(np.arange(replicates), workers)
-    # "spawn": a forked child would inherit numba's thread pool in an unusable state.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_bootstrap_selected, table, fits, fit_scale,
-                               [children[i] for i in part]) for part in parts]
-        return [d for f in futures for d in f.result()]
+    return map_replicates(_bootstrap_selected, (table, fits, fit_scale), children, workers)

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import require
+from ..runtime import map_replicates
 from ..seeding import child, seed_sequence
 from .interval import percentile_interval
 
@@ -109,54 +110,76 @@ def _posterior(log_comp, weights):
     return post / total, (top[:, 0] + np.log(total[:, 0]))
 
 
-def _newton_line(cg, ng, a, b, fixed_slope: bool):
-    """Maximise sum_g cg log expit(a + b t) + (ng - cg) log expit(-(a + b t)) from (a, b):
-    a weighted logistic regression on the grid (concave), a few damped Newton steps."""
+def _newton_lines(cg, ng, a, b, fixed_slope: bool):
+    """Maximise, for every model m at once, sum_g cg[m] log expit(a_m + b_m t) +
+    (ng[m] - cg[m]) log expit(-(a_m + b_m t)) from (a, b): a weighted logistic regression on
+    the grid (concave); two damped Newton steps, each model's step halved until it gains."""
     t = T_GRID
+    a, b = a.copy(), b.copy()
 
     def value(a, b):
-        eta = a + b * t
-        return float(cg @ special.log_expit(eta) + (ng - cg) @ special.log_expit(-eta))
+        eta = a[:, None] + b[:, None] * t[None, :]
+        return (cg * special.log_expit(eta) + (ng - cg) * special.log_expit(-eta)).sum(1)
 
     current = value(a, b)
+    moving = np.ones(a.size, dtype=bool)  # a model whose line search failed stops there
     for _ in range(2):
-        eta = a + b * t
+        eta = a[:, None] + b[:, None] * t[None, :]
         prob = special.expit(eta)
         resid = cg - ng * prob
         curv = ng * prob * (1 - prob)
+        g0, h00 = resid.sum(1), curv.sum(1)
         if fixed_slope:
-            step = np.array([resid.sum() / max(curv.sum(), 1e-300), 0.0])
+            step_a, step_b = g0 / np.maximum(h00, 1e-300), np.zeros_like(a)
         else:
-            grad = np.array([resid.sum(), resid @ t])
-            hess = np.array([[curv.sum(), curv @ t], [curv @ t, curv @ (t * t)]])
-            try:
-                step = np.linalg.solve(hess + 1e-12 * np.eye(2), grad)
-            except np.linalg.LinAlgError:
-                break
-        scale = 1.0
-        while scale > 1e-4:
-            na, nb = a + scale * step[0], b + scale * step[1]
-            if nb > 1e-3:
-                new = value(na, nb)
-                if new >= current:
-                    a, b, current = na, nb, new
-                    break
-            scale /= 2
-        else:
-            break
+            g1, h01, h11 = resid @ t, curv @ t, curv @ (t * t)
+            h00, h11 = h00 + 1e-12, h11 + 1e-12
+            det = h00 * h11 - h01 * h01
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step_a = (h11 * g0 - h01 * g1) / det
+                step_b = (h00 * g1 - h01 * g0) / det
+            moving &= (det > 0) & np.isfinite(step_a) & np.isfinite(step_b)
+        scale = np.where(moving, 1.0, 0.0)
+        searching = moving.copy()
+        while searching.any():
+            na, nb = a + scale * step_a, b + scale * step_b
+            with np.errstate(invalid="ignore"):
+                new = value(na, np.where(nb > 1e-3, nb, 1.0))
+            gain = searching & (nb > 1e-3) & (new >= current)
+            a, b, current = (np.where(gain, na, a), np.where(gain, nb, b),
+                             np.where(gain, new, current))
+            searching &= ~gain
+            scale = np.where(searching, scale / 2, scale)
+            failed = searching & (scale <= 1e-4)
+            moving &= ~failed
+            searching &= ~failed
     return a, b
+
+
+def _distinct_rows(counts: PooledCounts, u):
+    """The rows EM needs: problems of positive weight, identical rows of counts merged (their
+    weights summed). A bootstrap resample leaves out about a third of the problems and
+    evaluations repeat rows (every model 0 of n), so EM runs on far fewer rows; the fit is the
+    same, since the likelihood depends on a row only through its counts and weight."""
+    keep = u > 0
+    rows, inverse = np.unique(np.concatenate([counts.successes, counts.attempts], axis=1)[keep],
+                              axis=0, return_inverse=True)
+    weight = np.bincount(inverse.ravel(), weights=u[keep], minlength=rows.shape[0])
+    j_count = counts.successes.shape[1]
+    return PooledCounts(rows[:, :j_count], rows[:, j_count:], counts.names), weight
 
 
 def fit_pooled(counts: PooledCounts, problem_weights=None, *, fixed_slope: bool = False,
                start: PooledFit | None = None) -> PooledFit:
     """EM for the joint model; ``problem_weights`` reweight the problems (a bootstrap)."""
-    c, n = counts.successes, counts.attempts
-    require(np.any(c > 0), "pool: no model solved any problem; nothing to fit")
-    i_count, j_count = c.shape
+    require(np.any(counts.successes > 0), "pool: no model solved any problem; nothing to fit")
+    i_count, j_count = counts.successes.shape
     u = np.ones(i_count) if problem_weights is None else np.asarray(problem_weights, float)
+    distinct, w = _distinct_rows(counts, u)
+    c, n = distinct.successes, distinct.attempts
     if start is None:
         # Start: each model's logit of its pooled success rate as its intercept, slope 1.
-        rate = (c.sum(0) + 0.5) / (n.sum(0) + 1.0)
+        rate = (w @ c + 0.5) / (w @ n + 1.0)
         intercept = special.logit(rate) - special.logit(rate[0])
         slope = np.ones(j_count)
         weights = np.full(T_GRID.size + 1, 1.0 / (T_GRID.size + 1))
@@ -164,31 +187,30 @@ def fit_pooled(counts: PooledCounts, problem_weights=None, *, fixed_slope: bool 
         intercept, slope = start.intercept.copy(), start.slope.copy()
         # Mixed with a flat prior: EM cannot revive grid points a resample needs from ~0.
         weights = 0.5 * start.weights + 0.5 / start.weights.size
-    total = u.sum()
+    total = w.sum()
     previous = -np.inf
     converged = False
     for iteration in range(1, EM_MAX_ITER + 1):
-        log_comp = _log_components(counts, intercept, slope)
+        log_comp = _log_components(distinct, intercept, slope)
         top = log_comp.max(1)
-        like = np.exp(log_comp - top[:, None])  # (I, G + 1), each row's largest entry 1
+        like = np.exp(log_comp - top[:, None])  # (rows, G + 1), each row's largest entry 1
         like_t = np.ascontiguousarray(like.T)
         # The prior's EM steps are matrix-vector products once the components are fixed, so
         # several run per update of the models' lines (the weights converge slowly).
         for _ in range(WEIGHT_STEPS):
             marginal = np.maximum(like @ weights, 1e-300)  # a row's support can underflow
-            weights = weights * (like_t @ (u / marginal)) / total
+            weights = weights * (like_t @ (w / marginal)) / total
         marginal = np.maximum(like @ weights, 1e-300)
-        mean_ll = float(u @ (top + np.log(marginal))) / total
+        mean_ll = float(w @ (top + np.log(marginal))) / total
         if mean_ll - previous < EM_TOL:
             converged = True
             break
         previous = mean_ll
-        post = like * weights[None, :] / marginal[:, None]
-        grid_post = post[:, 1:] * u[:, None]
-        for j in range(1, j_count):
-            intercept[j], slope[j] = _newton_line(c[:, j] @ grid_post, n[:, j] @ grid_post,
-                                                  intercept[j], slope[j], fixed_slope)
+        grid_post = like[:, 1:] * (weights[None, 1:] * (w / marginal)[:, None])
+        intercept[1:], slope[1:] = _newton_lines(c[:, 1:].T @ grid_post, n[:, 1:].T @ grid_post,
+                                                 intercept[1:], slope[1:], fixed_slope)
     post, log_marg = _posterior(_log_components(counts, intercept, slope), weights)
+    c, n = counts.successes, counts.attempts
     log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
                  - special.gammaln(n - c + 1.0)).sum(1)
     return PooledFit(intercept, slope, weights, post, float(u @ (log_marg + log_binom)),
@@ -223,26 +245,36 @@ def predict_pooled(fit: PooledFit, k, problem_weights=None) -> np.ndarray:
     return np.einsum("g,jgk->jk", mean_post, solved)
 
 
-def bootstrap_pooled(counts: PooledCounts, fit: PooledFit, k, replicates: int, *, seed=None,
-                     fixed_slope: bool = False) -> np.ndarray:
-    """Predictions refitted on ``replicates`` resamples of the problems, (B, J, len(k)).
-
-    Replicate b resamples with ``child(seed, b)``, so results depend neither on the order of
-    work nor on the caller's sequence."""
-    root = seed_sequence(seed)
+def _refit_replicates(counts: PooledCounts, fit: PooledFit, k, fixed_slope: bool,
+                      children) -> list:
+    """Predictions refitted on one resample of the problems per seed in ``children``."""
     i_count = counts.successes.shape[0]
     out = []
-    for b in range(replicates):
-        rng = np.random.default_rng(child(root, b))
-        u = rng.multinomial(i_count, np.full(i_count, 1.0 / i_count)).astype(float)
+    for seq in children:
+        u = np.random.default_rng(seq).multinomial(i_count, np.full(i_count, 1.0 / i_count))
+        u = u.astype(float)
         refit = fit_pooled(counts, u, fixed_slope=fixed_slope, start=fit)
         out.append(predict_pooled(refit, k, u))
-    return np.array(out)
+    return out
+
+
+def bootstrap_pooled(counts: PooledCounts, fit: PooledFit, k, replicates: int, *, seed=None,
+                     fixed_slope: bool = False, workers: int = 1) -> np.ndarray:
+    """Predictions refitted on ``replicates`` resamples of the problems, (B, J, len(k)).
+
+    Replicate b resamples with ``child(seed, b)`` and refits from ``fit``, so results depend
+    neither on the order of work, nor on ``workers`` (processes to spread the refits over),
+    nor on the caller's sequence."""
+    root = seed_sequence(seed)
+    children = [child(root, b) for b in range(replicates)]
+    return np.array(map_replicates(_refit_replicates, (counts, fit, k, fixed_slope), children,
+                                   workers))
 
 
 def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0,
-                  confidence: float = 0.95) -> dict:
-    """The joint fit as a report: per model, pass@k at the single fits' k, with intervals."""
+                  confidence: float = 0.95, workers: int = 1) -> dict:
+    """The joint fit as a report: per model, pass@k at the single fits' k, with intervals
+    from ``replicates`` refits spread over ``workers`` processes."""
     counts = pooled_counts(groups)
     fit = fit_pooled(counts)
     first = next(iter(single_reports.values()))
@@ -250,7 +282,7 @@ def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0
     predicted = predict_pooled(fit, k)
     intervals = None
     if replicates:
-        draws = bootstrap_pooled(counts, fit, k, replicates, seed=seed)
+        draws = bootstrap_pooled(counts, fit, k, replicates, seed=seed, workers=workers)
         intervals = percentile_interval(draws, confidence, minimum=1).reshape(
             (2,) + draws.shape[1:])
     models = {}
