@@ -6,7 +6,7 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from simsearch import Beta, Kumaraswamy, Mixture, Point, simulate_counts
 from simsearch.fitting.counts import pass_at_k_from_counts

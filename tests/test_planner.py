@@ -10,7 +10,8 @@ from simsearch import Beta, simulate_counts
 from simsearch.cli import main
 from simsearch.fitting.methods import FittedMethod
 from simsearch.fitting.planner import (STRATEGIES, Replay, _State, allocate, caps_for,
-                                       conditional_pass_at_k, forecast, plan, round_budgets)
+                                       conditional_pass_at_k, forecast, plan, plan_groups,
+                                       round_budgets)
 from simsearch.io.output import manifest_path
 
 
@@ -131,6 +132,47 @@ def test_plan_promises_no_more_error_than_uniform():
         result.uniform_attempts_to_match >= 50 * c.size - c.size // 4
 
 
+def test_a_plan_over_groups_gives_each_its_uniform_share():
+    # Three models on their own problems: "solved" has every problem solved (nothing to buy),
+    # "easy" and "hard" leave some open. Each open group gets the uniform share of the budget
+    # over the open groups' problems, planned within it; every cap holds.
+    c_easy, n_easy = counts(10, problems=40)
+    c_hard, n_hard = counts(11, problems=25, attempts=30)
+    groups = {"solved": (np.full(20, 3), np.full(20, 100)), "easy": (c_easy, n_easy),
+              "hard": (c_hard, n_hard)}
+    result = plan_groups(groups, 1300, 10_000, cap=90, replicates=10, seed=2)
+    assert result.allocation["solved"].sum() == 0
+    assert result.allocation["easy"].sum() == 800 and result.allocation["hard"].sum() == 500
+    for name, (c, n) in groups.items():
+        alloc = result.allocation[name]
+        assert alloc.shape == c.shape and np.all((alloc >= 0) & (alloc <= 90))
+        assert alloc[np.asarray(c) > 0].sum() == 0  # solved problems gain nothing
+    for name in ("easy", "hard"):
+        assert result.expected_error[name].sd <= result.uniform_error[name].sd * (1 + 1e-12)
+    # What the open groups cannot take goes to the others: 65 problems x 90 is the room.
+    more = plan_groups(groups, 65 * 90 + 40, 10_000, cap=90, replicates=0)
+    assert more.allocation["solved"].sum() == 40
+    # One group alone is plan().
+    alone = plan(c_easy, n_easy, 1000, 10_000, cap=90, replicates=10, seed=2)
+    single = plan_groups({"easy": (c_easy, n_easy)}, 1000, 10_000, cap=90, replicates=10,
+                         seed=2)
+    assert np.array_equal(alone.allocation, single.allocation["easy"])
+    assert alone.expected_error == single.expected_error["easy"]
+
+
+def test_a_sequential_plan_over_groups_spends_each_round_and_refits():
+    groups = {"a": counts(12, problems=30), "b": counts(13, problems=20)}
+    replays = {g: Replay(c + 1, n + 10_000, np.random.default_rng(i))
+               for i, (g, (c, n)) in enumerate(groups.items())}
+    result = plan_groups(groups, 2400, 10_000, rounds=3, replicates=0,
+                         outcomes=lambda extra: {g: replays[g].draw(m) for g, m in extra.items()})
+    assert [sum(int(a.sum()) for a in r.values()) for r in result.rounds] == \
+        round_budgets(2400, 3)
+    assert set(result.final_predicted) == {"a", "b"} and set(result.final_population) == {"a", "b"}
+    with pytest.raises(Exception, match="outcomes: must return a dict"):
+        plan_groups(groups, 100, 10_000, replicates=0, outcomes=lambda extra: [0])
+
+
 def write_counts(path, c, n):
     path.write_text("problem,successes,attempts\n"
                     + "".join(f"q{i},{a},{b}\n" for i, (a, b) in enumerate(zip(c, n))))
@@ -152,6 +194,36 @@ def test_cli_json_contract_and_csv(tmp_path, capsys):
     assert lines[0] == "problem,attempts" and len(lines) == 31
     assert {ln.split(",")[0]: int(ln.split(",")[1]) for ln in lines[1:]} == report["allocation"]
     assert json.loads(manifest_path(out).read_text())["command"] == "plan"
+
+
+def test_cli_by_plans_every_group_at_once(tmp_path, capsys):
+    src = tmp_path / "counts.csv"
+    rows = ["problem,successes,attempts,model"]
+    for model, seed in (("small", 14), ("large", 15)):
+        c, n = counts(seed, problems=12)
+        rows += [f"q{i},{a},{b},{model}" for i, (a, b) in enumerate(zip(c, n))]
+    src.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "plan.csv"
+    assert main(["plan", str(src), "--by", "model", "--budget", "600", "--predict", "10000",
+                 "--json", "--bootstrap", "0", "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["by"] == "model" and list(report["allocation"]) == ["small", "large"]
+    assert list(report["allocation"]["small"]) == [f"q{i}" for i in range(12)]
+    assert sum(sum(v.values()) for v in report["allocation"].values()) == 600
+    assert set(report["expected_error"]) == set(report["predicted"]) == {"small", "large"}
+    import pandas as pd
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["model", "problem", "attempts"] and len(frame) == 24
+    assert {(m, p): a for m, p, a in frame.itertuples(index=False)} == {
+        (m, p): a for m, alloc in report["allocation"].items() for p, a in alloc.items()}
+    # A problem listed twice within one group is refused; without --by, the hint names it.
+    src.write_text("\n".join(rows + ["q0,1,100,small"]) + "\n")
+    assert main(["plan", str(src), "--by", "model", "--budget", "600", "--predict",
+                 "10000"]) == 2
+    assert "problem: each problem must appear once per model (repeated in 'small')" in \
+        capsys.readouterr().err
+    assert main(["plan", str(src), "--budget", "600", "--predict", "10000"]) == 2
+    assert "--by COLUMN" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, field", [(["--budget", "-5", "--predict", "100"], "budget"),

@@ -106,6 +106,29 @@ def test_bootstrap_is_reproducible_and_its_interval_brackets_the_estimate():
     assert np.all(lo <= pred) and np.all(pred <= hi) and np.all(hi - lo > 0)
 
 
+@pytest.mark.slow
+def test_bootstrap_intervals_cover_the_problems_pass_at_k_near_the_nominal_rate():
+    # Where the joint model is right: 12 simulated sets of 60 problems x 3 models x 100
+    # attempts (10% unsolvable), 20 refits each. A 90% percentile interval of pass@1000 must
+    # cover the same problems' pass@1000 (mean of 1 - (1 - p)^1000, exact) in 90% of the 36
+    # cases to within 3 binomial standard errors (0.05 each; the cases of one set share its
+    # problems, so the true spread is somewhat wider and the bound is not tight).
+    intercept, slope, k = np.array([-1.0, 0.0, 1.5]), np.array([1.0, 0.9, 1.1]), 1000
+    hits = []
+    for s in range(12):
+        rng = np.random.default_rng(9000 + s)
+        t = rng.normal(-4.0, 2.0, 60)
+        p = special.expit(intercept[None, :] + slope[None, :] * t[:, None])
+        p[rng.random(60) < 0.1] = 0.0
+        counts = PooledCounts(rng.binomial(100, p), np.full(p.shape, 100), ("a", "b", "c"))
+        draws = bootstrap_pooled(counts, fit_pooled(counts), [k], 20, seed=s)[:, :, 0]
+        lo, hi = np.quantile(draws, [0.05, 0.95], axis=0)
+        truth = (1.0 - (1.0 - p) ** k).mean(0)
+        hits.extend((lo <= truth) & (truth <= hi))
+    coverage, se = np.mean(hits), math.sqrt(0.9 * 0.1 / len(hits))
+    assert abs(coverage - 0.9) <= 3 * se, (coverage, len(hits))
+
+
 def test_the_fit_depends_on_a_problem_only_through_its_counts_and_weight():
     # EM runs on the distinct rows of positive weight: a problem listed twice weighs as one of
     # weight 2, and a problem of weight 0 is as if absent (a bootstrap resample's view).

@@ -15,8 +15,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "problem, successes, attempts) to minimise the expected error of the "
                     "predicted pass@K; prints the promised error of the plan and of uniform "
                     "spending. With --rounds R it gives the first of R batches: sample it, then "
-                    "rerun on the new counts with the remaining budget and --rounds R-1.")
+                    "rerun on the new counts with the remaining budget and --rounds R-1. With "
+                    "--by COLUMN the budget is spread over the problems of every group (e.g. "
+                    "model) at once, minimising the sum of the groups' promised variances.")
     plan.add_argument("counts", help="counts CSV (problem, successes, attempts) or .npy")
+    plan.add_argument("--by", default=None, metavar="COLUMN",
+                      help="plan several groups of rows (e.g. models, one fit each) at once: "
+                           "one budget over every group's problems")
     plan.add_argument("--budget", type=int, required=True, help="extra attempts in total")
     plan.add_argument("--predict", type=int, required=True, metavar="K",
                       help="the K of the pass@K to predict")
@@ -32,22 +37,32 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     plan.add_argument("--attempts-column", default="attempts")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.add_argument("--out", default=None, metavar="FILE",
-                      help="write the allocation as CSV problem,attempts (+ FILE.json manifest)")
+                      help="write the allocation as CSV problem,attempts (with --by: COLUMN,"
+                           "problem,attempts) and a FILE.json manifest")
     plan.set_defaults(run=run)
     return plan
 
 
-def _labels(path: str, size: int) -> list[str]:
-    """The ``problem`` column as written, or row numbers when there is none (or for .npy)."""
+def _labels(path: str, groups: dict, by: str | None) -> dict[str, list[str]]:
+    """Each group's ``problem`` column as written (row numbers within the group when there is
+    none, and for .npy), in file order; ``groups`` as read, one named "" without ``by``."""
     import pandas as pd
 
+    from ..errors import require
+
     if str(path).lower().endswith(".npy"):
-        return [str(i) for i in range(size)]
-    frame = pd.read_csv(path, dtype=str, skipinitialspace=True, encoding="utf-8-sig")
+        return {"": [str(i) for i in range(groups[""][0].size)]}
+    frame = pd.read_csv(path, dtype=str, skipinitialspace=True, encoding="utf-8-sig",
+                        keep_default_na=False)
     frame.columns = [c.strip() for c in frame.columns]
-    if "problem" not in frame.columns:
-        return [str(i) for i in range(size)]
-    return [str(v).strip() for v in frame["problem"]]
+    keys = frame[by].str.strip() if by else pd.Series("", index=frame.index)
+    labels: dict[str, list[str]] = {}
+    for group, rows in frame.groupby(keys, sort=False):
+        labels[group] = ([str(v).strip() for v in rows["problem"]] if "problem" in frame.columns
+                         else [str(i) for i in range(len(rows))])
+    require({g: len(v) for g, v in labels.items()} == {g: c.size for g, (c, _) in groups.items()},
+            f"{path}: could not match the problem column to the counts' rows")
+    return labels
 
 
 def _finite(value):
@@ -57,10 +72,10 @@ def _finite(value):
 
 def run(args) -> int:
     """Plan, print (text or JSON), and write the allocation when ``--out`` is given."""
-    from ..fitting.count_files import read_counts
+    from ..fitting.count_files import read_count_groups, read_counts
     from ..errors import require
     from ..fitting.methods import DEFAULT_METHOD, get_method
-    from ..fitting.planner import DEFAULT_REPLICATES, check_plan_inputs, plan
+    from ..fitting.planner import DEFAULT_REPLICATES, check_plan_inputs, plan_groups
     from ..io.output import check_writable, manifest, write_with_manifest
     from ..io.tables import csv_text
 
@@ -69,43 +84,67 @@ def run(args) -> int:
     require(replicates >= 0, f"bootstrap: must be an integer >= 0 (got {replicates})")
     if args.out is not None:
         check_writable(args.out, "out", with_manifest=True)
-    successes, attempts = read_counts(args.counts, args.successes_column, args.attempts_column)
-    check_plan_inputs(successes, attempts, args.budget, args.predict, args.rounds, args.cap)
-    labels = _labels(args.counts, successes.size)
-    require(len(set(labels)) == len(labels), "problem: each problem must appear once "
-                                             "(plan one model's counts at a time)")
-    result = plan(successes, attempts, args.budget, args.predict, rounds=args.rounds,
-                  cap=args.cap, method=method, replicates=replicates, seed=args.seed)
-    config = {"counts": str(args.counts), "budget": args.budget, "predict": args.predict,
-              "rounds": args.rounds, "cap": args.cap, "method": method,
-              "bootstrap": replicates, "seed": args.seed}
+    if args.by:
+        groups = read_count_groups(args.counts, args.by, args.successes_column,
+                                   args.attempts_column)
+    else:
+        groups = {"": read_counts(args.counts, args.successes_column, args.attempts_column)}
+    for successes, attempts in groups.values():
+        check_plan_inputs(successes, attempts, args.budget, args.predict, args.rounds, args.cap)
+    labels = _labels(args.counts, groups, args.by)
+    for name, problems in labels.items():
+        require(len(set(problems)) == len(problems),
+                f"problem: each problem must appear once per {args.by} (repeated in "
+                f"{name!r})" if args.by else
+                "problem: each problem must appear once (plan several models with --by "
+                "COLUMN)")
+    result = plan_groups(groups, args.budget, args.predict, rounds=args.rounds, cap=args.cap,
+                         method=method, replicates=replicates, seed=args.seed)
+    config = {"counts": str(args.counts), "by": args.by, "budget": args.budget,
+              "predict": args.predict, "rounds": args.rounds, "cap": args.cap,
+              "method": method, "bootstrap": replicates, "seed": args.seed}
     meta = manifest("plan", config, args.seed)
+
+    def shaped(values: dict):
+        """Per group with --by; the single group's value without."""
+        return values if args.by else values[""]
+
     report = {
-        "allocation": {p: int(a) for p, a in zip(labels, result.allocation)},
-        "expected_error": result.expected_error.as_dict(),
-        "uniform_error": result.uniform_error.as_dict(),
+        **({"by": args.by} if args.by else {}),
+        "allocation": shaped({g: {p: int(a) for p, a in zip(labels[g], result.allocation[g])}
+                              for g in groups}),
+        "expected_error": shaped({g: e.as_dict() for g, e in result.expected_error.items()}),
+        "uniform_error": shaped({g: e.as_dict() for g, e in result.uniform_error.items()}),
         "uniform_attempts_to_match": _finite(result.uniform_attempts_to_match),
-        "predicted": result.predicted,
+        "predicted": shaped(result.predicted),
         "batch": 1, "rounds": args.rounds,
         "manifest": meta,
     }
     if args.out is not None:
-        write_with_manifest(args.out, csv_text({"problem": labels,
-                                                "attempts": result.allocation.tolist()}),
+        columns = {"problem": [p for g in groups for p in labels[g]],
+                   "attempts": [int(a) for g in groups for a in result.allocation[g]]}
+        if args.by:
+            columns = {args.by: [g for g in groups for _ in labels[g]], **columns}
+        write_with_manifest(args.out, csv_text(columns),
                             {**meta, "expected_error": report["expected_error"],
                              "uniform_error": report["uniform_error"],
                              "uniform_attempts_to_match": report["uniform_attempts_to_match"]})
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
         return 0
-    e, u = result.expected_error, result.uniform_error
-    spent = int(result.allocation.sum())
-    print(f"plan: {spent} more attempts over {int((result.allocation > 0).sum())} of "
-          f"{successes.size} problems" + (f" (batch 1 of {args.rounds})" if args.rounds > 1
-                                          else ""))
-    print(f"predicted pass@{args.predict} now: {result.predicted:.4f}")
-    print(f"promised error (sd): plan {e.sd:.4f} (process {e.process_sd:.4f}, model "
-          f"{e.model_sd:.4f}); uniform {u.sd:.4f}")
+    spent = sum(int(a.sum()) for a in result.allocation.values())
+    touched = sum(int((a > 0).sum()) for a in result.allocation.values())
+    problems = sum(len(v) for v in labels.values())
+    print(f"plan: {spent} more attempts over {touched} of {problems} problems"
+          + (f" in {len(groups)} groups by {args.by}" if args.by else "")
+          + (f" (batch 1 of {args.rounds})" if args.rounds > 1 else ""))
+    for g in groups:
+        e, u = result.expected_error[g], result.uniform_error[g]
+        head = f"{args.by} = {g}: " if args.by else ""
+        print(f"{head}predicted pass@{args.predict} now: {result.predicted[g]:.4f}"
+              + (f"; {int(result.allocation[g].sum())} attempts" if args.by else ""))
+        print(f"{head}promised error (sd): plan {e.sd:.4f} (process {e.process_sd:.4f}, "
+              f"model {e.model_sd:.4f}); uniform {u.sd:.4f}")
     match = result.uniform_attempts_to_match
     print("uniform spending matches the plan's error with "
           + (f"{match} attempts" if match is not None else "no budget within the caps"))

@@ -103,6 +103,18 @@ class _State(NamedTuple):
     draws: list
 
 
+class _Groups(NamedTuple):
+    """Several groups (models) planned together, their problems concatenated in group order:
+    each group's fit (``states``) and number of problems (``sizes``)."""
+
+    states: list
+    sizes: np.ndarray
+
+    def split(self, values) -> list:
+        """``values`` over all problems as one array per group."""
+        return np.split(np.asarray(values), np.cumsum(self.sizes)[:-1])
+
+
 def _survival(fitted: FittedMethod, k) -> np.ndarray:
     return np.clip(1.0 - fitted.predict_pass_at_k(np.maximum(np.asarray(k, float), 1.0)),
                    0.0, 1.0)
@@ -341,15 +353,53 @@ def round_budgets(budget: int, rounds: int) -> list[int]:
     return [base + (1 if r < extra else 0) for r in range(rounds)]
 
 
-def _match_uniform(state, c, n, k, room, target_sd) -> int | None:
-    """Smallest total uniform budget whose promised sd is at most ``target_sd``."""
+def _allocate_groups(strategy: str, cells: _Groups, successes, attempts, budget: int, k: int,
+                     room: np.ndarray) -> np.ndarray:
+    """One round's allocation over several groups: each group gets the share of ``budget``
+    uniform spending would give its problems, allocated within the group by ``strategy``.
+    A group with no open problem (every one solved or at K) gets a share only of what the
+    others cannot take: nothing there changes its pass@K.
+
+    Not one greedy over every (group, problem): its objective (the process variance) would
+    starve the groups whose problems are slow to resolve, whose error is mostly the model
+    term it does not count; in replays on Pythia/MATH (7 models, 10 seeds) that split erred
+    1.27x uniform spending against 1.11x for this one (docs/notes/planner.md)."""
+    c, n = np.asarray(successes), np.asarray(attempts)
+    open_ = [np.any(_open(cg, ng, k) & (rg > 0))
+             for cg, ng, rg in zip(cells.split(c), cells.split(n), cells.split(room))]
+    first = uniform_allocation(budget, np.concatenate([
+        rg if is_open else np.zeros_like(rg) for rg, is_open in zip(cells.split(room), open_)]))
+    spread = first + uniform_allocation(budget - int(first.sum()), room - first)
+    shares = [int(a.sum()) for a in cells.split(spread)]
+    return np.concatenate([
+        allocate(strategy, state, c, n, share, k, r) for state, c, n, share, r in
+        zip(cells.states, cells.split(successes), cells.split(attempts), shares,
+            cells.split(room))])
+
+
+def _forecasts(cells: _Groups, successes, attempts, extra, k: int) -> list:
+    """Each group's promised error once ``extra`` attempts come back."""
+    return [forecast(state, c, n, m, k) for state, c, n, m in
+            zip(cells.states, cells.split(successes), cells.split(attempts), cells.split(extra))]
+
+
+def _variance(forecasts) -> float:
+    return sum(f.sd**2 for f in forecasts)
+
+
+def _match_uniform(cells: _Groups, c, n, k, room, target_variance) -> int | None:
+    """Smallest total uniform budget whose promised variance (summed over the groups) is at
+    most ``target_variance``."""
+    def variance(budget):
+        return _variance(_forecasts(cells, c, n, uniform_allocation(budget, room), k))
+
     hi = int(room.sum())
-    if forecast(state, c, n, uniform_allocation(hi, room), k).sd > target_sd * (1 + 1e-9):
+    if variance(hi) > target_variance * (1 + 1e-9):
         return None
     lo = 0
     while hi - lo > max(1, c.size // 4):
         mid = (lo + hi) // 2
-        if forecast(state, c, n, uniform_allocation(mid, room), k).sd <= target_sd:
+        if variance(mid) <= target_variance:
             hi = mid
         else:
             lo = mid
@@ -365,6 +415,112 @@ def check_plan_inputs(successes, attempts, budget, predict_k, rounds, cap) -> No
                                                    f"{rounds!r})")
     require(cap is None or (int(cap) == cap and cap >= 0),
             f"cap: must be an integer >= 0 (got {cap!r})")
+
+
+class GroupPlan(NamedTuple):
+    """A sampling plan over several groups (models) at once: the fields of :class:`Plan`, each
+    a dict from group name to that group's value, except ``uniform_attempts_to_match`` (the
+    total uniform budget, over every group's problems, whose promised variance summed over the
+    groups is at most the plan's; None: not within the caps)."""
+
+    allocation: dict
+    rounds: list
+    predicted: dict
+    expected_error: dict
+    uniform_error: dict
+    uniform_attempts_to_match: int | None
+    final_predicted: dict | None = None
+    final_population: dict | None = None
+
+
+def plan_groups(groups: dict, budget: int, predict_k: int, *, rounds: int = 1,
+                outcomes: Callable[[dict], dict] | None = None, cap: int | None = None,
+                method: str = DEFAULT_METHOD, strategy: str = "planned",
+                replicates: int = DEFAULT_REPLICATES, seed=0) -> GroupPlan:
+    """Allocate ``budget`` more attempts over the problems of several groups (models).
+
+    Each group's pass@``predict_k`` is predicted from its own fit (as ``simsearch fit --by``
+    does). Each group gets the share of the budget that uniform spending would give its
+    problems, and ``strategy`` allocates it within the group; uniform spending gives every
+    problem of every group the same extra attempts.
+
+    Parameters
+    ----------
+    groups : dict
+        Group name -> (successes, attempts), per-problem counts so far.
+    budget, predict_k, rounds, cap, method, strategy, replicates
+        As in :func:`plan`; ``budget`` is the total over all groups.
+    outcomes : callable, optional
+        ``outcomes({name: extra})`` returns ``{name: successes}`` among each round's new
+        attempts.
+    seed : int or SeedSequence
+        Group g's round r fits with child key (g, r) of ``SeedSequence(seed)``.
+
+    Returns
+    -------
+    GroupPlan
+    """
+    require(len(groups) >= 1, "groups: need at least one group of counts")
+    names = list(groups)
+    parts = [(np.asarray(c, dtype=np.int64), np.asarray(n, dtype=np.int64))
+             for c, n in groups.values()]
+    c = np.concatenate([p[0] for p in parts])
+    n = np.concatenate([p[1] for p in parts])
+    check_plan_inputs(c, n, budget, predict_k, rounds, cap)
+    k = int(predict_k)
+    root = seed_sequence(seed)
+    sizes = np.array([p[0].size for p in parts])
+    cells = _Groups([_fit(cg, ng, method, replicates, child(root, g, 0))
+                     for g, (cg, ng) in enumerate(parts)], sizes)
+
+    def by_name(values):
+        return dict(zip(names, values))
+
+    def each(values):
+        return by_name(cells.split(values))
+
+    room = caps_for(n, k, cap)
+    predicted = [float(np.mean(conditional_pass_at_k(state.fitted, cg, ng, k)))
+                 for state, (cg, ng) in zip(cells.states, parts)]
+    # The promise covers the whole budget as if spent now (later rounds can only adapt).
+    whole = _allocate_groups(strategy, cells, c, n, budget, k, room)
+    promised = _forecasts(cells, c, n, whole, k)
+    uniform = _forecasts(cells, c, n, uniform_allocation(budget, room), k)
+    match = _match_uniform(cells, c, n, k, room, _variance(promised))
+    per_round, total = [], np.zeros(c.size, dtype=np.int64)
+    # Without outcomes only the first batch can be planned: the caller samples it and plans
+    # again on the new counts with the remaining budget and rounds - 1 (what the CLI does).
+    batches = round_budgets(budget, rounds)[:rounds if outcomes is not None else 1]
+    histories = [_History(cg, ng) for cg, ng in parts]
+    for r, b in enumerate(batches):
+        if r > 0:
+            cells = cells._replace(states=[h.fit(method, 0, child(root, g, r))
+                                           for g, h in enumerate(histories)])
+        extra = whole if rounds == 1 else _allocate_groups(strategy, cells, c, n, b, k,
+                                                           room - total)
+        per_round.append(each(extra))
+        total += extra
+        if outcomes is not None:
+            returned = outcomes(each(extra))
+            require(isinstance(returned, dict), "outcomes: must return a dict from group name "
+                                                "to successes per problem")
+            for name, h, m in zip(names, histories, cells.split(extra)):
+                new = np.asarray(returned.get(name, ()), dtype=np.int64)
+                require(new.shape == m.shape and np.all((new >= 0) & (new <= m)),
+                        "outcomes: must return, per problem, successes between 0 and the "
+                        "attempts allocated")
+                h.add(m, new)
+            c = np.concatenate([h.c for h in histories])
+            n = np.concatenate([h.n for h in histories])
+    final = population = None
+    if outcomes is not None:
+        fits = [h.fit(method, 0, child(root, g, rounds)).fitted
+                for g, h in enumerate(histories)]
+        final = by_name(float(np.mean(conditional_pass_at_k(f, h.c, h.n, k)))
+                        for f, h in zip(fits, histories))
+        population = by_name(float(f.predict_pass_at_k(k)[0]) for f in fits)
+    return GroupPlan(each(total), per_round, by_name(predicted), by_name(promised),
+                     by_name(uniform), match, final, population)
 
 
 def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
@@ -400,44 +556,15 @@ def plan(successes, attempts, budget: int, predict_k: int, *, rounds: int = 1,
     -------
     Plan
     """
-    check_plan_inputs(successes, attempts, budget, predict_k, rounds, cap)
-    c = np.asarray(successes, dtype=np.int64).copy()
-    n = np.asarray(attempts, dtype=np.int64).copy()
-    k = int(predict_k)
-    root = seed_sequence(seed)
-
-    room = caps_for(n, k, cap)
-    state = _fit(c, n, method, replicates, child(root, 0, 0))
-    predicted = float(np.mean(conditional_pass_at_k(state.fitted, c, n, k)))
-    # The promise covers the whole budget as if spent now (later rounds can only adapt).
-    whole = allocate(strategy, state, c, n, budget, k, room)
-    promised = forecast(state, c, n, whole, k)
-    uniform = forecast(state, c, n, uniform_allocation(budget, room), k)
-    match = _match_uniform(state, c, n, k, room, promised.sd)
-    per_round, total = [], np.zeros(c.size, dtype=np.int64)
-    # Without outcomes only the first batch can be planned: the caller samples it and plans
-    # again on the new counts with the remaining budget and rounds - 1 (what the CLI does).
-    batches = round_budgets(budget, rounds)[:rounds if outcomes is not None else 1]
-    history = _History(c, n)
-    for r, b in enumerate(batches):
-        if r > 0:
-            state = history.fit(method, 0, child(root, 0, r))
-        extra = whole if rounds == 1 else allocate(strategy, state, c, n, b, k, room - total)
-        per_round.append(extra)
-        total += extra
-        if outcomes is not None:
-            new = np.asarray(outcomes(extra), dtype=np.int64)
-            require(new.shape == c.shape and np.all((new >= 0) & (new <= extra)),
-                    "outcomes: must return, per problem, successes between 0 and the "
-                    "attempts allocated")
-            history.add(extra, new)
-            c, n = history.c, history.n
-    final = population = None
-    if outcomes is not None:
-        fitted = history.fit(method, 0, child(root, 0, rounds)).fitted
-        final = float(np.mean(conditional_pass_at_k(fitted, c, n, k)))
-        population = float(fitted.predict_pass_at_k(k)[0])
-    return Plan(total, per_round, predicted, promised, uniform, match, final, population)
+    one = plan_groups({"": (successes, attempts)}, budget, predict_k, rounds=rounds,
+                      outcomes=None if outcomes is None else
+                      (lambda extra: {"": outcomes(extra[""])}),
+                      cap=cap, method=method, strategy=strategy, replicates=replicates,
+                      seed=seed)
+    return Plan(one.allocation[""], [r[""] for r in one.rounds], one.predicted[""],
+                one.expected_error[""], one.uniform_error[""], one.uniform_attempts_to_match,
+                None if one.final_predicted is None else one.final_predicted[""],
+                None if one.final_population is None else one.final_population[""])
 
 
 # --- replay: backtesting an allocation on evaluations that hold many more attempts ------------
@@ -480,6 +607,17 @@ class ReplayResult(NamedTuple):
     promised_mean_abs: float
 
 
+def _first_pass(successes, attempts, n_from: int, k: int, rng):
+    """A record's replay, its first ``n_from`` attempts per problem and its pass@``k``:
+    (replay, (successes, attempts) so far, observed pass@k)."""
+    full_c = np.asarray(successes, dtype=np.int64)
+    full_n = np.asarray(attempts, dtype=np.int64)
+    observed = float(np.mean(unbiased_pass_at_k(full_c, full_n, np.full(full_c.size, k))))
+    replay = Replay(full_c, full_n, rng)
+    first = (replay.draw(np.full(full_c.size, n_from)), np.full(full_c.size, n_from))
+    return replay, first, observed
+
+
 def replay_plan(successes, attempts, n_from: int, budget: int, k: int, strategy: str,
                 rounds: int, seed: int, *, method: str = DEFAULT_METHOD,
                 replicates: int = DEFAULT_REPLICATES, root=0) -> ReplayResult:
@@ -489,14 +627,34 @@ def replay_plan(successes, attempts, n_from: int, budget: int, k: int, strategy:
     Seed s draws from child (s, 0) of ``SeedSequence(root)`` and bootstraps with (s, 1).
     """
     base = seed_sequence(root)
-    full_c = np.asarray(successes, dtype=np.int64)
-    full_n = np.asarray(attempts, dtype=np.int64)
-    observed = float(np.mean(unbiased_pass_at_k(full_c, full_n, np.full(full_c.size, k))))
-    replay = Replay(full_c, full_n, np.random.default_rng(child(base, seed, 0)))
-    c = replay.draw(np.full(full_c.size, n_from))
-    n = np.full(full_c.size, n_from, dtype=np.int64)
+    replay, (c, n), observed = _first_pass(successes, attempts, n_from, k,
+                                           np.random.default_rng(child(base, seed, 0)))
     result = plan(c, n, budget, k, rounds=rounds, outcomes=replay.draw, method=method,
                   strategy=strategy, replicates=replicates, seed=child(base, seed, 1))
     return ReplayResult(strategy, rounds, seed, int(result.allocation.sum()),
                         result.final_predicted, result.final_population, observed,
                         result.expected_error.mean_abs)
+
+
+def replay_plan_groups(groups: dict, n_from: int, budget: int, k: int, strategy: str,
+                       rounds: int, seed: int, *, method: str = DEFAULT_METHOD,
+                       replicates: int = DEFAULT_REPLICATES, root=0) -> dict:
+    """:func:`replay_plan` for several groups' records planned together (:func:`plan_groups`,
+    one ``budget`` over all of them): group name -> its :class:`ReplayResult`.
+
+    Seed s draws group g's record from child (s, 0, g) of ``SeedSequence(root)`` and plans
+    with (s, 1).
+    """
+    base = seed_sequence(root)
+    replays, first, observed = {}, {}, {}
+    for g, (name, (c, n)) in enumerate(groups.items()):
+        replays[name], first[name], observed[name] = _first_pass(
+            c, n, n_from, k, np.random.default_rng(child(base, seed, 0, g)))
+    result = plan_groups(first, budget, k, rounds=rounds,
+                         outcomes=lambda extra: {g: replays[g].draw(m) for g, m in extra.items()},
+                         method=method, strategy=strategy, replicates=replicates,
+                         seed=child(base, seed, 1))
+    return {name: ReplayResult(strategy, rounds, seed, int(result.allocation[name].sum()),
+                               result.final_predicted[name], result.final_population[name],
+                               observed[name], result.expected_error[name].mean_abs)
+            for name in groups}
