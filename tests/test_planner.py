@@ -79,6 +79,24 @@ def test_process_error_matches_monte_carlo():
     assert promised.model_sd == 0.0
 
 
+def test_conditional_pass_at_k_counts_each_kind_of_problem_by_its_own_rule():
+    # Solved below K: 1. Unsolved below K: 1 - S(K)/S(n). At or beyond K (solved or not): its
+    # unbiased pass@K from the counts, whatever the fit says.
+    fitted = beta_method(0.3, 3.0)
+    c = np.array([2, 0, 0, 0, 3, 40])
+    n = np.array([50, 50, 500, 1000, 1000, 5000])
+    k = 1000
+    got = conditional_pass_at_k(fitted, c, n, k)
+    survival = 1.0 - fitted.predict_pass_at_k(np.array([50.0, 500.0, 1000.0]))
+    assert got[0] == 1.0
+    np.testing.assert_allclose(got[1:3], 1.0 - survival[2] / survival[:2], rtol=1e-12)
+    assert got[3] == 0.0 and got[4] == 1.0  # n = K: the record at K is the answer
+    # 40 successes in 5,000: 1 - C(4960, 1000) / C(5000, 1000), exactly.
+    exact = -np.expm1(special.gammaln(4961) - special.gammaln(3961) - special.gammaln(5001)
+                      + special.gammaln(4001))
+    assert got[5] == pytest.approx(exact, rel=1e-12)
+
+
 def test_replay_is_exact():
     rng = np.random.default_rng(3)
     good = rng.integers(0, 50, 30)

@@ -1,7 +1,8 @@
 """Property-based tests of the command line: whatever the arguments, sweep or labs file, counts
-CSV or existing files, `simsearch passk`, `sweep`, `labs`, `fit`, `backtest` and `reproduce`
-either succeed with outputs whose manifest matches them, or exit 2 with exactly one line on
-stderr and no file created or changed; never a traceback, never a warning on the terminal.
+CSV or existing files, `simsearch passk`, `sweep`, `labs`, `fit`, `backtest`, `plan` and
+`reproduce` either succeed with outputs whose manifest matches them, or exit 2 with exactly one
+line on stderr and no file created or changed; never a traceback, never a warning on the
+terminal.
 
 The default run uses a small example budget; ``pytest --exhaustive`` runs a larger one.
 """
@@ -863,3 +864,73 @@ def test_backtest_property(case):
 @given(backtest_cases())
 def test_backtest_property_exhaustive(case):
     _check_backtest(case)
+
+
+# --- plan ------------------------------------------------------------------------------------
+
+
+@st.composite
+def plan_cases(draw):
+    kind, text = draw(counts_files())
+    by = draw(st.none() | _mostly(st.just("model"), st.sampled_from(["nosuch", "problem", ""])))
+    if text and "\n" in text.strip():  # a model column, two groups, for --by model
+        lines = text.strip("\n").split("\n")
+        text = "\n".join([lines[0] + ",model"]
+                         + [f"{row},m{i % 2}" for i, row in enumerate(lines[1:])]) + "\n"
+    return {"counts": (kind, text), "by": by, "json": draw(st.booleans()),
+            "budget": draw(_mostly(st.sampled_from(["0", "50", "5000"]),
+                                   st.sampled_from(["-1", "x", "2.5", "1e400", ""]))),
+            "predict": draw(_mostly(st.sampled_from(["1000", "10000"]),
+                                    st.sampled_from(["1", "0", "x", "1e400"]))),
+            "rounds": draw(st.none() | _mostly(st.sampled_from(["1", "3"]),
+                                               st.sampled_from(["0", "-2", "x"]))),
+            "cap": draw(st.none() | _mostly(st.sampled_from(["0", "40"]),
+                                            st.sampled_from(["-1", "x"]))),
+            "bootstrap": draw(_mostly(st.sampled_from(["0", "20"]), st.sampled_from(["-1", "x"]))),
+            "out": draw(st.none() | PATH_KINDS)}
+
+
+def _check_plan(case: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        argv = ["plan", _counts_path(root, *case["counts"]), "--budget", case["budget"],
+                "--predict", case["predict"], "--bootstrap", case["bootstrap"]]
+        for flag in ("by", "rounds", "cap"):
+            if case[flag] is not None:
+                argv += [f"--{flag}", case[flag]]
+        if case["json"]:
+            argv.append("--json")
+        out = None
+        if case["out"] is not None:
+            out = _make_path(case["out"], root, "plan.csv", None)
+            argv += ["--out", out]
+        ran = _run_or_refused(argv, root)
+        if ran is None:
+            return
+        printed, _, before = ran
+        if case["json"]:
+            report = _strict_json(printed)
+            groups = report["allocation"] if case["by"] else {"": report["allocation"]}
+            spent = sum(a for alloc in groups.values() for a in alloc.values())
+            assert 0 <= spent <= int(case["budget"])
+            assert all(a >= 0 for alloc in groups.values() for a in alloc.values())
+        if out is None:
+            assert _snapshot(root) == before
+            return
+        assert output.read_manifest(out)["command"] == "plan"
+        with open(out, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert sum(int(r["attempts"]) for r in rows) <= int(case["budget"])
+
+
+@SMALL
+@given(plan_cases())
+def test_plan_property(case):
+    _check_plan(case)
+
+
+@pytest.mark.exhaustive
+@LARGE
+@given(plan_cases())
+def test_plan_property_exhaustive(case):
+    _check_plan(case)

@@ -127,7 +127,7 @@ def conditional_pass_at_k(fitted: FittedMethod, successes, attempts, k: int) -> 
     out = np.ones(c.size)
     beyond = n >= k
     if beyond.any():
-        out[beyond] = unbiased_pass_at_k(c[beyond], n[beyond], np.full(beyond.sum(), k))
+        out[beyond] = unbiased_pass_at_k(c[beyond], n[beyond], np.array([k]))[:, 0]
     open_ = (c == 0) & ~beyond
     if open_.any():
         s_n = _survival(fitted, n[open_])
@@ -612,7 +612,7 @@ def _first_pass(successes, attempts, n_from: int, k: int, rng):
     (replay, (successes, attempts) so far, observed pass@k)."""
     full_c = np.asarray(successes, dtype=np.int64)
     full_n = np.asarray(attempts, dtype=np.int64)
-    observed = float(np.mean(unbiased_pass_at_k(full_c, full_n, np.full(full_c.size, k))))
+    observed = float(np.mean(unbiased_pass_at_k(full_c, full_n, np.array([k]))))
     replay = Replay(full_c, full_n, rng)
     first = (replay.draw(np.full(full_c.size, n_from)), np.full(full_c.size, n_from))
     return replay, first, observed
