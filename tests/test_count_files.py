@@ -297,6 +297,23 @@ def test_pooling_groups_without_by_is_warned_about(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
     assert main(["fit", str(grouped)]) == 0
     assert "column 'model' has 2 distinct values" in capsys.readouterr().err
+    # The problems are numbered within each model, so plan refuses them pooled; renumbered,
+    # it plans them as one population and says so.
+    assert main(["plan", str(grouped), "--budget", "100", "--predict", "5000"]) == 2
+    assert "--by COLUMN" in capsys.readouterr().err
+    renumbered = _write_csv(tmp_path / "r.csv", [f"{i}{r[r.index(','):]}"
+                                                 for i, r in enumerate(rows)],
+                            header="problem,model,successes,attempts")
+    assert main(["plan", str(renumbered), "--budget", "100", "--predict", "5000",
+                 "--bootstrap", "0"]) == 0
+    assert "column 'model' has 2 distinct values" in capsys.readouterr().err
+    # A refusal is one line: the warning waits for a result.
+    zeros = _write_csv(tmp_path / "z.csv", [f"{i},{'ab'[i % 2]},0,100" for i in range(6)],
+                       header="problem,model,successes,attempts")
+    for command, extra in (("fit", []), ("plan", ["--budget", "100", "--predict", "5000"])):
+        assert main([command, str(zeros), *extra]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "error:" in err, err
     # One model, problems numbered once each, a constant label: nothing to warn about.
     one = _write_csv(tmp_path / "one.csv", [r.replace(",b,", ",a,") for r in rows[:60]],
                      header="problem,model,successes,attempts")

@@ -736,6 +736,18 @@ def counts_files(draw):
     return kind, "\n".join([header, *rows]) + "\n"
 
 
+def _with_models(text: str | None) -> str | None:
+    """The counts file with a ``model`` column: rows alternate between two models."""
+    if not text or "\n" not in text.strip():
+        return text
+    lines = text.strip("\n").split("\n")
+    return "\n".join([lines[0] + ",model"]
+                     + [f"{row},m{i % 2}" for i, row in enumerate(lines[1:])]) + "\n"
+
+
+BY = st.none() | _mostly(st.just("model"), st.sampled_from(["nosuch", "problem", ""]))
+
+
 def _strict_json(text: str):
     def refuse(name):
         raise AssertionError(f"non-standard JSON constant {name} in the output")
@@ -753,7 +765,10 @@ def _counts_path(root: Path, kind: str, text: str | None) -> str:
 
 @st.composite
 def fit_cases(draw):
-    return {"counts": draw(counts_files()), "json": draw(st.booleans()),
+    kind, text = draw(counts_files())
+    by = draw(BY)
+    return {"counts": (kind, _with_models(text)), "json": draw(st.booleans()), "by": by,
+            "pool": by is not None and draw(st.booleans()),
             "bootstrap": draw(st.none() | _mostly(st.sampled_from(["0", "20"]),
                                                   st.sampled_from(["-1", "x"]))),
             "predict": draw(st.none() | _mostly(st.sampled_from(["1000", "1,10,100000"]),
@@ -767,9 +782,11 @@ def _check_fit(case: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         argv = ["fit", _counts_path(root, *case["counts"])]
-        for flag in ("bootstrap", "predict", "target"):
+        for flag in ("bootstrap", "predict", "target", "by"):
             if case[flag] is not None:
                 argv += [f"--{flag}", case[flag]]
+        if case["pool"]:
+            argv.append("--pool")
         if case["json"]:
             argv.append("--json")
         ran = _run_or_refused(argv, root)
@@ -779,7 +796,8 @@ def _check_fit(case: dict) -> None:
         assert _snapshot(root) == before
         if case["json"]:
             report = _strict_json(out)
-            assert report["problems"] >= 1
+            reports = report["groups"].values() if case["by"] else [report]
+            assert all(r["problems"] >= 1 for r in reports)
         else:
             assert out.strip()
 
@@ -810,7 +828,8 @@ needs_backtest = pytest.mark.skipif(not _has_command("backtest"),
 
 @st.composite
 def backtest_cases(draw):
-    return {"counts": draw(counts_files()),
+    kind, text = draw(counts_files())
+    return {"counts": (kind, _with_models(text)), "by": draw(BY),
             # --from < --to <= attempts (10, 50 or 200 in most files) when valid
             "from": draw(_mostly(st.sampled_from(["1", "2", "4"]),
                                  st.sampled_from(["0", "x", "1e400", "10"]))),
@@ -828,6 +847,8 @@ def _check_backtest(case: dict) -> None:
         argv = ["backtest", _counts_path(root, *case["counts"]), "--from", case["from"],
                 "--to", case["to"], "--no-progress"]
         argv += ["--seeds", case["seeds"], "--methods", case["methods"]]
+        if case["by"] is not None:
+            argv += ["--by", case["by"]]
         out = None
         if case["out"] is not None:
             out = _make_path(case["out"], root, "bt.csv", None)
@@ -872,12 +893,7 @@ def test_backtest_property_exhaustive(case):
 @st.composite
 def plan_cases(draw):
     kind, text = draw(counts_files())
-    by = draw(st.none() | _mostly(st.just("model"), st.sampled_from(["nosuch", "problem", ""])))
-    if text and "\n" in text.strip():  # a model column, two groups, for --by model
-        lines = text.strip("\n").split("\n")
-        text = "\n".join([lines[0] + ",model"]
-                         + [f"{row},m{i % 2}" for i, row in enumerate(lines[1:])]) + "\n"
-    return {"counts": (kind, text), "by": by, "json": draw(st.booleans()),
+    return {"counts": (kind, _with_models(text)), "by": draw(BY), "json": draw(st.booleans()),
             "budget": draw(_mostly(st.sampled_from(["0", "50", "5000"]),
                                    st.sampled_from(["-1", "x", "2.5", "1e400", ""]))),
             "predict": draw(_mostly(st.sampled_from(["1000", "10000"]),

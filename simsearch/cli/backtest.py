@@ -72,7 +72,6 @@ def run(args) -> int:
                                    args.attempts_column)
     else:
         groups = {"all": read_counts(args.counts, args.successes_column, args.attempts_column)}
-        warn_pooled(args, "backtest", "pass --by {column} to backtest each group apart")
     with quiet_numerics():
         result = run_backtest(groups, args.n_from, args.n_to, methods, seeds=args.seeds,
                               seed=args.seed, bootstrap=args.bootstrap,
@@ -81,6 +80,8 @@ def run(args) -> int:
             from ..fitting.pooled import add_pooled_backtest
 
             result = add_pooled_backtest(result, groups, seeds=args.seeds, seed=args.seed)
+    if not args.by:  # after the run: a refusal is one line, never a warning and the error
+        warn_pooled(args, "backtest", "pass --by {column} to backtest each group apart")
     sys.stdout.write(format_summary(result))
     if args.out is not None:
         meta = manifest("backtest", {

@@ -93,8 +93,9 @@ def run(args) -> int:
     else:
         successes, attempts = read_counts(args.counts, args.successes_column,
                                           args.attempts_column)
-        warn_pooled(args, "fit", "pass --by {column} to fit each group apart")
         single = fit_report(successes, attempts, **options)
+        # After the fit: a refusal is one line, never a warning and then the error.
+        warn_pooled(args, "fit", "pass --by {column} to fit each group apart")
         report, text = dict(single.data), single.format()
     report["manifest"] = manifest("fit", config, args.seed)
     print(json.dumps(finite_or_none(report), indent=2, allow_nan=False) if args.json else text)

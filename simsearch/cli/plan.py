@@ -6,6 +6,8 @@ import argparse
 import json
 import math
 
+from .common import warn_pooled
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``plan`` on the CLI's subparsers."""
@@ -100,6 +102,8 @@ def run(args) -> int:
                 "COLUMN)")
     result = plan_groups(groups, args.budget, args.predict, rounds=args.rounds, cap=args.cap,
                          method=method, replicates=replicates, seed=args.seed)
+    if not args.by:  # after the plan: a refusal is one line, never a warning and the error
+        warn_pooled(args, "plan", "pass --by {column} to plan every group at once")
     config = {"counts": str(args.counts), "by": args.by, "budget": args.budget,
               "predict": args.predict, "rounds": args.rounds, "cap": args.cap,
               "method": method, "bootstrap": replicates, "seed": args.seed}
