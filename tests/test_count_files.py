@@ -77,6 +77,15 @@ def test_bad_npy(tmp_path):
         read_counts(tmp_path / "junk.npy")
 
 
+@pytest.mark.parametrize("command", [["fit"], ["backtest", "--from", "2", "--to", "4"],
+                                     ["plan", "--budget", "10", "--predict", "100"]])
+def test_by_on_a_matrix_is_refused_naming_the_option(tmp_path, capsys, command):
+    np.save(tmp_path / "m.npy", (np.random.default_rng(0).random((20, 8)) < 0.3).astype(int))
+    assert main([command[0], str(tmp_path / "m.npy"), *command[1:], "--by", "model"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error: by: " in err[0] and "needs a counts CSV" in err[0]
+
+
 def _counts_csv(tmp_path, n_problems=800, attempts=100, seed=1):
     sc = simulate_counts("beta(alpha=0.3, beta=3)", n_problems, attempts, seed=seed)
     rows = [f"{i},{c},{n}" for i, (c, n) in enumerate(zip(sc.successes, sc.attempts))]

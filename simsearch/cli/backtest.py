@@ -65,11 +65,11 @@ def run(args) -> int:
         raise SimsearchError(f"confidence: must be in (0, 1) (got {args.confidence})")
     if args.out is not None:
         check_writable(args.out, "out", with_manifest=True)
-    if Path(args.counts).suffix.lower() == ".npy":
-        groups = {"all": read_outcomes_npy(args.counts)}
-    elif args.by:
+    if args.by:
         groups = read_count_groups(args.counts, args.by, args.successes_column,
                                    args.attempts_column)
+    elif Path(args.counts).suffix.lower() == ".npy":
+        groups = {"all": read_outcomes_npy(args.counts)}
     else:
         groups = {"all": read_counts(args.counts, args.successes_column, args.attempts_column)}
     with quiet_numerics():

@@ -112,6 +112,9 @@ def read_count_groups(path: str | os.PathLike, group_column: str,
                       successes_column: str = "successes", attempts_column: str = "attempts"
                       ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Counts per value of ``group_column`` (e.g. one group per model), in file order."""
+    if str(path).lower().endswith(".npy"):
+        raise SimsearchError(f"by: {path} is a .npy matrix of one group's outcomes; --by "
+                             f"{group_column} needs a counts CSV with that column")
     rows = _read_rows(path, (successes_column, attempts_column, group_column))
     groups: dict[str, list] = {}
     for line, (s_text, a_text, group) in rows:
