@@ -148,6 +148,9 @@ def test_plan_promises_no_more_error_than_uniform():
     assert result.expected_error.sd <= result.uniform_error.sd * (1 + 1e-12)
     assert result.uniform_attempts_to_match is None or \
         result.uniform_attempts_to_match >= 50 * c.size - c.size // 4
+    # Nothing to match: no budget, or a cap of 0, is matched by no uniform attempt at all.
+    assert plan(c, n, 0, 10_000, replicates=0).uniform_attempts_to_match == 0
+    assert plan(c, n, 500, 10_000, cap=0, replicates=0).uniform_attempts_to_match == 0
 
 
 def test_a_plan_over_groups_gives_each_its_uniform_share():

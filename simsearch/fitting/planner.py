@@ -77,8 +77,8 @@ class Plan(NamedTuple):
     expected_error, uniform_error : ErrorForecast
         Promised error after the plan, and after spending the same budget uniformly.
     uniform_attempts_to_match : int or None
-        Total attempts uniform spending needs to promise the plan's error (None: not within the
-        caps).
+        Total attempts uniform spending needs to promise the plan's error, to within a quarter
+        of the number of problems (None: not within the caps).
     final_predicted : float or None
         Conditional pass@K after the last round (when ``outcomes`` returned the results).
     final_population : float or None
@@ -396,7 +396,9 @@ def _match_uniform(cells: _Groups, c, n, k, room, target_variance) -> int | None
     hi = int(room.sum())
     if variance(hi) > target_variance * (1 + 1e-9):
         return None
-    lo = 0
+    if variance(0) <= target_variance * (1 + 1e-9):
+        return 0
+    lo = 0  # too few; hi is enough: bisect to within a quarter of the problems
     while hi - lo > max(1, c.size // 4):
         mid = (lo + hi) // 2
         if variance(mid) <= target_variance:
