@@ -856,20 +856,24 @@ def _check_backtest(case: dict) -> None:
         ran = _run_or_refused(argv, root)
         if ran is None:
             return
-        _, _, before = ran
-        after = _snapshot(root)
-        changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
-        if out is None:
-            assert changed == set()
-            return
-        meta = output.read_manifest(out)
-        assert meta["command"] == "backtest"
-        real = Path(os.path.realpath(out))
-        allowed = {str(p.relative_to(root.resolve())) for p in
-                   (real, real.with_name(real.name + ".json"))
-                   if p.is_relative_to(root.resolve())}
-        allowed |= {str(Path(out + ".json").relative_to(root))}
-        assert changed <= allowed, changed - allowed
+        _assert_wrote_only(root, ran[2], out, "backtest")
+
+
+def _assert_wrote_only(root: Path, before: dict, out: str | None, command: str) -> None:
+    """Nothing under ``root`` changed but ``out`` (through a link: its target) and its
+    manifest, which names ``command``."""
+    after = _snapshot(root)
+    changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+    if out is None:
+        assert changed == set()
+        return
+    assert output.read_manifest(out)["command"] == command
+    real = Path(os.path.realpath(out))
+    allowed = {str(p.relative_to(root.resolve())) for p in
+               (real, real.with_name(real.name + ".json"))
+               if p.is_relative_to(root.resolve())}
+    allowed |= {str(Path(out + ".json").relative_to(root))}
+    assert changed <= allowed, changed - allowed
 
 
 @needs_backtest
@@ -930,10 +934,9 @@ def _check_plan(case: dict) -> None:
             spent = sum(a for alloc in groups.values() for a in alloc.values())
             assert 0 <= spent <= int(case["budget"])
             assert all(a >= 0 for alloc in groups.values() for a in alloc.values())
+        _assert_wrote_only(root, before, out, "plan")
         if out is None:
-            assert _snapshot(root) == before
             return
-        assert output.read_manifest(out)["command"] == "plan"
         with open(out, newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert sum(int(r["attempts"]) for r in rows) <= int(case["budget"])
