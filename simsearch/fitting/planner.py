@@ -39,8 +39,6 @@ from ..seeding import child, seed_sequence
 from .bootstrap import bootstrap_fits
 from .methods import DEFAULT_METHOD, FittedMethod, get_method
 
-#: Allocation strategies the planner and its backtest compare, registered once.
-STRATEGIES = ("planned", "uniform", "hard-first")
 #: Greedy batches per round: each batch gives ceil(budget / GREEDY_STEPS) attempts to one problem.
 GREEDY_STEPS = 400
 #: Bootstrap refits for the model part of the error.
@@ -334,17 +332,22 @@ def greedy_allocation(state: _State, successes, attempts, budget: int, k: int,
     return out
 
 
+#: Allocation strategies the planner and its backtest compare, registered once: name ->
+#: allocation(state, successes, attempts, budget, k, room) of one round.
+STRATEGIES: dict[str, Callable[..., np.ndarray]] = {
+    "planned": greedy_allocation,
+    "uniform": lambda state, c, n, budget, k, room: uniform_allocation(budget, room),
+    "hard-first": lambda state, c, n, budget, k, room: hard_first_allocation(c, budget, room),
+}
+
+
 def allocate(strategy: str, state: _State, successes, attempts, budget: int, k: int,
              room: np.ndarray) -> np.ndarray:
     """One round's allocation by a registered strategy."""
-    if strategy == "planned":
-        return greedy_allocation(state, successes, attempts, budget, k, room)
-    if strategy == "uniform":
-        return uniform_allocation(budget, room)
-    if strategy == "hard-first":
-        return hard_first_allocation(successes, budget, room)
-    raise SimsearchError(f"strategy: unknown {strategy!r}; expected one of "
-                         f"{', '.join(STRATEGIES)}")
+    if strategy not in STRATEGIES:
+        raise SimsearchError(f"strategy: unknown {strategy!r}; expected one of "
+                             f"{', '.join(STRATEGIES)}")
+    return STRATEGIES[strategy](state, successes, attempts, budget, k, room)
 
 
 def round_budgets(budget: int, rounds: int) -> list[int]:
