@@ -1,7 +1,7 @@
 """Adding a concept is one entry in its registry, made here from outside the package.
 
 Each test registers a toy (a simulation family, a fit family, a prediction method, an
-idea-value family, a labs policy, a sweep kind) with one ``monkeypatch.setitem`` and runs it
+allocation strategy, an idea-value family, a labs policy, a sweep kind) with one ``monkeypatch.setitem`` and runs it
 through the command line, as a user extending simsearch would; the numbers it prints are
 checked against the toy's own closed form (the value family and the policy, new settings of
 existing kernel kinds, against the built-in setting each equals).
@@ -136,6 +136,23 @@ def test_a_prediction_method_is_one_entry(monkeypatch, tmp_path, capsys):
     table = capsys.readouterr().out
     assert "line-from-2" in table and "\nline " in "\n" + table.split("\n", 1)[1]
 
+
+
+def test_an_allocation_strategy_is_one_entry(monkeypatch, tmp_path, capsys):
+    from simsearch.fitting.planner import STRATEGIES, uniform_allocation
+
+    # All the budget to the unsolved problems, equally: the toy's allocation is known exactly.
+    monkeypatch.setitem(STRATEGIES, "unsolved-only",
+                        lambda state, c, n, budget, k, room:
+                        uniform_allocation(budget, np.where(np.asarray(c) == 0, room, 0)))
+    c = np.array([0, 3, 0, 1, 0, 0, 7, 0])
+    path = tmp_path / "counts.csv"
+    path.write_text("problem,successes,attempts\n"
+                    + "".join(f"q{i},{s},100\n" for i, s in enumerate(c)))
+    assert main(["plan", str(path), "--budget", "50", "--predict", "1000", "--strategy",
+                 "unsolved-only", "--bootstrap", "0", "--json"]) == 0
+    allocation = json.loads(capsys.readouterr().out)["allocation"]
+    assert allocation == {f"q{i}": (10 if s == 0 else 0) for i, s in enumerate(c)}
 
 TOY_KIND = '''
 """A toy sweep kind: each replicate reports a uniform draw times the config's scale."""

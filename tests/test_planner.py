@@ -217,6 +217,20 @@ def test_cli_json_contract_and_csv(tmp_path, capsys):
     assert json.loads(manifest_path(out).read_text())["command"] == "plan"
 
 
+def test_cli_strategy_chooses_the_allocation_and_is_recorded(tmp_path, capsys):
+    c, n = counts(16, problems=30)
+    write_counts(tmp_path / "c.csv", c, n)
+    args = ["plan", str(tmp_path / "c.csv"), "--budget", "300", "--predict", "10000",
+            "--bootstrap", "0", "--json"]
+    assert main(args + ["--strategy", "uniform"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["allocation"].values()) == {10}
+    assert report["manifest"]["config"]["strategy"] == "uniform"
+    assert main(args + ["--strategy", "nosuch"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "strategy: unknown 'nosuch'; expected one of planned" in err[0]
+
+
 def test_cli_by_plans_every_group_at_once(tmp_path, capsys):
     src = tmp_path / "counts.csv"
     rows = ["problem,successes,attempts,model"]

@@ -907,6 +907,8 @@ def plan_cases(draw):
             "cap": draw(st.none() | _mostly(st.sampled_from(["0", "40"]),
                                             st.sampled_from(["-1", "x"]))),
             "bootstrap": draw(_mostly(st.sampled_from(["0", "20"]), st.sampled_from(["-1", "x"]))),
+            "strategy": draw(st.none() | _mostly(st.sampled_from(["uniform", "hard-first"]),
+                                                 st.sampled_from(["nosuch", ""]))),
             "out": draw(st.none() | PATH_KINDS)}
 
 
@@ -915,7 +917,7 @@ def _check_plan(case: dict) -> None:
         root = Path(tmp)
         argv = ["plan", _counts_path(root, *case["counts"]), "--budget", case["budget"],
                 "--predict", case["predict"], "--bootstrap", case["bootstrap"]]
-        for flag in ("by", "rounds", "cap"):
+        for flag in ("by", "rounds", "cap", "strategy"):
             if case[flag] is not None:
                 argv += [f"--{flag}", case[flag]]
         if case["json"]:

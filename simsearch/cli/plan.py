@@ -32,6 +32,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                       help="most extra attempts per problem (always at most K - n_i)")
     plan.add_argument("--method", default=None,
                       help="prediction method (default: the default of simsearch fit)")
+    plan.add_argument("--strategy", default="planned",
+                      help="allocation: planned (default: greedy on the preposterior "
+                           "variance), uniform, or hard-first (attempts in proportion to "
+                           "1/(successes + 1))")
     plan.add_argument("--bootstrap", type=int, default=None,
                       help="bootstrap refits for the model part of the error (default 40)")
     plan.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -77,13 +81,15 @@ def run(args) -> int:
     from ..fitting.count_files import read_count_groups, read_counts
     from ..errors import require
     from ..fitting.methods import DEFAULT_METHOD, get_method
-    from ..fitting.planner import DEFAULT_REPLICATES, check_plan_inputs, plan_groups
+    from ..fitting.planner import DEFAULT_REPLICATES, STRATEGIES, check_plan_inputs, plan_groups
     from ..io.output import check_writable, manifest, write_with_manifest
     from ..io.tables import csv_text
 
     method = get_method(args.method or DEFAULT_METHOD).name
     replicates = DEFAULT_REPLICATES if args.bootstrap is None else args.bootstrap
     require(replicates >= 0, f"bootstrap: must be an integer >= 0 (got {replicates})")
+    require(args.strategy in STRATEGIES, f"strategy: unknown {args.strategy!r}; expected one "
+                                         f"of {', '.join(STRATEGIES)}")
     if args.out is not None:
         check_writable(args.out, "out", with_manifest=True)
     if args.by:
@@ -101,12 +107,14 @@ def run(args) -> int:
                 "problem: each problem must appear once (plan several models with --by "
                 "COLUMN)")
     result = plan_groups(groups, args.budget, args.predict, rounds=args.rounds, cap=args.cap,
-                         method=method, replicates=replicates, seed=args.seed)
+                         method=method, strategy=args.strategy, replicates=replicates,
+                         seed=args.seed)
     if not args.by:  # after the plan: a refusal is one line, never a warning and the error
         warn_pooled(args, "plan", "pass --by {column} to plan every group at once")
     config = {"counts": str(args.counts), "by": args.by, "budget": args.budget,
               "predict": args.predict, "rounds": args.rounds, "cap": args.cap,
-              "method": method, "bootstrap": replicates, "seed": args.seed}
+              "method": method, "strategy": args.strategy, "bootstrap": replicates,
+              "seed": args.seed}
     meta = manifest("plan", config, args.seed)
 
     def shaped(values: dict):
