@@ -495,7 +495,19 @@ def test_chinchilla_optimum_matches_a_numerical_minimum(law, exponent):
     np.testing.assert_allclose(-slope, law.compute_exponent, rtol=1e-12)
 
 
-def test_ctrl_c_keeps_the_replicates_finished_before_it():
+@pytest.fixture
+def ctrl_c():
+    """Python's own Ctrl-C handler for the test. A process that a shell starts in the
+    background (``nohup``, ``&``) inherits SIGINT ignored, and Python then installs no handler,
+    so ``interrupt_main`` would do nothing and an interrupted run would go on for hours."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_keeps_the_replicates_finished_before_it(ctrl_c):
     """Ctrl-C (here interrupt_main from a timer) stops the run within a fraction of a second;
     the replicates finished by then are exactly a shorter run's."""
     import _thread
