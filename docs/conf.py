@@ -68,7 +68,8 @@ numpydoc_xref_param_type = False
 # top-level package's (documented once, under simsearch).
 PUBLIC_MODULES = ["simsearch", "simsearch.fitting", "simsearch.fitting.counts",
                   "simsearch.fitting.estimators",
-                  "simsearch.fitting.likelihoods", "simsearch.fitting.report", "simsearch.sweep",
+                  "simsearch.fitting.likelihoods", "simsearch.fitting.planner",
+                  "simsearch.fitting.report", "simsearch.sweep",
                   "simsearch.labs", "simsearch.labs.theory", "simsearch.io.output", "simsearch.io.tables",
                   "simsearch.io.directory"]
 

@@ -39,6 +39,11 @@ from ..seeding import child, seed_sequence
 from .bootstrap import bootstrap_fits
 from .methods import DEFAULT_METHOD, FittedMethod, get_method
 
+__all__ = ["DEFAULT_REPLICATES", "STRATEGIES", "ErrorForecast", "GroupPlan", "Plan", "Replay",
+           "ReplayResult", "caps_for", "conditional_pass_at_k", "hard_first_allocation", "plan",
+           "plan_groups", "replay_plan", "replay_plan_groups", "round_budgets",
+           "uniform_allocation"]
+
 #: Greedy batches per round: each batch gives ceil(budget / GREEDY_STEPS) attempts to one problem.
 GREEDY_STEPS = 400
 #: Bootstrap refits for the model part of the error.
