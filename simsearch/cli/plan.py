@@ -18,8 +18,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "predicted pass@K; prints the promised error of the plan and of uniform "
                     "spending. With --rounds R it gives the first of R batches: sample it, then "
                     "rerun on the new counts with the remaining budget and --rounds R-1. With "
-                    "--by COLUMN the budget is spread over the problems of every group (e.g. "
-                    "model) at once, minimising the sum of the groups' promised variances.")
+                    "--by COLUMN one budget covers every group (e.g. model): each gets the "
+                    "share uniform spending would give its problems, planned within it.")
     plan.add_argument("counts", help="counts CSV (problem, successes, attempts) or .npy")
     plan.add_argument("--by", default=None, metavar="COLUMN",
                       help="plan several groups of rows (e.g. models, one fit each) at once: "
@@ -81,15 +81,15 @@ def run(args) -> int:
     from ..fitting.count_files import read_count_groups, read_counts
     from ..errors import require
     from ..fitting.methods import DEFAULT_METHOD, get_method
-    from ..fitting.planner import DEFAULT_REPLICATES, STRATEGIES, check_plan_inputs, plan_groups
+    from ..fitting.planner import (DEFAULT_REPLICATES, check_plan_inputs, check_strategy,
+                                    plan_groups)
     from ..io.output import check_writable, manifest, write_with_manifest
     from ..io.tables import csv_text
 
     method = get_method(args.method or DEFAULT_METHOD).name
     replicates = DEFAULT_REPLICATES if args.bootstrap is None else args.bootstrap
     require(replicates >= 0, f"bootstrap: must be an integer >= 0 (got {replicates})")
-    require(args.strategy in STRATEGIES, f"strategy: unknown {args.strategy!r}; expected one "
-                                         f"of {', '.join(STRATEGIES)}")
+    check_strategy(args.strategy)
     if args.out is not None:
         check_writable(args.out, "out", with_manifest=True)
     if args.by:

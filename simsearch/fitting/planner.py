@@ -346,12 +346,17 @@ STRATEGIES: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def allocate(strategy: str, state: _State, successes, attempts, budget: int, k: int,
-             room: np.ndarray) -> np.ndarray:
-    """One round's allocation by a registered strategy."""
+def check_strategy(strategy: str) -> None:
+    """Refuse a name that is not in :data:`STRATEGIES`, listing the registered ones."""
     if strategy not in STRATEGIES:
         raise SimsearchError(f"strategy: unknown {strategy!r}; expected one of "
                              f"{', '.join(STRATEGIES)}")
+
+
+def allocate(strategy: str, state: _State, successes, attempts, budget: int, k: int,
+             room: np.ndarray) -> np.ndarray:
+    """One round's allocation by a registered strategy."""
+    check_strategy(strategy)
     return STRATEGIES[strategy](state, successes, attempts, budget, k, room)
 
 
@@ -471,6 +476,7 @@ def plan_groups(groups: dict, budget: int, predict_k: int, *, rounds: int = 1,
     GroupPlan
     """
     require(len(groups) >= 1, "groups: need at least one group of counts")
+    check_strategy(strategy)
     names = list(groups)
     parts = [(np.asarray(c, dtype=np.int64), np.asarray(n, dtype=np.int64))
              for c, n in groups.values()]
