@@ -159,7 +159,8 @@ def run(args) -> int:
               f"model {e.model_sd:.4f}); uniform {u.sd:.4f}")
     match = result.uniform_attempts_to_match
     print("uniform spending matches the plan's error with "
-          + (f"{match} attempts" if match is not None else "no budget within the caps"))
+          + (f"{match} attempts" if match is not None else "no budget within the caps")
+          + (" over all groups (the sum of their variances)" if args.by else ""))
     if args.out is not None:
         print(f"wrote {args.out} and its manifest")
     return 0
