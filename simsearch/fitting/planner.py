@@ -377,17 +377,14 @@ def _allocate_groups(strategy: str, cells: _Groups, successes, attempts, budget:
     starve the groups whose problems are slow to resolve, whose error is mostly the model
     term it does not count; in replays on Pythia/MATH (7 models, 10 seeds) that split erred
     1.27x uniform spending against 1.11x for this one (docs/notes/planner.md)."""
-    c, n = np.asarray(successes), np.asarray(attempts)
-    open_ = [np.any(_open(cg, ng, k) & (rg > 0))
-             for cg, ng, rg in zip(cells.split(c), cells.split(n), cells.split(room))]
+    cs, ns, rooms = cells.split(successes), cells.split(attempts), cells.split(room)
+    open_ = [np.any(_open(cg, ng, k) & (rg > 0)) for cg, ng, rg in zip(cs, ns, rooms)]
     first = uniform_allocation(budget, np.concatenate([
-        rg if is_open else np.zeros_like(rg) for rg, is_open in zip(cells.split(room), open_)]))
+        rg if is_open else np.zeros_like(rg) for rg, is_open in zip(rooms, open_)]))
     spread = first + uniform_allocation(budget - int(first.sum()), room - first)
     shares = [int(a.sum()) for a in cells.split(spread)]
-    return np.concatenate([
-        allocate(strategy, state, c, n, share, k, r) for state, c, n, share, r in
-        zip(cells.states, cells.split(successes), cells.split(attempts), shares,
-            cells.split(room))])
+    return np.concatenate([allocate(strategy, state, cg, ng, share, k, rg) for state, cg, ng,
+                           share, rg in zip(cells.states, cs, ns, shares, rooms)])
 
 
 def _forecasts(cells: _Groups, successes, attempts, extra, k: int) -> list:
@@ -623,15 +620,27 @@ class ReplayResult(NamedTuple):
     promised_mean_abs: float
 
 
-def _first_pass(successes, attempts, n_from: int, k: int, rng):
-    """A record's replay, its first ``n_from`` attempts per problem and its pass@``k``:
-    (replay, (successes, attempts) so far, observed pass@k)."""
-    full_c = np.asarray(successes, dtype=np.int64)
-    full_n = np.asarray(attempts, dtype=np.int64)
-    observed = float(np.mean(unbiased_pass_at_k(full_c, full_n, np.array([k]))))
-    replay = Replay(full_c, full_n, rng)
-    first = (replay.draw(np.full(full_c.size, n_from)), np.full(full_c.size, n_from))
-    return replay, first, observed
+def _replay_groups(groups: dict, draw_seeds: list, n_from: int, budget: int, k: int,
+                   strategy: str, rounds: int, seed: int, plan_seed, method: str,
+                   replicates: int) -> dict:
+    """Replay :func:`plan_groups` on full records: group g's first ``n_from`` attempts and every
+    later round are drawn from its record with ``draw_seeds[g]``; the plan runs with
+    ``plan_seed``. Group name -> its :class:`ReplayResult`."""
+    replays, first, observed = {}, {}, {}
+    for (name, (c, n)), draw_seed in zip(groups.items(), draw_seeds):
+        full_c, full_n = np.asarray(c, dtype=np.int64), np.asarray(n, dtype=np.int64)
+        observed[name] = float(np.mean(unbiased_pass_at_k(full_c, full_n, np.array([k]))))
+        replays[name] = Replay(full_c, full_n, np.random.default_rng(draw_seed))
+        first[name] = (replays[name].draw(np.full(full_c.size, n_from)),
+                       np.full(full_c.size, n_from))
+    result = plan_groups(first, budget, k, rounds=rounds,
+                         outcomes=lambda extra: {g: replays[g].draw(m) for g, m in extra.items()},
+                         method=method, strategy=strategy, replicates=replicates,
+                         seed=plan_seed)
+    return {name: ReplayResult(strategy, rounds, seed, int(result.allocation[name].sum()),
+                               result.final_predicted[name], result.final_population[name],
+                               observed[name], result.expected_error[name].mean_abs)
+            for name in groups}
 
 
 def replay_plan(successes, attempts, n_from: int, budget: int, k: int, strategy: str,
@@ -643,13 +652,9 @@ def replay_plan(successes, attempts, n_from: int, budget: int, k: int, strategy:
     Seed s draws from child (s, 0) of ``SeedSequence(root)`` and bootstraps with (s, 1).
     """
     base = seed_sequence(root)
-    replay, (c, n), observed = _first_pass(successes, attempts, n_from, k,
-                                           np.random.default_rng(child(base, seed, 0)))
-    result = plan(c, n, budget, k, rounds=rounds, outcomes=replay.draw, method=method,
-                  strategy=strategy, replicates=replicates, seed=child(base, seed, 1))
-    return ReplayResult(strategy, rounds, seed, int(result.allocation.sum()),
-                        result.final_predicted, result.final_population, observed,
-                        result.expected_error.mean_abs)
+    return _replay_groups({"": (successes, attempts)}, [child(base, seed, 0)], n_from, budget,
+                          k, strategy, rounds, seed, child(base, seed, 1), method,
+                          replicates)[""]
 
 
 def replay_plan_groups(groups: dict, n_from: int, budget: int, k: int, strategy: str,
@@ -662,15 +667,6 @@ def replay_plan_groups(groups: dict, n_from: int, budget: int, k: int, strategy:
     with (s, 1).
     """
     base = seed_sequence(root)
-    replays, first, observed = {}, {}, {}
-    for g, (name, (c, n)) in enumerate(groups.items()):
-        replays[name], first[name], observed[name] = _first_pass(
-            c, n, n_from, k, np.random.default_rng(child(base, seed, 0, g)))
-    result = plan_groups(first, budget, k, rounds=rounds,
-                         outcomes=lambda extra: {g: replays[g].draw(m) for g, m in extra.items()},
-                         method=method, strategy=strategy, replicates=replicates,
-                         seed=child(base, seed, 1))
-    return {name: ReplayResult(strategy, rounds, seed, int(result.allocation[name].sum()),
-                               result.final_predicted[name], result.final_population[name],
-                               observed[name], result.expected_error[name].mean_abs)
-            for name in groups}
+    return _replay_groups(groups, [child(base, seed, 0, g) for g in range(len(groups))],
+                          n_from, budget, k, strategy, rounds, seed, child(base, seed, 1),
+                          method, replicates)
