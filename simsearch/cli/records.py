@@ -18,6 +18,7 @@ from ..records.forecasts import DEFAULT_METHOD, METHODS, default_growth, forecas
 from ..records.forecasts import model_summary, pandey_test
 from ..records.history import read_history
 from ..records.models import GROWTHS, fit_kortum
+from ..records.pool import fit_pool, pool_summary
 
 
 def _history_arguments(parser) -> None:
@@ -139,6 +140,12 @@ def _fit(args, history) -> int:
            "pandey": pandey, "wins": history.wins,
            "observed_until": history.format_time(history.end),
            "warnings": list(history.warnings)}
+    try:
+        out["models"]["pool"] = pool_summary(history, fit_pool(
+            history.time, history.progress, growth=growth, observed_until=history.end),
+            args.level)
+    except SimsearchError as exc:  # the record models stand without it
+        out["models"]["pool"] = {"name": "pool", "error": str(exc)}
     lr = 2 * (fits["depleting"].log_likelihood - fits["kortum"].log_likelihood)
     from scipy import stats
     out["kortum_vs_depleting"] = {"likelihood_ratio": lr,
@@ -149,6 +156,9 @@ def _fit(args, history) -> int:
     print(f"{history.wins} wins; growth: {growth}; intervals at {args.level:.0%}")
     _print_observation_end(history)
     for name, summary in out["models"].items():
+        if name == "pool":
+            _print_pool(summary)
+            continue
         print(f"{name} model (log-likelihood {summary['log_likelihood']:.2f}):")
         for key in [k for k in summary["units"] if k in summary]:
             item = summary[key]
@@ -167,6 +177,19 @@ def _fit(args, history) -> int:
               f"{pandey['high']:.4g}]: exponentially more effort per unit progress "
               f"{pandey['verdict']}")
     return 0
+
+
+def _print_pool(summary: dict) -> None:
+    if "error" in summary:
+        print(f"pool model: not fitted ({summary['error']})")
+        return
+    print(f"pool model (log-likelihood {summary['log_likelihood']:.2f}):")
+    for key in ("alpha", "ideas"):
+        item = summary[key]
+        high = "inf" if item["high"] is None else f"{item['high']:.4g}"
+        print(f"  {key:>14} = {item['estimate']:.4g}  [{item['low']:.4g}, {high}]  "
+              f"{summary['units'][key]}")
+    print(f"  {'solved share':>14} = {summary['solved_share']:.3g}  of the pool, at the fit")
 
 
 def _print_observation_end(history) -> None:

@@ -59,7 +59,8 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
     > 1 of cumulative effort, the equivalent of fixed horizons on an effort axis).
 
     Origins with fewer than 4 wins before them, and targets after the end of observation, are
-    skipped.
+    skipped; a method that cannot be fitted at an origin has no rows there (the others keep
+    theirs, and the text table says which methods scored fewer origins).
     Each origin's simulation has its own seed (``seed`` + origin index), so adding origins
     does not change the others.
 
@@ -82,16 +83,26 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
         usable = targets <= history.end
         if past.wins < 4 or not usable.any():
             continue
-        try:
-            results = {m: forecast(past, targets[usable], level=level, replicates=replicates,
-                                   seed=seed + i, method=m, growth=growth,
-                                   observed_until=origin) for m in METHODS if m not in BASELINES}
-        except SimsearchError:
-            continue  # too few wins before this origin for a fit
+        results = {}
+        for m in METHODS:
+            if m in BASELINES:
+                continue
+            try:
+                results[m] = forecast(past, targets[usable], level=level,
+                                      replicates=replicates, seed=seed + i, method=m,
+                                      growth=growth, observed_until=origin)
+            except SimsearchError:
+                # Too few wins for the record models (the origin is skipped), or this method
+                # alone cannot fit here (it has no rows at this origin; the others keep theirs).
+                continue
+        if "kortum" not in results:
+            continue
         actual = history.progress_at(targets[usable])
         points = results["kortum"].points
         for method in METHODS:
             res = results.get(method)
+            if res is None and method not in BASELINES:
+                continue
             for k, h in enumerate(horizons[usable]):
                 point = res.median[k] if res is not None else points[method][k]
                 low = res.low[k] if res is not None else np.nan
@@ -146,6 +157,11 @@ def summary_table(summary: dict, horizon_label=lambda h: f"{h:g}") -> str:
             cov = summary["coverage"][k]
             text = f"{summary['mae'][k]:.4f}" + ("" if np.isnan(cov) else f" ({cov:.0%})")
             cells.append(f"{text:>18}")
-            n = summary["n"][k]
+            n = max(n, summary["n"][k])
         lines.append(f"{horizon_label(h):>10} " + " ".join(cells) + f" {n:>5}")
+    short = sorted({f"{m} ({c} of {max(summary['n'])})" for m, c in
+                    zip(summary["method"], summary["n"]) if c < max(summary["n"])})
+    if short:
+        lines.append("fewer origins scored (the method could not fit at the others): "
+                     + ", ".join(short))
     return "\n".join(lines)

@@ -10,6 +10,9 @@ Methods (the registry :data:`METHODS`, in one place):
   log time) and ``G ~ (t - t_0 + d)^b`` for cumulative gains, with ``d`` the mean gap between
   wins;
 - ``depleting``: the record model with a tail that thins as progress grows (kappa, fitted);
+- ``pool``: a finite pool of ideas of heavy-tailed difficulty searched round-robin (the labs
+  engine's world, :mod:`simsearch.records.pool`), fitted by exact likelihood and simulated win by
+  win with the history's own gains;
 - ``combined``: the mean of the depleting model's and the two trends' point
   forecasts, with the depleting model's interval shifted to that centre;
 - ``weighted``: the default, per horizon the candidates weighted by the inverse of their mean
@@ -30,9 +33,10 @@ import numpy as np
 from ..errors import SimsearchError, require
 from .history import History
 from .models import KortumFit, fit_kortum, forecast_progress
+from .pool import fit_pool, forecast_pool
 
 #: Forecast methods; ``combined`` is the default.
-METHODS = ("weighted", "combined", "depleting", "kortum", "trend", "power_law")
+METHODS = ("weighted", "combined", "depleting", "kortum", "pool", "trend", "power_law")
 MODELS = ("depleting", "kortum")
 BASELINES = ("trend", "power_law")
 CANDIDATES = ("depleting", "kortum", "trend", "power_law")
@@ -218,6 +222,15 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     points["fallback"] = np.median([points["depleting"], points["kortum"], points["power_law"]],
                                    axis=0)
     chosen = {}
+    if method == "pool":
+        pool = fit_pool(history.time, history.progress,
+                        growth=growth or default_growth(history), observed_until=end)
+        low, median, high = path_quantiles(
+            forecast_pool(pool, times, replicates, np.random.default_rng([seed, 2])), tails)
+        points["pool"] = median
+        return Forecast(times=times, median=median, low=np.maximum(low, history.progress[-1]),
+                        high=high, level=level, method=method, points=points,
+                        fit=fits["depleting"], chosen=chosen)
     if method == "weighted":
         return _weighted(history, times, end, level, points, fits["depleting"], bands,
                          growth or default_growth(history), seed)
