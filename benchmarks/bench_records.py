@@ -3,7 +3,8 @@
 A history of about 100 wins simulated from Kortum's model (theta 2, g 25 a year, 4 years) is
 fitted by exact likelihood (the pure model and the depleting-tail one), then forecast at three
 horizons with 1,000 replicates: ``records forecast``'s work, for the default (weighted) method,
-whose rolling origins inside the history refit both models 8 times, and for the model alone.
+whose rolling origins inside the history refit both record models and the pool model 8 times
+(the pool's maximum likelihood is most of the time), and for the model alone.
 
 Baseline, same run: the model's forecast by plain NumPy stepping, win by win for all
 replicates at once (exponential waiting times of the next record, Exp(theta) jumps), which is

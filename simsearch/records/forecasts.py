@@ -15,9 +15,9 @@ Methods (the registry :data:`METHODS`, in one place):
   win with the history's own gains;
 - ``combined``: the mean of the depleting model's and the two trends' point
   forecasts, with the depleting model's interval shifted to that centre;
-- ``weighted``: the default, per horizon the candidates weighted by the inverse of their mean
-  squared error on rolling origins inside the history, with an empirical interval from the
-  weighted forecast's errors there.
+- ``weighted``: the default, per horizon the candidates (the depleting, Kortum and pool models
+  and the two trends) weighted by the inverse of their mean squared error on rolling origins
+  inside the history, with an empirical interval from the weighted forecast's errors there.
 
 docs/notes/records.md has the backtests: no method wins at every horizon on both dev
 histories, and none of them, the default included, meets the issue's target on both.
@@ -39,7 +39,11 @@ from .pool import fit_pool, forecast_pool
 METHODS = ("weighted", "combined", "depleting", "kortum", "pool", "trend", "power_law")
 MODELS = ("depleting", "kortum")
 BASELINES = ("trend", "power_law")
-CANDIDATES = ("depleting", "kortum", "trend", "power_law")
+CANDIDATES = ("depleting", "kortum", "pool", "trend", "power_law")
+#: The candidates consistent with any time axis, whose median is ``weighted``'s fallback (the
+#: linear trend is not: linear in raw effort, it is absurd 10x out).
+FALLBACK = ("depleting", "kortum", "pool", "power_law")
+
 DEFAULT_METHOD = "weighted"
 #: Inner rolling origins of the ``weighted`` method (inside the history given to it).
 INNER_ORIGINS = 8
@@ -101,9 +105,25 @@ def _point_forecasts(history: History, times, end: float, growth: str, seed: int
                          depleting=model == "depleting")
         paths = forecast_progress(fit, times, 200, np.random.default_rng([seed, k, 1]))
         points[model] = path_quantiles(paths, 0.5)
+    points["pool"] = _pool_point(history, times, end, growth, seed, 200)
     for name in points:
         points[name] = np.maximum(points[name], history.progress[-1])
     return points
+
+
+def _pool_point(history: History, times, end: float, growth: str, seed: int,
+                replicates: int) -> np.ndarray:
+    """The pool model's median forecast at its fitted parameters; where it cannot be fitted,
+    the last progress (no candidate may stop the others)."""
+    try:
+        # The maximum alone (no profile of alpha): paths at the fitted parameters.
+        fit = fit_pool(history.time, history.progress, growth=growth, observed_until=end,
+                       grid=None)
+    except SimsearchError:
+        return np.full(np.size(times), np.nan)
+    paths = forecast_pool(fit, times, replicates, np.random.default_rng([seed, 2, 1]),
+                          parameter_uncertainty=False)
+    return path_quantiles(paths, 0.5)
 
 
 def inner_backtest(history: History, horizons, growth: str, seed: int = 0) -> dict:
@@ -216,11 +236,14 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
         points[name] = np.maximum(points[name], history.progress[-1])
     points["combined"] = np.mean([points["depleting"], points["trend"], points["power_law"]],
                                  axis=0)
+    if method == "weighted":  # a candidate: its point forecast (the pool method fits its own)
+        points["pool"] = np.maximum(_pool_point(history, times, end, growth or
+                                                default_growth(history), seed, replicates),
+                                    history.progress[-1])
     # The fallback of ``weighted`` where no inner origin scores a horizon: the median of the
-    # candidates that are consistent with any time axis (the linear trend is not on an effort
-    # axis: linear in raw effort, it is absurd 10x out), so one absurd candidate cannot drag it.
-    points["fallback"] = np.median([points["depleting"], points["kortum"], points["power_law"]],
-                                   axis=0)
+    # axis-consistent candidates (one that could not be fitted left out), so one absurd
+    # candidate cannot drag it.
+    points["fallback"] = np.nanmedian([points[m] for m in FALLBACK if m in points], axis=0)
     chosen = {}
     if method == "pool":
         pool = fit_pool(history.time, history.progress,

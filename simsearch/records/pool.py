@@ -190,32 +190,16 @@ def log_likelihood(alpha, rho, ideas, g, time, t0: float, end: float, growth: st
 
 
 def _likelihood_function(time, t0: float, end: float, growth: str):
-    """:func:`log_likelihood` as a closure of (alpha, rho, ideas, g) with everything that does
-    not depend on them computed once (the fit evaluates it ~10^4 times; call it under
-    ``np.errstate(all="ignore")``)."""
-    wins = time.size - 1
-    u = np.r_[time, end] - t0 if growth == "exponential" else np.log(np.r_[time, end] / t0)
-    u_wins = float(np.sum(u[1:-1]))
-    # On effort axes E, its steps and sum log E'(t_i) are fixed (g = 1).
-    fixed_steps = np.diff(np.expm1(u)) if growth == "power" else None
-    fixed_slope = float(np.sum(_log_effort_slope(time[1:], t0, 1.0, growth))) if growth == "power" else 0.0
-    count = np.arange(wins + 1)
+    """:func:`log_likelihood` as a closure of (alpha, rho, ideas, g), on the numba kernel (the
+    fit evaluates it ~10^4 times)."""
+    from ..kernels.pool import pool_log_likelihood  # numba only when a pool is fitted
+
+    calendar = growth == "exponential"
+    u = np.r_[time, end] - t0 if calendar else np.log(np.r_[time, end] / t0)
+    slope_sum = 0.0 if calendar else float(np.sum(_log_effort_slope(time[1:], t0, 1.0, growth)))
 
     def value(alpha, rho, ideas, g):
-        if not (alpha > 0 and rho > 0 and ideas > wins):
-            return -math.inf
-        if fixed_steps is None:
-            steps = np.diff(np.expm1(g * u) / g) if abs(g) > 1e-12 else np.diff(u)
-            slope = g * u_wins
-        else:
-            steps, slope = fixed_steps, fixed_slope
-        remaining = ideas - count
-        log_tau = np.log1p(np.cumsum(rho * steps / remaining))
-        gaps = log_tau.copy()
-        gaps[1:] -= log_tau[:-1]
-        out = (wins * math.log(alpha * rho) + slope - float(np.sum(log_tau[:-1]))
-               - alpha * float(remaining @ gaps))
-        return out if out == out and out < math.inf else -math.inf  # NaN or inf: outside
+        return pool_log_likelihood(alpha, rho, ideas, g, u, calendar, slope_sum)
 
     return value
 
@@ -257,7 +241,7 @@ def _covariance(f, x) -> np.ndarray:
 
 
 def fit_pool(time, progress, *, growth: str = "exponential",
-             observed_until: float | None = None) -> PoolFit:
+             observed_until: float | None = None, grid=LOG_ALPHA_GRID) -> PoolFit:
     """Fit the pool model to a history by maximum likelihood (profiled over alpha).
 
     Parameters
@@ -268,6 +252,10 @@ def fit_pool(time, progress, *, growth: str = "exponential",
         How effort grows along the time axis (module docstring).
     observed_until : float, optional
         End of observation (default: the last row's time).
+    grid : array or None, optional
+        The log alpha of the profile (default :data:`LOG_ALPHA_GRID`); None skips the profile
+        and maximises over every parameter at once, for a point forecast (``interval`` is
+        then open at both ends, and forecasts keep alpha at its estimate).
 
     Returns
     -------
@@ -275,10 +263,11 @@ def fit_pool(time, progress, *, growth: str = "exponential",
     """
     # Overflow and log(0) mark parameters outside the model: the likelihood is -inf there.
     with np.errstate(all="ignore"):
-        return _fit_pool(time, progress, growth, observed_until)
+        return _fit_pool(time, progress, growth, observed_until,
+                         None if grid is None else np.asarray(grid, dtype=float))
 
 
-def _fit_pool(time, progress, growth, observed_until) -> PoolFit:
+def _fit_pool(time, progress, growth, observed_until, grid) -> PoolFit:
     from scipy import optimize  # here, not at import: `simsearch --help` must not load SciPy
 
     require(growth in GROWTHS, f"growth: must be one of {', '.join(GROWTHS)} (got {growth!r})")
@@ -305,7 +294,8 @@ def _fit_pool(time, progress, growth, observed_until) -> PoolFit:
 
     def minus(log_alpha, x):
         x = full(x)
-        if not (abs(x[0]) < 50 and abs(x[1]) < 50 and abs(x[2]) < 1e3):
+        if not (abs(log_alpha) < 12 and abs(x[0]) < 50 and abs(x[1]) < 50
+                and abs(x[2]) < 1e3):
             return math.inf
         alpha, rho, ideas = _natural(log_alpha, x, e_ref)
         return -likelihood(alpha, rho, ideas, x[2])
@@ -325,25 +315,20 @@ def _fit_pool(time, progress, growth, observed_until) -> PoolFit:
     # a ~ the wins with no slowdown; c from none to strong; the pool at least the wins.
     first = [np.array([math.log(wins * f), math.log(c), g_first][:free])
              for f in (1.0, 3.0) for c in (0.05, 1.0, 20.0)]
-    profile = np.full(LOG_ALPHA_GRID.size, -math.inf)
-    params = np.full((LOG_ALPHA_GRID.size, 3), np.nan)
-    previous = None
-    for i, log_alpha in enumerate(LOG_ALPHA_GRID):
-        # Warm from the neighbour, and from two fixed guesses: the ridge has bends a single
-        # warm start can miss, which would misplace the interval.
-        res = best_at(log_alpha, first if previous is None else [previous, first[0]])
-        if res is not None and math.isfinite(res.fun):
-            profile[i], params[i], previous = -res.fun, full(res.x), res.x
-    require(np.isfinite(profile).any(), "history: the pool model has no finite likelihood "
-                                        "on this history (its time span is degenerate)")
-    top = int(np.argmax(profile))
-    # Refine alpha between the grid's neighbours of the best point.
-    lo_a = LOG_ALPHA_GRID[max(top - 1, 0)]
-    hi_a = LOG_ALPHA_GRID[min(top + 1, LOG_ALPHA_GRID.size - 1)]
-    joint = optimize.minimize(lambda y: minus(y[0], y[1:]) if lo_a <= y[0] <= hi_a
-                              else math.inf, np.r_[LOG_ALPHA_GRID[top], params[top, :free]],
-                              method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-9,
-                                                             "maxiter": 8000, "adaptive": True})
+    if grid is None:
+        joint = _joint_maximum(minus, first)
+        grid = joint.x[:1].copy()
+        profile, params = np.array([-joint.fun]), full(joint.x[1:])[None, :]
+    else:
+        profile, params = _profile(minus, best_at, grid, first, full)
+        top = int(np.argmax(profile))
+        # Refine alpha between the grid's neighbours of the best point.
+        lo_a, hi_a = grid[max(top - 1, 0)], grid[min(top + 1, grid.size - 1)]
+        joint = optimize.minimize(lambda y: minus(y[0], y[1:]) if lo_a <= y[0] <= hi_a
+                                  else math.inf, np.r_[grid[top], params[top, :free]],
+                                  method="Nelder-Mead",
+                                  options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 8000,
+                                           "adaptive": True})
     log_alpha, x = float(joint.x[0]), joint.x[1:]
     inner = _covariance(lambda y: minus(log_alpha, y), x)
     cov = np.zeros((3, 3))
@@ -351,10 +336,48 @@ def _fit_pool(time, progress, growth, observed_until) -> PoolFit:
     x = full(x)
     alpha, rho, ideas = _natural(log_alpha, x, e_ref)
     return PoolFit(alpha=alpha, rho=rho, ideas=ideas, g=float(x[2]),
-                   alpha_grid=LOG_ALPHA_GRID.copy(), profile=profile, profile_params=params,
+                   alpha_grid=grid.copy(), profile=profile, profile_params=params,
                    cov=cov, growth=growth, t0=t0, observed_until=end, e_ref=e_ref, time=time,
                    wins=wins, last_progress=float(progress[-1]), gains=np.diff(progress),
                    log_likelihood=-float(joint.fun))
+
+
+def _profile(minus, best_at, grid, first, full):
+    """The profile log-likelihood on ``grid`` and the best (log a, log c, g) at each point."""
+    profile = np.full(grid.size, -math.inf)
+    params = np.full((grid.size, 3), np.nan)
+    previous = None
+    for i, log_alpha in enumerate(grid):
+        # Warm from the neighbour, and from a fixed guess: the ridge has bends a single warm
+        # start can miss, which would misplace the interval.
+        res = best_at(log_alpha, first if previous is None else [previous, first[0]])
+        if res is not None and math.isfinite(res.fun):
+            profile[i], params[i], previous = -res.fun, full(res.x), res.x
+    require(np.isfinite(profile).any(), "history: the pool model has no finite likelihood "
+                                        "on this history (its time span is degenerate)")
+    return profile, params
+
+
+def _joint_maximum(minus, first):
+    """The maximum over (log alpha, log a, log c[, g]) at once, from three tails and each
+    one's best first guess: the point fit, without the profile."""
+    from scipy import optimize
+
+    best = None
+    for log_alpha in (math.log(0.3), 0.0, math.log(3.0)):
+        x0 = min(first, key=lambda x: minus(log_alpha, x))
+        if not math.isfinite(minus(log_alpha, x0)):
+            continue
+        # A point forecast needs the maximum to 1e-6 in log-likelihood, not the last digits.
+        res = optimize.minimize(lambda y: minus(y[0], y[1:]), np.r_[log_alpha, x0],
+                                method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6,
+                                                               "maxiter": 4000,
+                                                               "adaptive": True})
+        if best is None or res.fun < best.fun:
+            best = res
+    require(best is not None and math.isfinite(best.fun), "history: the pool model has no "
+            "finite likelihood on this history (its time span is degenerate)")
+    return best
 
 
 def forecast_pool(fit: PoolFit, times, replicates: int, rng,
