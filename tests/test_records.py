@@ -347,19 +347,25 @@ def test_cli_forecast_beyond_float_range_is_valid_json_and_says_why(tmp_path, ca
         doc = json.loads(out)
         code, text, err = _run(argv, capsys)
     assert code == 0 and "RuntimeWarning" not in err
-    cell = doc["forecast"]["1e7"]
-    assert cell["high"] is None and doc["baselines"]["trend"]["1e7"] is None
-    assert any("at 1e7: high: unbounded" in w for w in doc["warnings"])
+    assert doc["baselines"]["trend"]["1e7"] is None
     assert any("natural log is 835.2" in w for w in doc["warnings"])
     for cell in doc["forecast"].values():
         assert cell["low"] <= cell["median"] <= (cell["high"] or math.inf)
+    # The default leaves the depleting band's unbounded end out (its other sources bound it),
+    # and its interval ends do not fall with the horizon; the depleting method says unbounded.
+    cells = doc["forecast"]
+    assert cells["1e6"]["high"] <= cells["1e7"]["high"] < math.inf
+    code, out, err = _run(argv + ["--json", "--method", "depleting"], capsys)
+    depleting = json.loads(out)
+    assert depleting["forecast"]["1e7"]["high"] is None
+    assert any("at 1e7: high: unbounded" in w for w in depleting["warnings"])
     # The default is not dragged by the linear trend in raw effort: within e^3 of the Kortum
     # model's median (the labs run's own record at compute 7.3e5 was e^21.2).
     kortum = forecast(read_history(path, time="compute", record="multiplier"), [1e6],
                       method="kortum")
     default_progress = math.log(doc["forecast"]["1e6"]["median"] / 4.220227241293823)
     assert abs(default_progress - kortum.median[0]) < 3  # was 26 (e^48.8 against e^22.4)
-    assert "unbounded" in text and "e^835.2" in text and "e to the power" in text
+    assert "e^835.2" in text and "e to the power" in text
 
 
 @pytest.mark.parametrize("calendar", [True, False])
@@ -459,3 +465,30 @@ def test_default_intervals_widen_with_the_conformal_rank_and_the_record_models()
         shift = res.median - res.points[model]
         assert np.all(res.high >= band.high + shift - 1e-9)
         assert np.all(res.low <= np.maximum(band.low + shift, h.progress[-1]) + 1e-9)
+
+
+def _thickening_history():
+    """Ten rows on an effort axis whose depleting fit has kappa < 0 (-0.33): its simulated
+    paths reach infinite progress at finite effort, from about 2x the last row's effort."""
+    t, y = simulate_history(1.0, 0.0, 20.0, 10.0, np.random.default_rng(20))
+    return History(time=1 + 100 * t[:10], progress=y[:10], effort=None, start=1.0,
+                   kind="record", lower_is_better=False, calendar=False, origin=None,
+                   warnings=())
+
+
+def test_default_forecast_stays_finite_where_the_depleting_model_is_unbounded():
+    """Regression: the default borrowed inner weights for the depleting model and applied
+    them to its unbounded median (inf * weight): median, low and high were all unbounded at
+    2x the history's effort (JSON nulls), as on Stockfish's effort axis in a backtest."""
+    h = _thickening_history()
+    times = h.time[-1] * np.array([1.1, 2.0, 10.0])
+    res = forecast(h, times, replicates=300, seed=0)
+    assert np.all(np.isinf(res.points["depleting"][1:]))  # the premise: unbounded there
+    assert np.all(np.isfinite(res.median)) and np.all(np.isfinite(res.low))
+    assert np.all(np.isfinite(res.high))  # not the depleting band's infinite end
+    assert np.all(res.low <= res.median) and np.all(res.median <= res.high)
+    assert np.all(res.low >= h.progress[-1])
+    for ends in (res.low, res.median, res.high):  # no quantile of the record falls later
+        assert np.all(np.diff(ends) >= 0)
+    finite = [res.points[m] for m in ("kortum", "trend", "power_law")]
+    assert np.all(res.median <= np.max(finite, axis=0) + 1e-9)
