@@ -492,3 +492,31 @@ def test_default_forecast_stays_finite_where_the_depleting_model_is_unbounded():
         assert np.all(np.diff(ends) >= 0)
     finite = [res.points[m] for m in ("kortum", "trend", "power_law")]
     assert np.all(res.median <= np.max(finite, axis=0) + 1e-9)
+
+
+def test_cli_backtest_json_is_strict_json_where_a_method_is_unbounded(tmp_path, capsys,
+                                                                       monkeypatch):
+    """Regression: an unbounded forecast (the depleting model with kappa < 0, as on Stockfish's
+    effort axis) has an infinite mean error, and `backtest --json` printed `Infinity`, which
+    strict JSON readers reject. It is null now, with a warning saying why."""
+    import simsearch.cli.records as cli_records
+    from simsearch.records.backtest import Backtest
+
+    def fake(history, origins, horizons, **kwargs):
+        rows = {"origin": [1.0, 1.0], "method": ["depleting", "trend"]}
+        summary = {"method": ["depleting", "trend"], "horizon": [0.25, 0.25],
+                   "mae": [math.inf, 0.5], "coverage": [0.5, math.nan], "n": [1, 1]}
+        return Backtest(rows=rows, summary=summary, level=0.8)
+
+    monkeypatch.setattr(cli_records, "run_backtest", fake)
+    code, out, err = _run(["records", "backtest", str(_history(tmp_path)), "--time", "date",
+                           "--record", "minutes", "--lower-is-better", "--origins", "auto:2",
+                           "--horizons", "0.25", "--json", "--no-progress"], capsys)
+    assert code == 0, err
+    doc = json.loads(out, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))
+    assert doc["summary"]["mae"] == [None, 0.5] and doc["summary"]["coverage"] == [0.5, None]
+    assert any("depleting" in w and "unbounded" in w for w in doc["warnings"])
+    code, text, err = _run(["records", "backtest", str(_history(tmp_path)), "--time", "date",
+                            "--record", "minutes", "--lower-is-better", "--origins", "auto:2",
+                            "--horizons", "0.25", "--no-progress"], capsys)
+    assert code == 0 and "unbounded (50%)" in text and "inf" not in text

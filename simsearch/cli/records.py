@@ -249,9 +249,8 @@ def _backtest(args, history) -> int:
                             manifest("records backtest", _config(args), args.seed,
                                      summary=result.summary))
     if args.json:
-        summary = {k: [None if isinstance(v, float) and v != v else v for v in column]
-                   for k, column in result.summary.items()}  # NaN coverage: no interval
-        print(json.dumps({"summary": summary, "level": args.level}, indent=2))
+        print(json.dumps(_backtest_json(result.summary, args.level), indent=2,
+                         allow_nan=False))
         return 0
     unit = "log record" if history.kind == "record" else "cumulative gain"
     scored = len(set(result.rows["origin"]))
@@ -265,6 +264,19 @@ def _backtest(args, history) -> int:
         label = (lambda h: f"{h * 12:g} mo") if history.calendar else (lambda h: f"{h:g}")
     print(summary_table(result.summary, label))
     return 0
+
+
+def _backtest_json(summary: dict, level: float) -> dict:
+    """The ``backtest --json`` document: JSON has no NaN or inf, so a NaN coverage (a method
+    without an interval) and an infinite mean error (a method whose forecast was unbounded at
+    some origin: the depleting model with kappa < 0) are null, the latter with a warning."""
+    warnings = [f"{m} at horizon {h:g}: mean absolute error unbounded (some forecasts were "
+                f"unbounded: the fitted tail thickens, kappa < 0); given as null"
+                for m, h, mae in zip(summary["method"], summary["horizon"], summary["mae"])
+                if not np.isfinite(mae)]
+    clean = {k: [None if isinstance(v, float) and not np.isfinite(v) else v for v in column]
+             for k, column in summary.items()}
+    return {"summary": clean, "level": level, "warnings": warnings}
 
 
 def _positive(text: str) -> float:

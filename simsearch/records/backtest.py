@@ -144,7 +144,9 @@ def summary_table(summary: dict, horizon_label=lambda h: f"{h:g}") -> str:
             k = next(i for i, (mm, hh) in enumerate(zip(summary["method"], summary["horizon"]))
                      if mm == m and hh == h)
             cov = summary["coverage"][k]
-            text = f"{summary['mae'][k]:.4f}" + ("" if np.isnan(cov) else f" ({cov:.0%})")
+            mae = summary["mae"][k]  # infinite: some forecast of the method was unbounded
+            text = (f"{mae:.4f}" if np.isfinite(mae) else "unbounded") + (
+                "" if np.isnan(cov) else f" ({cov:.0%})")
             cells.append(f"{text:>18}")
             n = summary["n"][k]
         lines.append(f"{horizon_label(h):>10} " + " ".join(cells) + f" {n:>5}")
