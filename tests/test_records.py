@@ -520,3 +520,22 @@ def test_cli_backtest_json_is_strict_json_where_a_method_is_unbounded(tmp_path, 
                             "--record", "minutes", "--lower-is-better", "--origins", "auto:2",
                             "--horizons", "0.25", "--no-progress"], capsys)
     assert code == 0 and "unbounded (50%)" in text and "inf" not in text
+
+
+@pytest.mark.parametrize("depleting", [False, True])
+def test_fit_is_scale_free_in_time_and_gain_units(depleting):
+    """Regression: cumulative FLOP from 0 (a numeric axis starting at 0, exponential growth;
+    span 1e24) or gains in units of 1e15 failed with 'the record model's fit has no finite
+    intervals': log g or log theta started outside the optimiser's box. A change of units
+    only rescales g and theta (and kappa); the log-likelihood moves by the log Jacobian."""
+    t, y = simulate_history(1.0, 0.0, 20.0, 4.0, np.random.default_rng(2), kappa=0.3)
+    ref = fit_kortum(t, y, growth="exponential", depleting=depleting)
+    for ts, ys in ((1e24, 1.0), (1e-9, 1.0), (1.0, 1e15), (1e20, 1e-12)):
+        fit = fit_kortum(t * ts, y * ys, growth="exponential", depleting=depleting)
+        assert fit.theta * ys == pytest.approx(ref.theta, rel=1e-5)
+        assert fit.g * ts == pytest.approx(ref.g, rel=1e-5)
+        assert fit.kappa * ys == pytest.approx(ref.kappa, rel=1e-4, abs=1e-9)
+        shift = -ref.wins * (math.log(ts) + math.log(ys))
+        assert fit.log_likelihood == pytest.approx(ref.log_likelihood + shift, rel=1e-8,
+                                                   abs=1e-6)
+        assert np.allclose(fit.cov[:3:2, :3:2], ref.cov[:3:2, :3:2], rtol=1e-3, atol=1e-8)

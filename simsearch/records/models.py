@@ -245,11 +245,18 @@ def fit_kortum(time, progress, *, growth: str = "exponential",
     log_slope = _log_axis_slope(time, growth)
     require(u_end > 0, "time: every win happened at the first row's time; the history has "
                        "no time span to fit a growth rate")
-    scale = progress[-1]
+    # Fit in units where the span of u and the progress to the last win are 1, so theta, g and
+    # kappa are of order the number of wins whatever the data's units (cumulative FLOP from 0
+    # spans 1e24, a gain can be in units of 1e15): the optimiser's box on log theta and log g
+    # would otherwise exclude the start. The log Jacobian of the change of units goes into
+    # the per-row constant, so the log-likelihood is still the density in the data's units.
+    span_u, span_y = u_end, float(progress[-1])
+    u, u_end, progress = u / span_u, 1.0, progress / span_y
+    log_slope = log_slope - math.log(span_u) - math.log(span_y)
     free = [0, 2, 3] if depleting else [0, 2]
 
     def full(x):
-        kappa = x[2] / scale if depleting else 0.0  # kappa in units of the span: well scaled
+        kappa = x[2] if depleting else 0.0
         c = _profile_c(math.exp(x[0]), kappa, math.exp(x[1]), u, progress, u_end, wins)
         return np.array([x[0], c, x[1], kappa])
 
@@ -257,13 +264,10 @@ def fit_kortum(time, progress, *, growth: str = "exponential",
         if not (np.all(np.abs(x[:2]) < 30) and (not depleting or abs(x[2]) < 50)):
             return math.inf, np.zeros(x.size)
         value, grad = _value_and_gradient(full(x), u, log_slope, progress, u_end)
-        grad = grad[free]  # d/dc = 0 at the profiled c
-        if depleting:
-            grad[2] /= scale
-        return -value, -grad
+        return -value, -grad[free]  # d/dc = 0 at the profiled c
 
-    theta0 = wins / progress[-1]
-    g0 = wins / u_end
+    theta0 = float(wins)
+    g0 = float(wins)
     best = None
     for factor in (1.0, 0.2, 5.0):  # more starts only if the first fails to converge
         x0 = np.log([theta0, g0 * factor])
@@ -278,6 +282,12 @@ def fit_kortum(time, progress, *, growth: str = "exponential",
     cov = np.zeros((4, 4))
     fitted = [0, 1, 2, 3] if depleting else [0, 1, 2]
     cov[np.ix_(fitted, fitted)] = _covariance(point, fitted, u, log_slope, progress, u_end)
+    # Back to the data's units: log theta and log g shift, kappa scales, c is unchanged.
+    point = point - np.array([math.log(span_y), 0.0, math.log(span_u), 0.0])
+    point[3] /= span_y
+    jacobian = np.diag([1.0, 1.0, 1.0, 1.0 / span_y])
+    cov = jacobian @ cov @ jacobian
+    progress = progress * span_y
     return KortumFit(theta=math.exp(point[0]), c=float(point[1]), g=math.exp(point[2]),
                      kappa=float(point[3]), cov=cov, growth=growth, t0=t0, observed_until=end,
                      last_progress=float(progress[-1]), wins=wins,
