@@ -71,7 +71,7 @@ def test_read_gains_effort_and_where(tmp_path):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"time": "nope", "record": "minutes"}, "time: no column 'nope'"),
-    ({"time": "when", "record": "team"}, "record: column 'team' row 1 is not a number"),
+    ({"time": "when", "record": "team"}, "record: column 'team' line 2 is not a number"),
     ({"time": "when", "record": "minutes", "gain": "gain"}, "exactly one"),
     ({"time": "when", "gain": "gain", "lower_is_better": True}, "lower-is-better"),
     ({"time": "when", "record": "minutes", "where": ["team"]}, "where: expected COLUMN=VALUE"),
@@ -88,12 +88,30 @@ def test_read_errors_are_one_line_and_name_the_field(tmp_path, kwargs, message):
 def test_read_rejects_empty_and_mixed_time_columns(tmp_path):
     with pytest.raises(SimsearchError, match="empty"):
         read_history(_write(tmp_path, ""), time="t", gain="g")
-    with pytest.raises(SimsearchError, match="row 2 is not an ISO date"):
+    with pytest.raises(SimsearchError, match="line 3 is not an ISO date"):
         read_history(_write(tmp_path, "t,g\n2024-01-01,1\nsoon,2\n2024-02-01,1\n"),
                      time="t", gain="g")
     h = read_history(_write(tmp_path, "t,g\n2024-01-01,0\n,2\n2024-02-01,1\n2024-03-01,1\n"
                             "2024-04-01,1\n"), time="t", gain="g")
     assert h.wins == 3 and any("empty" in w for w in h.warnings)
+
+
+
+def test_read_drops_rows_with_a_missing_measure_and_names_file_lines(tmp_path):
+    """Regression: an empty record cell (pandas writes NaN as empty, R writes NA) was an error,
+    while an empty time was dropped with a warning; and errors named the row among the rows
+    left after --where and drops, not the line of the file."""
+    text = ("t,r,team\n2024-01-01,10,a\n2024-02-01,,a\n2024-03-01,12,a\n2024-03-15,NA,a\n"
+            "2024-04-01,13,b\n2024-05-01,nan,a\n2024-06-01,15,a\n2024-07-01,17,a\n")
+    h = read_history(_write(tmp_path, text), time="t", record="r")
+    assert h.wins == 4 and np.allclose(h.value(h.progress), [10, 12, 13, 15, 17])
+    assert any("record: dropped 3 rows with a missing 'r'" in w for w in h.warnings)
+    with pytest.raises(SimsearchError, match=r"column 'r' line 8 is not a number \(got 'x'\)"):
+        read_history(_write(tmp_path, text.replace("15,a", "x,a")), time="t", record="r",
+                     where=["team=a"])
+    with pytest.raises(SimsearchError, match="effort: column 'e' line 3 is missing"):
+        read_history(_write(tmp_path, "t,g,e\n1,0,1\n2,1,\n3,1,1\n4,1,1\n5,1,1\n"),
+                     time="t", gain="g", effort="e")
 
 
 # --- the model ---------------------------------------------------------------------------------
