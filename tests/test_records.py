@@ -557,3 +557,17 @@ def test_fit_is_scale_free_in_time_and_gain_units(depleting):
         assert fit.log_likelihood == pytest.approx(ref.log_likelihood + shift, rel=1e-8,
                                                    abs=1e-6)
         assert np.allclose(fit.cov[:3:2, :3:2], ref.cov[:3:2, :3:2], rtol=1e-3, atol=1e-8)
+
+
+def test_cli_level_and_dates_on_an_effort_axis_are_clear_one_line_errors(tmp_path, capsys):
+    """Regression: `--level 1` said "invalid _level value: '1'" (no allowed range); a date in
+    --at with --effort said "expected a number on the history's time axis" without saying
+    the axis is then cumulative effort."""
+    path = _write(tmp_path, HISTORY)
+    argv = ["records", "forecast", str(path), "--time", "when", "--gain", "gain"]
+    code, _, err = _run(argv + ["--at", "2025-01-01", "--level", "1"], capsys)
+    assert code == 2 and "level: must be in (0, 1) (got '1')" in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, err = _run(argv + ["--effort", "work", "--at", "2025-01-01"], capsys)
+    assert code == 2 and len([l for l in err.splitlines() if "error" in l]) == 1
+    assert "with --effort the time axis is cumulative effort (it ends at 30): give --at" in err

@@ -48,7 +48,9 @@ def _level(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0 < value < 1:
-        raise SimsearchError(f"level: must be in (0, 1) (got {text!r})")
+        # argparse shows an ArgumentTypeError's message; any other error as "invalid
+        # _level value", without the allowed range.
+        raise argparse.ArgumentTypeError(f"level: must be in (0, 1) (got {text!r})")
     return value
 
 

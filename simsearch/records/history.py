@@ -138,6 +138,11 @@ class History(NamedTuple):
 
     def parse_time(self, text: str, field: str = "at") -> float:
         """A time given on the command line (an ISO date on calendar axes) on the model axis."""
+        # With --effort the axis is cumulative effort even when the time column holds dates;
+        # a date there needs saying why it is refused.
+        require(self.calendar or self.effort is None or _parse_date(text) is None,
+                f"{field}: with --effort the time axis is cumulative effort (it ends at "
+                f"{self.end:g}): give --{field} as cumulative effort, not a date (got {text!r})")
         return parse_time(text, self.origin if self.calendar else None, field)
 
     def format_time(self, t: float) -> str:
