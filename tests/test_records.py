@@ -571,3 +571,16 @@ def test_cli_level_and_dates_on_an_effort_axis_are_clear_one_line_errors(tmp_pat
     code, _, err = _run(argv + ["--effort", "work", "--at", "2025-01-01"], capsys)
     assert code == 2 and len([l for l in err.splitlines() if "error" in l]) == 1
     assert "with --effort the time axis is cumulative effort (it ends at 30): give --at" in err
+
+
+def test_read_errors_say_what_a_time_or_a_separator_should_be(tmp_path):
+    """Regression: a date like 2024/01/05 was 'not a number' (the time column takes ISO dates
+    too), and a file separated by ';' listed one column 'date;score' without a hint."""
+    with pytest.raises(SimsearchError, match=r"line 2 is neither an ISO date \(such as "
+                                             r"2026-01-31\) nor a number \(got '2024/01/05'\)"):
+        read_history(_write(tmp_path, "date,score\n2024/01/05,1\n2024/02/05,2\n"),
+                     time="date", record="score")
+    with pytest.raises(SimsearchError, match="separated by ';'") as info:
+        read_history(_write(tmp_path, "date;score\n2024-01-05;1\n"), time="date",
+                     record="score")
+    assert "\n" not in str(info.value)

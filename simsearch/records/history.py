@@ -187,8 +187,11 @@ def _parse_where(where) -> list[tuple[str, str]]:
 
 
 def _column(rows, header, name, field):
+    # One header cell holding a ';' or a tab: a file in another dialect, read as one column.
+    hint = next((f" (the file looks separated by {sep!r}; give a comma-separated file)"
+                 for sep in (";", "\t") if len(header) == 1 and sep in header[0]), "")
     require(name in header, f"{field}: no column {name!r} in the history; columns: "
-                            f"{', '.join(header)}")
+                            f"{', '.join(header)}{hint}")
     return [row[name].strip() for row in rows]
 
 
@@ -290,6 +293,13 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
                              f"date like the others (got {time_cells[bad or 0]!r})")
         raw_time = np.array([d.toordinal() for d in days], dtype=float)
     else:
+        for cell, line in zip(time_cells, lines):
+            try:
+                float(cell)
+            except ValueError:
+                raise SimsearchError(f"time: column {time!r} line {line} is neither an ISO "
+                                     f"date (such as 2026-01-31) nor a number (got {cell!r})"
+                                     ) from None
         raw_time = _numbers(time_cells, time, "time", lines)
     values = _numbers(cells, measure_name, measure, lines, positive=record is not None)
     per_win = None if effort is None else _numbers(_column(rows, header, effort, "effort"),
