@@ -584,3 +584,17 @@ def test_read_errors_say_what_a_time_or_a_separator_should_be(tmp_path):
         read_history(_write(tmp_path, "date;score\n2024-01-05;1\n"), time="date",
                      record="score")
     assert "\n" not in str(info.value)
+
+
+def test_read_numbers_are_never_taken_for_dates(tmp_path):
+    """Regression: a Unix timestamp such as 1600071732.9 was read as the date 1600-07-17
+    (Python's fromisoformat takes basic-format dates, YYYYMMDD), so a numeric time column
+    failed with 'not an ISO date like the others'. Dates are the extended format only."""
+    rows = [f"{t!r},{v}" for t, v in
+            [(1.6e9, 1), (1600071732.9, 2), (1.61e9, 3), (1.62e9, 5), (1.63e9, 8)]]
+    h = read_history(_write(tmp_path, "ts,score\n" + "\n".join(rows) + "\n"), time="ts",
+                     record="score")
+    assert not h.calendar and h.time[0] == 1.6e9 and h.wins == 4
+    h = read_history(_write(tmp_path, "d,score\n2024-01-05T10:00:00Z,1\n2024-01-06,2\n"
+                            "2024-02-01 12:00,3\n2024-03-01,4\n"), time="d", record="score")
+    assert h.calendar and h.origin == "2024-01-05" and h.wins == 3

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from datetime import date
 from typing import NamedTuple
 
@@ -153,9 +154,18 @@ class History(NamedTuple):
         return f"{t:g}"
 
 
+#: An ISO date in the extended format (YYYY-MM-DD), optionally followed by a time. Python's
+#: fromisoformat also takes the basic format (YYYYMMDD), which would read a number such as a
+#: Unix timestamp (1600071732.9) as a date.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?![\d])")
+
+
 def _parse_date(text: str) -> date | None:
+    text = text.strip()
+    if not _DATE.match(text):
+        return None
     try:
-        return date.fromisoformat(text.strip()[:10])
+        return date.fromisoformat(text[:10])
     except ValueError:
         return None
 
