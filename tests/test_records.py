@@ -598,3 +598,33 @@ def test_read_numbers_are_never_taken_for_dates(tmp_path):
     h = read_history(_write(tmp_path, "d,score\n2024-01-05T10:00:00Z,1\n2024-01-06,2\n"
                             "2024-02-01 12:00,3\n2024-03-01,4\n"), time="d", record="score")
     assert h.calendar and h.origin == "2024-01-05" and h.wins == 3
+
+
+def test_degenerate_histories_fail_in_one_line_without_numpy_warnings(tmp_path, capsys):
+    """Regression (fuzzing short histories with ties): three of four wins on the first day
+    raised numpy's LinAlgError (a covariance with a positive diagonal that is not positive
+    definite) from the forecast's parameter draws, and the fit printed numpy's two-line
+    'overflow encountered in exp' to stderr; an absurd parameter draw overflowed in
+    inverse_hazard. Now: one-line errors, and an overflowing draw is an unbounded path."""
+    import warnings
+
+    t = np.array([0.0, 0.0, 0.0, 0.0, 3.5])
+    y = np.array([0.0, 1.4752585163500624, 4.53753151875892, 4.650098741088428,
+                  5.213517001610175])
+    h = History(time=t, progress=y, effort=None, start=1.0, kind="record",
+                lower_is_better=False, calendar=True, origin="2020-01-01", warnings=())
+    path = _write(tmp_path, "date,score\n2020-01-01,1.0\n2020-01-01,1.69\n2020-01-01,2.22\n"
+                            "2020-01-01,3.06\n2026-01-01,3.2\n2026-07-02,3.46\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("weighted", "depleting", "kortum"):
+            with pytest.raises(SimsearchError, match="degenerate"):
+                forecast(h, [4.0, 6.0], replicates=100, method=method)
+        code, _, err = _run(["records", "forecast", str(path), "--time", "date", "--record",
+                             "score", "--at", "2030-01-01"], capsys)
+        assert code == 2 and "RuntimeWarning" not in err
+        assert [l for l in err.splitlines() if "warning" not in l][0].startswith(
+            "simsearch records: error: history:")
+        out = inverse_hazard(np.array([1e-10, 1e-10, 1.0]), np.array([0.0, 1.0, -0.5]),
+                             np.array([1e305, 1e305, 1e305]))
+    assert np.all(np.isinf(out) & (out > 0))

@@ -148,9 +148,11 @@ def hazard(theta, kappa, y):
 def inverse_hazard(theta, kappa, z):
     """y with Lambda(y) = z (inf where a thickening tail, kappa < 0, never reaches z)."""
     z = np.asarray(z, dtype=float)
-    x = kappa * z / theta
+    # An absurd parameter draw (g e^c past float range) overflows to an unbounded path.
+    with np.errstate(over="ignore"):
+        x = kappa * z / theta
     small = np.abs(x) < 1e-5
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(small, z / theta * (1 - x / 2),
                        np.log1p(np.where(x > -1, x, np.nan)) / np.where(small, 1, kappa))
     return np.where(np.isnan(out) & np.isfinite(z), np.inf, out)
@@ -172,7 +174,10 @@ def _value_and_gradient(params, u, log_slope, progress, u_end):
         u_prev, u_next, y_prev = u[positive], u_next[positive], progress[positive]
         q = np.exp(-g * (u_next - u_prev))
         lam_prev, lam_prev_k = hazard(theta, kappa, y_prev)
-        weight = np.exp(c + g * u_next + np.log1p(-q) - lam_prev)
+        # The optimiser's trial steps can take the exposure past float range: inf, so the
+        # value is -inf and the step is refused (numpy's warning would reach the user).
+        with np.errstate(over="ignore"):
+            weight = np.exp(c + g * u_next + np.log1p(-q) - lam_prev)
         value -= float(weight.sum())
         grad[0] += float(weight @ lam_prev)
         grad[1] -= float(weight.sum())
@@ -299,6 +304,8 @@ def _covariance(point, fitted, u, log_slope, progress, u_end):
     info = _information(point, u, log_slope, progress, u_end, fitted)
     try:
         cov = np.linalg.inv(info)
+        # Forecasts draw parameters by Cholesky: a positive diagonal is not enough.
+        np.linalg.cholesky(cov if np.all(np.isfinite(cov)) else np.eye(len(fitted)))
     except np.linalg.LinAlgError:
         cov = None
     if cov is None or not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
