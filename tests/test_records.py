@@ -628,3 +628,20 @@ def test_degenerate_histories_fail_in_one_line_without_numpy_warnings(tmp_path, 
         out = inverse_hazard(np.array([1e-10, 1e-10, 1.0]), np.array([0.0, 1.0, -0.5]),
                              np.array([1e305, 1e305, 1e305]))
     assert np.all(np.isinf(out) & (out > 0))
+
+
+def test_forecast_paths_of_absurd_parameter_draws_are_unbounded_not_warnings():
+    """Regression (fuzzing): a short history's normal approximation can draw log g past 709;
+    exp overflowed with a RuntimeWarning on stderr. Such a draw is an unbounded path."""
+    import warnings
+
+    t, y = simulate_history(1.0, 0.0, 10.0, 2.0, np.random.default_rng(4))
+    fit = fit_kortum(t, y, growth="exponential")
+    cov = fit.cov.copy()
+    cov[2, 2] = 400.0 ** 2  # log g: sd 400, so some draws exceed 709
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = forecast_progress(fit._replace(cov=cov), [2.5, 3.0], 500,
+                                  np.random.default_rng(0))
+    assert not np.any(np.isnan(paths)) and np.any(np.isinf(paths))
+    assert np.all(paths >= y[-1]) and np.all(paths[:, 1] >= paths[:, 0])

@@ -148,14 +148,14 @@ def hazard(theta, kappa, y):
 def inverse_hazard(theta, kappa, z):
     """y with Lambda(y) = z (inf where a thickening tail, kappa < 0, never reaches z)."""
     z = np.asarray(z, dtype=float)
-    # An absurd parameter draw (g e^c past float range) overflows to an unbounded path.
-    with np.errstate(over="ignore"):
-        x = kappa * z / theta
-    small = np.abs(x) < 1e-5
+    # An absurd parameter draw (g e^c past float range) overflows: z = +inf, y = +inf (an
+    # unbounded path; 0 * inf would make it NaN, which callers read as "no new record").
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x = kappa * z / theta
+        small = np.abs(x) < 1e-5
         out = np.where(small, z / theta * (1 - x / 2),
                        np.log1p(np.where(x > -1, x, np.nan)) / np.where(small, 1, kappa))
-    return np.where(np.isnan(out) & np.isfinite(z), np.inf, out)
+    return np.where((np.isnan(out) & np.isfinite(z)) | (z == np.inf), np.inf, out)
 
 
 def _value_and_gradient(params, u, log_slope, progress, u_end):
@@ -339,7 +339,11 @@ def forecast_progress(fit: KortumFit, times, replicates: int, rng,
         params = sample_parameters(fit, replicates, rng)
     else:
         params = np.tile(fit.point, (replicates, 1))
-    theta, c, g, kappa = np.exp(params[:, 0]), params[:, 1], np.exp(params[:, 2]), params[:, 3]
+    # A short history's normal approximation can draw log theta or log g past float range:
+    # exp gives inf and the path is unbounded (not a RuntimeWarning on the user's stderr).
+    with np.errstate(over="ignore"):
+        theta, c, g = np.exp(params[:, 0]), params[:, 1], np.exp(params[:, 2])
+    kappa = params[:, 3]
     u_end = float(axis(fit.observed_until, fit.t0, fit.growth))
     u = axis(np.maximum(times, fit.observed_until), fit.t0, fit.growth)
     out = np.empty((replicates, times.size))
@@ -348,7 +352,8 @@ def forecast_progress(fit: KortumFit, times, replicates: int, rng,
     for k in np.argsort(u, kind="stable"):
         if u[k] > prev:
             gumbel = -np.log(rng.standard_exponential(replicates))
-            new = inverse_hazard(theta, kappa, c + _log_increment(g, prev, u[k]) + gumbel)
+            with np.errstate(over="ignore"):
+                new = inverse_hazard(theta, kappa, c + _log_increment(g, prev, u[k]) + gumbel)
             best = np.maximum(best, np.where(np.isnan(new), -np.inf, new))
             prev = u[k]
         out[:, k] = best
