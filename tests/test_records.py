@@ -645,3 +645,21 @@ def test_forecast_paths_of_absurd_parameter_draws_are_unbounded_not_warnings():
                                   np.random.default_rng(0))
     assert not np.any(np.isnan(paths)) and np.any(np.isinf(paths))
     assert np.all(paths >= y[-1]) and np.all(paths[:, 1] >= paths[:, 0])
+
+
+def test_backtest_too_short_errors_say_the_span_and_what_to_give(tmp_path, capsys):
+    """A numeric axis of years (2020.0 .. 2024.0) defaults to effort factors (x1.25 .. x2),
+    which no such history spans; the error said only 'too short for the longest horizon
+    factor'. It now gives the span, its factor and a horizon in the axis's units."""
+    t, y = simulate_history(1.0, 0.0, 10.0, 4.0, np.random.default_rng(3))
+    lines = ["year,score"] + [f"{2020 + float(a)!r},{math.exp(b)!r}" for a, b in zip(t, y)]
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    code, _, err = _run(["records", "backtest", str(path), "--time", "year", "--record",
+                         "score", "--no-progress"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "the history (2020 to " in err and "a factor of 1.002" in err
+    assert "--horizons in the axis's units (such as 0.4" in err
+    code, _, err = _run(["records", "backtest", str(_history(tmp_path)), "--time", "date",
+                         "--record", "minutes", "--lower-is-better", "--horizons", "30"],
+                        capsys)
+    assert code == 2 and "is too short for the longest horizon (30 years)" in err

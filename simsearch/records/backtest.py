@@ -39,14 +39,21 @@ def auto_origins(history: History, count: int, longest: float,
     longest horizon (on a log scale, to its end divided by the longest factor, when the
     horizons are ``multiplicative``)."""
     t0, t1 = history.time[0], history.end
+    span = f"{history.format_time(t0)} to {history.format_time(t1)}"
     if multiplicative:
         first, last = np.log(t0) + 0.4 * np.log(t1 / t0), np.log(t1 / longest)
-        require(last > first, "origins: the history is too short for the longest horizon "
-                              "factor; give smaller --horizons or explicit --origins")
+        # A numeric axis that is not effort (years, Unix seconds) spans a factor near 1: say
+        # so, since its fix is additive horizons in the axis's units.
+        require(last > first, f"origins: the history ({span}, a factor of {t1 / t0:.4g}) is "
+                              f"too short for the longest horizon factor x{longest:g}; give "
+                              f"smaller factors, --horizons in the axis's units (such as "
+                              f"{(t1 - t0) / 8:.3g}) or explicit --origins")
         return np.exp(np.linspace(first, last, count))
     first, last = t0 + 0.4 * (t1 - t0), t1 - longest
-    require(last > first, "origins: the history is too short for the longest horizon; give "
-                          "shorter --horizons or explicit --origins")
+    unit = " years" if history.calendar else ""
+    require(last > first, f"origins: the history ({span}) is too short for the longest "
+                          f"horizon ({longest:g}{unit}); give shorter --horizons or explicit "
+                          f"--origins")
     return np.linspace(first, last, count)
 
 
