@@ -510,6 +510,11 @@ def test_default_forecast_stays_finite_where_the_depleting_model_is_unbounded():
         assert np.all(np.diff(ends) >= 0)
     finite = [res.points[m] for m in ("kortum", "trend", "power_law")]
     assert np.all(res.median <= np.max(finite, axis=0) + 1e-9)
+    # `combined` averages the finite ones of its three (it was inf with the depleting model)
+    combined = forecast(h, times, replicates=300, seed=0, method="combined")
+    assert np.allclose(combined.median[1:], np.mean([res.points["trend"][1:],
+                                                     res.points["power_law"][1:]], axis=0))
+    assert np.all(combined.low <= combined.median) and np.all(combined.median <= combined.high)
 
 
 def test_cli_backtest_json_is_strict_json_where_a_method_is_unbounded(tmp_path, capsys,

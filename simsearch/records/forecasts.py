@@ -11,7 +11,7 @@ Methods (the registry :data:`METHODS`, in one place):
   wins;
 - ``depleting``: the record model with a tail that thins as progress grows (kappa, fitted);
 - ``combined``: the mean of the depleting model's and the two trends' point
-  forecasts, with the depleting model's interval shifted to that centre;
+  forecasts (those finite), with the depleting model's interval shifted to that centre;
 - ``weighted``: the default, per horizon the candidates weighted by the inverse of their mean
   squared error on rolling origins inside the history, with an empirical interval from the
   weighted forecast's errors there.
@@ -210,8 +210,11 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     # Progress never falls below the last win, whatever a trend line says.
     for name in BASELINES:
         points[name] = np.maximum(points[name], history.progress[-1])
-    points["combined"] = np.mean([points["depleting"], points["trend"], points["power_law"]],
-                                 axis=0)
+    # The mean of the finite ones: the depleting model is unbounded where its fitted tail
+    # thickens (kappa < 0), and the trends are always finite.
+    parts = np.array([points["depleting"], points["trend"], points["power_law"]])
+    finite = np.isfinite(parts)
+    points["combined"] = np.sum(np.where(finite, parts, 0.0), axis=0) / finite.sum(axis=0)
     # The fallback of ``weighted`` where no inner origin scores a horizon: the median of the
     # candidates that are consistent with any time axis (the linear trend is not on an effort
     # axis: linear in raw effort, it is absurd 10x out), so one absurd candidate cannot drag it.
