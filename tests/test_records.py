@@ -668,3 +668,19 @@ def test_backtest_too_short_errors_say_the_span_and_what_to_give(tmp_path, capsy
                          "--record", "minutes", "--lower-is-better", "--horizons", "30"],
                         capsys)
     assert code == 2 and "is too short for the longest horizon (30 years)" in err
+
+
+def test_backtest_effort_factors_need_an_effort_axis_and_factors_above_one(tmp_path, capsys):
+    """Regression: `--horizons x2` on a date axis (years from 0) printed numpy's divide-by-zero
+    warnings and 'a factor of inf'; `--horizons x1` passed the CLI to the same place."""
+    import warnings
+
+    base = ["records", "backtest", str(_history(tmp_path)), "--time", "date", "--record",
+            "minutes", "--lower-is-better", "--no-progress", "--horizons"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, _, err = _run(base + ["x2"], capsys)
+        assert code == 2 and "RuntimeWarning" not in err
+        assert "horizons: factors (x2) need a cumulative-effort axis" in err
+        code, _, err = _run(base + ["x1"], capsys)
+    assert code == 2 and "horizons: factors of the origin's effort must be > 1" in err

@@ -232,6 +232,13 @@ def _backtest(args, history) -> int:
                 "horizons: give all as factors (x1.5) or none (got a mix)")
         multiplicative = all(factors)
         horizons = np.array([_positive(p[1:] if multiplicative else p) for p in parts])
+        # Checked here, before the origins are placed on a log scale of the axis.
+        require(not multiplicative or bool(np.all(horizons > 1)),
+                "horizons: factors of the origin's effort must be > 1")
+        require(not multiplicative or history.time[0] > 0,
+                f"horizons: factors ({parts[0]}) need a cumulative-effort axis (times > 0); "
+                f"give horizons in the axis's units" + (" (years on date axes: 0.25 is 3 "
+                                                        "months)" if history.calendar else ""))
     if args.origins.startswith("auto:"):
         try:
             count = int(args.origins[5:])

@@ -41,6 +41,8 @@ def auto_origins(history: History, count: int, longest: float,
     t0, t1 = history.time[0], history.end
     span = f"{history.format_time(t0)} to {history.format_time(t1)}"
     if multiplicative:
+        require(t0 > 0, "horizons: factors of the origin's effort need a cumulative-effort "
+                        "axis (times > 0)")
         first, last = np.log(t0) + 0.4 * np.log(t1 / t0), np.log(t1 / longest)
         # A numeric axis that is not effort (years, Unix seconds) spans a factor near 1: say
         # so, since its fix is additive horizons in the axis's units.
@@ -81,6 +83,8 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
     require(bool(np.all(horizons > 0)), "horizons: must be > 0")
     require(not multiplicative or bool(np.all(horizons > 1)),
             "horizons: factors of the origin's effort must be > 1")
+    require(not multiplicative or history.time[0] > 0,
+            "horizons: factors of the origin's effort need a cumulative-effort axis (times > 0)")
     rows = {name: [] for name in COLUMNS}
     for i, origin in enumerate(tqdm(origins, desc="origins", unit="origin",
                                     disable=None if progress else True)):
