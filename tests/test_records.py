@@ -684,3 +684,27 @@ def test_backtest_effort_factors_need_an_effort_axis_and_factors_above_one(tmp_p
         assert "horizons: factors (x2) need a cumulative-effort axis" in err
         code, _, err = _run(base + ["x1"], capsys)
     assert code == 2 and "horizons: factors of the origin's effort must be > 1" in err
+
+
+def test_cli_numeric_warnings_are_one_line_each(tmp_path, capsys, monkeypatch):
+    """Defence in depth: a numpy warning that the records code does not foresee reaches the
+    user as one line naming where it came from, not Python's two-line warning with the
+    source line, and once per place however often it fires."""
+    import simsearch.cli.records as cli_records
+
+    real = cli_records.forecast
+
+    def noisy(*args, **kwargs):
+        for _ in range(3):
+            np.exp(np.array([1000.0]))  # overflow encountered in exp
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_records, "forecast", noisy)
+    code, out, err = _run(["records", "forecast", str(_history(tmp_path)), "--time", "date",
+                           "--record", "minutes", "--lower-is-better", "--at", "2031-01-01",
+                           "--replicates", "50", "--json"], capsys)
+    assert code == 0 and json.loads(out)["forecast"]
+    lines = [l for l in err.splitlines() if "overflow" in l]
+    assert len(lines) == 1 and len(err.strip().splitlines()) == 1
+    assert lines[0].startswith("simsearch records: warning: numerical: RuntimeWarning: "
+                               "overflow encountered in exp (test_records.py:")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -123,12 +125,31 @@ def run(args) -> int:
     """Run ``simsearch records ACTION``; returns the exit status."""
     if args.records_command == "backtest" and args.out is not None:
         check_writable(args.out, "out", overwrite=args.overwrite, with_manifest=True)
-    history = _read(args)
-    if not args.json:
-        for text in history.warnings:
-            print(f"simsearch records: warning: {text}", file=sys.stderr)
-    return {"fit": _fit, "forecast": _forecast, "backtest": _backtest}[args.records_command](
-        args, history)
+    # Defence in depth: a numerical warning the code does not foresee (real histories are
+    # varied) reaches stderr as one line per place, not Python's two-line warning per call.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            history = _read(args)
+            if not args.json:
+                for text in history.warnings:
+                    print(f"simsearch records: warning: {text}", file=sys.stderr)
+            return {"fit": _fit, "forecast": _forecast, "backtest": _backtest}[
+                args.records_command](args, history)
+        finally:
+            _print_caught(caught)
+
+
+def _print_caught(caught) -> None:
+    seen = set()
+    for item in caught:
+        where = f"{os.path.basename(item.filename)}:{item.lineno}"
+        key = (item.category, str(item.message), where)
+        if key not in seen:
+            seen.add(key)
+            text = " ".join(str(item.message).split())
+            print(f"simsearch records: warning: numerical: {item.category.__name__}: {text} "
+                  f"({where})", file=sys.stderr)
 
 
 def _fit(args, history) -> int:
