@@ -71,7 +71,7 @@ def test_read_gains_effort_and_where(tmp_path):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"time": "nope", "record": "minutes"}, "time: no column 'nope'"),
-    ({"time": "when", "record": "team"}, "record: column 'team' row 1 is not a number"),
+    ({"time": "when", "record": "team"}, "record: column 'team' line 2 is not a number"),
     ({"time": "when", "record": "minutes", "gain": "gain"}, "exactly one"),
     ({"time": "when", "gain": "gain", "lower_is_better": True}, "lower-is-better"),
     ({"time": "when", "record": "minutes", "where": ["team"]}, "where: expected COLUMN=VALUE"),
@@ -88,12 +88,30 @@ def test_read_errors_are_one_line_and_name_the_field(tmp_path, kwargs, message):
 def test_read_rejects_empty_and_mixed_time_columns(tmp_path):
     with pytest.raises(SimsearchError, match="empty"):
         read_history(_write(tmp_path, ""), time="t", gain="g")
-    with pytest.raises(SimsearchError, match="row 2 is not an ISO date"):
+    with pytest.raises(SimsearchError, match="line 3 is not an ISO date"):
         read_history(_write(tmp_path, "t,g\n2024-01-01,1\nsoon,2\n2024-02-01,1\n"),
                      time="t", gain="g")
     h = read_history(_write(tmp_path, "t,g\n2024-01-01,0\n,2\n2024-02-01,1\n2024-03-01,1\n"
                             "2024-04-01,1\n"), time="t", gain="g")
     assert h.wins == 3 and any("empty" in w for w in h.warnings)
+
+
+
+def test_read_drops_rows_with_a_missing_measure_and_names_file_lines(tmp_path):
+    """Regression: an empty record cell (pandas writes NaN as empty, R writes NA) was an error,
+    while an empty time was dropped with a warning; and errors named the row among the rows
+    left after --where and drops, not the line of the file."""
+    text = ("t,r,team\n2024-01-01,10,a\n2024-02-01,,a\n2024-03-01,12,a\n2024-03-15,NA,a\n"
+            "2024-04-01,13,b\n2024-05-01,nan,a\n2024-06-01,15,a\n2024-07-01,17,a\n")
+    h = read_history(_write(tmp_path, text), time="t", record="r")
+    assert h.wins == 4 and np.allclose(h.value(h.progress), [10, 12, 13, 15, 17])
+    assert any("record: dropped 3 rows with a missing 'r'" in w for w in h.warnings)
+    with pytest.raises(SimsearchError, match=r"column 'r' line 8 is not a number \(got 'x'\)"):
+        read_history(_write(tmp_path, text.replace("15,a", "x,a")), time="t", record="r",
+                     where=["team=a"])
+    with pytest.raises(SimsearchError, match="effort: column 'e' line 3 is missing"):
+        read_history(_write(tmp_path, "t,g,e\n1,0,1\n2,1,\n3,1,1\n4,1,1\n5,1,1\n"),
+                     time="t", gain="g", effort="e")
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -347,19 +365,25 @@ def test_cli_forecast_beyond_float_range_is_valid_json_and_says_why(tmp_path, ca
         doc = json.loads(out)
         code, text, err = _run(argv, capsys)
     assert code == 0 and "RuntimeWarning" not in err
-    cell = doc["forecast"]["1e7"]
-    assert cell["high"] is None and doc["baselines"]["trend"]["1e7"] is None
-    assert any("at 1e7: high: unbounded" in w for w in doc["warnings"])
+    assert doc["baselines"]["trend"]["1e7"] is None
     assert any("natural log is 835.2" in w for w in doc["warnings"])
     for cell in doc["forecast"].values():
         assert cell["low"] <= cell["median"] <= (cell["high"] or math.inf)
+    # The default leaves the depleting band's unbounded end out (its other sources bound it),
+    # and its interval ends do not fall with the horizon; the depleting method says unbounded.
+    cells = doc["forecast"]
+    assert cells["1e6"]["high"] <= cells["1e7"]["high"] < math.inf
+    code, out, err = _run(argv + ["--json", "--method", "depleting"], capsys)
+    depleting = json.loads(out)
+    assert depleting["forecast"]["1e7"]["high"] is None
+    assert any("at 1e7: high: unbounded" in w for w in depleting["warnings"])
     # The default is not dragged by the linear trend in raw effort: within e^3 of the Kortum
     # model's median (the labs run's own record at compute 7.3e5 was e^21.2).
     kortum = forecast(read_history(path, time="compute", record="multiplier"), [1e6],
                       method="kortum")
     default_progress = math.log(doc["forecast"]["1e6"]["median"] / 4.220227241293823)
     assert abs(default_progress - kortum.median[0]) < 3  # was 26 (e^48.8 against e^22.4)
-    assert "unbounded" in text and "e^835.2" in text and "e to the power" in text
+    assert "e^835.2" in text and "e to the power" in text
 
 
 @pytest.mark.parametrize("calendar", [True, False])
@@ -459,3 +483,228 @@ def test_default_intervals_widen_with_the_conformal_rank_and_the_record_models()
         shift = res.median - res.points[model]
         assert np.all(res.high >= band.high + shift - 1e-9)
         assert np.all(res.low <= np.maximum(band.low + shift, h.progress[-1]) + 1e-9)
+
+
+def _thickening_history():
+    """Ten rows on an effort axis whose depleting fit has kappa < 0 (-0.33): its simulated
+    paths reach infinite progress at finite effort, from about 2x the last row's effort."""
+    t, y = simulate_history(1.0, 0.0, 20.0, 10.0, np.random.default_rng(20))
+    return History(time=1 + 100 * t[:10], progress=y[:10], effort=None, start=1.0,
+                   kind="record", lower_is_better=False, calendar=False, origin=None,
+                   warnings=())
+
+
+def test_default_forecast_stays_finite_where_the_depleting_model_is_unbounded():
+    """Regression: the default borrowed inner weights for the depleting model and applied
+    them to its unbounded median (inf * weight): median, low and high were all unbounded at
+    2x the history's effort (JSON nulls), as on Stockfish's effort axis in a backtest."""
+    h = _thickening_history()
+    times = h.time[-1] * np.array([1.1, 2.0, 10.0])
+    res = forecast(h, times, replicates=300, seed=0)
+    assert np.all(np.isinf(res.points["depleting"][1:]))  # the premise: unbounded there
+    assert np.all(np.isfinite(res.median)) and np.all(np.isfinite(res.low))
+    assert np.all(np.isfinite(res.high))  # not the depleting band's infinite end
+    assert np.all(res.low <= res.median) and np.all(res.median <= res.high)
+    assert np.all(res.low >= h.progress[-1])
+    for ends in (res.low, res.median, res.high):  # no quantile of the record falls later
+        assert np.all(np.diff(ends) >= 0)
+    finite = [res.points[m] for m in ("kortum", "trend", "power_law")]
+    assert np.all(res.median <= np.max(finite, axis=0) + 1e-9)
+    # `combined` averages the finite ones of its three (it was inf with the depleting model)
+    combined = forecast(h, times, replicates=300, seed=0, method="combined")
+    assert np.allclose(combined.median[1:], np.mean([res.points["trend"][1:],
+                                                     res.points["power_law"][1:]], axis=0))
+    assert np.all(combined.low <= combined.median) and np.all(combined.median <= combined.high)
+
+
+def test_cli_backtest_json_is_strict_json_where_a_method_is_unbounded(tmp_path, capsys,
+                                                                       monkeypatch):
+    """Regression: an unbounded forecast (the depleting model with kappa < 0, as on Stockfish's
+    effort axis) has an infinite mean error, and `backtest --json` printed `Infinity`, which
+    strict JSON readers reject. It is null now, with a warning saying why."""
+    import simsearch.cli.records as cli_records
+    from simsearch.records.backtest import Backtest
+
+    def fake(history, origins, horizons, **kwargs):
+        rows = {"origin": [1.0, 1.0], "method": ["depleting", "trend"]}
+        summary = {"method": ["depleting", "trend"], "horizon": [0.25, 0.25],
+                   "mae": [math.inf, 0.5], "coverage": [0.5, math.nan], "n": [1, 1]}
+        return Backtest(rows=rows, summary=summary, level=0.8)
+
+    monkeypatch.setattr(cli_records, "run_backtest", fake)
+    code, out, err = _run(["records", "backtest", str(_history(tmp_path)), "--time", "date",
+                           "--record", "minutes", "--lower-is-better", "--origins", "auto:2",
+                           "--horizons", "0.25", "--json", "--no-progress"], capsys)
+    assert code == 0, err
+    doc = json.loads(out, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))
+    assert doc["summary"]["mae"] == [None, 0.5] and doc["summary"]["coverage"] == [0.5, None]
+    assert any("depleting" in w and "unbounded" in w for w in doc["warnings"])
+    code, text, err = _run(["records", "backtest", str(_history(tmp_path)), "--time", "date",
+                            "--record", "minutes", "--lower-is-better", "--origins", "auto:2",
+                            "--horizons", "0.25", "--no-progress"], capsys)
+    assert code == 0 and "unbounded (50%)" in text and "inf" not in text
+
+
+@pytest.mark.parametrize("depleting", [False, True])
+def test_fit_is_scale_free_in_time_and_gain_units(depleting):
+    """Regression: cumulative FLOP from 0 (a numeric axis starting at 0, exponential growth;
+    span 1e24) or gains in units of 1e15 failed with 'the record model's fit has no finite
+    intervals': log g or log theta started outside the optimiser's box. A change of units
+    only rescales g and theta (and kappa); the log-likelihood moves by the log Jacobian."""
+    t, y = simulate_history(1.0, 0.0, 20.0, 4.0, np.random.default_rng(2), kappa=0.3)
+    ref = fit_kortum(t, y, growth="exponential", depleting=depleting)
+    for ts, ys in ((1e24, 1.0), (1e-9, 1.0), (1.0, 1e15), (1e20, 1e-12)):
+        fit = fit_kortum(t * ts, y * ys, growth="exponential", depleting=depleting)
+        assert fit.theta * ys == pytest.approx(ref.theta, rel=1e-5)
+        assert fit.g * ts == pytest.approx(ref.g, rel=1e-5)
+        assert fit.kappa * ys == pytest.approx(ref.kappa, rel=1e-4, abs=1e-9)
+        shift = -ref.wins * (math.log(ts) + math.log(ys))
+        assert fit.log_likelihood == pytest.approx(ref.log_likelihood + shift, rel=1e-8,
+                                                   abs=1e-6)
+        assert np.allclose(fit.cov[:3:2, :3:2], ref.cov[:3:2, :3:2], rtol=1e-3, atol=1e-8)
+
+
+def test_cli_level_and_dates_on_an_effort_axis_are_clear_one_line_errors(tmp_path, capsys):
+    """Regression: `--level 1` said "invalid _level value: '1'" (no allowed range); a date in
+    --at with --effort said "expected a number on the history's time axis" without saying
+    the axis is then cumulative effort."""
+    path = _write(tmp_path, HISTORY)
+    argv = ["records", "forecast", str(path), "--time", "when", "--gain", "gain"]
+    code, _, err = _run(argv + ["--at", "2025-01-01", "--level", "1"], capsys)
+    assert code == 2 and "level: must be in (0, 1) (got '1')" in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, err = _run(argv + ["--effort", "work", "--at", "2025-01-01"], capsys)
+    assert code == 2 and len([l for l in err.splitlines() if "error" in l]) == 1
+    assert "with --effort the time axis is cumulative effort (it ends at 30): give --at" in err
+
+
+def test_read_errors_say_what_a_time_or_a_separator_should_be(tmp_path):
+    """Regression: a date like 2024/01/05 was 'not a number' (the time column takes ISO dates
+    too), and a file separated by ';' listed one column 'date;score' without a hint."""
+    with pytest.raises(SimsearchError, match=r"line 2 is neither an ISO date \(such as "
+                                             r"2026-01-31\) nor a number \(got '2024/01/05'\)"):
+        read_history(_write(tmp_path, "date,score\n2024/01/05,1\n2024/02/05,2\n"),
+                     time="date", record="score")
+    with pytest.raises(SimsearchError, match="separated by ';'") as info:
+        read_history(_write(tmp_path, "date;score\n2024-01-05;1\n"), time="date",
+                     record="score")
+    assert "\n" not in str(info.value)
+
+
+def test_read_numbers_are_never_taken_for_dates(tmp_path):
+    """Regression: a Unix timestamp such as 1600071732.9 was read as the date 1600-07-17
+    (Python's fromisoformat takes basic-format dates, YYYYMMDD), so a numeric time column
+    failed with 'not an ISO date like the others'. Dates are the extended format only."""
+    rows = [f"{t!r},{v}" for t, v in
+            [(1.6e9, 1), (1600071732.9, 2), (1.61e9, 3), (1.62e9, 5), (1.63e9, 8)]]
+    h = read_history(_write(tmp_path, "ts,score\n" + "\n".join(rows) + "\n"), time="ts",
+                     record="score")
+    assert not h.calendar and h.time[0] == 1.6e9 and h.wins == 4
+    h = read_history(_write(tmp_path, "d,score\n2024-01-05T10:00:00Z,1\n2024-01-06,2\n"
+                            "2024-02-01 12:00,3\n2024-03-01,4\n"), time="d", record="score")
+    assert h.calendar and h.origin == "2024-01-05" and h.wins == 3
+
+
+def test_degenerate_histories_fail_in_one_line_without_numpy_warnings(tmp_path, capsys):
+    """Regression (fuzzing short histories with ties): three of four wins on the first day
+    raised numpy's LinAlgError (a covariance with a positive diagonal that is not positive
+    definite) from the forecast's parameter draws, and the fit printed numpy's two-line
+    'overflow encountered in exp' to stderr; an absurd parameter draw overflowed in
+    inverse_hazard. Now: one-line errors, and an overflowing draw is an unbounded path."""
+    import warnings
+
+    t = np.array([0.0, 0.0, 0.0, 0.0, 3.5])
+    y = np.array([0.0, 1.4752585163500624, 4.53753151875892, 4.650098741088428,
+                  5.213517001610175])
+    h = History(time=t, progress=y, effort=None, start=1.0, kind="record",
+                lower_is_better=False, calendar=True, origin="2020-01-01", warnings=())
+    path = _write(tmp_path, "date,score\n2020-01-01,1.0\n2020-01-01,1.69\n2020-01-01,2.22\n"
+                            "2020-01-01,3.06\n2026-01-01,3.2\n2026-07-02,3.46\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("weighted", "depleting", "kortum"):
+            with pytest.raises(SimsearchError, match="degenerate"):
+                forecast(h, [4.0, 6.0], replicates=100, method=method)
+        code, _, err = _run(["records", "forecast", str(path), "--time", "date", "--record",
+                             "score", "--at", "2030-01-01"], capsys)
+        assert code == 2 and "RuntimeWarning" not in err
+        assert [l for l in err.splitlines() if "warning" not in l][0].startswith(
+            "simsearch records: error: history:")
+        out = inverse_hazard(np.array([1e-10, 1e-10, 1.0]), np.array([0.0, 1.0, -0.5]),
+                             np.array([1e305, 1e305, 1e305]))
+    assert np.all(np.isinf(out) & (out > 0))
+
+
+def test_forecast_paths_of_absurd_parameter_draws_are_unbounded_not_warnings():
+    """Regression (fuzzing): a short history's normal approximation can draw log g past 709;
+    exp overflowed with a RuntimeWarning on stderr. Such a draw is an unbounded path."""
+    import warnings
+
+    t, y = simulate_history(1.0, 0.0, 10.0, 2.0, np.random.default_rng(4))
+    fit = fit_kortum(t, y, growth="exponential")
+    cov = fit.cov.copy()
+    cov[2, 2] = 400.0 ** 2  # log g: sd 400, so some draws exceed 709
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        paths = forecast_progress(fit._replace(cov=cov), [2.5, 3.0], 500,
+                                  np.random.default_rng(0))
+    assert not np.any(np.isnan(paths)) and np.any(np.isinf(paths))
+    assert np.all(paths >= y[-1]) and np.all(paths[:, 1] >= paths[:, 0])
+
+
+def test_backtest_too_short_errors_say_the_span_and_what_to_give(tmp_path, capsys):
+    """A numeric axis of years (2020.0 .. 2024.0) defaults to effort factors (x1.25 .. x2),
+    which no such history spans; the error said only 'too short for the longest horizon
+    factor'. It now gives the span, its factor and a horizon in the axis's units."""
+    t, y = simulate_history(1.0, 0.0, 10.0, 4.0, np.random.default_rng(3))
+    lines = ["year,score"] + [f"{2020 + float(a)!r},{math.exp(b)!r}" for a, b in zip(t, y)]
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    code, _, err = _run(["records", "backtest", str(path), "--time", "year", "--record",
+                         "score", "--no-progress"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "the history (2020 to " in err and "a factor of 1.002" in err
+    assert "--horizons in the axis's units (such as 0.4" in err
+    code, _, err = _run(["records", "backtest", str(_history(tmp_path)), "--time", "date",
+                         "--record", "minutes", "--lower-is-better", "--horizons", "30"],
+                        capsys)
+    assert code == 2 and "is too short for the longest horizon (30 years)" in err
+
+
+def test_backtest_effort_factors_need_an_effort_axis_and_factors_above_one(tmp_path, capsys):
+    """Regression: `--horizons x2` on a date axis (years from 0) printed numpy's divide-by-zero
+    warnings and 'a factor of inf'; `--horizons x1` passed the CLI to the same place."""
+    import warnings
+
+    base = ["records", "backtest", str(_history(tmp_path)), "--time", "date", "--record",
+            "minutes", "--lower-is-better", "--no-progress", "--horizons"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, _, err = _run(base + ["x2"], capsys)
+        assert code == 2 and "RuntimeWarning" not in err
+        assert "horizons: factors (x2) need a cumulative-effort axis" in err
+        code, _, err = _run(base + ["x1"], capsys)
+    assert code == 2 and "horizons: factors of the origin's effort must be > 1" in err
+
+
+def test_cli_numeric_warnings_are_one_line_each(tmp_path, capsys, monkeypatch):
+    """Defence in depth: a numpy warning that the records code does not foresee reaches the
+    user as one line naming where it came from, not Python's two-line warning with the
+    source line, and once per place however often it fires."""
+    import simsearch.cli.records as cli_records
+
+    real = cli_records.forecast
+
+    def noisy(*args, **kwargs):
+        for _ in range(3):
+            np.exp(np.array([1000.0]))  # overflow encountered in exp
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_records, "forecast", noisy)
+    code, out, err = _run(["records", "forecast", str(_history(tmp_path)), "--time", "date",
+                           "--record", "minutes", "--lower-is-better", "--at", "2031-01-01",
+                           "--replicates", "50", "--json"], capsys)
+    assert code == 0 and json.loads(out)["forecast"]
+    lines = [l for l in err.splitlines() if "overflow" in l]
+    assert len(lines) == 1 and len(err.strip().splitlines()) == 1
+    assert lines[0].startswith("simsearch records: warning: numerical: RuntimeWarning: "
+                               "overflow encountered in exp (test_records.py:")

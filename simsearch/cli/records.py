@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -49,7 +51,9 @@ def _level(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0 < value < 1:
-        raise SimsearchError(f"level: must be in (0, 1) (got {text!r})")
+        # argparse shows an ArgumentTypeError's message; any other error as "invalid
+        # _level value", without the allowed range.
+        raise argparse.ArgumentTypeError(f"level: must be in (0, 1) (got {text!r})")
     return value
 
 
@@ -122,12 +126,31 @@ def run(args) -> int:
     """Run ``simsearch records ACTION``; returns the exit status."""
     if args.records_command == "backtest" and args.out is not None:
         check_writable(args.out, "out", overwrite=args.overwrite, with_manifest=True)
-    history = _read(args)
-    if not args.json:
-        for text in history.warnings:
-            print(f"simsearch records: warning: {text}", file=sys.stderr)
-    return {"fit": _fit, "forecast": _forecast, "backtest": _backtest}[args.records_command](
-        args, history)
+    # Defence in depth: a numerical warning the code does not foresee (real histories are
+    # varied) reaches stderr as one line per place, not Python's two-line warning per call.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            history = _read(args)
+            if not args.json:
+                for text in history.warnings:
+                    print(f"simsearch records: warning: {text}", file=sys.stderr)
+            return {"fit": _fit, "forecast": _forecast, "backtest": _backtest}[
+                args.records_command](args, history)
+        finally:
+            _print_caught(caught)
+
+
+def _print_caught(caught) -> None:
+    seen = set()
+    for item in caught:
+        where = f"{os.path.basename(item.filename)}:{item.lineno}"
+        key = (item.category, str(item.message), where)
+        if key not in seen:
+            seen.add(key)
+            text = " ".join(str(item.message).split())
+            print(f"simsearch records: warning: numerical: {item.category.__name__}: {text} "
+                  f"({where})", file=sys.stderr)
 
 
 def _fit(args, history) -> int:
@@ -253,6 +276,13 @@ def _backtest(args, history) -> int:
                 "horizons: give all as factors (x1.5) or none (got a mix)")
         multiplicative = all(factors)
         horizons = np.array([_positive(p[1:] if multiplicative else p) for p in parts])
+        # Checked here, before the origins are placed on a log scale of the axis.
+        require(not multiplicative or bool(np.all(horizons > 1)),
+                "horizons: factors of the origin's effort must be > 1")
+        require(not multiplicative or history.time[0] > 0,
+                f"horizons: factors ({parts[0]}) need a cumulative-effort axis (times > 0); "
+                f"give horizons in the axis's units" + (" (years on date axes: 0.25 is 3 "
+                                                        "months)" if history.calendar else ""))
     if args.origins.startswith("auto:"):
         try:
             count = int(args.origins[5:])
@@ -272,9 +302,8 @@ def _backtest(args, history) -> int:
                             manifest("records backtest", _config(args), args.seed,
                                      summary=result.summary))
     if args.json:
-        summary = {k: [None if isinstance(v, float) and v != v else v for v in column]
-                   for k, column in result.summary.items()}  # NaN coverage: no interval
-        print(json.dumps({"summary": summary, "level": args.level}, indent=2))
+        print(json.dumps(_backtest_json(result.summary, args.level), indent=2,
+                         allow_nan=False))
         return 0
     unit = "log record" if history.kind == "record" else "cumulative gain"
     scored = len(set(result.rows["origin"]))
@@ -288,6 +317,19 @@ def _backtest(args, history) -> int:
         label = (lambda h: f"{h * 12:g} mo") if history.calendar else (lambda h: f"{h:g}")
     print(summary_table(result.summary, label))
     return 0
+
+
+def _backtest_json(summary: dict, level: float) -> dict:
+    """The ``backtest --json`` document: JSON has no NaN or inf, so a NaN coverage (a method
+    without an interval) and an infinite mean error (a method whose forecast was unbounded at
+    some origin: the depleting model with kappa < 0) are null, the latter with a warning."""
+    warnings = [f"{m} at horizon {h:g}: mean absolute error unbounded (some forecasts were "
+                f"unbounded: the fitted tail thickens, kappa < 0); given as null"
+                for m, h, mae in zip(summary["method"], summary["horizon"], summary["mae"])
+                if not np.isfinite(mae)]
+    clean = {k: [None if isinstance(v, float) and not np.isfinite(v) else v for v in column]
+             for k, column in summary.items()}
+    return {"summary": clean, "level": level, "warnings": warnings}
 
 
 def _positive(text: str) -> float:

@@ -39,14 +39,23 @@ def auto_origins(history: History, count: int, longest: float,
     longest horizon (on a log scale, to its end divided by the longest factor, when the
     horizons are ``multiplicative``)."""
     t0, t1 = history.time[0], history.end
+    span = f"{history.format_time(t0)} to {history.format_time(t1)}"
     if multiplicative:
+        require(t0 > 0, "horizons: factors of the origin's effort need a cumulative-effort "
+                        "axis (times > 0)")
         first, last = np.log(t0) + 0.4 * np.log(t1 / t0), np.log(t1 / longest)
-        require(last > first, "origins: the history is too short for the longest horizon "
-                              "factor; give smaller --horizons or explicit --origins")
+        # A numeric axis that is not effort (years, Unix seconds) spans a factor near 1: say
+        # so, since its fix is additive horizons in the axis's units.
+        require(last > first, f"origins: the history ({span}, a factor of {t1 / t0:.4g}) is "
+                              f"too short for the longest horizon factor x{longest:g}; give "
+                              f"smaller factors, --horizons in the axis's units (such as "
+                              f"{(t1 - t0) / 8:.3g}) or explicit --origins")
         return np.exp(np.linspace(first, last, count))
     first, last = t0 + 0.4 * (t1 - t0), t1 - longest
-    require(last > first, "origins: the history is too short for the longest horizon; give "
-                          "shorter --horizons or explicit --origins")
+    unit = " years" if history.calendar else ""
+    require(last > first, f"origins: the history ({span}) is too short for the longest "
+                          f"horizon ({longest:g}{unit}); give shorter --horizons or explicit "
+                          f"--origins")
     return np.linspace(first, last, count)
 
 
@@ -75,6 +84,8 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
     require(bool(np.all(horizons > 0)), "horizons: must be > 0")
     require(not multiplicative or bool(np.all(horizons > 1)),
             "horizons: factors of the origin's effort must be > 1")
+    require(not multiplicative or history.time[0] > 0,
+            "horizons: factors of the origin's effort need a cumulative-effort axis (times > 0)")
     rows = {name: [] for name in COLUMNS}
     for i, origin in enumerate(tqdm(origins, desc="origins", unit="origin",
                                     disable=None if progress else True)):
@@ -155,7 +166,9 @@ def summary_table(summary: dict, horizon_label=lambda h: f"{h:g}") -> str:
             k = next(i for i, (mm, hh) in enumerate(zip(summary["method"], summary["horizon"]))
                      if mm == m and hh == h)
             cov = summary["coverage"][k]
-            text = f"{summary['mae'][k]:.4f}" + ("" if np.isnan(cov) else f" ({cov:.0%})")
+            mae = summary["mae"][k]  # infinite: some forecast of the method was unbounded
+            text = (f"{mae:.4f}" if np.isfinite(mae) else "unbounded") + (
+                "" if np.isnan(cov) else f" ({cov:.0%})")
             cells.append(f"{text:>18}")
             n = max(n, summary["n"][k])
         lines.append(f"{horizon_label(h):>10} " + " ".join(cells) + f" {n:>5}")

@@ -14,7 +14,7 @@ Methods (the registry :data:`METHODS`, in one place):
   engine's world, :mod:`simsearch.records.pool`), fitted by exact likelihood and simulated win by
   win with the history's own gains;
 - ``combined``: the mean of the depleting model's and the two trends' point
-  forecasts, with the depleting model's interval shifted to that centre;
+  forecasts (those finite), with the depleting model's interval shifted to that centre;
 - ``weighted``: the default, per horizon the candidates (the depleting, Kortum and pool models
   and the two trends) weighted by the inverse of their mean squared error on rolling origins
   inside the history, with an empirical interval from the weighted forecast's errors there.
@@ -234,8 +234,11 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     # Progress never falls below the last win, whatever a trend line says.
     for name in BASELINES:
         points[name] = np.maximum(points[name], history.progress[-1])
-    points["combined"] = np.mean([points["depleting"], points["trend"], points["power_law"]],
-                                 axis=0)
+    # The mean of the finite ones: the depleting model is unbounded where its fitted tail
+    # thickens (kappa < 0), and the trends are always finite.
+    parts = np.array([points["depleting"], points["trend"], points["power_law"]])
+    finite = np.isfinite(parts)
+    points["combined"] = np.sum(np.where(finite, parts, 0.0), axis=0) / finite.sum(axis=0)
     if method == "weighted":  # a candidate: its point forecast (the pool method fits its own)
         points["pool"] = np.maximum(_pool_point(history, times, end, growth or
                                                 default_growth(history), seed, replicates),
@@ -276,14 +279,16 @@ def _weighted(history, times, end, level, points, fit, bands, growth, seed) -> F
     """Per horizon, the candidates weighted by the inverse of their mean squared error on
     rolling origins inside the history. A horizon longer than the inner origins allow borrows
     the weights of the longest one that has at least 3 errors; with none, the median of the
-    axis-consistent candidates (``points["fallback"]``).
+    axis-consistent candidates (``points["fallback"]``). A candidate unbounded at a time gets
+    weight 0 there (the others renormalised), so the median is always finite.
 
     The interval is the widest of what each source of error says, around that median: the
     inner errors' conformal quantile (the ceil((n + 1) level)-th smallest absolute error of n,
     the largest when n is too small for the level; scaled by the ratio of horizons when
     borrowed), and the simulated bands of both record models (``bands``: low, median, high per
-    model) shifted to the median. The inner errors see regime changes the models do not; the
-    models see the heavy tail of a record's jumps, which a few inner origins rarely do.
+    model) shifted to the median, leaving out a band's unbounded ends. The inner errors see
+    regime changes the models do not; the models see the heavy tail of a record's jumps, which
+    a few inner origins rarely do.
     """
     horizons = times - end
     errors = inner_backtest(history, horizons, growth, seed)
@@ -305,16 +310,37 @@ def _weighted(history, times, end, level, points, fit, bands, growth, seed) -> F
             weight /= weight.sum()
             combined = np.abs([_weighted_mean(weight, errs[:, i]) for i in range(errs.shape[1])])
             spread = _conformal_quantile(combined, level) * horizons[k] / horizons[src]
-            median[k] = _weighted_mean(weight, [points[m][k] for m in CANDIDATES])
+            # A candidate unbounded at this time (the depleting model with kappa < 0 past
+            # where its paths explode) gets weight 0 here, the others renormalised: weights
+            # borrowed from a horizon where it was finite would make the median infinite.
+            # The trends are always finite, so some weight is left.
+            values = np.array([points[m][k] for m in CANDIDATES], dtype=float)
+            weight = np.where(np.isfinite(values), weight, 0.0)
+            if weight.sum() > 0:
+                weight = weight / weight.sum()
+                median[k] = _weighted_mean(weight, values)
+            else:
+                median[k] = points["fallback"][k]
             chosen[k] = dict(zip(CANDIDATES, np.round(weight, 3).tolist()))
         low[k], high[k] = median[k] - spread, median[k] + spread
         for model in MODELS:
             lo, mid, hi = (bands[model][j][k] for j in range(3))
             if np.isfinite(mid) and np.isfinite(median[k]):
-                low[k] = min(low[k], lo + median[k] - mid)
-                high[k] = max(high[k], hi + median[k] - mid)
+                # An unbounded end (a share of paths of a thickening tail reaching infinite
+                # progress) is not used: the other sources bound the interval, and an
+                # unbounded default interval says nothing a user can act on.
+                if np.isfinite(lo):
+                    low[k] = min(low[k], lo + median[k] - mid)
+                if np.isfinite(hi):
+                    high[k] = max(high[k], hi + median[k] - mid)
         low[k] = max(low[k], history.progress[-1])
         low[k], high[k] = contain_median(median[k], low[k], high[k])
+    # The record never gets worse, so no quantile of it falls at a later time; per-horizon
+    # weights and sources (a model band used at one time, unbounded and left out at the next)
+    # could make one fall.
+    order = np.argsort(times, kind="stable")
+    for values in (median, low, high):
+        values[order] = np.maximum.accumulate(values[order])
     return Forecast(times=times, median=median, low=low, high=high, level=level,
                     method="weighted", points=points, fit=fit, chosen=chosen)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from datetime import date
 from typing import NamedTuple
 
@@ -138,6 +139,11 @@ class History(NamedTuple):
 
     def parse_time(self, text: str, field: str = "at") -> float:
         """A time given on the command line (an ISO date on calendar axes) on the model axis."""
+        # With --effort the axis is cumulative effort even when the time column holds dates;
+        # a date there needs saying why it is refused.
+        require(self.calendar or self.effort is None or _parse_date(text) is None,
+                f"{field}: with --effort the time axis is cumulative effort (it ends at "
+                f"{self.end:g}): give --{field} as cumulative effort, not a date (got {text!r})")
         return parse_time(text, self.origin if self.calendar else None, field)
 
     def format_time(self, t: float) -> str:
@@ -148,9 +154,18 @@ class History(NamedTuple):
         return f"{t:g}"
 
 
+#: An ISO date in the extended format (YYYY-MM-DD), optionally followed by a time. Python's
+#: fromisoformat also takes the basic format (YYYYMMDD), which would read a number such as a
+#: Unix timestamp (1600071732.9) as a date.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?![\d])")
+
+
 def _parse_date(text: str) -> date | None:
+    text = text.strip()
+    if not _DATE.match(text):
+        return None
     try:
-        return date.fromisoformat(text.strip()[:10])
+        return date.fromisoformat(text[:10])
     except ValueError:
         return None
 
@@ -182,23 +197,51 @@ def _parse_where(where) -> list[tuple[str, str]]:
 
 
 def _column(rows, header, name, field):
+    # One header cell holding a ';' or a tab: a file in another dialect, read as one column.
+    hint = next((f" (the file looks separated by {sep!r}; give a comma-separated file)"
+                 for sep in (";", "\t") if len(header) == 1 and sep in header[0]), "")
     require(name in header, f"{field}: no column {name!r} in the history; columns: "
-                            f"{', '.join(header)}")
+                            f"{', '.join(header)}{hint}")
     return [row[name].strip() for row in rows]
 
 
-def _numbers(cells, name, field, positive=False):
+#: Cells that mean "no value" (lower case): empty, and what pandas, R and spreadsheets write.
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-"})
+
+
+def _missing(cell: str) -> bool:
+    return cell.strip().lower() in MISSING
+
+
+def _numbers(cells, name, field, lines, positive=False):
+    """The cells as floats; errors name the line of the file (``lines``), not the index among
+    the rows left after ``--where`` and drops."""
     out = np.empty(len(cells))
     for i, cell in enumerate(cells):
+        require(not _missing(cell), f"{field}: column {name!r} line {lines[i]} is missing "
+                                    f"(got {cell!r})")
         try:
             out[i] = float(cell)
         except ValueError:
-            raise SimsearchError(f"{field}: column {name!r} row {i + 1} is not a number "
+            raise SimsearchError(f"{field}: column {name!r} line {lines[i]} is not a number "
                                  f"(got {cell!r})") from None
         bad = not math.isfinite(out[i]) or (positive and out[i] <= 0)
-        require(not bad, f"{field}: column {name!r} row {i + 1} must be a finite number"
+        require(not bad, f"{field}: column {name!r} line {lines[i]} must be a finite number"
                          f"{' > 0' if positive else ''} (got {cell!r})")
     return out
+
+
+def _drop_missing(rows, lines, cells, name, field, warnings):
+    """Rows whose ``name`` cell is missing dropped, with a warning (a history with holes is
+    common: pandas writes NaN as an empty cell, R as NA)."""
+    gone = [_missing(c) for c in cells]
+    if not any(gone):
+        return rows, lines, cells
+    warnings.append(f"{field}: dropped {sum(gone)} rows with a missing {name!r} (empty or NA)")
+    keep = [not g for g in gone]
+    rows = [r for r, k in zip(rows, keep) if k]
+    require(len(rows) > 0, f"{field}: every row has a missing {name!r}")
+    return rows, [n for n, k in zip(lines, keep) if k], [c for c, k in zip(cells, keep) if k]
 
 
 def read_history(path, *, time: str, record: str | None = None, gain: str | None = None,
@@ -233,37 +276,44 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
     Raises
     ------
     SimsearchError
-        One line naming the field: a missing column or file, a cell that is not a number or
-        date, fewer than three wins left; unsorted rows are sorted and records that do not
-        improve are dropped, each with a warning.
+        One line naming the field (and the file's line): a missing column or file, a cell
+        that is not a number or date, a missing effort, fewer than three wins left. Unsorted
+        rows are sorted, and rows with a missing time or measure (empty, NA, NaN: see
+        :data:`MISSING`) and records that do not improve are dropped, each with a warning.
     """
     require((record is None) != (gain is None), "record: give exactly one of --record and --gain")
     require(not (lower_is_better and gain is not None),
             "lower-is-better: applies to --record histories only")
-    header, rows = _read_rows(path, where)
+    header, rows, lines = _read_rows(path, where)
     warnings = []
 
+    # Rows without a time or a measure say nothing: dropped, with a warning each.
     time_cells = _column(rows, header, time, "time")
-    if any(not c for c in time_cells):
-        warnings.append(f"time: dropped {sum(not c for c in time_cells)} rows with an empty "
-                        f"{time!r}")
-        rows = [row for row, c in zip(rows, time_cells) if c]
-        time_cells = [c for c in time_cells if c]
-        require(len(rows) > 0, f"time: every row has an empty {time!r}")
+    rows, lines, time_cells = _drop_missing(rows, lines, time_cells, time, "time", warnings)
+    measure_name = record if record is not None else gain
+    measure = "record" if record is not None else "gain"
+    cells = _column(rows, header, measure_name, measure)
+    rows, lines, cells = _drop_missing(rows, lines, cells, measure_name, measure, warnings)
+    time_cells = _column(rows, header, time, "time")
     days = [_parse_date(c) for c in time_cells]
     calendar = any(d is not None for d in days)
     if calendar:
         bad = next((i for i, d in enumerate(days) if d is None), None)
-        require(bad is None, f"time: column {time!r} row {(bad or 0) + 1} is not an ISO date "
-                             f"like the others (got {time_cells[bad or 0]!r})")
+        require(bad is None, f"time: column {time!r} line {lines[bad or 0]} is not an ISO "
+                             f"date like the others (got {time_cells[bad or 0]!r})")
         raw_time = np.array([d.toordinal() for d in days], dtype=float)
     else:
-        raw_time = _numbers(time_cells, time, "time")
-    measure_name = record if record is not None else gain
-    values = _numbers(_column(rows, header, measure_name, "record" if record else "gain"),
-                      measure_name, "record" if record else "gain", positive=record is not None)
+        for cell, line in zip(time_cells, lines):
+            try:
+                float(cell)
+            except ValueError:
+                raise SimsearchError(f"time: column {time!r} line {line} is neither an ISO "
+                                     f"date (such as 2026-01-31) nor a number (got {cell!r})"
+                                     ) from None
+        raw_time = _numbers(time_cells, time, "time", lines)
+    values = _numbers(cells, measure_name, measure, lines, positive=record is not None)
     per_win = None if effort is None else _numbers(_column(rows, header, effort, "effort"),
-                                                   effort, "effort")
+                                                   effort, "effort", lines)
     if per_win is not None:
         require(bool(np.all(per_win >= 0)), f"effort: column {effort!r} must be >= 0")
 
@@ -303,13 +353,17 @@ def read_history(path, *, time: str, record: str | None = None, gain: str | None
                    warnings=tuple(warnings), observed_until=observed)
 
 
-def _read_rows(path, where) -> tuple[list[str], list[dict]]:
-    """The header and the rows (stripped cells) of a CSV file, filtered by ``where``."""
+def _read_rows(path, where) -> tuple[list[str], list[dict], list[int]]:
+    """The header, the rows (stripped cells) of a CSV file filtered by ``where``, and each
+    row's line in the file (for errors)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             header = [h.strip() for h in reader.fieldnames or ()]
-            rows = [{(k or "").strip(): (v or "") for k, v in row.items()} for row in reader]
+            rows, lines = [], []
+            for row in reader:
+                rows.append({(k or "").strip(): (v or "") for k, v in row.items()})
+                lines.append(reader.line_num)  # the file's line (quoted newlines counted)
     except FileNotFoundError:
         raise SimsearchError(f"history: no such file {str(path)!r}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -317,9 +371,10 @@ def _read_rows(path, where) -> tuple[list[str], list[dict]]:
     require(bool(header), f"history: {str(path)!r} is empty (no header row)")
     for name, value in _parse_where(where):
         cells = _column(rows, header, name, "where")
+        lines = [n for n, cell in zip(lines, cells) if cell == value]
         rows = [row for row, cell in zip(rows, cells) if cell == value]
     require(len(rows) > 0, "history: no rows" + (" match --where" if where else ""))
-    return header, rows
+    return header, rows, lines
 
 
 def _progress(values, is_record: bool, lower_is_better: bool, warnings: list):

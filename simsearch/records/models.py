@@ -148,12 +148,14 @@ def hazard(theta, kappa, y):
 def inverse_hazard(theta, kappa, z):
     """y with Lambda(y) = z (inf where a thickening tail, kappa < 0, never reaches z)."""
     z = np.asarray(z, dtype=float)
-    x = kappa * z / theta
-    small = np.abs(x) < 1e-5
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # An absurd parameter draw (g e^c past float range) overflows: z = +inf, y = +inf (an
+    # unbounded path; 0 * inf would make it NaN, which callers read as "no new record").
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x = kappa * z / theta
+        small = np.abs(x) < 1e-5
         out = np.where(small, z / theta * (1 - x / 2),
                        np.log1p(np.where(x > -1, x, np.nan)) / np.where(small, 1, kappa))
-    return np.where(np.isnan(out) & np.isfinite(z), np.inf, out)
+    return np.where((np.isnan(out) & np.isfinite(z)) | (z == np.inf), np.inf, out)
 
 
 def _value_and_gradient(params, u, log_slope, progress, u_end):
@@ -172,7 +174,10 @@ def _value_and_gradient(params, u, log_slope, progress, u_end):
         u_prev, u_next, y_prev = u[positive], u_next[positive], progress[positive]
         q = np.exp(-g * (u_next - u_prev))
         lam_prev, lam_prev_k = hazard(theta, kappa, y_prev)
-        weight = np.exp(c + g * u_next + np.log1p(-q) - lam_prev)
+        # The optimiser's trial steps can take the exposure past float range: inf, so the
+        # value is -inf and the step is refused (numpy's warning would reach the user).
+        with np.errstate(over="ignore"):
+            weight = np.exp(c + g * u_next + np.log1p(-q) - lam_prev)
         value -= float(weight.sum())
         grad[0] += float(weight @ lam_prev)
         grad[1] -= float(weight.sum())
@@ -245,11 +250,18 @@ def fit_kortum(time, progress, *, growth: str = "exponential",
     log_slope = _log_axis_slope(time, growth)
     require(u_end > 0, "time: every win happened at the first row's time; the history has "
                        "no time span to fit a growth rate")
-    scale = progress[-1]
+    # Fit in units where the span of u and the progress to the last win are 1, so theta, g and
+    # kappa are of order the number of wins whatever the data's units (cumulative FLOP from 0
+    # spans 1e24, a gain can be in units of 1e15): the optimiser's box on log theta and log g
+    # would otherwise exclude the start. The log Jacobian of the change of units goes into
+    # the per-row constant, so the log-likelihood is still the density in the data's units.
+    span_u, span_y = u_end, float(progress[-1])
+    u, u_end, progress = u / span_u, 1.0, progress / span_y
+    log_slope = log_slope - math.log(span_u) - math.log(span_y)
     free = [0, 2, 3] if depleting else [0, 2]
 
     def full(x):
-        kappa = x[2] / scale if depleting else 0.0  # kappa in units of the span: well scaled
+        kappa = x[2] if depleting else 0.0
         c = _profile_c(math.exp(x[0]), kappa, math.exp(x[1]), u, progress, u_end, wins)
         return np.array([x[0], c, x[1], kappa])
 
@@ -257,13 +269,10 @@ def fit_kortum(time, progress, *, growth: str = "exponential",
         if not (np.all(np.abs(x[:2]) < 30) and (not depleting or abs(x[2]) < 50)):
             return math.inf, np.zeros(x.size)
         value, grad = _value_and_gradient(full(x), u, log_slope, progress, u_end)
-        grad = grad[free]  # d/dc = 0 at the profiled c
-        if depleting:
-            grad[2] /= scale
-        return -value, -grad
+        return -value, -grad[free]  # d/dc = 0 at the profiled c
 
-    theta0 = wins / progress[-1]
-    g0 = wins / u_end
+    theta0 = float(wins)
+    g0 = float(wins)
     best = None
     for factor in (1.0, 0.2, 5.0):  # more starts only if the first fails to converge
         x0 = np.log([theta0, g0 * factor])
@@ -278,6 +287,12 @@ def fit_kortum(time, progress, *, growth: str = "exponential",
     cov = np.zeros((4, 4))
     fitted = [0, 1, 2, 3] if depleting else [0, 1, 2]
     cov[np.ix_(fitted, fitted)] = _covariance(point, fitted, u, log_slope, progress, u_end)
+    # Back to the data's units: log theta and log g shift, kappa scales, c is unchanged.
+    point = point - np.array([math.log(span_y), 0.0, math.log(span_u), 0.0])
+    point[3] /= span_y
+    jacobian = np.diag([1.0, 1.0, 1.0, 1.0 / span_y])
+    cov = jacobian @ cov @ jacobian
+    progress = progress * span_y
     return KortumFit(theta=math.exp(point[0]), c=float(point[1]), g=math.exp(point[2]),
                      kappa=float(point[3]), cov=cov, growth=growth, t0=t0, observed_until=end,
                      last_progress=float(progress[-1]), wins=wins,
@@ -289,6 +304,8 @@ def _covariance(point, fitted, u, log_slope, progress, u_end):
     info = _information(point, u, log_slope, progress, u_end, fitted)
     try:
         cov = np.linalg.inv(info)
+        # Forecasts draw parameters by Cholesky: a positive diagonal is not enough.
+        np.linalg.cholesky(cov if np.all(np.isfinite(cov)) else np.eye(len(fitted)))
     except np.linalg.LinAlgError:
         cov = None
     if cov is None or not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
@@ -322,7 +339,11 @@ def forecast_progress(fit: KortumFit, times, replicates: int, rng,
         params = sample_parameters(fit, replicates, rng)
     else:
         params = np.tile(fit.point, (replicates, 1))
-    theta, c, g, kappa = np.exp(params[:, 0]), params[:, 1], np.exp(params[:, 2]), params[:, 3]
+    # A short history's normal approximation can draw log theta or log g past float range:
+    # exp gives inf and the path is unbounded (not a RuntimeWarning on the user's stderr).
+    with np.errstate(over="ignore"):
+        theta, c, g = np.exp(params[:, 0]), params[:, 1], np.exp(params[:, 2])
+    kappa = params[:, 3]
     u_end = float(axis(fit.observed_until, fit.t0, fit.growth))
     u = axis(np.maximum(times, fit.observed_until), fit.t0, fit.growth)
     out = np.empty((replicates, times.size))
@@ -331,7 +352,8 @@ def forecast_progress(fit: KortumFit, times, replicates: int, rng,
     for k in np.argsort(u, kind="stable"):
         if u[k] > prev:
             gumbel = -np.log(rng.standard_exponential(replicates))
-            new = inverse_hazard(theta, kappa, c + _log_increment(g, prev, u[k]) + gumbel)
+            with np.errstate(over="ignore"):
+                new = inverse_hazard(theta, kappa, c + _log_increment(g, prev, u[k]) + gumbel)
             best = np.maximum(best, np.where(np.isnan(new), -np.inf, new))
             prev = u[k]
         out[:, k] = best
