@@ -170,3 +170,24 @@ def test_cli_fit_reports_the_pool(tmp_path, capsys):
     assert pool["ideas"]["estimate"] >= pool["wins"] == 60
     assert main(["records", "fit", str(path), "--time", "t", "--gain", "gain"]) == 0
     assert "pool model" in capsys.readouterr().out
+
+
+def test_pool_fit_is_the_same_in_any_time_units():
+    """A pool searched with a budget growing 30% a period, on its calendar axis (periods) and
+    in units 1e24 times smaller (as cumulative FLOP would be): the same pool, the effort growth
+    rate scaled by the units, and the estimate inside its interval."""
+    config = labs_config({"seed": 4, "replicates": 1, "periods": 12,
+                          "pool": {"ideas": 300, "difficulty": "beta(alpha=0.5, beta=500)",
+                                   "value": "lognormal(mu=0.05, sigma=0.02)"},
+                          "lab": [{"name": "a", "budget": 2e4, "growth": 0.3}]})
+    wins = simulate_labs(config).wins
+    time, progress = np.r_[0.0, wins["time"]], np.r_[0.0, np.cumsum(wins["log_value"])]
+    periods = fit_pool(time, progress, growth="exponential")
+    flop = fit_pool(time * 1e24, progress, growth="exponential")
+    assert periods.wins / periods.ideas > 0.6  # deep enough into the pool to tell its tail
+    assert flop.alpha == pytest.approx(periods.alpha, rel=1e-3)
+    assert flop.ideas == pytest.approx(periods.ideas, rel=1e-3)
+    assert flop.g / flop.scale == pytest.approx(periods.g / periods.scale / 1e24, rel=1e-3)
+    for fit in (periods, flop):
+        low, high = fit.interval("alpha", 0.9)
+        assert low <= fit.alpha <= high

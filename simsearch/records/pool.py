@@ -60,7 +60,8 @@ class PoolFit(NamedTuple):
     ideas : float
         N, the ideas in the pool at the start (wins included).
     g : float
-        Growth of effort (per unit of the time axis, or the power of cumulative effort).
+        Growth rate of effort on calendar axes, per unit of the *scaled* axis (1 on effort
+        axes); per unit of the time axis it is ``g / scale``.
     alpha_grid, profile : ndarray
         log alpha on :data:`LOG_ALPHA_GRID` and the profile log-likelihood there (-inf where
         no pool of at least the wins fits), and ``profile_params``: the best (log a, log c, g)
@@ -70,8 +71,14 @@ class PoolFit(NamedTuple):
         3x3 covariance of (log a, log c, g) at the fitted alpha (observed information).
     growth : str
     t0, observed_until, e_ref : float
+        On the scaled axis, as ``time``.
     time : ndarray
-        The history's times (row 0 the start), replayed by forecasts.
+        The history's times (row 0 the start), replayed by forecasts: on calendar axes
+        ``(t - offset) / scale``, the span mapped to [0, 1] so that the fit is the same in any
+        units (cumulative FLOP from 0 spans 1e24); on effort axes as given (the model uses
+        t / t0 only).
+    offset, scale : float
+        That map.
     wins : int
     last_progress : float
     gains : ndarray
@@ -92,6 +99,8 @@ class PoolFit(NamedTuple):
     observed_until: float
     e_ref: float
     time: np.ndarray
+    offset: float
+    scale: float
     wins: int
     last_progress: float
     gains: np.ndarray
@@ -107,6 +116,9 @@ class PoolFit(NamedTuple):
         top = max(self.log_likelihood, float(np.max(self.profile)))
         threshold = top - z * z / 2
         inside = np.flatnonzero(self.profile >= threshold)
+        if inside.size == 0:  # the maximum lies between grid points far above both
+            right = int(np.searchsorted(self.alpha_grid, math.log(self.alpha)))
+            inside = np.arange(max(right - 1, 0), min(right + 1, self.alpha_grid.size))
         ends = []
         for i, outer in ((inside[0], inside[0] - 1), (inside[-1], inside[-1] + 1)):
             if not 0 <= outer < self.alpha_grid.size:
@@ -281,9 +293,9 @@ def _fit_pool(time, progress, growth, observed_until, grid) -> PoolFit:
     end = float(time[-1] if observed_until is None else max(observed_until, time[-1]))
     require(end > t0, "time: every win happened at the first row's time; the history has "
                       "no time span to fit")
-    span = end - t0 if growth == "exponential" else math.log(end / t0)
-    g_first = 1.0 / span if growth == "exponential" else 1.0
-    e_ref = float(effort(end, t0, g_first, growth))
+    offset, scale = (t0, end - t0) if growth == "exponential" else (0.0, 1.0)
+    time, t0, end = (time - offset) / scale, (t0 - offset) / scale, (end - offset) / scale
+    e_ref = float(effort(end, t0, 1.0, growth))
 
     free = 3 if growth == "exponential" else 2  # (log a, log c[, g]); g = 1 on effort axes
 
@@ -313,8 +325,10 @@ def _fit_pool(time, progress, growth, observed_until, grid) -> PoolFit:
         return best
 
     # a ~ the wins with no slowdown; c from none to strong; the pool at least the wins.
-    first = [np.array([math.log(wins * f), math.log(c), g_first][:free])
-             for f in (1.0, 3.0) for c in (0.05, 1.0, 20.0)]
+    # On the scaled calendar axis, effort growing by e^0.5 or e^3 over the span.
+    first = [np.array([math.log(wins * f), math.log(c), g][:free])
+             for f in (1.0, 3.0) for c in (0.05, 1.0, 20.0)
+             for g in ((0.5, 3.0) if free == 3 else (1.0,))]
     if grid is None:
         joint = _joint_maximum(minus, first)
         grid = joint.x[:1].copy()
@@ -330,6 +344,11 @@ def _fit_pool(time, progress, growth, observed_until, grid) -> PoolFit:
                                   options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 8000,
                                            "adaptive": True})
     log_alpha, x = float(joint.x[0]), joint.x[1:]
+    if grid.size > 1:  # the maximum joins the profile, so the interval holds the estimate
+        where = int(np.searchsorted(grid, log_alpha))
+        grid = np.insert(grid, where, log_alpha)
+        profile = np.insert(profile, where, -joint.fun)
+        params = np.insert(params, where, full(x), axis=0)
     inner = _covariance(lambda y: minus(log_alpha, y), x)
     cov = np.zeros((3, 3))
     cov[:free, :free] = inner
@@ -338,6 +357,7 @@ def _fit_pool(time, progress, growth, observed_until, grid) -> PoolFit:
     return PoolFit(alpha=alpha, rho=rho, ideas=ideas, g=float(x[2]),
                    alpha_grid=grid.copy(), profile=profile, profile_params=params,
                    cov=cov, growth=growth, t0=t0, observed_until=end, e_ref=e_ref, time=time,
+                   offset=offset, scale=scale,
                    wins=wins, last_progress=float(progress[-1]), gains=np.diff(progress),
                    log_likelihood=-float(joint.fun))
 
@@ -391,17 +411,17 @@ def forecast_pool(fit: PoolFit, times, replicates: int, rng,
     exponential draw gives the search time at which one of the R open ideas is solved,
     ``(1 + tau) e^(Exp(1) / (alpha R)) - 1``, the effort that takes, ``R dtau / rho``, and its
     time on the axis; each win's gain is one of the history's gains, drawn at random. A path
-    that needs more than ``max_wins`` wins (default: 50 times the history's, plus 1,000) to
+    that needs more than ``max_wins`` wins (default: 10 times the history's, plus 1,000) to
     reach the last time is unbounded (inf) from there.
     """
     # Parameter draws far in the tail overflow (a pool of e^800 ideas): inf there is meant.
     with np.errstate(all="ignore"):
         return _forecast_pool(fit, times, replicates, rng, parameter_uncertainty,
-                              50 * fit.wins + 1000 if max_wins is None else max_wins)
+                              10 * fit.wins + 1000 if max_wins is None else max_wins)
 
 
 def _forecast_pool(fit, times, replicates, rng, parameter_uncertainty, max_wins):
-    times = np.atleast_1d(np.asarray(times, dtype=float))
+    times = (np.atleast_1d(np.asarray(times, dtype=float)) - fit.offset) / fit.scale
     if parameter_uncertainty:
         weight = np.exp(np.where(np.isfinite(fit.profile), fit.profile - fit.log_likelihood,
                                  -np.inf))
@@ -468,7 +488,7 @@ def pool_summary(history, fit: PoolFit, level: float = 0.9) -> dict:
             "log_likelihood": fit.log_likelihood, "interval_level": level,
             "alpha": {"estimate": fit.alpha, "low": alpha_low, "high": finite(alpha_high)},
             "ideas": {"estimate": fit.ideas, "low": ideas_low, "high": finite(ideas_high)},
-            "solved_share": fit.wins / fit.ideas, "g": fit.g,
+            "solved_share": fit.wins / fit.ideas, "g": fit.g / fit.scale,
             "units": {"alpha": "the pool's tail: the unsolved share after tau units of search "
                                "each falls as (1 + tau)^-alpha",
                       "ideas": "ideas in the pool at the start (wins included)"
