@@ -71,7 +71,7 @@ PUBLIC_MODULES = ["simsearch", "simsearch.fitting", "simsearch.fitting.counts",
                   "simsearch.fitting.likelihoods", "simsearch.fitting.planner",
                   "simsearch.fitting.report", "simsearch.sweep",
                   "simsearch.labs", "simsearch.labs.theory", "simsearch.io.output", "simsearch.io.tables",
-                  "simsearch.io.directory"]
+                  "simsearch.io.directory", "simsearch.records", "simsearch.records.pool"]
 
 
 def _public_names(module_name):

@@ -35,8 +35,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import SimsearchError, require
+from ..errors import require
 from .models import GROWTHS
+
+__all__ = ["LOG_ALPHA_GRID", "PoolFit", "effort", "fit_pool", "forecast_pool", "log_likelihood",
+           "pool_summary", "time_of_effort"]
 
 #: Grid of log alpha for the profile likelihood (intervals, and the forecasts' draws of alpha).
 LOG_ALPHA_GRID = np.linspace(math.log(0.01), math.log(20.0), 21)
