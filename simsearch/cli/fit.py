@@ -56,7 +56,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from ..fitting.count_files import read_count_groups, read_counts
+    from ..fitting.count_files import align_problems, read_count_groups, read_counts
     from ..fitting.report import (AUTO_BOOTSTRAP_SLOW, auto_bootstrap, check_options, fit_report,
                                   quiet_numerics)
 
@@ -76,6 +76,10 @@ def run(args) -> int:
     if args.by:
         groups = read_count_groups(args.counts, args.by, args.successes_column,
                                    args.attempts_column)
+        if args.pool:  # before the fits: a refusal costs nothing
+            groups = align_problems(args.counts, groups, args.by,
+                                    successes_column=args.successes_column,
+                                    attempts_column=args.attempts_column)
         # Each group's report is exactly its separate single fit (same seed, same defaults).
         reports = {name: fit_report(c, n, **options) for name, (c, n) in groups.items()}
         report = {"by": args.by, "groups": {name: r.data for name, r in reports.items()}}

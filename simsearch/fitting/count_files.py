@@ -123,6 +123,56 @@ def read_count_groups(path: str | os.PathLike, group_column: str,
             for g, r in groups.items()}
 
 
+def align_problems(path: str | os.PathLike, groups: dict, group_column: str,
+                   problem_column: str = "problem", successes_column: str = "successes",
+                   attempts_column: str = "attempts") -> dict:
+    """``groups`` (as :func:`read_count_groups` returns them) with each group's problems put in
+    the first group's order of ``problem_column``, for fits that pair problem i across groups.
+
+    Files list models in any order (sorted by score, shuffled, one model appended later):
+    pairing rows by position would join different problems silently. Without a
+    ``problem_column`` the rows are paired by position, as written.
+
+    Raises
+    ------
+    SimsearchError
+        A group repeats a problem, or the groups do not list the same problems.
+    """
+    name = str(path)
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        header = [h.strip() for h in next(csv.reader(fh), [])]
+    if problem_column not in header:
+        return groups
+    rows = _read_rows(path, (group_column, problem_column))
+    labels: dict[str, list[str]] = {}
+    for _, (group, problem) in rows:
+        labels.setdefault(group, []).append(problem)
+    first_name = next(iter(groups))
+    first = labels[first_name]
+    for group, problems in labels.items():
+        seen: set[str] = set()
+        for problem in problems:
+            if problem in seen:
+                raise SimsearchError(f"pool: {name}: {group_column} {group!r} lists "
+                                     f"{problem_column} {problem!r} more than once; each "
+                                     f"problem must appear once per {group_column}")
+            seen.add(problem)
+    position = {problem: i for i, problem in enumerate(first)}
+    aligned = {}
+    for group, (c, n) in groups.items():
+        problems = labels[group]
+        extra = [p for p in problems if p not in position]
+        missing = sorted(set(first) - set(problems), key=position.get)
+        if extra or missing:
+            what = (f"has {problem_column} {extra[0]!r}, which {first_name!r} lacks" if extra
+                    else f"lacks {problem_column} {missing[0]!r}, which {first_name!r} has")
+            raise SimsearchError(f"pool: every {group_column} must have the same problems to "
+                                 f"fit them jointly; {group!r} {what}")
+        order = np.argsort([position[p] for p in problems], kind="stable")
+        aligned[group] = (np.asarray(c)[order], np.asarray(n)[order])
+    return aligned
+
+
 def label_columns(path: str | os.PathLike, exclude: tuple[str, ...] = ()) -> dict[str, int]:
     """Columns of a counts CSV that split its rows into groups: column -> number of distinct
     values, for every column outside ``exclude`` whose values repeat but are not all the same
