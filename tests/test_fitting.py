@@ -338,6 +338,35 @@ def test_fit_without_options_predicts_at_10x_and_100x_with_an_interval(tmp_path,
                                                               "0"])
 
 
+def test_fit_by_reports_a_group_it_cannot_fit_and_fits_the_others(tmp_path, capsys):
+    # A small model that solved nothing (common on code benchmarks): its group says why, the
+    # others are fitted as alone (and jointly with --pool); the file's report is not lost.
+    from simsearch.cli import main
+
+    singles = _two_model_csv(tmp_path / "both.csv")
+    lines = (tmp_path / "both.csv").read_text().splitlines()
+    lines += [f"{i},0,200,tiny" for i in range(120)]
+    (tmp_path / "three.csv").write_text("\n".join(lines) + "\n")
+    argv = ["fit", str(tmp_path / "three.csv"), "--by", "model", "--bootstrap", "0"]
+    report = _fit_json(capsys, argv)
+    assert list(report["groups"]) == ["small", "large", "tiny"]
+    assert "every problem has 0 successes" in report["groups"]["tiny"]["error"]
+    (tmp_path / "small.csv").write_text("\n".join(singles["small"]) + "\n")
+    alone = _fit_json(capsys, ["fit", str(tmp_path / "small.csv"), "--bootstrap", "0"])
+    assert report["groups"]["small"]["predicted_pass_at_k"] == alone["predicted_pass_at_k"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "== model = tiny\nnot fitted: successes: every problem has 0 successes" in out
+    assert err.count("\n") == 1 and "model 'tiny' not fitted" in err
+    assert main(argv + ["--pool"]) == 0
+    assert "tiny: pass@2000 = " in capsys.readouterr().out
+    # Only unfittable groups: one line naming the group, exit 2.
+    (tmp_path / "tiny.csv").write_text("\n".join([lines[0]] + lines[-120:]) + "\n")
+    assert main(["fit", str(tmp_path / "tiny.csv"), "--by", "model"]) == 2
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1 and "model 'tiny': successes:" in err
+
+
 def test_fit_by_equals_separate_single_fits_exactly(tmp_path, capsys):
     singles = _two_model_csv(tmp_path / "both.csv")
     argv = ["--bootstrap", "20", "--predict", "1000,5000", "--seed", "3"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from ..errors import SimsearchError
 from ..io.output import finite_or_none, manifest
@@ -81,9 +82,27 @@ def run(args) -> int:
                                     successes_column=args.successes_column,
                                     attempts_column=args.attempts_column)
         # Each group's report is exactly its separate single fit (same seed, same defaults).
-        reports = {name: fit_report(c, n, **options) for name, (c, n) in groups.items()}
-        report = {"by": args.by, "groups": {name: r.data for name, r in reports.items()}}
-        text = "\n".join(f"== {args.by} = {name}\n{r.format()}" for name, r in reports.items())
+        # A group the fit refuses (a small model that solved nothing) is reported as such and
+        # the others go on: one such model must not cost the whole file's report.
+        reports, refused = {}, {}
+        for name, (c, n) in groups.items():
+            try:
+                reports[name] = fit_report(c, n, **options)
+            except SimsearchError as exc:
+                refused[name] = " ".join(str(exc).split())
+        if not reports:
+            name, reason = next(iter(refused.items()))
+            raise SimsearchError(f"{args.by} {name!r}: {reason}" if len(refused) == 1 else
+                                 f"by: no {args.by} could be fitted (first, {name!r}: {reason})")
+        report = {"by": args.by, "groups": {
+            name: reports[name].data if name in reports else {"error": refused[name]}
+            for name in groups}}
+        text = "\n".join(f"== {args.by} = {name}\n" + (reports[name].format() if name in reports
+                                                       else f"not fitted: {refused[name]}")
+                         for name in groups)
+        for name, reason in refused.items():
+            print(f"simsearch fit: warning: {args.by} {name!r} not fitted: {reason}",
+                  file=sys.stderr)
         if args.pool:
             from ..fitting.pooled import format_pooled, pooled_report
 

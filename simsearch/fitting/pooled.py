@@ -277,7 +277,8 @@ def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0
     from ``replicates`` refits spread over ``workers`` processes."""
     counts = pooled_counts(groups)
     fit = fit_pooled(counts)
-    first = next(iter(single_reports.values()))
+    # The k of the first group fitted apart (a group the single fit refused has none).
+    first = next(r for r in single_reports.values() if "predicted_pass_at_k" in r)
     k = np.array([int(x) for x in first["predicted_pass_at_k"]], dtype=float)
     predicted = predict_pooled(fit, k)
     intervals = None
