@@ -287,3 +287,23 @@ def test_first_success_law_is_the_random_order_law():
     for j in (1, 3, 6, 10):
         expected = law[j:].sum()  # P(first > j)
         assert abs(np.mean(first > j) - expected) < 5 * np.sqrt(expected * (1 - expected) / reps)
+
+
+def test_plan_reads_a_batch_design_as_fit_does():
+    # Batches of 8 until the first success (an attack), cap 800: plan's fit must read the
+    # counts as fit does (successes in each solved problem's last batch), not as exchangeable.
+    from simsearch.fitting.counts import CountTable
+    from simsearch.fitting.curve import detect_design
+    from simsearch.fitting.methods import DEFAULT_METHOD, get_method
+
+    rng = np.random.default_rng(5)
+    p = rng.beta(0.3, 30.0, 80)
+    first = rng.geometric(p)
+    solved = first <= 800
+    n = np.where(solved, 8 * -(-first // 8), 800)
+    c = np.where(solved, 1 + rng.binomial(np.maximum(n - first, 0), p), 0)
+    assert detect_design(c, n) == "batch:8"
+    result = plan(c, n, 2000, 5000, replicates=0)
+    fitted = get_method(DEFAULT_METHOD).fit(CountTable.from_counts(c, n))
+    expected = float(np.mean(conditional_pass_at_k(fitted, c, n, 5000)))
+    assert result.predicted == pytest.approx(expected, rel=1e-12)

@@ -141,7 +141,10 @@ def conditional_pass_at_k(fitted: FittedMethod, successes, attempts, k: int) -> 
 
 
 def _fit(successes, attempts, method: str, replicates: int, seed,
-         design: str = "exchangeable") -> _State:
+         design: str = "auto") -> _State:
+    """The fit the plan rests on. The design is read from the counts' shape as ``simsearch
+    fit`` reads it (a batch or stop-after-success file is not an exchangeable sample), so the
+    plan predicts what fit predicts."""
     table = CountTable.from_counts(successes, attempts)
     m = get_method(method)
     with np.errstate(all="ignore"):
