@@ -307,3 +307,34 @@ def test_plan_reads_a_batch_design_as_fit_does():
     fitted = get_method(DEFAULT_METHOD).fit(CountTable.from_counts(c, n))
     expected = float(np.mean(conditional_pass_at_k(fitted, c, n, 5000)))
     assert result.predicted == pytest.approx(expected, rel=1e-12)
+
+
+def test_cli_by_leaves_out_a_group_it_cannot_fit_and_plans_the_others(tmp_path, capsys):
+    # A model with no success at all cannot be fitted: it is named, left out (no attempts),
+    # and the budget goes to the others; only unfittable groups: one line naming one, exit 2.
+    src = tmp_path / "counts.csv"
+    rows = ["problem,successes,attempts,model"]
+    c, n = counts(14, problems=12)
+    rows += [f"q{i},{a},{b},small" for i, (a, b) in enumerate(zip(c, n))]
+    rows += [f"q{i},0,100,tiny" for i in range(12)]
+    src.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "plan.csv"
+    argv = ["plan", str(src), "--by", "model", "--budget", "600", "--predict", "10000",
+            "--bootstrap", "0"]
+    assert main(argv + ["--json", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert list(report["allocation"]) == ["small"]
+    assert sum(report["allocation"]["small"].values()) == 600
+    assert "every problem has 0 successes" in report["not_planned"]["tiny"]
+    assert captured.err.count("\n") == 1 and "model 'tiny' not planned" in captured.err
+    import pandas as pd
+    assert set(pd.read_csv(out)["model"]) == {"small"}
+    assert main(argv) == 0
+    assert "model = tiny: not planned: successes: every problem has 0 successes" in \
+        capsys.readouterr().out
+    src.write_text("\n".join(rows[:1] + rows[-12:]) + "\n")
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert not captured.out and captured.err.count("\n") == 1
+    assert "model 'tiny': successes: every problem has 0 successes" in captured.err

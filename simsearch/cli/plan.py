@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
+from ..errors import SimsearchError
 from .common import warn_pooled
 
 
@@ -81,8 +83,8 @@ def run(args) -> int:
     from ..fitting.count_files import read_count_groups, read_counts
     from ..errors import require
     from ..fitting.methods import DEFAULT_METHOD, get_method
-    from ..fitting.planner import (DEFAULT_REPLICATES, check_plan_inputs, check_strategy,
-                                    plan_groups)
+    from ..fitting.planner import (DEFAULT_REPLICATES, check_fittable, check_plan_inputs,
+                                    check_strategy, plan_groups)
     from ..io.output import check_writable, manifest, write_with_manifest
     from ..io.tables import csv_text
 
@@ -106,6 +108,22 @@ def run(args) -> int:
                 f"{name!r})" if args.by else
                 "problem: each problem must appear once (plan several models with --by "
                 "COLUMN)")
+    # With --by, a group that cannot be fitted (a model that solved nothing) is left out and
+    # named, and the budget goes to the others: one such model must not cost the whole plan.
+    refused = {}
+    if args.by:
+        for name, (successes, attempts) in groups.items():
+            try:
+                check_fittable(successes, attempts, method)
+            except SimsearchError as exc:
+                refused[name] = " ".join(str(exc).split())
+        if len(refused) == len(groups):
+            name, reason = next(iter(refused.items()))
+            raise SimsearchError(f"{args.by} {name!r}: {reason}" if len(refused) == 1 else
+                                 f"by: no {args.by} could be fitted (first, {name!r}: "
+                                 f"{reason})")
+        groups = {g: v for g, v in groups.items() if g not in refused}
+        labels = {g: v for g, v in labels.items() if g not in refused}
     result = plan_groups(groups, args.budget, args.predict, rounds=args.rounds, cap=args.cap,
                          method=method, strategy=args.strategy, replicates=replicates,
                          seed=args.seed)
@@ -129,6 +147,7 @@ def run(args) -> int:
         "uniform_error": shaped({g: e.as_dict() for g, e in result.uniform_error.items()}),
         "uniform_attempts_to_match": _finite(result.uniform_attempts_to_match),
         "predicted": shaped(result.predicted),
+        **({"not_planned": refused} if args.by else {}),
         "batch": 1, "rounds": args.rounds,
         "manifest": meta,
     }
@@ -140,7 +159,11 @@ def run(args) -> int:
         write_with_manifest(args.out, csv_text(columns),
                             {**meta, "expected_error": report["expected_error"],
                              "uniform_error": report["uniform_error"],
-                             "uniform_attempts_to_match": report["uniform_attempts_to_match"]})
+                             "uniform_attempts_to_match": report["uniform_attempts_to_match"],
+                             **({"not_planned": refused} if args.by else {})})
+    for name, reason in refused.items():
+        print(f"simsearch plan: warning: {args.by} {name!r} not planned: {reason}",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
         return 0
@@ -157,6 +180,8 @@ def run(args) -> int:
               + (f"; {int(result.allocation[g].sum())} attempts" if args.by else ""))
         print(f"{head}promised error (sd): plan {e.sd:.4f} (process {e.process_sd:.4f}, "
               f"model {e.model_sd:.4f}); uniform {u.sd:.4f}")
+    for name, reason in refused.items():
+        print(f"{args.by} = {name}: not planned: {reason}")
     match = result.uniform_attempts_to_match
     print("uniform spending matches the plan's error with "
           + (f"{match} attempts" if match is not None else "no budget within the caps")

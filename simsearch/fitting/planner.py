@@ -155,6 +155,14 @@ def _fit(successes, attempts, method: str, replicates: int, seed,
     return _State(fitted, draws)
 
 
+def check_fittable(successes, attempts, method: str) -> None:
+    """Raise the fit's :class:`SimsearchError` when a group's counts cannot carry a plan (no
+    success at all, too few problems, ...): one fit of ``method``, no bootstrap."""
+    table = CountTable.from_counts(successes, attempts)
+    with np.errstate(all="ignore"):
+        get_method(method).fit(table)
+
+
 def first_success_law(successes: int, attempts: int) -> np.ndarray:
     """P(first success at position j), j = 1..attempts, in a uniformly random order of a batch
     with ``successes`` successes: P(first > j) = C(attempts - j, s) / C(attempts, s)."""
