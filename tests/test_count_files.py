@@ -328,3 +328,33 @@ def test_pooling_groups_without_by_is_warned_about(tmp_path, capsys):
                      header="problem,model,successes,attempts")
     assert main(["backtest", str(one), *args]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_rows_never_sampled_are_left_out_with_one_warning(tmp_path, capsys):
+    # 0 successes in 0 attempts (a model stopped early, a run cut short) says nothing about
+    # p: the row is left out, and each command says so in one stderr line.
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 60, 100, seed=2)
+    rows = [f"q{i},{c},{n},{m}" for m in ("a", "b") for i, (c, n) in
+            enumerate(zip(sc.successes, sc.attempts))]
+    header = "problem,successes,attempts,model"
+    full = _write_csv(tmp_path / "full.csv", rows, header)
+    holes = _write_csv(tmp_path / "holes.csv", rows[:5] + ["q60,0,0,a", "q61, 0 ,0.0,b"]
+                       + rows[5:], header)
+    assert [x.tolist() for x in read_counts(holes)] == [x.tolist() for x in read_counts(full)]
+    assert {g: [x.tolist() for x in v] for g, v in read_count_groups(holes, "model").items()} \
+        == {g: [x.tolist() for x in v] for g, v in read_count_groups(full, "model").items()}
+    for argv in (["fit", "--bootstrap", "0", "--by", "model"],
+                 ["fit", "--bootstrap", "0", "--by", "model", "--pool"],
+                 ["backtest", "--from", "20", "--to", "100", "--methods", "line", "--seeds",
+                  "1", "--no-progress", "--by", "model", "--pool"],
+                 ["plan", "--budget", "100", "--predict", "1000", "--bootstrap", "0", "--by",
+                  "model"]):
+        assert main([argv[0], str(full), *argv[1:]]) == 0
+        expected = capsys.readouterr().out
+        assert main([argv[0], str(holes), *argv[1:]]) == 0
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1 and "2 row(s) with 0 attempts left out (line 7, 8)" in err
+        assert out.replace("holes", "full") == expected.replace("holes", "full")
+    only = _write_csv(tmp_path / "none.csv", ["q0,0,0"])
+    assert main(["fit", str(only)]) == 2
+    assert "every row has 0 attempts" in capsys.readouterr().err

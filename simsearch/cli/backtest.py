@@ -8,7 +8,7 @@ import sys
 from ..errors import SimsearchError
 from ..io.output import check_writable, finite_or_none, manifest, write_with_manifest
 from ..io.tables import csv_text
-from .common import int_at_least, warn_pooled
+from .common import int_at_least, warn_pooled, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -87,6 +87,7 @@ def run(args) -> int:
             result = add_pooled_backtest(result, groups, seeds=args.seeds, seed=args.seed)
     if not args.by:  # after the run: a refusal is one line, never a warning and the error
         warn_pooled(args, "backtest", "pass --by {column} to backtest each group apart")
+    warn_unattempted(args, "backtest")
     sys.stdout.write(format_summary(result))
     if args.out is not None:
         meta = manifest("backtest", {

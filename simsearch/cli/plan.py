@@ -8,7 +8,7 @@ import math
 import sys
 
 from ..errors import SimsearchError
-from .common import warn_pooled
+from .common import warn_pooled, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -51,9 +51,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return plan
 
 
-def _labels(path: str, groups: dict, by: str | None) -> dict[str, list[str]]:
+def _labels(path: str, groups: dict, by: str | None, successes_column: str = "successes",
+            attempts_column: str = "attempts") -> dict[str, list[str]]:
     """Each group's ``problem`` column as written (row numbers within the group when there is
-    none, and for .npy), in file order; ``groups`` as read, one named "" without ``by``."""
+    none, and for .npy), in file order; ``groups`` as read, one named "" without ``by``. Rows
+    with 0 successes in 0 attempts are left out, as the counts readers leave them out."""
     import pandas as pd
 
     from ..errors import require
@@ -63,6 +65,9 @@ def _labels(path: str, groups: dict, by: str | None) -> dict[str, list[str]]:
     frame = pd.read_csv(path, dtype=str, skipinitialspace=True, encoding="utf-8-sig",
                         keep_default_na=False)
     frame.columns = [c.strip() for c in frame.columns]
+    unattempted = (pd.to_numeric(frame[successes_column], errors="coerce").eq(0)
+                   & pd.to_numeric(frame[attempts_column], errors="coerce").eq(0))
+    frame = frame[~unattempted]
     keys = frame[by].str.strip() if by else pd.Series("", index=frame.index)
     labels: dict[str, list[str]] = {}
     for group, rows in frame.groupby(keys, sort=False):
@@ -101,7 +106,7 @@ def run(args) -> int:
         groups = {"": read_counts(args.counts, args.successes_column, args.attempts_column)}
     for successes, attempts in groups.values():
         check_plan_inputs(successes, attempts, args.budget, args.predict, args.rounds, args.cap)
-    labels = _labels(args.counts, groups, args.by)
+    labels = _labels(args.counts, groups, args.by, args.successes_column, args.attempts_column)
     for name, problems in labels.items():
         require(len(set(problems)) == len(problems),
                 f"problem: each problem must appear once per {args.by} (repeated in "
@@ -129,6 +134,7 @@ def run(args) -> int:
                          seed=args.seed)
     if not args.by:  # after the plan: a refusal is one line, never a warning and the error
         warn_pooled(args, "plan", "pass --by {column} to plan every group at once")
+    warn_unattempted(args, "plan")
     config = {"counts": str(args.counts), "by": args.by, "budget": args.budget,
               "predict": args.predict, "rounds": args.rounds, "cap": args.cap,
               "method": method, "strategy": args.strategy, "bootstrap": replicates,

@@ -50,8 +50,21 @@ def _refuse_duplicate_columns(name: str, header: list[str]) -> None:
         seen.add(column)
 
 
-def _read_rows(path, columns: tuple[str, ...]):
-    """Header (BOM and spaces around names tolerated) and the cells of ``columns`` per row."""
+def _is_zero(text: str) -> bool:
+    try:
+        return float(text) == 0
+    except ValueError:
+        return False
+
+
+def _read_rows(path, columns: tuple[str, ...], unattempted: str = "drop"):
+    """Header (BOM and spaces around names tolerated) and the cells of ``columns`` per row.
+
+    ``columns[0]`` and ``columns[1]`` are successes and attempts. A row with 0 successes in 0
+    attempts (a problem listed but never sampled: a model stopped early, a run cut short)
+    says nothing about its p: ``unattempted="drop"`` leaves it out (the command line says so,
+    :func:`unattempted_lines`), ``"keep"`` returns it.
+    """
     name = str(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -66,13 +79,17 @@ def _read_rows(path, columns: tuple[str, ...]):
                     raise SimsearchError(f"{name}: no column {column!r} (columns: "
                                          f"{', '.join(header)})")
             index = [header.index(column) for column in columns]
-            rows = []
+            rows, dropped = [], 0
             for cells in reader:
                 if not cells:
                     continue
                 if len(cells) <= max(index):
                     raise SimsearchError(f"{name} line {reader.line_num}: too few fields")
-                rows.append((reader.line_num, [cells[i].strip() for i in index]))
+                row = [cells[i].strip() for i in index]
+                if unattempted == "drop" and _is_zero(row[0]) and _is_zero(row[1]):
+                    dropped += 1
+                    continue
+                rows.append((reader.line_num, row))
     except OSError as exc:
         raise _open_error(name, exc) from None
     except UnicodeDecodeError:
@@ -80,8 +97,22 @@ def _read_rows(path, columns: tuple[str, ...]):
     except csv.Error as exc:
         raise SimsearchError(f"{name}: malformed CSV ({exc})") from None
     if not rows:
-        raise SimsearchError(f"{name}: no data rows after the header")
+        raise SimsearchError(f"{name}: no data rows after the header" if not dropped else
+                             f"{name}: every row has 0 {columns[1]}; nothing to fit")
     return rows
+
+
+def unattempted_lines(path: str | os.PathLike, successes_column: str = "successes",
+                      attempts_column: str = "attempts") -> list[int]:
+    """Line numbers of the rows with 0 successes in 0 attempts, which the readers leave out
+    ([] for a .npy matrix or a file that cannot be read: the reader reports that)."""
+    if Path(path).suffix.lower() == ".npy":
+        return []
+    try:
+        rows = _read_rows(path, (successes_column, attempts_column), unattempted="keep")
+    except SimsearchError:
+        return []
+    return [line for line, (s, a) in rows if _is_zero(s) and _is_zero(a)]
 
 
 def _parse_counts(name, rows, successes_column, attempts_column):
@@ -143,9 +174,9 @@ def align_problems(path: str | os.PathLike, groups: dict, group_column: str,
         header = [h.strip() for h in next(csv.reader(fh), [])]
     if problem_column not in header:
         return groups
-    rows = _read_rows(path, (group_column, problem_column))
+    rows = _read_rows(path, (successes_column, attempts_column, group_column, problem_column))
     labels: dict[str, list[str]] = {}
-    for _, (group, problem) in rows:
+    for _, (_, _, group, problem) in rows:
         labels.setdefault(group, []).append(problem)
     first_name = next(iter(groups))
     first = labels[first_name]
