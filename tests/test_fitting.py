@@ -378,3 +378,34 @@ def test_fit_by_equals_separate_single_fits_exactly(tmp_path, capsys):
         single = _fit_json(capsys, ["fit", str(path), *argv])
         single.pop("manifest")
         assert by["groups"][name] == single
+
+
+def test_fit_never_predicts_less_than_the_share_already_solved():
+    # Three problems, all solved within 10,000 attempts: their pass@k for k >= 10,000 is 1,
+    # whatever the fitted curve says (the line said 0.988 at 10^5). The report keeps the
+    # bound and says so; predictions above it are untouched.
+    from simsearch.fitting.report import fit_report
+
+    c, n = np.array([2, 30, 700]), np.full(3, 10_000)
+    report = fit_report(c, n, bootstrap=20, predict=[1000, 100_000], seed=0).data
+    assert report["predicted_pass_at_k"]["100000"] == 1.0
+    assert report["predicted_pass_at_k_ci"]["100000"] == [1.0, 1.0]
+    assert report["predicted_pass_at_k"]["1000"] < 1.0  # k < n: no bound
+    assert any("below the share of problems already solved" in w for w in report["warnings"])
+
+
+def test_fit_json_of_a_beta_mixture_law_is_plain_data():
+    # The mixture's parameters hold its component laws: --json printed a traceback
+    # ("Object of type Beta is not JSON serializable") whenever the mixture was the law.
+    from simsearch import Beta, Mixture
+    from simsearch.fitting.report import fit_report
+    from simsearch.sampling.passk import simulate_counts
+
+    sim = simulate_counts(Mixture([(0.5, Beta(1.0, 300.0)), (0.5, Beta(0.2, 6.0))]), 140,
+                          2000, seed=3)
+    report = fit_report(sim.successes, sim.attempts, dist="beta-mixture", bootstrap=0)
+    law = json.loads(json.dumps(report.to_dict(), allow_nan=False))["distribution"]
+    assert law["name"] == "mixture"
+    (w0, first), (w1, second) = law["parameters"]["components"]
+    assert w0 + w1 == pytest.approx(1.0)
+    assert first["spec"].startswith("beta(") and set(first["parameters"]) >= {"alpha", "beta"}

@@ -263,3 +263,20 @@ def test_cli_pool_refuses_groups_with_different_problems_in_one_line(tmp_path, c
             assert main([argv[0], path, *argv[1:], "--by", "model", "--pool"]) == 2
             out, err = capsys.readouterr()
             assert err.count("\n") == 1 and "pool:" in err and needle in err and not out
+
+
+def test_pooled_report_stays_between_the_share_solved_and_one():
+    from simsearch.fitting.pooled import pooled_report
+
+    # Seed 5: the raw joint pass@1000 is 0.011 below the share solved, pass@1e8 is 1 + 2e-16.
+    counts = _simulate(5, 40, 1000, [0.0, 3.0], [1.0, 1.0])
+    groups = {name: (counts.successes[:, j], counts.attempts[:, j])
+              for j, name in enumerate(counts.names)}
+    k = ["1000", "100000000"]
+    singles = {name: {"predicted_pass_at_k": dict.fromkeys(k, 0.5)} for name in groups}
+    report = pooled_report(groups, singles, 20, seed=1)
+    for j, (name, entry) in enumerate(report["models"].items()):
+        solved = float(np.mean(counts.successes[:, j] > 0))
+        for kk in k:
+            lo, hi = entry["predicted_pass_at_k_ci"][kk]
+            assert solved <= lo <= entry["predicted_pass_at_k"][kk] <= hi <= 1.0
