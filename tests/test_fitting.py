@@ -409,3 +409,15 @@ def test_fit_json_of_a_beta_mixture_law_is_plain_data():
     (w0, first), (w1, second) = law["parameters"]["components"]
     assert w0 + w1 == pytest.approx(1.0)
     assert first["spec"].startswith("beta(") and set(first["parameters"]) >= {"alpha", "beta"}
+
+
+def test_fit_says_when_too_few_bootstrap_refits_leave_no_interval():
+    # One solved problem of three: 6 of 20 refits fail (resamples without it), and the 14
+    # left are too few for an interval; the warning said "intervals use the rest".
+    from simsearch.fitting.report import fit_report
+
+    report = fit_report([8, 0, 0], [10_000] * 3, bootstrap=20, seed=0).data
+    assert report["predicted_pass_at_k_ci"] == {"100000": None, "1000000": None}
+    line = [w for w in report["warnings"] if "bootstrap replicates could not be fitted" in w]
+    assert len(line) == 1 and "too few for an interval" in line[0]
+    assert "intervals use the rest" not in line[0]

@@ -23,7 +23,7 @@ from ..distributions.spec import rounded_spec
 from ..io.output import finite_or_none
 from ..sampling.passk import as_k_grid, parse_k_grid
 from .bootstrap import bootstrap_fits, span_alternatives
-from .interval import check_replicates, percentile_interval
+from .interval import MIN_REPLICATES, check_replicates, percentile_interval
 from .counts import CountTable, validate_counts
 from .estimators import DistributionalEstimator, RegressionEstimator
 from .likelihoods import check_family
@@ -260,8 +260,12 @@ def _prediction(method, table, bootstrap, seed, warnings: list) -> tuple:
     boots = bootstrap_fits(method, table, bootstrap, seed=seed) if bootstrap else []
     good = [f for f in boots if f is not None]
     if boots and len(good) < 0.9 * len(boots):
+        # percentile_interval gives none from fewer than MIN_REPLICATES refits: say so, or
+        # the missing interval is unexplained.
+        rest = ("intervals use the rest" if len(good) >= MIN_REPLICATES else
+                f"the {len(good)} left are too few for an interval (need {MIN_REPLICATES})")
         warnings.append(f"{method.name}: {len(boots) - len(good)} of {len(boots)} bootstrap "
-                        "replicates could not be fitted; intervals use the rest")
+                        f"replicates could not be fitted; {rest}")
     return fitted, boots
 
 
