@@ -338,3 +338,18 @@ def test_cli_by_leaves_out_a_group_it_cannot_fit_and_plans_the_others(tmp_path, 
     captured = capsys.readouterr()
     assert not captured.out and captured.err.count("\n") == 1
     assert "model 'tiny': successes: every problem has 0 successes" in captured.err
+
+
+def test_cli_says_when_no_problem_is_left_open_at_k(tmp_path, capsys):
+    # A stop-after-success file planned at its own cap: every problem is solved or already
+    # has K attempts, so pass@K is known; the plan says so rather than only promising 0.
+    src = tmp_path / "counts.csv"
+    write_counts(src, np.array([1, 0, 2, 0, 1]), np.array([8, 80, 16, 80, 40]))
+    assert main(["plan", str(src), "--budget", "100", "--predict", "80", "--bootstrap",
+                 "0"]) == 0
+    out = capsys.readouterr().out
+    assert "no problem is open at K = 80" in out
+    write_counts(src, *counts(9, problems=10))
+    assert main(["plan", str(src), "--budget", "100", "--predict", "1000", "--bootstrap",
+                 "0"]) == 0
+    assert "no problem is open" not in capsys.readouterr().out

@@ -85,6 +85,8 @@ def _finite(value):
 
 def run(args) -> int:
     """Plan, print (text or JSON), and write the allocation when ``--out`` is given."""
+    import numpy as np
+
     from ..fitting.count_files import read_count_groups, read_counts
     from ..errors import require
     from ..fitting.methods import DEFAULT_METHOD, get_method
@@ -188,6 +190,10 @@ def run(args) -> int:
               f"model {e.model_sd:.4f}); uniform {u.sd:.4f}")
     for name, reason in refused.items():
         print(f"{args.by} = {name}: not planned: {reason}")
+    if not any(np.any((c == 0) & (n < args.predict)) for c, n in groups.values()):
+        # The planner still spends the budget (it buys nothing): say why its promise is 0.
+        print(f"note: no problem is open at K = {args.predict} (each is solved or has K "
+              f"attempts): pass@{args.predict} is known, more attempts cannot change it")
     match = result.uniform_attempts_to_match
     print("uniform spending matches the plan's error with "
           + (f"{match} attempts" if match is not None else "no budget within the caps")
