@@ -358,3 +358,14 @@ def test_rows_never_sampled_are_left_out_with_one_warning(tmp_path, capsys):
     only = _write_csv(tmp_path / "none.csv", ["q0,0,0"])
     assert main(["fit", str(only)]) == 2
     assert "every row has 0 attempts" in capsys.readouterr().err
+
+
+def test_backtest_of_a_stop_after_success_file_says_why_it_cannot(tmp_path, capsys):
+    # Batches of 8 until the first success, cap 80: solved problems stop early, so there is
+    # no pass@80 of every problem's first 80 attempts to score against; the one line says so.
+    rows = ["q0,1,8", "q1,0,80", "q2,2,16", "q3,0,80", "q4,1,40", "q5,3,24"]
+    path = _write_csv(tmp_path / "attack.csv", rows)
+    assert main(["backtest", str(path), "--from", "8", "--to", "80", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "to: every problem needs at least 80 attempts" in err
+    assert "sampled until a batch of 8 succeeds" in err
