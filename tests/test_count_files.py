@@ -369,3 +369,17 @@ def test_backtest_of_a_stop_after_success_file_says_why_it_cannot(tmp_path, caps
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "to: every problem needs at least 80 attempts" in err
     assert "sampled until a batch of 8 succeeds" in err
+
+
+def test_backtest_table_says_why_predictions_failed(tmp_path, capsys):
+    # A model that solves nothing in its first 5 attempts cannot be fitted there: the table's
+    # "failed" column counts it, and one line under the table gives the commonest reason.
+    rng = np.random.default_rng(3)
+    rows = [f"q{i},{rng.binomial(200, 0.3)},200,strong" for i in range(30)]
+    rows += [f"q{i},{int(i < 2)},200,weak" for i in range(30)]
+    path = _write_csv(tmp_path / "two.csv", rows, "problem,successes,attempts,model")
+    assert main(["backtest", str(path), "--from", "5", "--to", "200", "--by", "model",
+                 "--methods", "line", "--seeds", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("failed: 2 of 4 predictions could not be made "
+                                           "(2: successes: every problem has 0 successes")

@@ -9,6 +9,7 @@ estimator at k = N2 on the full counts (for n_i = N2, the share of problems solv
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,4 +193,13 @@ def format_summary(result: Backtest, title: str = "") -> str:
         cover = f"{s['coverage']:.2f}" if s["intervals"] else "-"
         lines.append(f"{name:16s} {s['mean_abs_error']:9.4f} {s['max_abs_error']:9.4f} "
                      f"{s['bias']:+8.4f} {cover:>9s} {s['failed']:6d}")
+    # Failures are left out of the errors above: say how many and the commonest reason (a
+    # subsample with no success at all, for a weak model), or the column is unexplained.
+    failed = [note for note, e in zip(result.rows["note"], result.rows["error"])
+              if not np.isfinite(e)]
+    if failed:
+        reason, count = Counter(failed).most_common(1)[0]
+        lines.append(f"failed: {len(failed)} of {len(result.rows['error'])} predictions could "
+                     f"not be made ({count}: {reason or 'no reason given'}); the errors above "
+                     f"leave them out")
     return head + "\n".join(lines) + "\n"
