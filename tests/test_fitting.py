@@ -421,3 +421,19 @@ def test_fit_says_when_too_few_bootstrap_refits_leave_no_interval():
     line = [w for w in report["warnings"] if "bootstrap replicates could not be fitted" in w]
     assert len(line) == 1 and "too few for an interval" in line[0]
     assert "intervals use the rest" not in line[0]
+
+
+def test_unsolvable_fraction_interval_contains_its_estimate():
+    # A simulated CodeContests-like model (140 problems x 10^4 attempts, 42 unsolved): the
+    # zi-beta atom sits at its lower bound (~1e-6), where the refits' optimiser noise put the
+    # whole percentile interval [3.1e-07, 5.4e-06] below the estimate 6.2e-06.
+    from simsearch.fitting.report import fit_report
+
+    table = {0: 42, 1: 24, 2: 10, 3: 8, 4: 6, 5: 6, 6: 5, 7: 1, 8: 4, 9: 1, 10: 2, 13: 2}
+    rest = [14, 15, 16, 18, 19, 21, 24, 24, 26, 28, 30, 32, 34, 37, 41, 48, 54, 55, 67, 70,
+            86, 119, 123, 126, 145, 178, 237, 260, 271]
+    c = np.array([v for v, m in table.items() for _ in range(m)] + rest)
+    assert c.size == 140
+    u = fit_report(c, np.full(c.size, 10_000), bootstrap=20, seed=0).data["unsolvable_fraction"]
+    lo, hi = u["ci"]
+    assert lo <= u["estimate"] <= hi

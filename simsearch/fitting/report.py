@@ -361,6 +361,11 @@ def _law_of_p(table, successes, attempts, dist, fit_scale, bootstrap, seed, work
         draws = [np.nan if f is None else f.unsolvable_fraction
                  for f in bootstrap_fits(zi_beta, table, bootstrap, seed=seed)]
         lo, hi = percentile_interval(np.array(draws), 0.95)
+        # Widened to hold the estimate: with the atom at its lower bound (~1e-6, no
+        # unsolvable share) the refits' optimiser noise can put the whole interval beside it.
+        estimate = unsolvable["estimate"]
+        if not np.isnan(lo[0]) and estimate is not None and math.isfinite(estimate):
+            lo, hi = np.minimum(lo, estimate), np.maximum(hi, estimate)
         unsolvable["ci"] = None if np.isnan(lo[0]) else [float(lo[0]), float(hi[0])]
 
     return dist_est, gof, misfit, unsolvable
