@@ -383,3 +383,18 @@ def test_backtest_table_says_why_predictions_failed(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[-1].startswith("failed: 2 of 4 predictions could not be made "
                                            "(2: successes: every problem has 0 successes")
+
+
+def test_a_problem_listed_twice_in_a_group_is_fitted_with_a_warning(tmp_path, capsys):
+    # Two result files concatenated by mistake list a model's problems twice: each row is
+    # fitted as its own problem (fit and backtest go on), and one stderr line says so.
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 40, 100, seed=4)
+    rows = [f"q{i},{c},{n},{m}" for m in ("a", "b") for i, (c, n) in
+            enumerate(zip(sc.successes, sc.attempts))]
+    path = _write_csv(tmp_path / "twice.csv", rows + rows[:3], "problem,successes,attempts,model")
+    for argv in (["fit", "--bootstrap", "0"],
+                 ["backtest", "--from", "20", "--to", "100", "--methods", "line", "--seeds",
+                  "1", "--no-progress"]):
+        assert main([argv[0], str(path), *argv[1:], "--by", "model"]) == 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "model 'a' lists problem 'q0' 2 times" in err

@@ -8,7 +8,7 @@ import sys
 from ..errors import SimsearchError
 from ..io.output import check_writable, finite_or_none, manifest, write_with_manifest
 from ..io.tables import csv_text
-from .common import int_at_least, warn_pooled, warn_unattempted
+from .common import int_at_least, warn_pooled, warn_repeated, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -88,6 +88,7 @@ def run(args) -> int:
     if not args.by:  # after the run: a refusal is one line, never a warning and the error
         warn_pooled(args, "backtest", "pass --by {column} to backtest each group apart")
     warn_unattempted(args, "backtest")
+    warn_repeated(args, "backtest")
     sys.stdout.write(format_summary(result))
     if args.out is not None:
         meta = manifest("backtest", {

@@ -69,3 +69,18 @@ def warn_unattempted(args, command: str) -> None:
         print(f"simsearch {command}: warning: {len(lines)} row(s) with 0 "
               f"{args.attempts_column} left out (line {shown}): a problem never sampled says "
               f"nothing about its p", file=sys.stderr)
+
+
+def warn_repeated(args, command: str) -> None:
+    """With --by, say on stderr when a group lists a problem more than once (two result files
+    concatenated?): each row is then fitted as a problem of its own."""
+    from ..fitting.count_files import repeated_problems
+
+    if not args.by:
+        return
+    for group, (problem, times) in repeated_problems(
+            args.counts, args.by, successes_column=args.successes_column,
+            attempts_column=args.attempts_column).items():
+        print(f"simsearch {command}: warning: {args.by} {group!r} lists problem {problem!r} "
+              f"{times} times (and maybe others); each row is counted as a problem of its own",
+              file=sys.stderr)

@@ -12,7 +12,7 @@ import sys
 
 from ..errors import SimsearchError
 from ..io.output import finite_or_none, manifest
-from .common import int_at_least, warn_pooled, warn_unattempted
+from .common import int_at_least, warn_pooled, warn_repeated, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -121,6 +121,7 @@ def run(args) -> int:
         warn_pooled(args, "fit", "pass --by {column} to fit each group apart")
         report, text = dict(single.data), single.format()
     warn_unattempted(args, "fit")
+    warn_repeated(args, "fit")
     report["manifest"] = manifest("fit", config, args.seed)
     print(json.dumps(finite_or_none(report), indent=2, allow_nan=False) if args.json else text)
     return 0

@@ -204,6 +204,29 @@ def align_problems(path: str | os.PathLike, groups: dict, group_column: str,
     return aligned
 
 
+def repeated_problems(path: str | os.PathLike, group_column: str,
+                      problem_column: str = "problem", successes_column: str = "successes",
+                      attempts_column: str = "attempts") -> dict[str, tuple[str, int]]:
+    """Groups that list a problem more than once: group -> (the first such problem, how many
+    times it is listed); {} without a ``problem_column``. The rows read as the counts readers
+    read them (a row never sampled left out)."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        header = [h.strip() for h in next(csv.reader(fh), [])]
+    if problem_column not in header:
+        return {}
+    rows = _read_rows(path, (successes_column, attempts_column, group_column, problem_column))
+    counts: dict[str, dict[str, int]] = {}
+    for _, (_, _, group, problem) in rows:
+        seen = counts.setdefault(group, {})
+        seen[problem] = seen.get(problem, 0) + 1
+    out = {}
+    for group, seen in counts.items():
+        twice = next((p for p, times in seen.items() if times > 1), None)
+        if twice is not None:
+            out[group] = (twice, seen[twice])
+    return out
+
+
 def label_columns(path: str | os.PathLike, exclude: tuple[str, ...] = ()) -> dict[str, int]:
     """Columns of a counts CSV that split its rows into groups: column -> number of distinct
     values, for every column outside ``exclude`` whose values repeat but are not all the same
