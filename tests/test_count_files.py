@@ -328,3 +328,73 @@ def test_pooling_groups_without_by_is_warned_about(tmp_path, capsys):
                      header="problem,model,successes,attempts")
     assert main(["backtest", str(one), *args]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_rows_never_sampled_are_left_out_with_one_warning(tmp_path, capsys):
+    # 0 successes in 0 attempts (a model stopped early, a run cut short) says nothing about
+    # p: the row is left out, and each command says so in one stderr line.
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 60, 100, seed=2)
+    rows = [f"q{i},{c},{n},{m}" for m in ("a", "b") for i, (c, n) in
+            enumerate(zip(sc.successes, sc.attempts))]
+    header = "problem,successes,attempts,model"
+    full = _write_csv(tmp_path / "full.csv", rows, header)
+    holes = _write_csv(tmp_path / "holes.csv", rows[:5] + ["q60,0,0,a", "q61, 0 ,0.0,b"]
+                       + rows[5:], header)
+    assert [x.tolist() for x in read_counts(holes)] == [x.tolist() for x in read_counts(full)]
+    assert {g: [x.tolist() for x in v] for g, v in read_count_groups(holes, "model").items()} \
+        == {g: [x.tolist() for x in v] for g, v in read_count_groups(full, "model").items()}
+    for argv in (["fit", "--bootstrap", "0", "--by", "model"],
+                 ["fit", "--bootstrap", "0", "--by", "model", "--pool"],
+                 ["backtest", "--from", "20", "--to", "100", "--methods", "line", "--seeds",
+                  "1", "--no-progress", "--by", "model", "--pool"],
+                 ["plan", "--budget", "100", "--predict", "1000", "--bootstrap", "0", "--by",
+                  "model"]):
+        assert main([argv[0], str(full), *argv[1:]]) == 0
+        expected = capsys.readouterr().out
+        assert main([argv[0], str(holes), *argv[1:]]) == 0
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1 and "2 row(s) with 0 attempts left out (line 7, 8)" in err
+        assert out.replace("holes", "full") == expected.replace("holes", "full")
+    only = _write_csv(tmp_path / "none.csv", ["q0,0,0"])
+    assert main(["fit", str(only)]) == 2
+    assert "every row has 0 attempts" in capsys.readouterr().err
+
+
+def test_backtest_of_a_stop_after_success_file_says_why_it_cannot(tmp_path, capsys):
+    # Batches of 8 until the first success, cap 80: solved problems stop early, so there is
+    # no pass@80 of every problem's first 80 attempts to score against; the one line says so.
+    rows = ["q0,1,8", "q1,0,80", "q2,2,16", "q3,0,80", "q4,1,40", "q5,3,24"]
+    path = _write_csv(tmp_path / "attack.csv", rows)
+    assert main(["backtest", str(path), "--from", "8", "--to", "80", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "to: every problem needs at least 80 attempts" in err
+    assert "sampled until a batch of 8 succeeds" in err
+
+
+def test_backtest_table_says_why_predictions_failed(tmp_path, capsys):
+    # A model that solves nothing in its first 5 attempts cannot be fitted there: the table's
+    # "failed" column counts it, and one line under the table gives the commonest reason.
+    rng = np.random.default_rng(3)
+    rows = [f"q{i},{rng.binomial(200, 0.3)},200,strong" for i in range(30)]
+    rows += [f"q{i},{int(i < 2)},200,weak" for i in range(30)]
+    path = _write_csv(tmp_path / "two.csv", rows, "problem,successes,attempts,model")
+    assert main(["backtest", str(path), "--from", "5", "--to", "200", "--by", "model",
+                 "--methods", "line", "--seeds", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("failed: 2 of 4 predictions could not be made "
+                                           "(2: successes: every problem has 0 successes")
+
+
+def test_a_problem_listed_twice_in_a_group_is_fitted_with_a_warning(tmp_path, capsys):
+    # Two result files concatenated by mistake list a model's problems twice: each row is
+    # fitted as its own problem (fit and backtest go on), and one stderr line says so.
+    sc = simulate_counts("beta(alpha=0.3, beta=3)", 40, 100, seed=4)
+    rows = [f"q{i},{c},{n},{m}" for m in ("a", "b") for i, (c, n) in
+            enumerate(zip(sc.successes, sc.attempts))]
+    path = _write_csv(tmp_path / "twice.csv", rows + rows[:3], "problem,successes,attempts,model")
+    for argv in (["fit", "--bootstrap", "0"],
+                 ["backtest", "--from", "20", "--to", "100", "--methods", "line", "--seeds",
+                  "1", "--no-progress"]):
+        assert main([argv[0], str(path), *argv[1:], "--by", "model"]) == 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "model 'a' lists problem 'q0' 2 times" in err

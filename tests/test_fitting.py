@@ -338,6 +338,35 @@ def test_fit_without_options_predicts_at_10x_and_100x_with_an_interval(tmp_path,
                                                               "0"])
 
 
+def test_fit_by_reports_a_group_it_cannot_fit_and_fits_the_others(tmp_path, capsys):
+    # A small model that solved nothing (common on code benchmarks): its group says why, the
+    # others are fitted as alone (and jointly with --pool); the file's report is not lost.
+    from simsearch.cli import main
+
+    singles = _two_model_csv(tmp_path / "both.csv")
+    lines = (tmp_path / "both.csv").read_text().splitlines()
+    lines += [f"{i},0,200,tiny" for i in range(120)]
+    (tmp_path / "three.csv").write_text("\n".join(lines) + "\n")
+    argv = ["fit", str(tmp_path / "three.csv"), "--by", "model", "--bootstrap", "0"]
+    report = _fit_json(capsys, argv)
+    assert list(report["groups"]) == ["small", "large", "tiny"]
+    assert "every problem has 0 successes" in report["groups"]["tiny"]["error"]
+    (tmp_path / "small.csv").write_text("\n".join(singles["small"]) + "\n")
+    alone = _fit_json(capsys, ["fit", str(tmp_path / "small.csv"), "--bootstrap", "0"])
+    assert report["groups"]["small"]["predicted_pass_at_k"] == alone["predicted_pass_at_k"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "== model = tiny\nnot fitted: successes: every problem has 0 successes" in out
+    assert err.count("\n") == 1 and "model 'tiny' not fitted" in err
+    assert main(argv + ["--pool"]) == 0
+    assert "tiny: pass@2000 = " in capsys.readouterr().out
+    # Only unfittable groups: one line naming the group, exit 2.
+    (tmp_path / "tiny.csv").write_text("\n".join([lines[0]] + lines[-120:]) + "\n")
+    assert main(["fit", str(tmp_path / "tiny.csv"), "--by", "model"]) == 2
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1 and "model 'tiny': successes:" in err
+
+
 def test_fit_by_equals_separate_single_fits_exactly(tmp_path, capsys):
     singles = _two_model_csv(tmp_path / "both.csv")
     argv = ["--bootstrap", "20", "--predict", "1000,5000", "--seed", "3"]
@@ -349,3 +378,62 @@ def test_fit_by_equals_separate_single_fits_exactly(tmp_path, capsys):
         single = _fit_json(capsys, ["fit", str(path), *argv])
         single.pop("manifest")
         assert by["groups"][name] == single
+
+
+def test_fit_never_predicts_less_than_the_share_already_solved():
+    # Three problems, all solved within 10,000 attempts: their pass@k for k >= 10,000 is 1,
+    # whatever the fitted curve says (the line said 0.988 at 10^5). The report keeps the
+    # bound and says so; predictions above it are untouched.
+    from simsearch.fitting.report import fit_report
+
+    c, n = np.array([2, 30, 700]), np.full(3, 10_000)
+    report = fit_report(c, n, bootstrap=20, predict=[1000, 100_000], seed=0).data
+    assert report["predicted_pass_at_k"]["100000"] == 1.0
+    assert report["predicted_pass_at_k_ci"]["100000"] == [1.0, 1.0]
+    assert report["predicted_pass_at_k"]["1000"] < 1.0  # k < n: no bound
+    assert any("below the share of problems already solved" in w for w in report["warnings"])
+
+
+def test_fit_json_of_a_beta_mixture_law_is_plain_data():
+    # The mixture's parameters hold its component laws: --json printed a traceback
+    # ("Object of type Beta is not JSON serializable") whenever the mixture was the law.
+    from simsearch import Beta, Mixture
+    from simsearch.fitting.report import fit_report
+    from simsearch.sampling.passk import simulate_counts
+
+    sim = simulate_counts(Mixture([(0.5, Beta(1.0, 300.0)), (0.5, Beta(0.2, 6.0))]), 140,
+                          2000, seed=3)
+    report = fit_report(sim.successes, sim.attempts, dist="beta-mixture", bootstrap=0)
+    law = json.loads(json.dumps(report.to_dict(), allow_nan=False))["distribution"]
+    assert law["name"] == "mixture"
+    (w0, first), (w1, second) = law["parameters"]["components"]
+    assert w0 + w1 == pytest.approx(1.0)
+    assert first["spec"].startswith("beta(") and set(first["parameters"]) >= {"alpha", "beta"}
+
+
+def test_fit_says_when_too_few_bootstrap_refits_leave_no_interval():
+    # One solved problem of three: 6 of 20 refits fail (resamples without it), and the 14
+    # left are too few for an interval; the warning said "intervals use the rest".
+    from simsearch.fitting.report import fit_report
+
+    report = fit_report([8, 0, 0], [10_000] * 3, bootstrap=20, seed=0).data
+    assert report["predicted_pass_at_k_ci"] == {"100000": None, "1000000": None}
+    line = [w for w in report["warnings"] if "bootstrap replicates could not be fitted" in w]
+    assert len(line) == 1 and "too few for an interval" in line[0]
+    assert "intervals use the rest" not in line[0]
+
+
+def test_unsolvable_fraction_interval_contains_its_estimate():
+    # A simulated CodeContests-like model (140 problems x 10^4 attempts, 42 unsolved): the
+    # zi-beta atom sits at its lower bound (~1e-6), where the refits' optimiser noise put the
+    # whole percentile interval [3.1e-07, 5.4e-06] below the estimate 6.2e-06.
+    from simsearch.fitting.report import fit_report
+
+    table = {0: 42, 1: 24, 2: 10, 3: 8, 4: 6, 5: 6, 6: 5, 7: 1, 8: 4, 9: 1, 10: 2, 13: 2}
+    rest = [14, 15, 16, 18, 19, 21, 24, 24, 26, 28, 30, 32, 34, 37, 41, 48, 54, 55, 67, 70,
+            86, 119, 123, 126, 145, 178, 237, 260, 271]
+    c = np.array([v for v, m in table.items() for _ in range(m)] + rest)
+    assert c.size == 140
+    u = fit_report(c, np.full(c.size, 10_000), bootstrap=20, seed=0).data["unsolvable_fraction"]
+    lo, hi = u["ci"]
+    assert lo <= u["estimate"] <= hi

@@ -287,3 +287,69 @@ def test_first_success_law_is_the_random_order_law():
     for j in (1, 3, 6, 10):
         expected = law[j:].sum()  # P(first > j)
         assert abs(np.mean(first > j) - expected) < 5 * np.sqrt(expected * (1 - expected) / reps)
+
+
+def test_plan_reads_a_batch_design_as_fit_does():
+    # Batches of 8 until the first success (an attack), cap 800: plan's fit must read the
+    # counts as fit does (successes in each solved problem's last batch), not as exchangeable.
+    from simsearch.fitting.counts import CountTable
+    from simsearch.fitting.curve import detect_design
+    from simsearch.fitting.methods import DEFAULT_METHOD, get_method
+
+    rng = np.random.default_rng(5)
+    p = rng.beta(0.3, 30.0, 80)
+    first = rng.geometric(p)
+    solved = first <= 800
+    n = np.where(solved, 8 * -(-first // 8), 800)
+    c = np.where(solved, 1 + rng.binomial(np.maximum(n - first, 0), p), 0)
+    assert detect_design(c, n) == "batch:8"
+    result = plan(c, n, 2000, 5000, replicates=0)
+    fitted = get_method(DEFAULT_METHOD).fit(CountTable.from_counts(c, n))
+    expected = float(np.mean(conditional_pass_at_k(fitted, c, n, 5000)))
+    assert result.predicted == pytest.approx(expected, rel=1e-12)
+
+
+def test_cli_by_leaves_out_a_group_it_cannot_fit_and_plans_the_others(tmp_path, capsys):
+    # A model with no success at all cannot be fitted: it is named, left out (no attempts),
+    # and the budget goes to the others; only unfittable groups: one line naming one, exit 2.
+    src = tmp_path / "counts.csv"
+    rows = ["problem,successes,attempts,model"]
+    c, n = counts(14, problems=12)
+    rows += [f"q{i},{a},{b},small" for i, (a, b) in enumerate(zip(c, n))]
+    rows += [f"q{i},0,100,tiny" for i in range(12)]
+    src.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "plan.csv"
+    argv = ["plan", str(src), "--by", "model", "--budget", "600", "--predict", "10000",
+            "--bootstrap", "0"]
+    assert main(argv + ["--json", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert list(report["allocation"]) == ["small"]
+    assert sum(report["allocation"]["small"].values()) == 600
+    assert "every problem has 0 successes" in report["not_planned"]["tiny"]
+    assert captured.err.count("\n") == 1 and "model 'tiny' not planned" in captured.err
+    import pandas as pd
+    assert set(pd.read_csv(out)["model"]) == {"small"}
+    assert main(argv) == 0
+    assert "model = tiny: not planned: successes: every problem has 0 successes" in \
+        capsys.readouterr().out
+    src.write_text("\n".join(rows[:1] + rows[-12:]) + "\n")
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert not captured.out and captured.err.count("\n") == 1
+    assert "model 'tiny': successes: every problem has 0 successes" in captured.err
+
+
+def test_cli_says_when_no_problem_is_left_open_at_k(tmp_path, capsys):
+    # A stop-after-success file planned at its own cap: every problem is solved or already
+    # has K attempts, so pass@K is known; the plan says so rather than only promising 0.
+    src = tmp_path / "counts.csv"
+    write_counts(src, np.array([1, 0, 2, 0, 1]), np.array([8, 80, 16, 80, 40]))
+    assert main(["plan", str(src), "--budget", "100", "--predict", "80", "--bootstrap",
+                 "0"]) == 0
+    out = capsys.readouterr().out
+    assert "no problem is open at K = 80" in out
+    write_counts(src, *counts(9, problems=10))
+    assert main(["plan", str(src), "--budget", "100", "--predict", "1000", "--bootstrap",
+                 "0"]) == 0
+    assert "no problem is open" not in capsys.readouterr().out

@@ -209,3 +209,74 @@ def test_backtest_pool_adds_paired_rows_of_the_joint_model(tmp_path, capsys):
                  "--pool", "--methods", "line", "--seeds", "1", "--no-progress"]) == 0
     assert "pooled-irt" in capsys.readouterr().out
     assert main(["backtest", str(path), "--from", "50", "--to", "400", "--pool"]) == 2
+
+
+def _two_model_rows(counts):
+    """CSV rows ``problem,successes,attempts,model`` of simulated pooled counts."""
+    rows = []
+    for j, name in enumerate(counts.names):
+        rows += [(f"q{i}", int(c), int(n), name) for i, (c, n) in
+                 enumerate(zip(counts.successes[:, j], counts.attempts[:, j]))]
+    return rows
+
+
+def _write(path, rows):
+    path.write_text("problem,successes,attempts,model\n"
+                    + "".join(f"{p},{c},{n},{m}\n" for p, c, n, m in rows))
+
+
+def test_cli_pool_pairs_problems_by_their_id_not_by_row_order(tmp_path, capsys):
+    # Each model's rows in its own order: the joint fit must pair problem q7 of m0 with q7 of
+    # m1 (pairing by position gave every model pass@k = 1 on the reordered Pythia file).
+    counts = _simulate(3, 60, 100, [0.0, 1.5], [1.0, 1.0])
+    rows = _two_model_rows(counts)
+    _write(tmp_path / "sorted.csv", rows)
+    # m0 stays the first model (the joint fit's parametrisation depends on the models' order).
+    order = np.random.default_rng(0).permutation(len(rows))
+    shuffled = [rows[i] for i in order]
+    shuffled.sort(key=lambda row: row[3] != "m0")
+    _write(tmp_path / "shuffled.csv", shuffled)
+    reports = []
+    for name in ("sorted", "shuffled"):
+        assert main(["fit", str(tmp_path / f"{name}.csv"), "--by", "model", "--pool",
+                     "--bootstrap", "0", "--json"]) == 0
+        reports.append(json.loads(capsys.readouterr().out)["pooled"])
+    for name in counts.names:
+        for k, v in reports[0]["models"][name]["predicted_pass_at_k"].items():
+            assert reports[1]["models"][name]["predicted_pass_at_k"][k] == pytest.approx(
+                v, rel=1e-9)
+    assert main(["backtest", str(tmp_path / "shuffled.csv"), "--from", "20", "--to", "100",
+                 "--by", "model", "--pool", "--methods", "line", "--seeds", "1",
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+
+
+def test_cli_pool_refuses_groups_with_different_problems_in_one_line(tmp_path, capsys):
+    counts = _simulate(4, 30, 100, [0.0, 1.5], [1.0, 1.0])
+    rows = _two_model_rows(counts)
+    _write(tmp_path / "missing.csv", rows[:-1])  # m1 lacks q29
+    _write(tmp_path / "repeated.csv", rows + [rows[0]])  # m0 lists q0 twice
+    for name, needle in (("missing", "'q29'"), ("repeated", "'q0'")):
+        for argv in (["fit", "--bootstrap", "0"],
+                     ["backtest", "--from", "20", "--to", "100", "--no-progress"]):
+            path = str(tmp_path / f"{name}.csv")
+            assert main([argv[0], path, *argv[1:], "--by", "model", "--pool"]) == 2
+            out, err = capsys.readouterr()
+            assert err.count("\n") == 1 and "pool:" in err and needle in err and not out
+
+
+def test_pooled_report_stays_between_the_share_solved_and_one():
+    from simsearch.fitting.pooled import pooled_report
+
+    # Seed 5: the raw joint pass@1000 is 0.011 below the share solved, pass@1e8 is 1 + 2e-16.
+    counts = _simulate(5, 40, 1000, [0.0, 3.0], [1.0, 1.0])
+    groups = {name: (counts.successes[:, j], counts.attempts[:, j])
+              for j, name in enumerate(counts.names)}
+    k = ["1000", "100000000"]
+    singles = {name: {"predicted_pass_at_k": dict.fromkeys(k, 0.5)} for name in groups}
+    report = pooled_report(groups, singles, 20, seed=1)
+    for j, (name, entry) in enumerate(report["models"].items()):
+        solved = float(np.mean(counts.successes[:, j] > 0))
+        for kk in k:
+            lo, hi = entry["predicted_pass_at_k_ci"][kk]
+            assert solved <= lo <= entry["predicted_pass_at_k"][kk] <= hi <= 1.0

@@ -8,7 +8,7 @@ import sys
 from ..errors import SimsearchError
 from ..io.output import check_writable, finite_or_none, manifest, write_with_manifest
 from ..io.tables import csv_text
-from .common import int_at_least, warn_pooled
+from .common import int_at_least, warn_pooled, warn_repeated, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -51,7 +51,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..fitting.count_files import read_count_groups, read_counts, read_outcomes_npy
+    from ..fitting.count_files import (align_problems, read_count_groups, read_counts,
+                                       read_outcomes_npy)
     from ..fitting.backtest import format_summary, run_backtest, table_columns
     from ..fitting.interval import check_replicates
     from ..fitting.methods import parse_methods
@@ -68,6 +69,10 @@ def run(args) -> int:
     if args.by:
         groups = read_count_groups(args.counts, args.by, args.successes_column,
                                    args.attempts_column)
+        if args.pool:  # the joint fit pairs problem i across groups
+            groups = align_problems(args.counts, groups, args.by,
+                                    successes_column=args.successes_column,
+                                    attempts_column=args.attempts_column)
     elif Path(args.counts).suffix.lower() == ".npy":
         groups = {"all": read_outcomes_npy(args.counts)}
     else:
@@ -82,6 +87,8 @@ def run(args) -> int:
             result = add_pooled_backtest(result, groups, seeds=args.seeds, seed=args.seed)
     if not args.by:  # after the run: a refusal is one line, never a warning and the error
         warn_pooled(args, "backtest", "pass --by {column} to backtest each group apart")
+    warn_unattempted(args, "backtest")
+    warn_repeated(args, "backtest")
     sys.stdout.write(format_summary(result))
     if args.out is not None:
         meta = manifest("backtest", {

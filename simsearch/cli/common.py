@@ -57,3 +57,30 @@ def warn_pooled(args, command: str, advice: str) -> None:
         print(f"simsearch {command}: warning: column {column!r} has {count} distinct values; "
               f"all rows are pooled into one population ({advice.format(column=column)})",
               file=sys.stderr)
+
+
+def warn_unattempted(args, command: str) -> None:
+    """Say on stderr when rows with 0 successes in 0 attempts were left out of the counts."""
+    from ..fitting.count_files import unattempted_lines
+
+    lines = unattempted_lines(args.counts, args.successes_column, args.attempts_column)
+    if lines:
+        shown = ", ".join(str(line) for line in lines[:5]) + (", ..." if len(lines) > 5 else "")
+        print(f"simsearch {command}: warning: {len(lines)} row(s) with 0 "
+              f"{args.attempts_column} left out (line {shown}): a problem never sampled says "
+              f"nothing about its p", file=sys.stderr)
+
+
+def warn_repeated(args, command: str) -> None:
+    """With --by, say on stderr when a group lists a problem more than once (two result files
+    concatenated?): each row is then fitted as a problem of its own."""
+    from ..fitting.count_files import repeated_problems
+
+    if not args.by:
+        return
+    for group, (problem, times) in repeated_problems(
+            args.counts, args.by, successes_column=args.successes_column,
+            attempts_column=args.attempts_column).items():
+        print(f"simsearch {command}: warning: {args.by} {group!r} lists problem {problem!r} "
+              f"{times} times (and maybe others); each row is counted as a problem of its own",
+              file=sys.stderr)

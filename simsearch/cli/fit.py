@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from ..errors import SimsearchError
 from ..io.output import finite_or_none, manifest
-from .common import int_at_least, warn_pooled
+from .common import int_at_least, warn_pooled, warn_repeated, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -56,7 +57,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from ..fitting.count_files import read_count_groups, read_counts
+    from ..fitting.count_files import align_problems, read_count_groups, read_counts
     from ..fitting.report import (AUTO_BOOTSTRAP_SLOW, auto_bootstrap, check_options, fit_report,
                                   quiet_numerics)
 
@@ -76,10 +77,32 @@ def run(args) -> int:
     if args.by:
         groups = read_count_groups(args.counts, args.by, args.successes_column,
                                    args.attempts_column)
+        if args.pool:  # before the fits: a refusal costs nothing
+            groups = align_problems(args.counts, groups, args.by,
+                                    successes_column=args.successes_column,
+                                    attempts_column=args.attempts_column)
         # Each group's report is exactly its separate single fit (same seed, same defaults).
-        reports = {name: fit_report(c, n, **options) for name, (c, n) in groups.items()}
-        report = {"by": args.by, "groups": {name: r.data for name, r in reports.items()}}
-        text = "\n".join(f"== {args.by} = {name}\n{r.format()}" for name, r in reports.items())
+        # A group the fit refuses (a small model that solved nothing) is reported as such and
+        # the others go on: one such model must not cost the whole file's report.
+        reports, refused = {}, {}
+        for name, (c, n) in groups.items():
+            try:
+                reports[name] = fit_report(c, n, **options)
+            except SimsearchError as exc:
+                refused[name] = " ".join(str(exc).split())
+        if not reports:
+            name, reason = next(iter(refused.items()))
+            raise SimsearchError(f"{args.by} {name!r}: {reason}" if len(refused) == 1 else
+                                 f"by: no {args.by} could be fitted (first, {name!r}: {reason})")
+        report = {"by": args.by, "groups": {
+            name: reports[name].data if name in reports else {"error": refused[name]}
+            for name in groups}}
+        text = "\n".join(f"== {args.by} = {name}\n" + (reports[name].format() if name in reports
+                                                       else f"not fitted: {refused[name]}")
+                         for name in groups)
+        for name, reason in refused.items():
+            print(f"simsearch fit: warning: {args.by} {name!r} not fitted: {reason}",
+                  file=sys.stderr)
         if args.pool:
             from ..fitting.pooled import format_pooled, pooled_report
 
@@ -97,6 +120,8 @@ def run(args) -> int:
         # After the fit: a refusal is one line, never a warning and then the error.
         warn_pooled(args, "fit", "pass --by {column} to fit each group apart")
         report, text = dict(single.data), single.format()
+    warn_unattempted(args, "fit")
+    warn_repeated(args, "fit")
     report["manifest"] = manifest("fit", config, args.seed)
     print(json.dumps(finite_or_none(report), indent=2, allow_nan=False) if args.json else text)
     return 0

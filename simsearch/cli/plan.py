@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
-from .common import warn_pooled
+from ..errors import SimsearchError
+from .common import warn_pooled, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -49,9 +51,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return plan
 
 
-def _labels(path: str, groups: dict, by: str | None) -> dict[str, list[str]]:
+def _labels(path: str, groups: dict, by: str | None, successes_column: str = "successes",
+            attempts_column: str = "attempts") -> dict[str, list[str]]:
     """Each group's ``problem`` column as written (row numbers within the group when there is
-    none, and for .npy), in file order; ``groups`` as read, one named "" without ``by``."""
+    none, and for .npy), in file order; ``groups`` as read, one named "" without ``by``. Rows
+    with 0 successes in 0 attempts are left out, as the counts readers leave them out."""
     import pandas as pd
 
     from ..errors import require
@@ -61,6 +65,9 @@ def _labels(path: str, groups: dict, by: str | None) -> dict[str, list[str]]:
     frame = pd.read_csv(path, dtype=str, skipinitialspace=True, encoding="utf-8-sig",
                         keep_default_na=False)
     frame.columns = [c.strip() for c in frame.columns]
+    unattempted = (pd.to_numeric(frame[successes_column], errors="coerce").eq(0)
+                   & pd.to_numeric(frame[attempts_column], errors="coerce").eq(0))
+    frame = frame[~unattempted]
     keys = frame[by].str.strip() if by else pd.Series("", index=frame.index)
     labels: dict[str, list[str]] = {}
     for group, rows in frame.groupby(keys, sort=False):
@@ -78,11 +85,13 @@ def _finite(value):
 
 def run(args) -> int:
     """Plan, print (text or JSON), and write the allocation when ``--out`` is given."""
+    import numpy as np
+
     from ..fitting.count_files import read_count_groups, read_counts
     from ..errors import require
     from ..fitting.methods import DEFAULT_METHOD, get_method
-    from ..fitting.planner import (DEFAULT_REPLICATES, check_plan_inputs, check_strategy,
-                                    plan_groups)
+    from ..fitting.planner import (DEFAULT_REPLICATES, check_fittable, check_plan_inputs,
+                                    check_strategy, plan_groups)
     from ..io.output import check_writable, manifest, write_with_manifest
     from ..io.tables import csv_text
 
@@ -99,18 +108,35 @@ def run(args) -> int:
         groups = {"": read_counts(args.counts, args.successes_column, args.attempts_column)}
     for successes, attempts in groups.values():
         check_plan_inputs(successes, attempts, args.budget, args.predict, args.rounds, args.cap)
-    labels = _labels(args.counts, groups, args.by)
+    labels = _labels(args.counts, groups, args.by, args.successes_column, args.attempts_column)
     for name, problems in labels.items():
         require(len(set(problems)) == len(problems),
                 f"problem: each problem must appear once per {args.by} (repeated in "
                 f"{name!r})" if args.by else
                 "problem: each problem must appear once (plan several models with --by "
                 "COLUMN)")
+    # With --by, a group that cannot be fitted (a model that solved nothing) is left out and
+    # named, and the budget goes to the others: one such model must not cost the whole plan.
+    refused = {}
+    if args.by:
+        for name, (successes, attempts) in groups.items():
+            try:
+                check_fittable(successes, attempts, method)
+            except SimsearchError as exc:
+                refused[name] = " ".join(str(exc).split())
+        if len(refused) == len(groups):
+            name, reason = next(iter(refused.items()))
+            raise SimsearchError(f"{args.by} {name!r}: {reason}" if len(refused) == 1 else
+                                 f"by: no {args.by} could be fitted (first, {name!r}: "
+                                 f"{reason})")
+        groups = {g: v for g, v in groups.items() if g not in refused}
+        labels = {g: v for g, v in labels.items() if g not in refused}
     result = plan_groups(groups, args.budget, args.predict, rounds=args.rounds, cap=args.cap,
                          method=method, strategy=args.strategy, replicates=replicates,
                          seed=args.seed)
     if not args.by:  # after the plan: a refusal is one line, never a warning and the error
         warn_pooled(args, "plan", "pass --by {column} to plan every group at once")
+    warn_unattempted(args, "plan")
     config = {"counts": str(args.counts), "by": args.by, "budget": args.budget,
               "predict": args.predict, "rounds": args.rounds, "cap": args.cap,
               "method": method, "strategy": args.strategy, "bootstrap": replicates,
@@ -129,6 +155,7 @@ def run(args) -> int:
         "uniform_error": shaped({g: e.as_dict() for g, e in result.uniform_error.items()}),
         "uniform_attempts_to_match": _finite(result.uniform_attempts_to_match),
         "predicted": shaped(result.predicted),
+        **({"not_planned": refused} if args.by else {}),
         "batch": 1, "rounds": args.rounds,
         "manifest": meta,
     }
@@ -140,7 +167,11 @@ def run(args) -> int:
         write_with_manifest(args.out, csv_text(columns),
                             {**meta, "expected_error": report["expected_error"],
                              "uniform_error": report["uniform_error"],
-                             "uniform_attempts_to_match": report["uniform_attempts_to_match"]})
+                             "uniform_attempts_to_match": report["uniform_attempts_to_match"],
+                             **({"not_planned": refused} if args.by else {})})
+    for name, reason in refused.items():
+        print(f"simsearch plan: warning: {args.by} {name!r} not planned: {reason}",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
         return 0
@@ -157,6 +188,12 @@ def run(args) -> int:
               + (f"; {int(result.allocation[g].sum())} attempts" if args.by else ""))
         print(f"{head}promised error (sd): plan {e.sd:.4f} (process {e.process_sd:.4f}, "
               f"model {e.model_sd:.4f}); uniform {u.sd:.4f}")
+    for name, reason in refused.items():
+        print(f"{args.by} = {name}: not planned: {reason}")
+    if not any(np.any((c == 0) & (n < args.predict)) for c, n in groups.values()):
+        # The planner still spends the budget (it buys nothing): say why its promise is 0.
+        print(f"note: no problem is open at K = {args.predict} (each is solved or has K "
+              f"attempts): pass@{args.predict} is known, more attempts cannot change it")
     match = result.uniform_attempts_to_match
     print("uniform spending matches the plan's error with "
           + (f"{match} attempts" if match is not None else "no budget within the caps")

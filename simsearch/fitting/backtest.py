@@ -9,12 +9,14 @@ estimator at k = N2 on the full counts (for n_i = N2, the share of problems solv
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
 
 from .counts import pass_at_k_from_counts
+from .curve import batch_size, detect_design
 from ..errors import SimsearchError, require
 from .counts import CountTable
 from ..seeding import child, seed_sequence
@@ -53,8 +55,18 @@ def _check_groups(groups: dict, n_from: int, n_to: int) -> None:
     for name, data in groups.items():
         attempts = data[1] if isinstance(data, tuple) else np.full(data.shape[0], data.shape[1])
         low = int(np.min(attempts))
-        require(low >= n_to, f"to: every problem needs at least {n_to} attempts "
-                             f"(group {name!r} has a problem with {low})")
+        if low < n_to:
+            # A stop-after-success file (an attack run until it works) stops each solved
+            # problem early by design: say so, or "a problem with 8" reads like a broken file.
+            design = (detect_design(np.asarray(data[0]), np.asarray(attempts))
+                      if isinstance(data, tuple) else "exchangeable")
+            why = {"exchangeable": ""}.get(design, (
+                f"; the counts look sampled until a batch of {batch_size(design)} succeeds"
+                if batch_size(design) else "; the counts look sampled until the first "
+                "success") + ", where solved problems stop early: a backtest needs every "
+                "problem sampled --to times")
+            raise SimsearchError(f"to: every problem needs at least {n_to} attempts (group "
+                                 f"{name!r} has a problem with {low}){why}")
 
 
 def run_backtest(groups: dict, n_from: int, n_to: int, methods: list[str], *, seeds: int = 10,
@@ -181,4 +193,13 @@ def format_summary(result: Backtest, title: str = "") -> str:
         cover = f"{s['coverage']:.2f}" if s["intervals"] else "-"
         lines.append(f"{name:16s} {s['mean_abs_error']:9.4f} {s['max_abs_error']:9.4f} "
                      f"{s['bias']:+8.4f} {cover:>9s} {s['failed']:6d}")
+    # Failures are left out of the errors above: say how many and the commonest reason (a
+    # subsample with no success at all, for a weak model), or the column is unexplained.
+    failed = [note for note, e in zip(result.rows["note"], result.rows["error"])
+              if not np.isfinite(e)]
+    if failed:
+        reason, count = Counter(failed).most_common(1)[0]
+        lines.append(f"failed: {len(failed)} of {len(result.rows['error'])} predictions could "
+                     f"not be made ({count}: {reason or 'no reason given'}); the errors above "
+                     f"leave them out")
     return head + "\n".join(lines) + "\n"

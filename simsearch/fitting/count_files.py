@@ -50,8 +50,21 @@ def _refuse_duplicate_columns(name: str, header: list[str]) -> None:
         seen.add(column)
 
 
-def _read_rows(path, columns: tuple[str, ...]):
-    """Header (BOM and spaces around names tolerated) and the cells of ``columns`` per row."""
+def _is_zero(text: str) -> bool:
+    try:
+        return float(text) == 0
+    except ValueError:
+        return False
+
+
+def _read_rows(path, columns: tuple[str, ...], unattempted: str = "drop"):
+    """Header (BOM and spaces around names tolerated) and the cells of ``columns`` per row.
+
+    ``columns[0]`` and ``columns[1]`` are successes and attempts. A row with 0 successes in 0
+    attempts (a problem listed but never sampled: a model stopped early, a run cut short)
+    says nothing about its p: ``unattempted="drop"`` leaves it out (the command line says so,
+    :func:`unattempted_lines`), ``"keep"`` returns it.
+    """
     name = str(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -66,13 +79,17 @@ def _read_rows(path, columns: tuple[str, ...]):
                     raise SimsearchError(f"{name}: no column {column!r} (columns: "
                                          f"{', '.join(header)})")
             index = [header.index(column) for column in columns]
-            rows = []
+            rows, dropped = [], 0
             for cells in reader:
                 if not cells:
                     continue
                 if len(cells) <= max(index):
                     raise SimsearchError(f"{name} line {reader.line_num}: too few fields")
-                rows.append((reader.line_num, [cells[i].strip() for i in index]))
+                row = [cells[i].strip() for i in index]
+                if unattempted == "drop" and _is_zero(row[0]) and _is_zero(row[1]):
+                    dropped += 1
+                    continue
+                rows.append((reader.line_num, row))
     except OSError as exc:
         raise _open_error(name, exc) from None
     except UnicodeDecodeError:
@@ -80,8 +97,22 @@ def _read_rows(path, columns: tuple[str, ...]):
     except csv.Error as exc:
         raise SimsearchError(f"{name}: malformed CSV ({exc})") from None
     if not rows:
-        raise SimsearchError(f"{name}: no data rows after the header")
+        raise SimsearchError(f"{name}: no data rows after the header" if not dropped else
+                             f"{name}: every row has 0 {columns[1]}; nothing to fit")
     return rows
+
+
+def unattempted_lines(path: str | os.PathLike, successes_column: str = "successes",
+                      attempts_column: str = "attempts") -> list[int]:
+    """Line numbers of the rows with 0 successes in 0 attempts, which the readers leave out
+    ([] for a .npy matrix or a file that cannot be read: the reader reports that)."""
+    if Path(path).suffix.lower() == ".npy":
+        return []
+    try:
+        rows = _read_rows(path, (successes_column, attempts_column), unattempted="keep")
+    except SimsearchError:
+        return []
+    return [line for line, (s, a) in rows if _is_zero(s) and _is_zero(a)]
 
 
 def _parse_counts(name, rows, successes_column, attempts_column):
@@ -121,6 +152,79 @@ def read_count_groups(path: str | os.PathLike, group_column: str,
         groups.setdefault(group, []).append((line, (s_text, a_text)))
     return {g: _parse_counts(str(path), r, successes_column, attempts_column)
             for g, r in groups.items()}
+
+
+def align_problems(path: str | os.PathLike, groups: dict, group_column: str,
+                   problem_column: str = "problem", successes_column: str = "successes",
+                   attempts_column: str = "attempts") -> dict:
+    """``groups`` (as :func:`read_count_groups` returns them) with each group's problems put in
+    the first group's order of ``problem_column``, for fits that pair problem i across groups.
+
+    Files list models in any order (sorted by score, shuffled, one model appended later):
+    pairing rows by position would join different problems silently. Without a
+    ``problem_column`` the rows are paired by position, as written.
+
+    Raises
+    ------
+    SimsearchError
+        A group repeats a problem, or the groups do not list the same problems.
+    """
+    name = str(path)
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        header = [h.strip() for h in next(csv.reader(fh), [])]
+    if problem_column not in header:
+        return groups
+    rows = _read_rows(path, (successes_column, attempts_column, group_column, problem_column))
+    labels: dict[str, list[str]] = {}
+    for _, (_, _, group, problem) in rows:
+        labels.setdefault(group, []).append(problem)
+    first_name = next(iter(groups))
+    first = labels[first_name]
+    for group, problems in labels.items():
+        seen: set[str] = set()
+        for problem in problems:
+            if problem in seen:
+                raise SimsearchError(f"pool: {name}: {group_column} {group!r} lists "
+                                     f"{problem_column} {problem!r} more than once; each "
+                                     f"problem must appear once per {group_column}")
+            seen.add(problem)
+    position = {problem: i for i, problem in enumerate(first)}
+    aligned = {}
+    for group, (c, n) in groups.items():
+        problems = labels[group]
+        extra = [p for p in problems if p not in position]
+        missing = sorted(set(first) - set(problems), key=position.get)
+        if extra or missing:
+            what = (f"has {problem_column} {extra[0]!r}, which {first_name!r} lacks" if extra
+                    else f"lacks {problem_column} {missing[0]!r}, which {first_name!r} has")
+            raise SimsearchError(f"pool: every {group_column} must have the same problems to "
+                                 f"fit them jointly; {group!r} {what}")
+        order = np.argsort([position[p] for p in problems], kind="stable")
+        aligned[group] = (np.asarray(c)[order], np.asarray(n)[order])
+    return aligned
+
+
+def repeated_problems(path: str | os.PathLike, group_column: str,
+                      problem_column: str = "problem", successes_column: str = "successes",
+                      attempts_column: str = "attempts") -> dict[str, tuple[str, int]]:
+    """Groups that list a problem more than once: group -> (the first such problem, how many
+    times it is listed); {} without a ``problem_column``. The rows read as the counts readers
+    read them (a row never sampled left out)."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        header = [h.strip() for h in next(csv.reader(fh), [])]
+    if problem_column not in header:
+        return {}
+    rows = _read_rows(path, (successes_column, attempts_column, group_column, problem_column))
+    counts: dict[str, dict[str, int]] = {}
+    for _, (_, _, group, problem) in rows:
+        seen = counts.setdefault(group, {})
+        seen[problem] = seen.get(problem, 0) + 1
+    out = {}
+    for group, seen in counts.items():
+        twice = next((p for p, times in seen.items() if times > 1), None)
+        if twice is not None:
+            out[group] = (twice, seen[twice])
+    return out
 
 
 def label_columns(path: str | os.PathLike, exclude: tuple[str, ...] = ()) -> dict[str, int]:

@@ -141,7 +141,10 @@ def conditional_pass_at_k(fitted: FittedMethod, successes, attempts, k: int) -> 
 
 
 def _fit(successes, attempts, method: str, replicates: int, seed,
-         design: str = "exchangeable") -> _State:
+         design: str = "auto") -> _State:
+    """The fit the plan rests on. The design is read from the counts' shape as ``simsearch
+    fit`` reads it (a batch or stop-after-success file is not an exchangeable sample), so the
+    plan predicts what fit predicts."""
     table = CountTable.from_counts(successes, attempts)
     m = get_method(method)
     with np.errstate(all="ignore"):
@@ -150,6 +153,14 @@ def _fit(successes, attempts, method: str, replicates: int, seed,
         f for f in bootstrap_fits(m, table, replicates, seed=seed, design=design)
         if f is not None]
     return _State(fitted, draws)
+
+
+def check_fittable(successes, attempts, method: str) -> None:
+    """Raise the fit's :class:`SimsearchError` when a group's counts cannot carry a plan (no
+    success at all, too few problems, ...): one fit of ``method``, no bootstrap."""
+    table = CountTable.from_counts(successes, attempts)
+    with np.errstate(all="ignore"):
+        get_method(method).fit(table)
 
 
 def first_success_law(successes: int, attempts: int) -> np.ndarray:

@@ -277,14 +277,22 @@ def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0
     from ``replicates`` refits spread over ``workers`` processes."""
     counts = pooled_counts(groups)
     fit = fit_pooled(counts)
-    first = next(iter(single_reports.values()))
+    # The k of the first group fitted apart (a group the single fit refused has none).
+    first = next(r for r in single_reports.values() if "predicted_pass_at_k" in r)
     k = np.array([int(x) for x in first["predicted_pass_at_k"]], dtype=float)
-    predicted = predict_pooled(fit, k)
+    # Between the share of each model's problems already solved within k (the joint curve can
+    # undershoot it, as the single fits' can: see report.solved_floor) and 1 (the posterior
+    # mean rounds to 1 + 2e-16 where every problem is surely solved).
+    from .report import solved_floor
+
+    floor = np.stack([solved_floor(counts.successes[:, j], counts.attempts[:, j], k)
+                      for j in range(len(counts.names))])
+    predicted = np.clip(predict_pooled(fit, k), floor, 1.0)
     intervals = None
     if replicates:
         draws = bootstrap_pooled(counts, fit, k, replicates, seed=seed, workers=workers)
-        intervals = percentile_interval(draws, confidence, minimum=1).reshape(
-            (2,) + draws.shape[1:])
+        intervals = np.clip(percentile_interval(draws, confidence, minimum=1).reshape(
+            (2,) + draws.shape[1:]), floor[None], 1.0)
     models = {}
     for j, name in enumerate(counts.names):
         entry = {"intercept": float(fit.intercept[j]), "slope": float(fit.slope[j]),

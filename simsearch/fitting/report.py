@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SimsearchError
+from ..distributions.families import Distribution
 from ..distributions.spec import rounded_spec
 from ..io.output import finite_or_none
 from ..sampling.passk import as_k_grid, parse_k_grid
 from .bootstrap import bootstrap_fits, span_alternatives
-from .interval import check_replicates, percentile_interval
+from .interval import MIN_REPLICATES, check_replicates, percentile_interval
 from .counts import CountTable, validate_counts
 from .estimators import DistributionalEstimator, RegressionEstimator
 from .likelihoods import check_family
@@ -214,6 +215,7 @@ def fit_report(successes, attempts, *, method: str | None = None, dist: str = "b
                         f"ones, and without the floor pass@{k_far} would be {line:.3g}")
     if bootstrap and predict.size:
         report["predicted_pass_at_k_ci"] = _prediction_intervals(boots, fitted, predict)
+    _keep_solved_floor(report, successes, attempts, method.name, warnings)
     if target is not None:
         report["target"] = _target(fitted, boots, target, method.name, warnings)
     report["read_exponent"] = (
@@ -224,6 +226,32 @@ def fit_report(successes, attempts, *, method: str | None = None, dist: str = "b
     return FitReport(report)
 
 
+def solved_floor(successes, attempts, k) -> np.ndarray:
+    """The share of problems already solved within ``k`` attempts, for each k: a problem with
+    a success among its first n_i <= k attempts is solved at k whatever its p, so the pass@k
+    of these problems is at least this."""
+    c, n = np.asarray(successes), np.asarray(attempts)
+    k = np.atleast_1d(np.asarray(k))
+    return np.mean((c[:, None] > 0) & (n[:, None] <= k[None, :]), axis=0)
+
+
+def _keep_solved_floor(report: dict, successes, attempts, name: str, warnings: list) -> None:
+    """Raise a predicted pass@k (and its interval) that falls below :func:`solved_floor`: a
+    curve fitted to a few problems can undershoot the problems it has already seen solved
+    (3 problems all solved within 10^4 attempts: the line said pass@10^5 = 0.988)."""
+    predicted = report["predicted_pass_at_k"]
+    floors = solved_floor(successes, attempts, [int(k) for k in predicted])
+    intervals = report.get("predicted_pass_at_k_ci") or {}
+    for (k, value), floor in zip(list(predicted.items()), floors):
+        if value < floor:
+            warnings.append(f"pass@{k}: the {name} curve predicts {value:.4g}, below the share "
+                            f"of problems already solved within {k} attempts ({floor:.4g}); "
+                            f"reported as {floor:.4g}")
+            predicted[k] = float(floor)
+        if intervals.get(k) is not None:
+            intervals[k] = [max(float(v), float(floor)) for v in intervals[k]]
+
+
 def _prediction(method, table, bootstrap, seed, warnings: list) -> tuple:
     """The chosen method's fit (the default is what the backtests favour) and its bootstrap
     refits (None where one failed)."""
@@ -232,8 +260,12 @@ def _prediction(method, table, bootstrap, seed, warnings: list) -> tuple:
     boots = bootstrap_fits(method, table, bootstrap, seed=seed) if bootstrap else []
     good = [f for f in boots if f is not None]
     if boots and len(good) < 0.9 * len(boots):
+        # percentile_interval gives none from fewer than MIN_REPLICATES refits: say so, or
+        # the missing interval is unexplained.
+        rest = ("intervals use the rest" if len(good) >= MIN_REPLICATES else
+                f"the {len(good)} left are too few for an interval (need {MIN_REPLICATES})")
         warnings.append(f"{method.name}: {len(boots) - len(good)} of {len(boots)} bootstrap "
-                        "replicates could not be fitted; intervals use the rest")
+                        f"replicates could not be fitted; {rest}")
     return fitted, boots
 
 
@@ -273,6 +305,18 @@ def _target(fitted, boots, target: float, name: str, warnings: list) -> dict:
     return {"pass_at_k": target, "attempts": needed, "attempts_ci": attempts_ci}
 
 
+def _plain(value):
+    """Parameters as plain data: a component law (a mixture's) as its spec and parameters, so
+    the report is JSON (the spec reads back the very same law)."""
+    if isinstance(value, Distribution):
+        return {"spec": value.spec, "parameters": _plain(value.parameters)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _law_entries(dist_est) -> dict:
     """The report's entries on the fitted law of p, in the report's order."""
     best = dist_est.distribution_
@@ -281,7 +325,8 @@ def _law_entries(dist_est) -> dict:
         "exponent_ci": (None if dist_est.exponent_ci_ is None
                         else [float(v) for v in dist_est.exponent_ci_]),
         "confidence": 0.95,
-        "distribution": {"name": best.name, "spec": best.spec, "parameters": best.parameters,
+        "distribution": {"name": best.name, "spec": best.spec,
+                         "parameters": _plain(best.parameters),
                          "role": "per-problem law of p (not the prediction method)"},
         "log_likelihood": dist_est.log_likelihood_,
         "aic": dist_est.aic_,
@@ -316,6 +361,11 @@ def _law_of_p(table, successes, attempts, dist, fit_scale, bootstrap, seed, work
         draws = [np.nan if f is None else f.unsolvable_fraction
                  for f in bootstrap_fits(zi_beta, table, bootstrap, seed=seed)]
         lo, hi = percentile_interval(np.array(draws), 0.95)
+        # Widened to hold the estimate: with the atom at its lower bound (~1e-6, no
+        # unsolvable share) the refits' optimiser noise can put the whole interval beside it.
+        estimate = unsolvable["estimate"]
+        if not np.isnan(lo[0]) and estimate is not None and math.isfinite(estimate):
+            lo, hi = np.minimum(lo, estimate), np.maximum(hi, estimate)
         unsolvable["ci"] = None if np.isnan(lo[0]) else [float(lo[0]), float(hi[0])]
 
     return dist_est, gof, misfit, unsolvable
