@@ -213,6 +213,20 @@ def _information(point, u, log_slope, progress, u_end, free, step=1e-5):
     return (h + h.T) / 2
 
 
+def fit_inputs(time, progress, growth: str, observed_until):
+    """What every model fit checks first: (time, progress, wins, t0, end of observation)."""
+    require(growth in GROWTHS, f"growth: must be one of {', '.join(GROWTHS)} (got {growth!r})")
+    time = np.asarray(time, dtype=float)
+    progress = np.asarray(progress, dtype=float)
+    wins = progress.size - 1
+    require(wins >= 3, f"history: {wins} wins; at least 3 are needed for a fit")
+    t0 = float(time[0])
+    require(growth == "exponential" or t0 > 0,
+            "time: power growth (time axis = cumulative effort) needs times > 0")
+    end = float(time[-1] if observed_until is None else max(observed_until, time[-1]))
+    return time, progress, wins, t0, end
+
+
 def fit_kortum(time, progress, *, growth: str = "exponential",
                observed_until: float | None = None, depleting: bool = False) -> KortumFit:
     """Fit Kortum's record model to a history by maximum likelihood.
@@ -236,15 +250,7 @@ def fit_kortum(time, progress, *, growth: str = "exponential",
     """
     from scipy import optimize  # here, not at import: `simsearch --help` must not load SciPy
 
-    require(growth in GROWTHS, f"growth: must be one of {', '.join(GROWTHS)} (got {growth!r})")
-    time = np.asarray(time, dtype=float)
-    progress = np.asarray(progress, dtype=float)
-    wins = progress.size - 1
-    require(wins >= 3, f"history: {wins} wins; at least 3 are needed for a fit")
-    t0 = float(time[0])
-    require(growth == "exponential" or t0 > 0,
-            "time: power growth (time axis = cumulative effort) needs times > 0")
-    end = float(time[-1] if observed_until is None else max(observed_until, time[-1]))
+    time, progress, wins, t0, end = fit_inputs(time, progress, growth, observed_until)
     u = axis(time, t0, growth)
     u_end = float(axis(end, t0, growth))
     log_slope = _log_axis_slope(time, growth)

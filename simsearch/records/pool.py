@@ -12,8 +12,8 @@ effort over the R ideas still open, so the search time advances as ``dtau = rho 
 effort ``E(t) = (e^(g (t - t0)) - 1) / g`` (``growth="exponential"``: effort per unit time
 grows at rate g, the calendar default) or ``E(t) = t / t0 - 1`` (``growth="power"``: the axis
 is cumulative effort, and search is proportional to it; fitting a power of it as Kortum's model
-does would let a slowing growth of effort explain what the emptying pool explains). The wins form a counting
-process with intensity
+does would let a slowing growth of effort explain what the emptying pool explains). The wins
+form a counting process with intensity
 
     lambda(t) = R(t) h(tau(t)) dtau/dt = alpha rho E'(t) / (1 + tau(t))
 
@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import require
-from .models import GROWTHS
+from .models import fit_inputs
 
 __all__ = ["LOG_ALPHA_GRID", "PoolFit", "effort", "fit_pool", "forecast_pool", "log_likelihood",
            "pool_summary", "time_of_effort"]
@@ -66,10 +66,11 @@ class PoolFit(NamedTuple):
         Growth rate of effort on calendar axes, per unit of the *scaled* axis (1 on effort
         axes); per unit of the time axis it is ``g / scale``.
     alpha_grid, profile : ndarray
-        log alpha on :data:`LOG_ALPHA_GRID` and the profile log-likelihood there (-inf where
-        no pool of at least the wins fits), and ``profile_params``: the best (log a, log c, g)
-        at each (a = alpha rho E_ref, c = rho E_ref / N; E_ref the effort to the end at the
-        first guess of g).
+        log alpha on :data:`LOG_ALPHA_GRID` with the estimate inserted, and the profile
+        log-likelihood there (-inf where no pool of at least the wins fits), and
+        ``profile_params``: the best (log a, log c, g) at each (a = alpha rho E_ref,
+        c = rho E_ref / N; E_ref the effort to the end of observation at g = 1). A point fit
+        (``fit_pool(..., grid=None)``) has the estimate alone.
     cov : ndarray
         3x3 covariance of (log a, log c, g) at the fitted alpha (observed information).
     growth : str
@@ -118,10 +119,7 @@ class PoolFit(NamedTuple):
         z = NormalDist().inv_cdf(0.5 + level / 2)
         top = max(self.log_likelihood, float(np.max(self.profile)))
         threshold = top - z * z / 2
-        inside = np.flatnonzero(self.profile >= threshold)
-        if inside.size == 0:  # the maximum lies between grid points far above both
-            right = int(np.searchsorted(self.alpha_grid, math.log(self.alpha)))
-            inside = np.arange(max(right - 1, 0), min(right + 1, self.alpha_grid.size))
+        inside = np.flatnonzero(self.profile >= threshold)  # the estimate is a grid point
         ends = []
         for i, outer in ((inside[0], inside[0] - 1), (inside[-1], inside[-1] + 1)):
             if not 0 <= outer < self.alpha_grid.size:
@@ -235,8 +233,8 @@ def _hessian(f, x, step=1e-4):
 def _covariance(f, x) -> np.ndarray:
     """Inverse observed information of ``-f`` at its minimum ``x``. At the edge of the model (a
     pool all but used up, N -> wins) a difference step leaves it; then smaller steps, and at
-    last each parameter's own curvature alone, zero where it has none (the profile over alpha
-    still carries the main uncertainty)."""
+    last each parameter's own curvature alone, a negligible variance where it has none (the
+    profile over alpha still carries the main uncertainty)."""
     for step in (1e-4, 1e-6):
         info = _hessian(f, x, step)
         if np.all(np.isfinite(info)):
@@ -250,7 +248,7 @@ def _covariance(f, x) -> np.ndarray:
             except np.linalg.LinAlgError:
                 continue
     diag = np.diag(info)
-    # A tiny variance, not zero, where there is no curvature: Cholesky needs a positive one.
+    # 1e-18, not zero, where there is no curvature: Cholesky needs a positive variance.
     return np.diag(np.where(np.isfinite(diag) & (diag > 0), 1 / np.where(diag > 0, diag, 1),
                             1e-18))
 
@@ -285,15 +283,7 @@ def fit_pool(time, progress, *, growth: str = "exponential",
 def _fit_pool(time, progress, growth, observed_until, grid) -> PoolFit:
     from scipy import optimize  # here, not at import: `simsearch --help` must not load SciPy
 
-    require(growth in GROWTHS, f"growth: must be one of {', '.join(GROWTHS)} (got {growth!r})")
-    time = np.asarray(time, dtype=float)
-    progress = np.asarray(progress, dtype=float)
-    wins = time.size - 1
-    require(wins >= 3, f"history: {wins} wins; at least 3 are needed for a fit")
-    t0 = float(time[0])
-    require(growth == "exponential" or t0 > 0,
-            "time: power growth (time axis = cumulative effort) needs times > 0")
-    end = float(time[-1] if observed_until is None else max(observed_until, time[-1]))
+    time, progress, wins, t0, end = fit_inputs(time, progress, growth, observed_until)
     require(end > t0, "time: every win happened at the first row's time; the history has "
                       "no time span to fit")
     offset, scale = (t0, end - t0) if growth == "exponential" else (0.0, 1.0)
