@@ -1,8 +1,10 @@
 """Joint fits of several models evaluated on the same problems (problem difficulty shared).
 
 The item-response model: problem i has a latent easiness t_i, model j solves it with
-probability p_ij = expit(alpha_j + beta_j t_i) (per-model intercept and slope; the first model
-is the reference, alpha = 0, beta = 1, which fixes the scale of t). The t_i are drawn from a
+probability p_ij = expit(alpha_j + beta_j t_i) (per-model intercept and slope; one model is
+the reference, alpha = 0, beta = 1, which fixes the scale of t: the one in the middle of the
+models' success rates, ties broken by name, so that the fit does not depend on the order of the
+models in a file and the grid of t is centred among them). The t_i are drawn from a
 nonparametric prior (NPMLE: weights on an even grid of t) plus a point mass at "unsolvable"
 (p_ij = 0 for every model). Fitted by EM on the marginal likelihood of all binomial counts,
 
@@ -68,6 +70,7 @@ class PooledFit(NamedTuple):
     posterior : (I, G + 1) each problem's posterior over the atom and the grid.
     log_likelihood : float, the marginal log-likelihood (binomial coefficients included).
     iterations : int, EM iterations run; converged : bool.
+    reference : int, the model whose line is fixed (alpha = 0, beta = 1).
     """
 
     intercept: np.ndarray
@@ -77,6 +80,15 @@ class PooledFit(NamedTuple):
     log_likelihood: float
     iterations: int
     converged: bool
+    reference: int = 0
+
+
+def reference_model(counts: PooledCounts) -> int:
+    """The model in the middle of the success rates (the lower middle of an even count; ties
+    by name): the joint fit's reference, whatever the order of the models."""
+    rate = counts.successes.sum(0) / counts.attempts.sum(0)
+    order = sorted(range(rate.size), key=lambda j: (rate[j], str(counts.names[j])))
+    return order[(rate.size - 1) // 2]
 
 
 def pooled_counts(groups: dict) -> PooledCounts:
@@ -178,15 +190,18 @@ def fit_pooled(counts: PooledCounts, problem_weights=None, *, fixed_slope: bool 
     distinct, w = _distinct_rows(counts, u)
     c, n = distinct.successes, distinct.attempts
     if start is None:
+        ref = reference_model(counts)
         # Start: each model's logit of its pooled success rate as its intercept, slope 1.
         rate = (w @ c + 0.5) / (w @ n + 1.0)
-        intercept = special.logit(rate) - special.logit(rate[0])
+        intercept = special.logit(rate) - special.logit(rate[ref])
         slope = np.ones(j_count)
         weights = np.full(T_GRID.size + 1, 1.0 / (T_GRID.size + 1))
     else:
+        ref = start.reference
         intercept, slope = start.intercept.copy(), start.slope.copy()
         # Mixed with a flat prior: EM cannot revive grid points a resample needs from ~0.
         weights = 0.5 * start.weights + 0.5 / start.weights.size
+    free = np.arange(j_count) != ref
     total = w.sum()
     previous = -np.inf
     converged = False
@@ -207,14 +222,15 @@ def fit_pooled(counts: PooledCounts, problem_weights=None, *, fixed_slope: bool 
             break
         previous = mean_ll
         grid_post = like[:, 1:] * (weights[None, 1:] * (w / marginal)[:, None])
-        intercept[1:], slope[1:] = _newton_lines(c[:, 1:].T @ grid_post, n[:, 1:].T @ grid_post,
-                                                 intercept[1:], slope[1:], fixed_slope)
+        intercept[free], slope[free] = _newton_lines(
+            c[:, free].T @ grid_post, n[:, free].T @ grid_post, intercept[free], slope[free],
+            fixed_slope)
     post, log_marg = _posterior(_log_components(counts, intercept, slope), weights)
     c, n = counts.successes, counts.attempts
     log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
                  - special.gammaln(n - c + 1.0)).sum(1)
     return PooledFit(intercept, slope, weights, post, float(u @ (log_marg + log_binom)),
-                     iteration, converged)
+                     iteration, converged, ref)
 
 
 def unsolvable_fraction(fit: PooledFit) -> float:
