@@ -35,7 +35,7 @@ from .history import History
 from .models import KortumFit, fit_kortum, forecast_progress
 from .pool import fit_pool, forecast_pool
 
-#: Forecast methods; ``combined`` is the default.
+#: Forecast methods (``DEFAULT_METHOD`` is the default).
 METHODS = ("weighted", "combined", "depleting", "kortum", "pool", "trend", "power_law")
 MODELS = ("depleting", "kortum")
 BASELINES = ("trend", "power_law")
@@ -113,8 +113,9 @@ def _point_forecasts(history: History, times, end: float, growth: str, seed: int
 
 def _pool_point(history: History, times, end: float, growth: str, seed: int,
                 replicates: int) -> np.ndarray:
-    """The pool model's median forecast at its fitted parameters; where it cannot be fitted,
-    the last progress (no candidate may stop the others)."""
+    """The pool model's median forecast at its fitted parameters; NaN where it cannot be
+    fitted, which leaves it out of the weights and the fallback median (no candidate may stop
+    the others)."""
     try:
         # The maximum alone (no profile of alpha): paths at the fitted parameters.
         fit = fit_pool(history.time, history.progress, growth=growth, observed_until=end,
