@@ -221,11 +221,11 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     require(bool(np.all(times > end)), f"at: every time must be after the end of observation "
                                        f"({history.format_time(end)})")
     tails = [(1 - level) / 2, 0.5, (1 + level) / 2]
+    growth = growth or default_growth(history)
     fits, bands, points = {}, {}, {}
     for k, model in enumerate(MODELS):
-        fits[model] = fit_kortum(history.time, history.progress,
-                                 growth=growth or default_growth(history), observed_until=end,
-                                 depleting=model == "depleting")
+        fits[model] = fit_kortum(history.time, history.progress, growth=growth,
+                                 observed_until=end, depleting=model == "depleting")
         paths = forecast_progress(fits[model], times, replicates,
                                   np.random.default_rng([seed, k]))
         bands[model] = path_quantiles(paths, tails)
@@ -241,8 +241,7 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     finite = np.isfinite(parts)
     points["combined"] = np.sum(np.where(finite, parts, 0.0), axis=0) / finite.sum(axis=0)
     if method == "weighted":  # a candidate: its point forecast (the pool method fits its own)
-        points["pool"] = np.maximum(_pool_point(history, times, end, growth or
-                                                default_growth(history), seed, replicates),
+        points["pool"] = np.maximum(_pool_point(history, times, end, growth, seed, replicates),
                                     history.progress[-1])
     # The fallback of ``weighted`` where no inner origin scores a horizon: the median of the
     # axis-consistent candidates (one that could not be fitted left out), so one absurd
@@ -250,8 +249,7 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
     points["fallback"] = np.nanmedian([points[m] for m in FALLBACK if m in points], axis=0)
     chosen = {}
     if method == "pool":
-        pool = fit_pool(history.time, history.progress,
-                        growth=growth or default_growth(history), observed_until=end)
+        pool = fit_pool(history.time, history.progress, growth=growth, observed_until=end)
         low, median, high = path_quantiles(
             forecast_pool(pool, times, replicates, np.random.default_rng([seed, 2])), tails)
         points["pool"] = median
@@ -259,8 +257,8 @@ def forecast(history: History, times, *, level: float = 0.8, replicates: int = 1
                         high=high, level=level, method=method, points=points,
                         fit=fits["depleting"], chosen=chosen)
     if method == "weighted":
-        return _weighted(history, times, end, level, points, fits["depleting"], bands,
-                         growth or default_growth(history), seed)
+        return _weighted(history, times, end, level, points, fits["depleting"], bands, growth,
+                         seed)
     centre = points[method]
     low, median, high = bands["kortum" if method == "kortum" else "depleting"]
     fit = fits["kortum" if method == "kortum" else "depleting"]

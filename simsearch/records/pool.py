@@ -36,6 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import require
+from ..io.output import finite_or_none
 from .models import fit_inputs
 
 __all__ = ["LOG_ALPHA_GRID", "PoolFit", "effort", "fit_pool", "forecast_pool", "log_likelihood",
@@ -470,17 +471,15 @@ def _forecast_pool(fit, times, replicates, rng, parameter_uncertainty, max_wins)
 
 def pool_summary(history, fit: PoolFit, level: float = 0.9) -> dict:
     """The fitted pool as plain data (JSON-safe: an open interval end is None)."""
-
-    def finite(x):
-        return x if math.isfinite(x) else None
-
     alpha_low, alpha_high = fit.interval("alpha", level)
     ideas_low, ideas_high = fit.interval("ideas", level)
     unit = "year" if history.calendar else "unit of the time axis"
     return {"name": "pool", "growth": fit.growth, "wins": fit.wins,
             "log_likelihood": fit.log_likelihood, "interval_level": level,
-            "alpha": {"estimate": fit.alpha, "low": alpha_low, "high": finite(alpha_high)},
-            "ideas": {"estimate": fit.ideas, "low": ideas_low, "high": finite(ideas_high)},
+            "alpha": {"estimate": fit.alpha, "low": alpha_low,
+                      "high": finite_or_none(alpha_high)},
+            "ideas": {"estimate": fit.ideas, "low": ideas_low,
+                      "high": finite_or_none(ideas_high)},
             "solved_share": fit.wins / fit.ideas, "g": fit.g / fit.scale,
             "units": {"alpha": "the pool's tail: the unsolved share after tau units of search "
                                "each falls as (1 + tau)^-alpha",
