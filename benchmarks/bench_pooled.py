@@ -1,7 +1,7 @@
 """Benchmark: the joint (pooled) item-response fit of 10 models x 500 problems x 1,000 attempts
 with a 100-replicate bootstrap over problems (issue 25 aims at under 30 s on 2 cores).
 
-* simsearch    ``fit_pooled`` + ``bootstrap_pooled``: EM on the distinct rows of counts (a
+* simsearch    ``fit_irt`` + ``bootstrap_pooled``: EM on the distinct rows of counts (a
                resample leaves out about a third of the problems), 20 steps of the prior's
                weights per update of the models' lines, the lines' Newton steps for all models
                at once; each replicate refits warm-started from the full-data fit. Timed in
@@ -26,7 +26,7 @@ import simsearch  # noqa: F401  (first, as the command line does: one BLAS threa
 import numpy as np  # noqa: E402
 from scipy import special  # noqa: E402
 
-from simsearch.fitting import pooled  # noqa: E402
+from simsearch.fitting import pooled, pooled_irt  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,23 +49,23 @@ def textbook_em(counts: pooled.PooledCounts) -> tuple[int, bool]:
     rate = (c.sum(0) + 0.5) / (n.sum(0) + 1.0)
     intercept = special.logit(rate) - special.logit(rate[0])
     slope = np.ones(c.shape[1])
-    weights = np.full(pooled.T_GRID.size + 1, 1.0 / (pooled.T_GRID.size + 1))
+    weights = np.full(pooled_irt.T_GRID.size + 1, 1.0 / (pooled_irt.T_GRID.size + 1))
     previous = -np.inf
-    for iteration in range(1, pooled.EM_MAX_ITER + 1):
-        log_comp = pooled._log_components(counts, intercept, slope)
+    for iteration in range(1, pooled_irt.EM_MAX_ITER + 1):
+        log_comp = pooled_irt._log_components(counts, intercept, slope)
         top = log_comp.max(1)
         like = np.exp(log_comp - top[:, None])
         marginal = np.maximum(like @ weights, 1e-300)
         mean_ll = float(np.mean(top + np.log(marginal)))
-        if mean_ll - previous < pooled.EM_TOL:
+        if mean_ll - previous < pooled_irt.EM_TOL:
             return iteration, True
         previous = mean_ll
         post = like * weights[None, :] / marginal[:, None]
         weights = post.mean(0)
         grid = post[:, 1:]
-        intercept[1:], slope[1:] = pooled._newton_lines(c[:, 1:].T @ grid, n[:, 1:].T @ grid,
+        intercept[1:], slope[1:] = pooled_irt._newton_lines(c[:, 1:].T @ grid, n[:, 1:].T @ grid,
                                                         intercept[1:], slope[1:], False)
-    return pooled.EM_MAX_ITER, False
+    return pooled_irt.EM_MAX_ITER, False
 
 
 def main() -> None:
@@ -78,9 +78,10 @@ def main() -> None:
     times, draws = {}, {}
     for workers in (1, 2):
         t0 = time.perf_counter()
-        fit = pooled.fit_pooled(counts)
-        draws[workers] = pooled.bootstrap_pooled(counts, fit, [10_000], boots, seed=0,
-                                                 workers=workers)
+        fit = pooled_irt.fit_irt(counts)
+        draws[workers] = pooled.bootstrap_pooled(counts, fit, [10_000], boots,
+                                                 method="pooled-irt",
+                                                 seed=0, workers=workers)
         times[workers] = time.perf_counter() - t0
     assert np.array_equal(draws[1], draws[2]), "results must not depend on workers"
 

@@ -286,8 +286,8 @@ def test_backtest_without_an_interval_writes_covered_as_missing(tmp_path, capsys
     capsys.readouterr()
     with open(out, newline="") as fh:
         table = list(csv.DictReader(fh))
-    assert sorted({row["method"] for row in table}) == ["line", "pooled-irt"]
-    assert [row["covered"] for row in table] == [""] * 4
+    assert sorted({row["method"] for row in table}) == ["line", "pooled-irt", "pooled-line"]
+    assert [row["covered"] for row in table] == [""] * 6
     assert pandas.read_csv(out)["covered"].isna().all()
 
 
@@ -398,3 +398,75 @@ def test_a_problem_listed_twice_in_a_group_is_fitted_with_a_warning(tmp_path, ca
         assert main([argv[0], str(path), *argv[1:], "--by", "model"]) == 0
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "model 'a' lists problem 'q0' 2 times" in err
+
+
+def _quirky_file(rng, path):
+    """A counts CSV with a random mix of what real files hold: a BOM, CRLF, spaces, quoted
+    labels with commas and quotes, unicode, rows never sampled, counts written as 3.0 or +3,
+    blank lines, extra columns, a missing final newline."""
+    header = ["model", "problem", "successes", "attempts"]
+    if rng.random() < 0.5:
+        header.append("note")
+    order = rng.permutation(len(header))
+    header = [header[i] for i in order]
+    lines = [",".join(header)]
+    models = ["m0", '"big, 7B"', "Ω-1", '"say ""hi"""'][: rng.integers(1, 5)]
+    quirks = rng.random() < 0.5  # else only the file-level ones
+    for m in models:
+        for i in range(int(rng.integers(3, 12))):
+            n = int(rng.integers(1, 50))
+            c = int(rng.integers(0, n + 1))
+            cells = {"model": m, "problem": f"q{i}", "successes": str(c), "attempts": str(n),
+                     "note": "x"}
+            roll = rng.random() if quirks else 1.0
+            if roll < 0.08:
+                cells["successes"], cells["attempts"] = "0", "0"  # never sampled
+            elif roll < 0.14:
+                cells["successes"] = f"{c}.0"
+            elif roll < 0.18:
+                cells["attempts"] = f"+{n}"
+            if quirks and rng.random() < 0.1:
+                cells["problem"] = f" q{i} "
+            lines.append(",".join(cells[h] for h in header))
+            if quirks and rng.random() < 0.05:
+                lines.append("")
+    newline = "\r\n" if rng.random() < 0.3 else "\n"
+    text = newline.join(lines) + (newline if rng.random() < 0.8 else "")
+    if rng.random() < 0.3:
+        text = "\ufeff" + text
+    path.write_bytes(text.encode("utf-8"))
+
+
+def test_the_fast_reader_reads_every_file_as_the_row_reader_does(tmp_path, monkeypatch):
+    # Reference: the csv module row by row (the fast path turned off). Both must give the same
+    # counts, groups, labels, line numbers and errors on random quirky files.
+    from simsearch.fitting import count_files
+
+    rng = np.random.default_rng(12)
+    fast_used = 0
+
+    def read(path, slow):
+        if slow:
+            monkeypatch.setattr(count_files, "_read_columns_fast", lambda *a: None)
+        try:
+            f = count_files.CountFile(path, columns=("model",), optional=("problem",))
+            groups = f.groups("model")
+            return ({g: (c.tolist(), n.tolist()) for g, (c, n) in groups.items()},
+                    f.problem_labels("model"), f.unattempted_lines(), f.counts()[0].tolist(),
+                    f.repeated_problems("model"),
+                    count_files.CountFile(path, labels=True).label_columns(
+                        ("successes", "attempts")))
+        except SimsearchError as exc:
+            return str(exc)
+        finally:
+            monkeypatch.undo()
+
+    for r in range(60):
+        path = tmp_path / f"f{r}.csv"
+        _quirky_file(rng, path)
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh))
+        index = [header.index(c) for c in ("successes", "attempts", "model", "problem")]
+        fast_used += count_files._read_columns_fast(path, header, index, False) is not None
+        assert read(path, slow=False) == read(path, slow=True), path.read_text()
+    assert 10 <= fast_used <= 50  # both paths were exercised

@@ -358,7 +358,10 @@ def test_fit_by_reports_a_group_it_cannot_fit_and_fits_the_others(tmp_path, caps
     out, err = capsys.readouterr()
     assert "== model = tiny\nnot fitted: successes: every problem has 0 successes" in out
     assert err.count("\n") == 1 and "model 'tiny' not fitted" in err
-    assert main(argv + ["--pool"]) == 0
+    assert main(argv + ["--pool"]) == 0  # the pooled lines leave tiny out and say why
+    out = capsys.readouterr().out
+    assert "tiny: not pooled" in out and "note: tiny: left out of the pooled line" in out
+    assert main(argv + ["--pool", "--pool-method", "pooled-irt"]) == 0  # the joint fit has it
     assert "tiny: pass@2000 = " in capsys.readouterr().out
     # Only unfittable groups: one line naming the group, exit 2.
     (tmp_path / "tiny.csv").write_text("\n".join([lines[0]] + lines[-120:]) + "\n")

@@ -1,4 +1,5 @@
-"""The joint item-response fit of several models on the same problems (simsearch.fitting.pooled)."""
+"""The joint item-response fit of several models on the same problems (pooled-irt), and the
+plumbing every pooled method shares (simsearch.fitting.pooled)."""
 
 import json
 import math
@@ -8,8 +9,15 @@ import pytest
 from scipy import integrate, special, stats
 
 from simsearch.cli import main
-from simsearch.fitting.pooled import (T_GRID, PooledCounts, bootstrap_pooled, fit_pooled,
-                                      pooled_counts, pooled_log_likelihood, predict_pooled)
+from simsearch.fitting.counts import PooledCounts, pooled_counts
+from simsearch.fitting.pooled import bootstrap_pooled as _bootstrap
+from simsearch.fitting.pooled_irt import (T_GRID, fit_irt as fit_pooled,
+                                          irt_log_likelihood as pooled_log_likelihood,
+                                          predict_irt as predict_pooled)
+
+
+def bootstrap_pooled(*args, **kwargs):
+    return _bootstrap(*args, method="pooled-irt", **kwargs)
 
 
 def _simulate(seed, problems, attempts, intercept, slope, zeros=0.0):
@@ -184,8 +192,8 @@ def test_cli_fit_by_pool_reports_every_model_and_pool_needs_by(tmp_path, capsys)
         lines += [f"{i},{c},100,{name}" for i, c in enumerate(counts.successes[:, j])]
     path = tmp_path / "counts.csv"
     path.write_text("\n".join(lines) + "\n")
-    assert main(["fit", str(path), "--by", "model", "--pool", "--bootstrap", "0",
-                 "--json"]) == 0
+    assert main(["fit", str(path), "--by", "model", "--pool", "--pool-method", "pooled-irt",
+                 "--bootstrap", "0", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     pooled = report["pooled"]
     assert set(pooled["models"]) == set(report["groups"]) == {"m0", "m1"}
@@ -193,11 +201,16 @@ def test_cli_fit_by_pool_reports_every_model_and_pool_needs_by(tmp_path, capsys)
         assert (set(entry["predicted_pass_at_k"])
                 == set(report["groups"][name]["predicted_pass_at_k"]) == {"1000", "10000"})
         assert "predicted_pass_at_k_ci" not in entry  # --bootstrap 0: no interval
-    assert main(["fit", str(path), "--by", "model", "--pool", "--bootstrap", "0"]) == 0
+    assert main(["fit", str(path), "--by", "model", "--pool", "--pool-method", "pooled-irt",
+                 "--bootstrap", "0"]) == 0
     out = capsys.readouterr().out
-    assert "== model = m1" in out and "pooled (item response" in out
+    assert "== model = m1" in out and "pooled: pooled-irt (item response" in out
     assert main(["fit", str(path), "--pool"]) == 2
     assert "pool: needs --by" in capsys.readouterr().err
+    assert main(["fit", str(path), "--by", "model", "--pool", "--pool-method", "irt"]) == 2
+    assert "unknown pooled method 'irt'" in capsys.readouterr().err
+    assert main(["fit", str(path), "--by", "model", "--pool-method", "pooled-irt"]) == 2
+    assert "pool-method: needs --pool" in capsys.readouterr().err
 
 
 def test_backtest_pool_adds_paired_rows_of_the_joint_model(tmp_path, capsys):
@@ -209,7 +222,8 @@ def test_backtest_pool_adds_paired_rows_of_the_joint_model(tmp_path, capsys):
               for j, name in enumerate(counts.names)}
     result = add_pooled_backtest(run_backtest(groups, 50, 400, ["line"], seeds=2), groups,
                                  seeds=2)
-    assert result.summary["pooled-irt"]["cases"] == 4 == result.summary["line"]["cases"]
+    assert (result.summary["pooled-irt"]["cases"] == result.summary["pooled-line"]["cases"]
+            == 4 == result.summary["line"]["cases"])
     rows = result.rows
     for s in range(2):  # rows pair with the line's: same groups, seeds and targets
         line = [o for o, m, ss in zip(rows["observed"], rows["method"], rows["seed"])
@@ -223,7 +237,8 @@ def test_backtest_pool_adds_paired_rows_of_the_joint_model(tmp_path, capsys):
     path.write_text("\n".join(lines) + "\n")
     assert main(["backtest", str(path), "--from", "50", "--to", "400", "--by", "model",
                  "--pool", "--methods", "line", "--seeds", "1", "--no-progress"]) == 0
-    assert "pooled-irt" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "pooled-irt" in out and "pooled-line" in out
     assert main(["backtest", str(path), "--from", "50", "--to", "400", "--pool"]) == 2
 
 
@@ -290,7 +305,7 @@ def test_pooled_report_stays_between_the_share_solved_and_one():
               for j, name in enumerate(counts.names)}
     k = ["1000", "100000000"]
     singles = {name: {"predicted_pass_at_k": dict.fromkeys(k, 0.5)} for name in groups}
-    report = pooled_report(groups, singles, 20, seed=1)
+    report = pooled_report(groups, singles, 20, method="pooled-irt", seed=1)
     for j, (name, entry) in enumerate(report["models"].items()):
         solved = float(np.mean(counts.successes[:, j] > 0))
         for kk in k:

@@ -8,7 +8,7 @@ import sys
 from ..errors import SimsearchError
 from ..io.output import check_writable, finite_or_none, manifest, write_with_manifest
 from ..io.tables import csv_text
-from .common import int_at_least, warn_pooled, warn_repeated, warn_unattempted
+from .common import int_at_least, read_count_file, warn_pooled, warn_repeated, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -43,16 +43,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     backtest.add_argument("--attempts-column", default="attempts")
     backtest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     backtest.add_argument("--pool", action="store_true",
-                          help="with --by: also score the joint fit of the groups (pooled-irt)")
+                          help="with --by: also score every pooled fit of the groups (pooled-line, "
+                               "pooled-irt), with intervals under --bootstrap")
     backtest.set_defaults(run=run)
     return backtest
 
 
 def run(args) -> int:
-    from pathlib import Path
-
-    from ..fitting.count_files import (align_problems, read_count_groups, read_counts,
-                                       read_outcomes_npy)
+    from ..fitting.count_files import read_outcomes_npy
     from ..fitting.backtest import format_summary, run_backtest, table_columns
     from ..fitting.interval import check_replicates
     from ..fitting.methods import parse_methods
@@ -66,17 +64,15 @@ def run(args) -> int:
         raise SimsearchError(f"confidence: must be in (0, 1) (got {args.confidence})")
     if args.out is not None:
         check_writable(args.out, "out", with_manifest=True)
+    counts_file = read_count_file(args, args.by)  # None for a .npy matrix
     if args.by:
-        groups = read_count_groups(args.counts, args.by, args.successes_column,
-                                   args.attempts_column)
-        if args.pool:  # the joint fit pairs problem i across groups
-            groups = align_problems(args.counts, groups, args.by,
-                                    successes_column=args.successes_column,
-                                    attempts_column=args.attempts_column)
-    elif Path(args.counts).suffix.lower() == ".npy":
+        groups = counts_file.groups(args.by)
+        if args.pool:  # the pooled fits pair problem i across groups
+            groups = counts_file.aligned(groups, args.by)
+    elif counts_file is None:
         groups = {"all": read_outcomes_npy(args.counts)}
     else:
-        groups = {"all": read_counts(args.counts, args.successes_column, args.attempts_column)}
+        groups = {"all": counts_file.counts()}
     with quiet_numerics():
         result = run_backtest(groups, args.n_from, args.n_to, methods, seeds=args.seeds,
                               seed=args.seed, bootstrap=args.bootstrap,
@@ -84,11 +80,13 @@ def run(args) -> int:
         if args.pool:
             from ..fitting.pooled import add_pooled_backtest
 
-            result = add_pooled_backtest(result, groups, seeds=args.seeds, seed=args.seed)
+            result = add_pooled_backtest(result, groups, seeds=args.seeds, seed=args.seed,
+                                         bootstrap=args.bootstrap)
     if not args.by:  # after the run: a refusal is one line, never a warning and the error
-        warn_pooled(args, "backtest", "pass --by {column} to backtest each group apart")
-    warn_unattempted(args, "backtest")
-    warn_repeated(args, "backtest")
+        warn_pooled(args, "backtest", "pass --by {column} to backtest each group apart",
+                    counts_file)
+    warn_unattempted(args, "backtest", counts_file)
+    warn_repeated(args, "backtest", counts_file)
     sys.stdout.write(format_summary(result))
     if args.out is not None:
         meta = manifest("backtest", {

@@ -43,15 +43,29 @@ def set_threads(threads: int | None) -> int:
     return threads
 
 
-def warn_pooled(args, command: str, advice: str) -> None:
-    """Say on stderr when a counts CSV holds several groups (models) that will be pooled."""
+def read_count_file(args, by: str | None = None, problem: bool = False):
+    """The counts CSV of ``args.counts`` read once (:class:`CountFile`), or None for a
+    ``.npy`` matrix: with ``by`` it must have that column; ``problem`` keeps a ``problem``
+    column where there is one; without ``by`` it also counts every column's values, for
+    :func:`warn_pooled`."""
     from pathlib import Path
 
-    from ..fitting.count_files import label_columns
+    from ..fitting.count_files import CountFile, refuse_npy_by
 
     if Path(args.counts).suffix.lower() == ".npy":
+        if by:
+            refuse_npy_by(args.counts, by)
+        return None
+    return CountFile(args.counts, args.successes_column, args.attempts_column,
+                     (by,) if by else (), ("problem",) if problem or by else (),
+                     labels=not by)
+
+
+def warn_pooled(args, command: str, advice: str, counts_file) -> None:
+    """Say on stderr when a counts CSV holds several groups (models) that will be pooled."""
+    if counts_file is None:
         return
-    groups = label_columns(args.counts, (args.successes_column, args.attempts_column))
+    groups = counts_file.label_columns((args.successes_column, args.attempts_column))
     if groups:
         column, count = next(iter(groups.items()))
         print(f"simsearch {command}: warning: column {column!r} has {count} distinct values; "
@@ -59,11 +73,9 @@ def warn_pooled(args, command: str, advice: str) -> None:
               file=sys.stderr)
 
 
-def warn_unattempted(args, command: str) -> None:
+def warn_unattempted(args, command: str, counts_file) -> None:
     """Say on stderr when rows with 0 successes in 0 attempts were left out of the counts."""
-    from ..fitting.count_files import unattempted_lines
-
-    lines = unattempted_lines(args.counts, args.successes_column, args.attempts_column)
+    lines = counts_file.unattempted_lines() if counts_file is not None else []
     if lines:
         shown = ", ".join(str(line) for line in lines[:5]) + (", ..." if len(lines) > 5 else "")
         print(f"simsearch {command}: warning: {len(lines)} row(s) with 0 "
@@ -71,16 +83,12 @@ def warn_unattempted(args, command: str) -> None:
               f"nothing about its p", file=sys.stderr)
 
 
-def warn_repeated(args, command: str) -> None:
+def warn_repeated(args, command: str, counts_file) -> None:
     """With --by, say on stderr when a group lists a problem more than once (two result files
     concatenated?): each row is then fitted as a problem of its own."""
-    from ..fitting.count_files import repeated_problems
-
-    if not args.by:
+    if not args.by or counts_file is None:
         return
-    for group, (problem, times) in repeated_problems(
-            args.counts, args.by, successes_column=args.successes_column,
-            attempts_column=args.attempts_column).items():
+    for group, (problem, times) in counts_file.repeated_problems(args.by).items():
         print(f"simsearch {command}: warning: {args.by} {group!r} lists problem {problem!r} "
               f"{times} times (and maybe others); each row is counted as a problem of its own",
               file=sys.stderr)

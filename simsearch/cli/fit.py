@@ -12,7 +12,7 @@ import sys
 
 from ..errors import SimsearchError
 from ..io.output import finite_or_none, manifest
-from .common import int_at_least, warn_pooled, warn_repeated, warn_unattempted
+from .common import int_at_least, read_count_file, warn_pooled, warn_repeated, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -36,7 +36,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     fit.add_argument("--by", default=None, metavar="COLUMN",
                      help="fit each group of rows with the same COLUMN (e.g. model) apart")
     fit.add_argument("--pool", action="store_true",
-                     help="with --by: also fit the groups jointly, sharing problem difficulty")
+                     help="with --by: also fit the groups jointly (problems shared)")
+    fit.add_argument("--pool-method", default=None, metavar="NAME",
+                     help="the pooled fit of --pool (default pooled-line: each group's line "
+                          "with its exponent pooled; pooled-irt: shared difficulty)")
     fit.add_argument("--bootstrap", type=int_at_least(0), default=None, metavar="B",
                      help="bootstrap replicates over problems for 95%% intervals: 0 or >= 20 "
                           "(default 100, or 20 with --dist all or --fit-scale)")
@@ -57,9 +60,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from ..fitting.count_files import align_problems, read_count_groups, read_counts
-    from ..fitting.report import (AUTO_BOOTSTRAP_SLOW, auto_bootstrap, check_options, fit_report,
-                                  quiet_numerics)
+    from ..fitting.count_files import read_counts_npy
+    from ..fitting.report import auto_bootstrap, check_options, fit_report, quiet_numerics
 
     # Names are checked before the counts are read: a typo costs nothing.
     args.method = check_options(args.method, args.dist)
@@ -68,19 +70,25 @@ def run(args) -> int:
         args.bootstrap = auto_bootstrap(args.dist, args.fit_scale)
     config = {"counts": str(args.counts), "method": args.method, "dist": args.dist,
               "fit_scale": args.fit_scale, "bootstrap": args.bootstrap, "predict": args.predict,
-              "target": args.target, "seed": args.seed, "by": args.by, "pool": args.pool}
+              "target": args.target, "seed": args.seed, "by": args.by, "pool": args.pool,
+              "pool_method": args.pool_method}
     if args.pool and not args.by:
         raise SimsearchError("pool: needs --by COLUMN (the groups, e.g. models, to fit jointly)")
+    if args.pool_method is not None and not args.pool:
+        raise SimsearchError("pool-method: needs --pool (and --by COLUMN)")
+    if args.pool:
+        from ..fitting.pooled import DEFAULT_POOLED_METHOD, get_pooled_method
+
+        args.pool_method = get_pooled_method(args.pool_method or DEFAULT_POOLED_METHOD).name
+        config["pool_method"] = args.pool_method
     options = dict(method=args.method, dist=args.dist, fit_scale=args.fit_scale,
                    bootstrap=args.bootstrap, predict=args.predict, target=args.target,
                    seed=args.seed, workers=args.workers)
+    counts_file = read_count_file(args, args.by)  # None for a .npy matrix
     if args.by:
-        groups = read_count_groups(args.counts, args.by, args.successes_column,
-                                   args.attempts_column)
+        groups = counts_file.groups(args.by)
         if args.pool:  # before the fits: a refusal costs nothing
-            groups = align_problems(args.counts, groups, args.by,
-                                    successes_column=args.successes_column,
-                                    attempts_column=args.attempts_column)
+            groups = counts_file.aligned(groups, args.by)
         # Each group's report is exactly its separate single fit (same seed, same defaults).
         # A group the fit refuses (a small model that solved nothing) is reported as such and
         # the others go on: one such model must not cost the whole file's report.
@@ -104,24 +112,24 @@ def run(args) -> int:
             print(f"simsearch fit: warning: {args.by} {name!r} not fitted: {reason}",
                   file=sys.stderr)
         if args.pool:
-            from ..fitting.pooled import format_pooled, pooled_report
+            from ..fitting.pooled import format_pooled, get_pooled_method, pooled_report
 
-            # A joint refit costs 0.1-0.3 s (10^2-10^3 problems): the automatic interval
-            # uses fewer.
+            replicates = (get_pooled_method(args.pool_method).auto_bootstrap if auto
+                          else args.bootstrap)
             with quiet_numerics():
                 report["pooled"] = pooled_report(
-                    groups, report["groups"], AUTO_BOOTSTRAP_SLOW if auto else args.bootstrap,
+                    groups, report["groups"], replicates, method=args.pool_method,
                     seed=args.seed, workers=args.workers)
             text += "\n" + format_pooled(report["pooled"])
     else:
-        successes, attempts = read_counts(args.counts, args.successes_column,
-                                          args.attempts_column)
+        successes, attempts = (counts_file.counts() if counts_file is not None
+                               else read_counts_npy(args.counts))
         single = fit_report(successes, attempts, **options)
         # After the fit: a refusal is one line, never a warning and then the error.
-        warn_pooled(args, "fit", "pass --by {column} to fit each group apart")
+        warn_pooled(args, "fit", "pass --by {column} to fit each group apart", counts_file)
         report, text = dict(single.data), single.format()
-    warn_unattempted(args, "fit")
-    warn_repeated(args, "fit")
+    warn_unattempted(args, "fit", counts_file)
+    warn_repeated(args, "fit", counts_file)
     report["manifest"] = manifest("fit", config, args.seed)
     print(json.dumps(finite_or_none(report), indent=2, allow_nan=False) if args.json else text)
     return 0

@@ -8,7 +8,7 @@ import math
 import sys
 
 from ..errors import SimsearchError
-from .common import warn_pooled, warn_unattempted
+from .common import read_count_file, warn_pooled, warn_unattempted
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -51,33 +51,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return plan
 
 
-def _labels(path: str, groups: dict, by: str | None, successes_column: str = "successes",
-            attempts_column: str = "attempts") -> dict[str, list[str]]:
-    """Each group's ``problem`` column as written (row numbers within the group when there is
-    none, and for .npy), in file order; ``groups`` as read, one named "" without ``by``. Rows
-    with 0 successes in 0 attempts are left out, as the counts readers leave them out."""
-    import pandas as pd
-
-    from ..errors import require
-
-    if str(path).lower().endswith(".npy"):
-        return {"": [str(i) for i in range(groups[""][0].size)]}
-    frame = pd.read_csv(path, dtype=str, skipinitialspace=True, encoding="utf-8-sig",
-                        keep_default_na=False)
-    frame.columns = [c.strip() for c in frame.columns]
-    unattempted = (pd.to_numeric(frame[successes_column], errors="coerce").eq(0)
-                   & pd.to_numeric(frame[attempts_column], errors="coerce").eq(0))
-    frame = frame[~unattempted]
-    keys = frame[by].str.strip() if by else pd.Series("", index=frame.index)
-    labels: dict[str, list[str]] = {}
-    for group, rows in frame.groupby(keys, sort=False):
-        labels[group] = ([str(v).strip() for v in rows["problem"]] if "problem" in frame.columns
-                         else [str(i) for i in range(len(rows))])
-    require({g: len(v) for g, v in labels.items()} == {g: c.size for g, (c, _) in groups.items()},
-            f"{path}: could not match the problem column to the counts' rows")
-    return labels
-
-
 def _finite(value):
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) \
         else value
@@ -87,7 +60,7 @@ def run(args) -> int:
     """Plan, print (text or JSON), and write the allocation when ``--out`` is given."""
     import numpy as np
 
-    from ..fitting.count_files import read_count_groups, read_counts
+    from ..fitting.count_files import read_counts_npy
     from ..errors import require
     from ..fitting.methods import DEFAULT_METHOD, get_method
     from ..fitting.planner import (DEFAULT_REPLICATES, check_fittable, check_plan_inputs,
@@ -101,14 +74,18 @@ def run(args) -> int:
     check_strategy(args.strategy)
     if args.out is not None:
         check_writable(args.out, "out", with_manifest=True)
+    counts_file = read_count_file(args, args.by, problem=True)  # None for a .npy matrix
     if args.by:
-        groups = read_count_groups(args.counts, args.by, args.successes_column,
-                                   args.attempts_column)
+        groups = counts_file.groups(args.by)
+    elif counts_file is not None:
+        groups = {"": counts_file.counts()}
     else:
-        groups = {"": read_counts(args.counts, args.successes_column, args.attempts_column)}
+        groups = {"": read_counts_npy(args.counts)}
     for successes, attempts in groups.values():
         check_plan_inputs(successes, attempts, args.budget, args.predict, args.rounds, args.cap)
-    labels = _labels(args.counts, groups, args.by, args.successes_column, args.attempts_column)
+    # Each group's problem column as written (row numbers when there is none, and for .npy).
+    labels = (counts_file.problem_labels(args.by) if counts_file is not None
+              else {"": [str(i) for i in range(groups[""][0].size)]})
     for name, problems in labels.items():
         require(len(set(problems)) == len(problems),
                 f"problem: each problem must appear once per {args.by} (repeated in "
@@ -135,8 +112,8 @@ def run(args) -> int:
                          method=method, strategy=args.strategy, replicates=replicates,
                          seed=args.seed)
     if not args.by:  # after the plan: a refusal is one line, never a warning and the error
-        warn_pooled(args, "plan", "pass --by {column} to plan every group at once")
-    warn_unattempted(args, "plan")
+        warn_pooled(args, "plan", "pass --by {column} to plan every group at once", counts_file)
+    warn_unattempted(args, "plan", counts_file)
     config = {"counts": str(args.counts), "by": args.by, "budget": args.budget,
               "predict": args.predict, "rounds": args.rounds, "cap": args.cap,
               "method": method, "strategy": args.strategy, "bootstrap": replicates,

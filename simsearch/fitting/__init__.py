@@ -5,7 +5,9 @@
 * :mod:`.methods`: the registry of prediction methods (curve fits and likelihood fits).
 * :mod:`.bootstrap`: prediction intervals that rerun a method on resampled problems.
 * :mod:`.backtest`: predict pass@N2 from the first N1 attempts and compare with the truth.
-* :mod:`.pooled`: a joint item-response fit of several models on the same problems.
+* :mod:`.pooled`: the registry of pooled fits of several models on the same problems
+  (:mod:`.pooled_line`, the default; :mod:`.pooled_irt`), their report, bootstrap and
+  backtest rows.
 
 The names below are imported on first use, so that ``simsearch.fitting.line`` (which the sweep
 workers' exponent statistic uses) does not pull SciPy's optimisers and the count kernels in.

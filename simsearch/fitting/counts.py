@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special
@@ -61,7 +62,7 @@ def _k_grid(k, n: np.ndarray) -> np.ndarray:
     return k_arr.astype(np.int64)
 
 
-def distinct_pairs(successes: np.ndarray, attempts: np.ndarray):
+def distinct_pairs(successes: np.ndarray, attempts: np.ndarray, return_inverse: bool = False):
     """The distinct (c, n) pairs of valid int64 counts and how many problems have each.
 
     Real count files repeat pairs heavily (1e5 problems at 1e4 attempts hold ~6,500 distinct
@@ -70,11 +71,16 @@ def distinct_pairs(successes: np.ndarray, attempts: np.ndarray):
     Returns
     -------
     (successes, attempts, multiplicity) : tuple of numpy.ndarray
-        Pairs sorted by (c, n); multiplicities as int64.
+        Pairs sorted by (c, n); multiplicities as int64. With ``return_inverse``, a fourth
+        array: each problem's pair index.
     """
     # One int64 key per pair (c, n <= MAX_ATTEMPTS, so c * (MAX_ATTEMPTS + 1) + n < 2^63): a 1-D
     # unique is several times faster than np.unique(..., axis=0) on rows.
-    key = successes * (MAX_ATTEMPTS + 1) + attempts
+    key = np.asarray(successes, dtype=np.int64) * (MAX_ATTEMPTS + 1) + attempts
+    if return_inverse:
+        keys, inverse, multiplicity = np.unique(key, return_inverse=True, return_counts=True)
+        return (keys // (MAX_ATTEMPTS + 1), keys % (MAX_ATTEMPTS + 1), multiplicity,
+                inverse.ravel())
     keys, multiplicity = np.unique(key, return_counts=True)
     return keys // (MAX_ATTEMPTS + 1), keys % (MAX_ATTEMPTS + 1), multiplicity
 
@@ -137,8 +143,8 @@ class CountTable:
                                "be estimated (sample more attempts per problem)")
         require(np.any(c < n), "successes: every problem succeeded on every attempt; the "
                                "distribution of p cannot be estimated")
-        pairs, counts = np.unique(np.stack([c, n], axis=1), axis=0, return_counts=True)
-        return cls.of_pairs(pairs[:, 0], pairs[:, 1], counts.astype(float))
+        pair_c, pair_n, counts = distinct_pairs(c, n)
+        return cls.of_pairs(pair_c, pair_n, counts.astype(float))
 
     @classmethod
     def of_pairs(cls, successes, attempts, weights) -> "CountTable":
@@ -151,3 +157,23 @@ class CountTable:
     @property
     def n_problems(self) -> int:
         return int(round(self.weights.sum()))
+
+
+class PooledCounts(NamedTuple):
+    """Counts of J models (groups) on the same I problems: (I, J) arrays and the names."""
+
+    successes: np.ndarray
+    attempts: np.ndarray
+    names: tuple
+
+
+def pooled_counts(groups: dict) -> PooledCounts:
+    """(I, J) counts from name -> (successes, attempts) with the same problems in each."""
+    require(len(groups) >= 2, "pool: need at least two groups (models) to pool")
+    sizes = {name: len(c) for name, (c, _) in groups.items()}
+    require(len(set(sizes.values())) == 1,
+            f"pool: every group must list the same problems in the same order (sizes "
+            f"{', '.join(f'{k}={v}' for k, v in sizes.items())})")
+    c = np.stack([np.asarray(g[0], dtype=np.int64) for g in groups.values()], axis=1)
+    n = np.stack([np.asarray(g[1], dtype=np.int64) for g in groups.values()], axis=1)
+    return PooledCounts(c, n, tuple(groups))

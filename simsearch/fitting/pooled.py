@@ -1,354 +1,198 @@
-"""Joint fits of several models evaluated on the same problems (problem difficulty shared).
+"""Pooled fits: several models evaluated on the same problems, predicted together.
 
-The item-response model: problem i has a latent easiness t_i, model j solves it with
-probability p_ij = expit(alpha_j + beta_j t_i) (per-model intercept and slope; one model is
-the reference, alpha = 0, beta = 1, which fixes the scale of t: the one in the middle of the
-models' success rates, ties broken by name, so that the fit does not depend on the order of the
-models in a file and the grid of t is centred among them). The t_i are drawn from a
-nonparametric prior (NPMLE: weights on an even grid of t) plus a point mass at "unsolvable"
-(p_ij = 0 for every model). Fitted by EM on the marginal likelihood of all binomial counts,
+Every pooled method is one entry of :data:`POOLED_METHODS`: a fit of the (I, J) counts
+(problems x models; optionally reweighted problems and a full-data fit to start from), a
+prediction of each model's pass@k, and the entries of its report. Everything else here is
+shared: the report of ``simsearch fit --by COLUMN --pool``, its bootstrap over problems (one
+resample of the problems for every model, since they are the same problems), and the backtest
+rows of ``simsearch backtest --by COLUMN --pool``.
 
-    L = prod_i [ w_0 [c_i = 0] + sum_g w_g prod_j Binom(c_ij | n_ij, p_j(t_g)) ],
-
-and each model's pass@k is predicted as the posterior mean, over the problems' t_i given all
-models' counts, of 1 - mean_i (1 - p_ij)^k. Intervals: a bootstrap over problems that refits
-the joint model (warm-started from the full-data fit).
+- ``pooled-line`` (the default): each model's own line with its exponent pooled across the
+  models on their levels (:mod:`simsearch.fitting.pooled_line`).
+- ``pooled-irt``: one shared difficulty per problem, an item-response model
+  (:mod:`simsearch.fitting.pooled_irt`); it loses to the lines on real data and says so.
 
 Problems are aligned across groups by their order within each group (every group must list
-the same problems in the same order).
+the same problems in the same order; :func:`simsearch.fitting.counts.pooled_counts`).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy import special
 
-from ..errors import require
+from ..errors import SimsearchError
 from ..runtime import map_replicates
 from ..seeding import child, seed_sequence
+from .counts import PooledCounts, pass_at_k_from_counts, pooled_counts
 from .interval import percentile_interval
-
-#: The grid of the latent easiness t (the reference model's logit p): logit p from -25
-#: (p ~ 1e-11, beyond any budget) to 12, step 0.25 (a binomial posterior in t is wider than
-#: 0.4 for n up to ~10^3 attempts at the p that matter, so the sum is an accurate integral).
-T_GRID = np.arange(-25.0, 12.0 + 1e-9, 0.25)
-#: EM stops when the mean log-likelihood per problem gains less than this per iteration.
-EM_TOL = 1e-7
-EM_MAX_ITER = 2000
-#: EM steps of the prior's weights per update of the models' intercepts and slopes.
-WEIGHT_STEPS = 20
-#: A problem whose every model has p below this is counted unsolvable: the data cannot tell
-#: the atom from the bottom of the grid (10^7 attempts would be needed).
-UNSOLVABLE_P = 1e-7
+from .pooled_irt import describe_irt, fit_irt, predict_irt
+from .pooled_line import describe_pooled_line, fit_pooled_line, predict_pooled_line
+from .report import AUTO_BOOTSTRAP, AUTO_BOOTSTRAP_SLOW, solved_floor
 
 
-#: The joint model's method name in backtest rows (beside the registered per-group methods).
-POOLED_METHOD = "pooled-irt"
+class PooledMethod(NamedTuple):
+    """A registered pooled method.
 
-#: What the backtests say about the joint model (docs/notes/pool.md), carried by every report.
-POOLED_WARNING = ("experimental: in backtests of pass@10000 on Pythia/MATH (7 models, 10 seeds) "
-                  "this joint model erred 0.17 / 0.15 in mean |error| from 100 / 1,000 attempts "
-                  "where each model's own line erred 0.030 / 0.023 (one shared difficulty per "
-                  "problem does not fit real models); prefer the per-group predictions")
-
-
-class PooledCounts(NamedTuple):
-    """Counts of J models on the same I problems: (I, J) arrays and the models' names."""
-
-    successes: np.ndarray
-    attempts: np.ndarray
-    names: tuple
-
-
-class PooledFit(NamedTuple):
-    """A fitted joint model.
-
-    intercept, slope : (J,) arrays: logit p_j(t) = intercept_j + slope_j t.
-    weights : (G + 1,) prior mass of the unsolvable atom (index 0) and of each grid point.
-    posterior : (I, G + 1) each problem's posterior over the atom and the grid.
-    log_likelihood : float, the marginal log-likelihood (binomial coefficients included).
-    iterations : int, EM iterations run; converged : bool.
-    reference : int, the model whose line is fixed (alpha = 0, beta = 1).
+    Attributes
+    ----------
+    name, summary : str
+    fit : callable
+        ``fit(counts, problem_weights=None, *, start=None)``; ``start`` is a full-data fit
+        that a bootstrap refit starts from.
+    predict : callable
+        ``predict(fit, k, problem_weights=None)``, each model's pass@k, (J, len(k)).
+    describe : callable
+        ``describe(fit)``, the report's parameters: a dict with ``model`` (a dict),
+        ``models`` (a dict per model) and ``notes`` (a list of str).
+    auto_bootstrap : int
+        Refits for the interval when none are asked for (fewer where a refit costs more).
+    warning : str or None
+        What the backtests say against it, carried by every report.
     """
 
-    intercept: np.ndarray
-    slope: np.ndarray
-    weights: np.ndarray
-    posterior: np.ndarray
-    log_likelihood: float
-    iterations: int
-    converged: bool
-    reference: int = 0
+    name: str
+    summary: str
+    fit: Callable
+    predict: Callable
+    describe: Callable
+    auto_bootstrap: int
+    warning: str | None = None
 
 
-def reference_model(counts: PooledCounts) -> int:
-    """The model in the middle of the success rates (the lower middle of an even count; ties
-    by name): the joint fit's reference, whatever the order of the models."""
-    rate = counts.successes.sum(0) / counts.attempts.sum(0)
-    order = sorted(range(rate.size), key=lambda j: (rate[j], str(counts.names[j])))
-    return order[(rate.size - 1) // 2]
+POOLED_METHODS: dict[str, PooledMethod] = {m.name: m for m in (
+    PooledMethod("pooled-line", "each model's line of log(-log pass@k) on log k, its exponent "
+                                "pooled across the models on their levels (Fay-Herriot)",
+                 fit_pooled_line, predict_pooled_line, describe_pooled_line,
+                 AUTO_BOOTSTRAP),
+    PooledMethod("pooled-irt", "item response, logit p_ij = intercept_j + slope_j t_i, NPMLE "
+                               "prior over t_i with an unsolvable atom",
+                 fit_irt, predict_irt, describe_irt, AUTO_BOOTSTRAP_SLOW,
+                 "in backtests of pass@10000 on Pythia/MATH (7 models, 10 seeds) this joint "
+                 "model erred 0.17 / 0.15 in mean |error| from 100 / 1,000 attempts where each "
+                 "model's own line erred 0.030 / 0.023 (one shared difficulty per problem does "
+                 "not fit real models); prefer pooled-line or the per-group predictions"),
+)}
+DEFAULT_POOLED_METHOD = "pooled-line"
 
 
-def pooled_counts(groups: dict) -> PooledCounts:
-    """(I, J) counts from name -> (successes, attempts) with the same problems in each."""
-    require(len(groups) >= 2, "pool: need at least two groups (models) to pool")
-    sizes = {name: len(c) for name, (c, _) in groups.items()}
-    require(len(set(sizes.values())) == 1,
-            f"pool: every group must list the same problems in the same order (sizes "
-            f"{', '.join(f'{k}={v}' for k, v in sizes.items())})")
-    c = np.stack([np.asarray(g[0], dtype=np.int64) for g in groups.values()], axis=1)
-    n = np.stack([np.asarray(g[1], dtype=np.int64) for g in groups.values()], axis=1)
-    return PooledCounts(c, n, tuple(groups))
+def get_pooled_method(name: str) -> PooledMethod:
+    """The registered pooled method called ``name``."""
+    if name not in POOLED_METHODS:
+        raise SimsearchError(f"pool: unknown pooled method {name!r}; expected one of "
+                             f"{', '.join(POOLED_METHODS)}")
+    return POOLED_METHODS[name]
 
 
-def _log_components(counts: PooledCounts, intercept, slope) -> np.ndarray:
-    """log P(c_i | component) for the atom (column 0) and each grid point, (I, G + 1),
-    without the binomial coefficients."""
-    eta = intercept[:, None] + slope[:, None] * T_GRID[None, :]  # (J, G)
-    c = counts.successes.astype(float)
-    grid = c @ special.log_expit(eta) + (counts.attempts - c) @ special.log_expit(-eta)
-    atom = np.where(counts.successes.sum(1) == 0, 0.0, -np.inf)
-    return np.concatenate([atom[:, None], grid], axis=1)
-
-
-def _posterior(log_comp, weights):
-    with np.errstate(divide="ignore"):
-        joint = log_comp + np.log(weights)[None, :]
-    top = joint.max(1, keepdims=True)
-    post = np.exp(joint - top)
-    total = post.sum(1, keepdims=True)
-    return post / total, (top[:, 0] + np.log(total[:, 0]))
-
-
-def _newton_lines(cg, ng, a, b, fixed_slope: bool):
-    """Maximise, for every model m at once, sum_g cg[m] log expit(a_m + b_m t) +
-    (ng[m] - cg[m]) log expit(-(a_m + b_m t)) from (a, b): a weighted logistic regression on
-    the grid (concave); two damped Newton steps, each model's step halved until it gains."""
-    t = T_GRID
-    a, b = a.copy(), b.copy()
-
-    def value(a, b):
-        eta = a[:, None] + b[:, None] * t[None, :]
-        return (cg * special.log_expit(eta) + (ng - cg) * special.log_expit(-eta)).sum(1)
-
-    current = value(a, b)
-    moving = np.ones(a.size, dtype=bool)  # a model whose line search failed stops there
-    for _ in range(2):
-        eta = a[:, None] + b[:, None] * t[None, :]
-        prob = special.expit(eta)
-        resid = cg - ng * prob
-        curv = ng * prob * (1 - prob)
-        g0, h00 = resid.sum(1), curv.sum(1)
-        if fixed_slope:
-            step_a, step_b = g0 / np.maximum(h00, 1e-300), np.zeros_like(a)
-        else:
-            g1, h01, h11 = resid @ t, curv @ t, curv @ (t * t)
-            h00, h11 = h00 + 1e-12, h11 + 1e-12
-            det = h00 * h11 - h01 * h01
-            with np.errstate(divide="ignore", invalid="ignore"):
-                step_a = (h11 * g0 - h01 * g1) / det
-                step_b = (h00 * g1 - h01 * g0) / det
-            moving &= (det > 0) & np.isfinite(step_a) & np.isfinite(step_b)
-        scale = np.where(moving, 1.0, 0.0)
-        searching = moving.copy()
-        while searching.any():
-            na, nb = a + scale * step_a, b + scale * step_b
-            with np.errstate(invalid="ignore"):
-                new = value(na, np.where(nb > 1e-3, nb, 1.0))
-            gain = searching & (nb > 1e-3) & (new >= current)
-            a, b, current = (np.where(gain, na, a), np.where(gain, nb, b),
-                             np.where(gain, new, current))
-            searching &= ~gain
-            scale = np.where(searching, scale / 2, scale)
-            failed = searching & (scale <= 1e-4)
-            moving &= ~failed
-            searching &= ~failed
-    return a, b
-
-
-def _distinct_rows(counts: PooledCounts, u):
-    """The rows EM needs: problems of positive weight, identical rows of counts merged (their
-    weights summed). A bootstrap resample leaves out about a third of the problems and
-    evaluations repeat rows (every model 0 of n), so EM runs on far fewer rows; the fit is the
-    same, since the likelihood depends on a row only through its counts and weight."""
-    keep = u > 0
-    rows, inverse = np.unique(np.concatenate([counts.successes, counts.attempts], axis=1)[keep],
-                              axis=0, return_inverse=True)
-    weight = np.bincount(inverse.ravel(), weights=u[keep], minlength=rows.shape[0])
-    j_count = counts.successes.shape[1]
-    return PooledCounts(rows[:, :j_count], rows[:, j_count:], counts.names), weight
-
-
-def fit_pooled(counts: PooledCounts, problem_weights=None, *, fixed_slope: bool = False,
-               start: PooledFit | None = None) -> PooledFit:
-    """EM for the joint model; ``problem_weights`` reweight the problems (a bootstrap)."""
-    require(np.any(counts.successes > 0), "pool: no model solved any problem; nothing to fit")
-    i_count, j_count = counts.successes.shape
-    u = np.ones(i_count) if problem_weights is None else np.asarray(problem_weights, float)
-    distinct, w = _distinct_rows(counts, u)
-    c, n = distinct.successes, distinct.attempts
-    if start is None:
-        ref = reference_model(counts)
-        # Start: each model's logit of its pooled success rate as its intercept, slope 1.
-        rate = (w @ c + 0.5) / (w @ n + 1.0)
-        intercept = special.logit(rate) - special.logit(rate[ref])
-        slope = np.ones(j_count)
-        weights = np.full(T_GRID.size + 1, 1.0 / (T_GRID.size + 1))
-    else:
-        ref = start.reference
-        intercept, slope = start.intercept.copy(), start.slope.copy()
-        # Mixed with a flat prior: EM cannot revive grid points a resample needs from ~0.
-        weights = 0.5 * start.weights + 0.5 / start.weights.size
-    free = np.arange(j_count) != ref
-    total = w.sum()
-    previous = -np.inf
-    converged = False
-    for iteration in range(1, EM_MAX_ITER + 1):
-        log_comp = _log_components(distinct, intercept, slope)
-        top = log_comp.max(1)
-        like = np.exp(log_comp - top[:, None])  # (rows, G + 1), each row's largest entry 1
-        like_t = np.ascontiguousarray(like.T)
-        # The prior's EM steps are matrix-vector products once the components are fixed, so
-        # several run per update of the models' lines (the weights converge slowly).
-        for _ in range(WEIGHT_STEPS):
-            marginal = np.maximum(like @ weights, 1e-300)  # a row's support can underflow
-            weights = weights * (like_t @ (w / marginal)) / total
-        marginal = np.maximum(like @ weights, 1e-300)
-        mean_ll = float(w @ (top + np.log(marginal))) / total
-        if mean_ll - previous < EM_TOL:
-            converged = True
-            break
-        previous = mean_ll
-        grid_post = like[:, 1:] * (weights[None, 1:] * (w / marginal)[:, None])
-        intercept[free], slope[free] = _newton_lines(
-            c[:, free].T @ grid_post, n[:, free].T @ grid_post, intercept[free], slope[free],
-            fixed_slope)
-    post, log_marg = _posterior(_log_components(counts, intercept, slope), weights)
-    c, n = counts.successes, counts.attempts
-    log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
-                 - special.gammaln(n - c + 1.0)).sum(1)
-    return PooledFit(intercept, slope, weights, post, float(u @ (log_marg + log_binom)),
-                     iteration, converged, ref)
-
-
-def unsolvable_fraction(fit: PooledFit) -> float:
-    """Prior mass of the atom plus the grid points where every model's p < UNSOLVABLE_P."""
-    p_max = special.expit((fit.intercept[:, None] + fit.slope[:, None] * T_GRID[None, :]).max(0))
-    return float(fit.weights[0] + fit.weights[1:][p_max < UNSOLVABLE_P].sum())
-
-
-def pooled_log_likelihood(counts: PooledCounts, intercept, slope, weights) -> float:
-    """The marginal log-likelihood of given parameters (binomial coefficients included)."""
-    c, n = counts.successes, counts.attempts
-    _, log_marg = _posterior(_log_components(counts, np.asarray(intercept, float),
-                                             np.asarray(slope, float)), np.asarray(weights))
-    log_binom = (special.gammaln(n + 1.0) - special.gammaln(c + 1.0)
-                 - special.gammaln(n - c + 1.0)).sum(1)
-    return float(np.sum(log_marg + log_binom))
-
-
-def predict_pooled(fit: PooledFit, k, problem_weights=None) -> np.ndarray:
-    """Each model's pass@k, (J, len(k)): the posterior mean of 1 - mean_i (1 - p_ij)^k."""
-    k = np.atleast_1d(np.asarray(k, dtype=float))
-    u = (np.ones(fit.posterior.shape[0]) if problem_weights is None
-         else np.asarray(problem_weights, float))
-    mean_post = (u @ fit.posterior[:, 1:]) / u.sum()  # (G,): the atom solves nothing
-    eta = fit.intercept[:, None] + fit.slope[:, None] * T_GRID[None, :]
-    log_fail = special.log_expit(-eta)  # (J, G)
-    solved = -np.expm1(k[None, None, :] * log_fail[:, :, None])  # (J, G, K)
-    return np.einsum("g,jgk->jk", mean_post, solved)
-
-
-def _refit_replicates(counts: PooledCounts, fit: PooledFit, k, fixed_slope: bool,
-                      children) -> list:
+def _refit_replicates(method_name: str, counts: PooledCounts, fit, k, children) -> list:
     """Predictions refitted on one resample of the problems per seed in ``children``."""
+    method = POOLED_METHODS[method_name]
     i_count = counts.successes.shape[0]
     out = []
     for seq in children:
         u = np.random.default_rng(seq).multinomial(i_count, np.full(i_count, 1.0 / i_count))
         u = u.astype(float)
-        refit = fit_pooled(counts, u, fixed_slope=fixed_slope, start=fit)
-        out.append(predict_pooled(refit, k, u))
+        try:
+            with np.errstate(all="ignore"):
+                refit = method.fit(counts, u, start=fit)
+                out.append(method.predict(refit, k, u))
+        except SimsearchError:  # no model can be fitted on this resample
+            out.append(np.full((len(counts.names), len(k)), np.nan))
     return out
 
 
-def bootstrap_pooled(counts: PooledCounts, fit: PooledFit, k, replicates: int, *, seed=None,
-                     fixed_slope: bool = False, workers: int = 1) -> np.ndarray:
+def bootstrap_pooled(counts: PooledCounts, fit, k, replicates: int, *,
+                     method: str = DEFAULT_POOLED_METHOD, seed=None, workers: int = 1
+                     ) -> np.ndarray:
     """Predictions refitted on ``replicates`` resamples of the problems, (B, J, len(k)).
 
-    Replicate b resamples with ``child(seed, b)`` and refits from ``fit``, so results depend
-    neither on the order of work, nor on ``workers`` (processes to spread the refits over),
-    nor on the caller's sequence."""
+    Replicate b resamples with ``child(seed, b)`` (the same problems for every model) and
+    refits from ``fit``, so results depend neither on the order of work, nor on ``workers``
+    (processes to spread the refits over), nor on the caller's sequence."""
     root = seed_sequence(seed)
     children = [child(root, b) for b in range(replicates)]
-    return np.array(map_replicates(_refit_replicates, (counts, fit, k, fixed_slope), children,
+    k = np.atleast_1d(np.asarray(k, dtype=float))
+    return np.array(map_replicates(_refit_replicates, (method, counts, fit, k), children,
                                    workers))
 
 
-def pooled_report(groups: dict, single_reports: dict, replicates: int, *, seed=0,
-                  confidence: float = 0.95, workers: int = 1) -> dict:
-    """The joint fit as a report: per model, pass@k at the single fits' k, with intervals
+def _per_model_interval(draws: np.ndarray, confidence: float) -> np.ndarray:
+    """(2, J, K) percentile intervals, each model over its own replicates (a model left out
+    of a resample costs only its own draw there)."""
+    return np.stack([percentile_interval(draws[:, j, :], confidence, minimum=1)
+                     for j in range(draws.shape[1])], axis=1)
+
+
+def pooled_report(groups: dict, single_reports: dict, replicates: int, *,
+                  method: str = DEFAULT_POOLED_METHOD, seed=0, confidence: float = 0.95,
+                  workers: int = 1) -> dict:
+    """A pooled fit as a report: per model, pass@k at the single fits' k, with intervals
     from ``replicates`` refits spread over ``workers`` processes."""
+    entry = get_pooled_method(method)
     counts = pooled_counts(groups)
-    fit = fit_pooled(counts)
+    fit = entry.fit(counts)
     # The k of the first group fitted apart (a group the single fit refused has none).
     first = next(r for r in single_reports.values() if "predicted_pass_at_k" in r)
     k = np.array([int(x) for x in first["predicted_pass_at_k"]], dtype=float)
-    # Between the share of each model's problems already solved within k (the joint curve can
-    # undershoot it, as the single fits' can: see report.solved_floor) and 1 (the posterior
+    # Between the share of each model's problems already solved within k (a pooled curve can
+    # undershoot it, as the single fits' can: see report.solved_floor) and 1 (a posterior
     # mean rounds to 1 + 2e-16 where every problem is surely solved).
-    from .report import solved_floor
-
     floor = np.stack([solved_floor(counts.successes[:, j], counts.attempts[:, j], k)
                       for j in range(len(counts.names))])
-    predicted = np.clip(predict_pooled(fit, k), floor, 1.0)
+    predicted = np.clip(entry.predict(fit, k), floor, 1.0)
     intervals = None
     if replicates:
-        draws = bootstrap_pooled(counts, fit, k, replicates, seed=seed, workers=workers)
-        intervals = np.clip(percentile_interval(draws, confidence, minimum=1).reshape(
-            (2,) + draws.shape[1:]), floor[None], 1.0)
+        draws = bootstrap_pooled(counts, fit, k, replicates, method=method, seed=seed,
+                                 workers=workers)
+        intervals = np.clip(_per_model_interval(draws, confidence), floor[None], 1.0)
+    described = entry.describe(fit)
     models = {}
     for j, name in enumerate(counts.names):
-        entry = {"intercept": float(fit.intercept[j]), "slope": float(fit.slope[j]),
-                 "predicted_pass_at_k": {str(int(kk)): float(v)
-                                         for kk, v in zip(k, predicted[j])}}
+        row = dict(described["models"][j])
+        row["predicted_pass_at_k"] = {str(int(kk)): float(v) for kk, v in zip(k, predicted[j])}
         if intervals is not None:
-            entry["predicted_pass_at_k_ci"] = {
+            row["predicted_pass_at_k_ci"] = {
                 str(int(kk)): [float(intervals[0, j, i]), float(intervals[1, j, i])]
                 for i, kk in enumerate(k)}
-        models[name] = entry
-    return {"model": "item response, logit p_ij = intercept_j + slope_j t_i, NPMLE prior "
-                     "over t_i with an unsolvable atom",
-            "unsolvable_fraction": unsolvable_fraction(fit),
-            "log_likelihood": fit.log_likelihood, "converged": fit.converged,
-            "iterations": fit.iterations, "confidence": confidence, "models": models,
-            "warning": POOLED_WARNING}
+        models[name] = row
+    report = {"method": method, "model": entry.summary, **described["model"],
+              "confidence": confidence, "models": models, "notes": described["notes"]}
+    if entry.warning:
+        report["warning"] = entry.warning
+    return report
 
 
 def format_pooled(pooled: dict) -> str:
     """The lines ``simsearch fit --by COLUMN --pool`` prints for :func:`pooled_report`."""
-    lines = [f"== pooled ({pooled['model']}); unsolvable fraction "
-             f"{pooled['unsolvable_fraction']:.3g}"]
+    lines = [f"== pooled: {pooled['method']} ({pooled['model']})"]
+    if "unsolvable_fraction" in pooled:
+        lines[0] += f"; unsolvable fraction {pooled['unsolvable_fraction']:.3g}"
     for name, entry in pooled["models"].items():
+        if not any(np.isfinite(v) for v in entry["predicted_pass_at_k"].values()):
+            lines.append(f"{name}: not pooled (see the notes)")
+            continue
         cis = entry.get("predicted_pass_at_k_ci", {})
         values = "  ".join(f"pass@{k} = {v:.4g}" + (f" [{cis[k][0]:.4g}, {cis[k][1]:.4g}]"
                                                       if k in cis else "")
                            for k, v in entry["predicted_pass_at_k"].items())
+        if "pooled_exponent" in entry:
+            values = (f"exponent {entry['exponent']:.3g} -> {entry['pooled_exponent']:.3g}  "
+                      + values)
         lines.append(f"{name}: {values}")
-    lines.append(f"warning: {pooled['warning']}")
+    lines.extend(f"note: {note}" for note in pooled["notes"])
+    if pooled.get("warning"):
+        lines.append(f"warning: {pooled['warning']}")
     return "\n".join(lines)
 
 
-def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 10,
-                         seed=0) -> dict:
-    """Backtest rows (the columns of :class:`simsearch.fitting.backtest.Backtest`) of the
-    joint model, method "pooled-irt": for each seed, every group's first ``n_from`` attempts
-    are the same hypergeometric subsample ``run_backtest`` draws (spawn key (s, g, 0) under
-    ``seed``), all groups are fitted jointly, and each group's pass@``n_to`` is predicted.
-    No intervals (lo, hi are NaN)."""
-    from .counts import pass_at_k_from_counts
+def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 10, seed=0,
+                         methods=None, bootstrap: int = 0, confidence: float = 0.9) -> dict:
+    """Backtest rows (the columns of :class:`simsearch.fitting.backtest.Backtest`) of each
+    pooled method (default: all): for each seed, every group's first ``n_from`` attempts are
+    the same hypergeometric subsample ``run_backtest`` draws (spawn key (s, g, 0) under
+    ``seed``), all groups are fitted jointly, and each group's pass@``n_to`` is predicted;
+    with ``bootstrap`` replicates, intervals from the pooled bootstrap (key (s, 0, 2))."""
     from .backtest import subsample_counts
 
     names = list(groups)
@@ -363,26 +207,46 @@ def pooled_backtest_rows(groups: dict, n_from: int, n_to: int, *, seeds: int = 1
         c = np.stack([subsample_counts(counts.successes[:, g], counts.attempts[:, g], n_from,
                                        np.random.default_rng(child(root, s, g, 0)))
                       for g in range(len(names))], axis=1)
-        fit = fit_pooled(PooledCounts(c, np.full(c.shape, n_from), counts.names))
-        predicted = predict_pooled(fit, [n_to])[:, 0]
-        note = "" if fit.converged else f"{POOLED_METHOD}: EM did not converge"
-        for g, name in enumerate(names):
-            for key, value in (("group", name), ("seed", s), ("method", POOLED_METHOD),
-                               ("n_from", n_from), ("n_to", n_to), ("observed", observed[g]),
-                               ("predicted", float(predicted[g])),
-                               ("error", float(predicted[g]) - observed[g]), ("lo", np.nan),
-                               ("hi", np.nan), ("covered", None),
-                               ("unsolvable_fraction", unsolvable_fraction(fit)),
-                               ("note", note)):
-                cols[key].append(value)
+        sub = PooledCounts(c, np.full(c.shape, n_from), counts.names)
+        for name in methods or POOLED_METHODS:
+            entry = get_pooled_method(name)
+            predicted = np.full(len(names), np.nan)
+            interval = np.full((2, len(names)), np.nan)
+            pi0, notes = np.nan, ""
+            try:
+                with np.errstate(all="ignore"):
+                    fit = entry.fit(sub)
+                    predicted = entry.predict(fit, [n_to])[:, 0]
+                described = entry.describe(fit)
+                pi0 = described["model"].get("unsolvable_fraction", np.nan)
+                notes = "; ".join(f"{name}: {note}" for note in described["notes"])
+                if bootstrap:
+                    draws = bootstrap_pooled(sub, fit, [n_to], bootstrap, method=name,
+                                             seed=child(root, s, 0, 2))
+                    interval = _per_model_interval(draws, confidence)[:, :, 0]
+            except SimsearchError as exc:
+                notes = str(exc)
+            for g, group in enumerate(names):
+                lo, hi = float(interval[0, g]), float(interval[1, g])
+                covered = bool(lo <= observed[g] <= hi) if np.isfinite(lo) else None
+                for key, value in (("group", group), ("seed", s), ("method", name),
+                                   ("n_from", n_from), ("n_to", n_to),
+                                   ("observed", observed[g]), ("predicted", float(predicted[g])),
+                                   ("error", float(predicted[g]) - observed[g]), ("lo", lo),
+                                   ("hi", hi), ("covered", covered),
+                                   ("unsolvable_fraction", pi0), ("note", notes)):
+                    cols[key].append(value)
     return cols
 
 
-def add_pooled_backtest(result, groups: dict, *, seeds: int, seed=0):
-    """``result`` (a :class:`~simsearch.fitting.backtest.Backtest`) with the pooled-irt rows
-    added and the summary recomputed."""
+def add_pooled_backtest(result, groups: dict, *, seeds: int, seed=0, methods=None,
+                        bootstrap: int = 0):
+    """``result`` (a :class:`~simsearch.fitting.backtest.Backtest`) with the pooled methods'
+    rows added and the summary recomputed."""
     from .backtest import Backtest, summarise
 
-    extra = pooled_backtest_rows(groups, result.n_from, result.n_to, seeds=seeds, seed=seed)
+    extra = pooled_backtest_rows(groups, result.n_from, result.n_to, seeds=seeds, seed=seed,
+                                 methods=methods, bootstrap=bootstrap,
+                                 confidence=result.confidence)
     rows = {k: list(v) + extra[k] for k, v in result.rows.items()}
     return Backtest(rows, summarise(rows), result.n_from, result.n_to, result.confidence)
