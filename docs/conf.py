@@ -69,6 +69,8 @@ numpydoc_xref_param_type = False
 PUBLIC_MODULES = ["simsearch", "simsearch.fitting", "simsearch.fitting.counts",
                   "simsearch.fitting.estimators",
                   "simsearch.fitting.likelihoods", "simsearch.fitting.planner",
+                  "simsearch.fitting.pooled", "simsearch.fitting.pooled_line",
+                  "simsearch.fitting.pooled_irt",
                   "simsearch.fitting.report", "simsearch.sweep",
                   "simsearch.labs", "simsearch.labs.theory", "simsearch.io.output", "simsearch.io.tables",
                   "simsearch.io.directory", "simsearch.records", "simsearch.records.pool"]

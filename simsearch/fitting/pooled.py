@@ -31,6 +31,10 @@ from .pooled_irt import describe_irt, fit_irt, predict_irt
 from .pooled_line import describe_pooled_line, fit_pooled_line, predict_pooled_line
 from .report import AUTO_BOOTSTRAP, AUTO_BOOTSTRAP_SLOW, solved_floor
 
+__all__ = ["DEFAULT_POOLED_METHOD", "POOLED_METHODS", "PooledMethod", "add_pooled_backtest",
+           "bootstrap_pooled", "format_pooled", "get_pooled_method", "pooled_backtest_rows",
+           "pooled_report"]
+
 
 class PooledMethod(NamedTuple):
     """A registered pooled method.

@@ -221,26 +221,30 @@ def fit_pooled_line(counts: PooledCounts, problem_weights=None, *, start: Pooled
     else:
         V = _covariance(counts, tabs, ok)
     notes = list(tabs.notes)
-    return _pool(counts.names, lines, V, ok & np.all(np.isfinite(V), axis=1), middle, notes)
+    pooled = ok & np.all(np.isfinite(V), axis=1)
+    notes += [f"{counts.names[j]}: keeps its own line (its line fails on too many resamples "
+              f"of the problems to measure its exponent's error)"
+              for j in np.flatnonzero(ok & ~pooled)]
+    return _pool(counts.names, lines, V, pooled, middle, notes)
 
 
 def _covariance(counts, tabs: _Tables, ok: np.ndarray) -> np.ndarray:
     """The exponents' sampling variances (a diagonal V; see the module's docstring) from
-    resamples of the problems (a resample where some model's line fails is dropped)."""
+    resamples of the problems, each model over the resamples its line could be fitted on (a
+    weak model fails on some); NaN for a model fitted on fewer than half of them."""
     i_count, j_count = counts.successes.shape
     replicates = max(COVARIANCE_REPLICATES, 5 * j_count)
     root = seed_sequence(COVARIANCE_SEED)
-    draws = []
-    for r in range(replicates):
-        u = np.random.default_rng(child(root, r)).multinomial(
-            i_count, np.full(i_count, 1.0 / i_count)).astype(float)
-        b = _lines(tabs, u)[:, 1]
-        if np.all(np.isfinite(b[ok])):
-            draws.append(b)
+    draws = np.array([_lines(tabs, np.random.default_rng(child(root, r)).multinomial(
+        i_count, np.full(i_count, 1.0 / i_count)).astype(float))[:, 1]
+        for r in range(replicates)])
+    fitted = np.isfinite(draws)
+    variance = np.full(j_count, np.nan)
+    enough = ok & (fitted.sum(0) >= replicates / 2)
+    for j in np.flatnonzero(enough):
+        variance[j] = np.var(draws[fitted[:, j], j], ddof=1)
     V = np.full((j_count, j_count), np.nan)
-    if len(draws) > j_count:
-        sub = np.array(draws)[:, ok]
-        V[np.ix_(ok, ok)] = np.diag(np.var(sub, axis=0, ddof=1))
+    V[np.ix_(enough, enough)] = np.diag(variance[enough])
     return V
 
 
