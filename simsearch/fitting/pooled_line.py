@@ -17,8 +17,9 @@ attempts, and different models' attempts are independent. Its variances come fro
 over problems, which also carries the problems' own spread, so V errs large and the pull
 toward the regression errs strong. (The paired covariance of that bootstrap, which counts the
 shared problems as shared error, gained nothing on Pythia: 0.98x / 1.00x the line's mean
-|error| at n = 100 / 1,000, against 0.98x / 0.78x.) Each exponent is replaced by its best linear unbiased
-predictor
+|error| at n = 100 / 1,000, against 0.98x / 0.78x.) Each model's variance comes from the
+resamples its own line fits on, so a weak model costs only its own draws. Each exponent is
+replaced by its best linear unbiased predictor
 
     b~ = X beta + s^2 (s^2 I + V)^-1 (b - X beta).
 
@@ -178,7 +179,6 @@ def _reml_predictor(b, V, X):
 
 
 def _pool(names, lines, V, ok, middle, notes) -> PooledLineFit:
-    J = lines.shape[0]
     pooled = lines[:, 1].copy()
     s2, beta = np.nan, np.full(2, np.nan)
     if ok.sum() >= 3:
@@ -186,13 +186,11 @@ def _pool(names, lines, V, ok, middle, notes) -> PooledLineFit:
         pooled[ok], s2, beta = _reml_predictor(lines[ok, 1], V[np.ix_(ok, ok)], X)
     level = lines[:, 0] - lines[:, 1] * middle
     return PooledLineFit(tuple(names), lines[:, 0], lines[:, 1], lines[:, 2], lines[:, 3],
-                         level, pooled, s2, beta, V if V.shape == (J, J) else np.full((J, J),
-                                                                                      np.nan),
-                         tuple(notes))
+                         level, pooled, s2, beta, V, tuple(notes))
 
 
-def fit_pooled_line(counts: PooledCounts, problem_weights=None, *, start: PooledLineFit | None = None
-                    ) -> PooledLineFit:
+def fit_pooled_line(counts: PooledCounts, problem_weights=None, *,
+                    start: PooledLineFit | None = None) -> PooledLineFit:
     """Pool the models' line exponents.
 
     Parameters
