@@ -141,11 +141,9 @@ def _lines(tabs: _Tables, problem_weights=None) -> np.ndarray:
     return out
 
 
-def _design(lines: np.ndarray, ok: np.ndarray, middle: float) -> np.ndarray:
+def _design(level: np.ndarray) -> np.ndarray:
     """X of the regression: a constant and the level, or the constant alone when the levels
     do not vary."""
-    log_a, b = lines[ok, 0], lines[ok, 1]
-    level = log_a - b * middle
     X = np.column_stack([np.ones(level.size), level])
     if np.linalg.matrix_rank(X) < 2:
         X = X[:, :1]
@@ -180,11 +178,11 @@ def _reml_predictor(b, V, X):
 
 def _pool(names, lines, V, ok, middle, notes) -> PooledLineFit:
     pooled = lines[:, 1].copy()
+    level = lines[:, 0] - lines[:, 1] * middle
     s2, beta = np.nan, np.full(2, np.nan)
     if ok.sum() >= 3:
-        X = _design(lines, ok, middle)
-        pooled[ok], s2, beta = _reml_predictor(lines[ok, 1], V[np.ix_(ok, ok)], X)
-    level = lines[:, 0] - lines[:, 1] * middle
+        pooled[ok], s2, beta = _reml_predictor(lines[ok, 1], V[np.ix_(ok, ok)],
+                                               _design(level[ok]))
     return PooledLineFit(tuple(names), lines[:, 0], lines[:, 1], lines[:, 2], lines[:, 3],
                          level, pooled, s2, beta, V, tuple(notes))
 
