@@ -22,7 +22,7 @@ from simsearch.distributions import FAMILIES, Distribution, Point
 from simsearch.distributions.families import KernelComponent
 from simsearch.fitting.likelihoods import FIT_FAMILIES, FitFamily
 from simsearch.fitting.methods import METHODS, Method, fit_line
-from simsearch.kernels.draws import KIND_POINT
+from simsearch.kernels.codes import KIND_POINT
 from simsearch.sweep.kinds import KINDS
 
 

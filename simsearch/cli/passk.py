@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..distributions.spec import input_files_entry, parse_distribution
 from ..io.output import (check_disk_space, check_distinct, check_writable, manifest,
                          write_with_manifest)
 from ..io.tables import check_table_format, csv_text, table_format, table_stream
-from ..kernels.first_success import first_success_counts
-from ..sampling.passk import parse_k_grid, simulate_pass_at_k, stream_pass_at_k
 from ..seeding import CHUNK_SIZE
 from .common import int_at_least, set_threads
 from .first_run import announce_compiling
@@ -55,6 +52,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    # Imported here, not at the top: they start numba, which no other command's parser needs
+    # (a sweep's own process, say, only hands points to its workers).
+    from ..distributions.spec import parse_distribution
+    from ..kernels.first_success import first_success_counts
+    from ..sampling.grid import parse_k_grid
+    from ..sampling.passk import simulate_pass_at_k, stream_pass_at_k
+
     dist = parse_distribution(args.dist)
     k_grid = parse_k_grid(args.k)
     outputs = {"out": args.out, "per-problem": args.per_problem}
@@ -93,5 +97,7 @@ def run(args) -> int:
 
 
 def _manifest(config: dict, seed_entropy, threads: int, dist) -> dict:
+    from ..distributions.spec import input_files_entry
+
     return manifest("passk", config, seed_entropy, chunk_size=CHUNK_SIZE, threads=threads,
                     tail_exponent=dist.tail_exponent, **input_files_entry(dist))

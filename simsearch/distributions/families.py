@@ -28,8 +28,8 @@ import numpy as np
 
 from ..errors import SimsearchError, require
 from .gamma_ratio import beta_failure, log_beta_failure
-from ..kernels.draws import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
-                            KIND_LOGUNIFORM, KIND_POINT)
+from ..kernels.codes import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
+                             KIND_LOGUNIFORM, KIND_POINT)
 
 
 # Below p = _HEAD / k, (1 - p)^k differs from 1 by less than _HEAD, so that part of the integral

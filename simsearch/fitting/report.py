@@ -21,7 +21,7 @@ from ..errors import SimsearchError
 from ..distributions.families import Distribution
 from ..distributions.spec import rounded_spec
 from ..io.output import finite_or_none
-from ..sampling.passk import as_k_grid, parse_k_grid
+from ..sampling.grid import as_k_grid, parse_k_grid
 from .bootstrap import bootstrap_fits, span_alternatives
 from .interval import MIN_REPLICATES, check_replicates, percentile_interval
 from .counts import CountTable, validate_counts

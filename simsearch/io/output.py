@@ -383,11 +383,24 @@ def finite_or_none(value):
     return value
 
 
+def _installed_version(package: str) -> str:
+    """The package's version: from the module where it is loaded, else from its installed
+    metadata (a sweep's own process writes manifests without ever loading numba, whose
+    import costs ~0.1 s)."""
+    module = sys.modules.get(package)
+    if module is not None and hasattr(module, "__version__"):
+        return module.__version__
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def manifest(command: str, config: Mapping, seed_entropy, **extra) -> dict:
     """What made a result: command, full config, seed entropy, versions, time."""
     from .. import __version__
-    import numba
-    import scipy
 
     return {
         "command": command,
@@ -395,7 +408,8 @@ def manifest(command: str, config: Mapping, seed_entropy, **extra) -> dict:
         "seed_entropy": seed_entropy,
         "simsearch_version": __version__,
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "numba": numba.__version__, "scipy": scipy.__version__},
+                     "numba": _installed_version("numba"),
+                     "scipy": _installed_version("scipy")},
         "argv": sys.argv,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **extra,

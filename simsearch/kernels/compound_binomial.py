@@ -42,7 +42,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+
+from .jit import njit, prange
 
 #: Node values shared by every pair, for one parameter value. ``log_p``, ``log_1mp``,
 #: ``log_weight``: (G,) log p_j, log(1 - p_j), log w_j, with p_j increasing. ``log_below``,

@@ -8,20 +8,15 @@ and ``data`` (the values of empirical components). A mixture is just a table wit
 import math
 from collections import namedtuple
 
-from numba import njit
-
 import numpy as np
 
+from .codes import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
+                    KIND_LOGUNIFORM, KIND_POINT)
+from .jit import njit
 from .rng import beta_constants, beta_prepared, standard_normal, uniform, uniform_open0
 
-# Family codes. Each Distribution names its components with these and their natural
-# parameters; kernel_table turns those into the per-draw constants draw_p reads.
-KIND_BETA = 0
-KIND_KUMARASWAMY = 1
-KIND_LOGITNORMAL = 2
-KIND_LOGUNIFORM = 3
-KIND_POINT = 4
-KIND_EMPIRICAL = 5
+# Each Distribution names its components with the family codes and their natural parameters;
+# kernel_table turns those into the per-draw constants draw_p reads.
 
 #: Columns of the parameter table.
 N_PARAMS = 8

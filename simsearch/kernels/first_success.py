@@ -15,9 +15,9 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
 
 from .draws import draw_p
+from .jit import njit, prange
 from .rng import standard_exponential
 
 Chunks = namedtuple("Chunks", ["states", "sizes", "offsets"])

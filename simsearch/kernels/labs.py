@@ -62,19 +62,16 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
+from .codes import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO  # noqa: F401 - re-exported
 from .draws import Difficulty  # noqa: F401 - the bundle the labs kernels take, re-exported
 from .draws import draw_p as _draw_p_inlined
 from .first_success import first_success_time as _first_success_time_inlined
+from .jit import njit
 from .rng import standard_exponential, standard_normal, uniform
 
 POLICY_ROUNDS = 0
 POLICY_GREEDY = 1
-
-VALUE_FIXED = 0
-VALUE_LOGNORMAL = 1
-VALUE_PARETO = 2
 
 COMBINE_PRODUCT = 0
 COMBINE_MAX = 1

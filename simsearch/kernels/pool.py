@@ -6,7 +6,7 @@ of it call overhead, this loop about 2 us.
 
 import math
 
-from numba import njit
+from .jit import njit
 
 
 @njit(cache=True)

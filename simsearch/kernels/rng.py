@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, uint64
+
+from .jit import njit, uint64
 
 _ROT_7 = uint64(7)
 _ROT_45 = uint64(45)

@@ -10,7 +10,8 @@ rounding (~1e-16 n log n) costs a relative error below 1e-7 in 1 - ratio for n <
 import math
 
 import numpy as np
-from numba import njit, prange
+
+from .jit import njit, prange
 
 _DIRECT_TERMS = 256
 

@@ -4,10 +4,30 @@
 numba kernels in :mod:`simsearch.kernels.first_success`), so the cost grows with problems, not
 attempts; ``stream_pass_at_k`` hands per-problem results over block by block (flat memory);
 ``simulate_counts`` gives per-problem success counts for a sampling design.
+:mod:`.grid` checks a run before it runs (the k grid, the memory) without loading numba.
+
+The names below are imported on first use, so that importing :mod:`.grid` (a sweep's own
+process checking its points) does not load the kernels.
 """
 
-from .passk import (PassAtKResult, PassAtKStream, SimulatedCounts, parse_k_grid,
-                    simulate_counts, simulate_pass_at_k, stream_pass_at_k)
+from importlib import import_module
 
-__all__ = ["PassAtKResult", "PassAtKStream", "SimulatedCounts", "parse_k_grid",
-           "simulate_counts", "simulate_pass_at_k", "stream_pass_at_k"]
+#: Public name -> the submodule that defines it.
+_EXPORTS = {**dict.fromkeys(("PassAtKResult", "PassAtKStream", "SimulatedCounts",
+                             "simulate_counts", "simulate_pass_at_k", "stream_pass_at_k"),
+                            ".passk"),
+            "parse_k_grid": ".grid"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -42,7 +42,7 @@ def check_options(doc: dict, where: str) -> dict:
 def check_point(config: dict, statistics, replicates: int, where: str) -> None:
     """Validate one point's config, the statistics against it and its memory, without
     simulating."""
-    from ...sampling.passk import check_memory
+    from ...sampling.grid import check_memory
 
     try:
         _, _, problems = _point_inputs(config, statistics)
@@ -72,7 +72,7 @@ def _point_inputs(config: dict, statistics):
     """A point's distribution, k grid and number of problems, each checked (one-line errors
     naming the key), and every NAME@K statistic's K checked to be on the grid."""
     from ...errors import as_count
-    from ...sampling.passk import as_k_grid, parse_k_grid
+    from ...sampling.grid import as_k_grid, parse_k_grid
 
     unknown = sorted(set(config) - {"dist", "problems", "k"})
     if unknown:
