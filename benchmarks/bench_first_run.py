@@ -48,7 +48,8 @@ import numpy as np
 from numba import njit, prange
 from simsearch.distributions import Beta
 from simsearch.kernels import first_success as fs
-from simsearch.kernels.draws import draw_p, kernel_table
+from simsearch.kernels.draws import draw_p
+from simsearch.kernels.inputs import kernel_table
 from simsearch.seeding import replicate_chunk_states
 
 # Before: two kernels, one to count and one to keep per-problem draws, each compiling the whole

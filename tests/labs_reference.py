@@ -26,7 +26,8 @@ import math
 
 import numpy as np
 
-from simsearch.kernels.draws import draw_p, kernel_table
+from simsearch.kernels.draws import draw_p
+from simsearch.kernels.inputs import kernel_table
 from simsearch.kernels.first_success import first_success_time
 from simsearch.kernels.labs import draw_log_value
 from simsearch.kernels.rng import uniform

@@ -22,7 +22,7 @@ from simsearch.distributions import FAMILIES, Distribution, Point
 from simsearch.distributions.families import KernelComponent
 from simsearch.fitting.likelihoods import FIT_FAMILIES, FitFamily
 from simsearch.fitting.methods import METHODS, Method, fit_line
-from simsearch.kernels.codes import KIND_POINT
+from simsearch.kernels.inputs import KIND_POINT
 from simsearch.sweep.kinds import KINDS
 
 
@@ -260,7 +260,7 @@ def test_a_labs_policy_is_one_entry(monkeypatch, tmp_path, capsys):
 def test_a_value_family_is_one_entry(monkeypatch, tmp_path, capsys):
     # An idea-value family drawn by an existing kernel kind is one VALUE_FAMILIES entry.
     from simsearch.distributions.values import VALUE_FAMILIES, ValueDistribution
-    from simsearch.kernels.labs import VALUE_FIXED
+    from simsearch.kernels.inputs import VALUE_FIXED
 
     class Percent(ValueDistribution):
         """Every idea raises the multiplier by ``gain`` percent."""

@@ -38,7 +38,8 @@ def test_cold_cache_is_detected_and_a_warm_one_is_not(tmp_path):
 
 
 def test_passk_announces_compiling_only_when_needed(monkeypatch, capsys, tmp_path):
-    argv = ["passk", "--dist", "point(p=0.5)", "--problems", "100", "--k", "1", "--seed", "1",
+    # More problems than a process draws interpreted (those need no kernel, and no notice).
+    argv = ["passk", "--dist", "point(p=0.5)", "--problems", "30000", "--k", "1", "--seed", "1",
             "--no-progress"]
     monkeypatch.setattr(first_run, "needs_compiling", lambda *d: True)
     assert main(argv) == 0

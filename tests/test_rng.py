@@ -5,8 +5,8 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from simsearch.kernels.rng import (beta_constants, beta_prepared, gamma_constants,
-                                   gamma_prepared, standard_exponential,
+from simsearch.kernels.inputs import beta_constants, gamma_constants
+from simsearch.kernels.rng import (beta_prepared, gamma_prepared, standard_exponential,
                                    standard_normal, uniform, uniform_open0)
 from conftest import P_MIN
 from simsearch.seeding import stream_states

@@ -52,12 +52,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    # Imported here, not at the top: they start numba, which no other command's parser needs
-    # (a sweep's own process, say, only hands points to its workers).
+    # Imported here, not at the top: no other command's parser needs the sampling engine.
     from ..distributions.spec import parse_distribution
-    from ..kernels.first_success import first_success_counts
     from ..sampling.grid import parse_k_grid
-    from ..sampling.passk import simulate_pass_at_k, stream_pass_at_k
+    from ..sampling.passk import runs_interpreted, simulate_pass_at_k, stream_pass_at_k
 
     dist = parse_distribution(args.dist)
     k_grid = parse_k_grid(args.k)
@@ -70,18 +68,27 @@ def run(args) -> int:
         fmt = check_table_format(args.per_problem, "per-problem")
         check_disk_space(args.per_problem, args.problems * args.replicates
                          * _BYTES_PER_ROW[fmt], "per-problem")
-    threads = set_threads(args.threads)
-    announce_compiling(first_success_counts)
+    if runs_interpreted(args.problems * args.replicates):
+        # Drawn in plain Python on this thread, numba never loaded (--threads is still
+        # checked when given).
+        if args.threads is not None:
+            set_threads(args.threads)
+        threads, kernel = 1, "interpreted"
+    else:
+        from ..kernels.first_success import first_success_counts
+
+        threads, kernel = set_threads(args.threads), "numba"
+        announce_compiling(first_success_counts)
     config = {"dist": dist.spec, "problems": args.problems, "k": [int(k) for k in k_grid],
               "replicates": args.replicates, "seed": args.seed}
     options = dict(replicates=args.replicates, seed=args.seed, progress=not args.no_progress)
     if args.per_problem is None:
         result = simulate_pass_at_k(dist, k_grid, args.problems, **options)
-        meta = _manifest(config, result.seed_entropy, threads, dist)
+        meta = _manifest(config, result.seed_entropy, threads, kernel, dist)
     else:
         # Streamed: the table is written as the kernel draws it, in memory of one block.
         run = stream_pass_at_k(dist, k_grid, args.problems, **options)
-        meta = _manifest(config, run.seed_entropy, threads, dist)
+        meta = _manifest(config, run.seed_entropy, threads, kernel, dist)
         write_with_manifest(args.per_problem,
                             table_stream(args.per_problem, run.columns(reuse_buffers=True),
                                          run.n_rows),
@@ -96,8 +103,8 @@ def run(args) -> int:
     return 0
 
 
-def _manifest(config: dict, seed_entropy, threads: int, dist) -> dict:
+def _manifest(config: dict, seed_entropy, threads: int, kernel: str, dist) -> dict:
     from ..distributions.spec import input_files_entry
 
     return manifest("passk", config, seed_entropy, chunk_size=CHUNK_SIZE, threads=threads,
-                    tail_exponent=dist.tail_exponent, **input_files_entry(dist))
+                    kernel=kernel, tail_exponent=dist.tail_exponent, **input_files_entry(dist))

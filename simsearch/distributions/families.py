@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import SimsearchError, require
 from .gamma_ratio import beta_failure, log_beta_failure
-from ..kernels.codes import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
+from ..kernels.inputs import (KIND_BETA, KIND_EMPIRICAL, KIND_KUMARASWAMY, KIND_LOGITNORMAL,
                              KIND_LOGUNIFORM, KIND_POINT)
 
 

@@ -13,7 +13,7 @@ import math
 
 from .families import _fmt
 from ..errors import SimsearchError
-from ..kernels.codes import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
+from ..kernels.inputs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
 from .spec import parse_spec
 
 #: Largest |log value| one idea may have: its value and a win's cost e^(elasticity log A) stay

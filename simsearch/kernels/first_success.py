@@ -7,32 +7,17 @@ Bernoulli(p) attempts. One draw replaces k of them, and pass@k = P(T <= k) for e
 
 Each chunk of problems owns one random state (a row of ``Chunks.states``) and one row of the
 output; ``prange`` spreads chunks over threads, and no result depends on which thread ran which
-chunk. Arguments cross the numba boundary as named tuples (:data:`Chunks`, :data:`~simsearch.kernels.draws.Difficulty`,
-:data:`KGrid`, :data:`PerProblem`), as in :mod:`simsearch.kernels.labs`.
+chunk. Arguments cross the numba boundary as named tuples (``Chunks``, ``Difficulty``, ``KGrid``,
+``PerProblem``, built in :mod:`simsearch.kernels.inputs`), as in :mod:`simsearch.kernels.labs`.
 """
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
 from .draws import draw_p
 from .jit import njit, prange
 from .rng import standard_exponential
-
-Chunks = namedtuple("Chunks", ["states", "sizes", "offsets"])
-Chunks.__doc__ = """Independently seeded chunks of problems: ``states`` (chunks, 4) uint64 stream
-states, ``sizes`` (chunks,) int64 problems per chunk, ``offsets`` (chunks,) int64 first index
-of each chunk in the per-problem arrays (zeros when none are kept)."""
-
-KGrid = namedtuple("KGrid", ["k", "table"])
-KGrid.__doc__ = """Attempt budgets to bin first-success times by: ``k`` (G,) float64 ascending,
-``table`` its :func:`bin_table`."""
-
-PerProblem = namedtuple("PerProblem", ["p", "outcome"])
-PerProblem.__doc__ = """Per-problem outputs, filled in place: ``p`` (problems,) float64, and
-``outcome`` (problems,): the first-success time (float64) or the success count (int64).
-Empty arrays: nothing is kept."""
 
 
 @njit(cache=True, inline="always")
@@ -61,16 +46,6 @@ def grid_bin(k_grid, t):
         base = base + half if k_grid[base + half - 1] < t else base
         n -= half
     return base + (1 if k_grid[base] < t else 0)
-
-
-#: First-success times up to this many attempts are binned by table lookup.
-BIN_TABLE_SIZE = 4096
-
-
-def bin_table(k_grid: np.ndarray) -> np.ndarray:
-    """``table[t] = grid_bin(k_grid, t)`` for t = 0..BIN_TABLE_SIZE (a 16 KiB, L1-resident
-    table); most first-success times are small, and a lookup beats a mispredicted search."""
-    return np.searchsorted(k_grid, np.arange(BIN_TABLE_SIZE + 1)).astype(np.int32)
 
 
 @njit(parallel=True, cache=True, nogil=True)

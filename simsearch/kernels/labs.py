@@ -63,10 +63,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from .codes import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO  # noqa: F401 - re-exported
-from .draws import Difficulty  # noqa: F401 - the bundle the labs kernels take, re-exported
 from .draws import draw_p as _draw_p_inlined
 from .first_success import first_success_time as _first_success_time_inlined
+from .inputs import VALUE_LOGNORMAL, VALUE_PARETO
 from .jit import njit
 from .rng import standard_exponential, standard_normal, uniform
 

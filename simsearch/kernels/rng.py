@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from .inputs import EXP_R, EXP_RATIO, EXP_X, ZIG_R, ZIG_RATIO, ZIG_X
 from .jit import njit, uint64
 
 _ROT_7 = uint64(7)
@@ -58,29 +57,6 @@ def uniform_open0(s):
     return 1.0 - uniform(s)
 
 
-def _ziggurat_tables(density, inverse, layers: int, r: float,
-                     area: float) -> tuple[np.ndarray, np.ndarray]:
-    """Layer edges x_i and ratios x_{i+1} / x_i of a ziggurat (Doornik 2005 layout).
-
-    x_0 = area / f(R) is the width of the base strip's rectangle-equivalent, x_1 = R, and each
-    further layer has the same area; ``inverse`` is the inverse of the decreasing ``density``.
-    """
-    x = np.empty(layers + 1)
-    x[0] = area / density(r)
-    x[1] = r
-    x[layers] = 0.0
-    for i in range(2, layers):
-        x[i] = inverse(area / x[i - 1] + density(x[i - 1]))
-    return x, x[1:] / x[:-1]
-
-
-_ZIG_R = 3.442619855899
-_ZIG_X, _ZIG_RATIO = _ziggurat_tables(lambda x: math.exp(-0.5 * x * x),
-                                      lambda y: math.sqrt(-2.0 * math.log(y)),
-                                      128, _ZIG_R, 9.91256303526217e-3)
-_EXP_R = 7.69711747013104972
-_EXP_X, _EXP_RATIO = _ziggurat_tables(lambda x: math.exp(-x), lambda y: -math.log(y),
-                                      256, _EXP_R, 3.949659822581572e-3)
 _LOW7 = uint64(0x7F)
 _LOW8 = uint64(0xFF)
 
@@ -96,18 +72,18 @@ def standard_normal(s):
         word = next_u64(s)
         i = int(word & _LOW7)
         u = 2.0 * (float(word >> _SHIFT_11) * _TWO_POW_M53) - 1.0
-        if abs(u) < _ZIG_RATIO[i]:
-            return u * _ZIG_X[i]
+        if abs(u) < ZIG_RATIO[i]:
+            return u * ZIG_X[i]
         if i == 0:
             # Base layer beyond R: Marsaglia's exponential tail sampler.
             while True:
-                x = math.log(uniform_open0(s)) / _ZIG_R
+                x = math.log(uniform_open0(s)) / ZIG_R
                 y = math.log(uniform_open0(s))
                 if -2.0 * y >= x * x:
-                    return x - _ZIG_R if u < 0 else _ZIG_R - x
-        x = u * _ZIG_X[i]
-        f0 = math.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x * x))
-        f1 = math.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - x * x))
+                    return x - ZIG_R if u < 0 else ZIG_R - x
+        x = u * ZIG_X[i]
+        f0 = math.exp(-0.5 * (ZIG_X[i] * ZIG_X[i] - x * x))
+        f1 = math.exp(-0.5 * (ZIG_X[i + 1] * ZIG_X[i + 1] - x * x))
         if f1 + uniform(s) * (f0 - f1) < 1.0:
             return x
 
@@ -121,31 +97,21 @@ def standard_exponential(s):
         word = next_u64(s)
         i = int(word & _LOW8)
         u = float(word >> _SHIFT_11) * _TWO_POW_M53
-        if u < _EXP_RATIO[i]:
-            return shift + u * _EXP_X[i]
+        if u < EXP_RATIO[i]:
+            return shift + u * EXP_X[i]
         if i == 0:
-            shift += _EXP_R
+            shift += EXP_R
             continue
-        x = u * _EXP_X[i]
-        f0 = math.exp(x - _EXP_X[i])
-        f1 = math.exp(x - _EXP_X[i + 1])
+        x = u * EXP_X[i]
+        f0 = math.exp(x - EXP_X[i])
+        f1 = math.exp(x - EXP_X[i + 1])
         if f1 + uniform(s) * (f0 - f1) < 1.0:
             return shift + x
 
 
-def gamma_constants(shape: float) -> tuple[float, float, float]:
-    """Marsaglia-Tsang set-up for Gamma(shape): (d, c, 1/shape or 0 when shape >= 1).
-
-    Computed once per distribution rather than once per draw; that halves the cost of a draw.
-    """
-    inv_shape = 1.0 / shape if shape < 1.0 else 0.0
-    d = (shape + 1.0 if shape < 1.0 else shape) - 1.0 / 3.0
-    return d, 1.0 / math.sqrt(9.0 * d), inv_shape
-
-
 @njit(cache=True, inline="always")
 def gamma_prepared(s, d, c, inv_shape):
-    """Gamma(shape, 1) from :func:`gamma_constants` (Marsaglia & Tsang 2000).
+    """Gamma(shape, 1) from :func:`~simsearch.kernels.inputs.gamma_constants` (Marsaglia & Tsang 2000).
 
     Shapes below one draw G(shape + 1) U^(1/shape).
     """
@@ -165,14 +131,9 @@ def gamma_prepared(s, d, c, inv_shape):
             return d * v * boost
 
 
-def beta_constants(a: float, b: float) -> tuple[float, ...]:
-    """Set-up for :func:`beta_prepared`: both gammas' constants and the mean a / (a + b)."""
-    return (*gamma_constants(a), *gamma_constants(b), a / (a + b))
-
-
 @njit(cache=True, inline="always")
 def beta_prepared(s, da, ca, inva, db, cb, invb, mean):
-    """Beta(a, b) as Ga / (Ga + Gb), from :func:`beta_constants`."""
+    """Beta(a, b) as Ga / (Ga + Gb), from :func:`~simsearch.kernels.inputs.beta_constants`."""
     ga = gamma_prepared(s, da, ca, inva)
     gb = gamma_prepared(s, db, cb, invb)
     total = ga + gb

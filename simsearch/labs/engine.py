@@ -45,10 +45,10 @@ import numpy as np
 
 from ..distributions.families import Distribution
 from ..errors import SimsearchError, as_count, require
-from ..kernels.draws import kernel_table
-from ..kernels.labs import (EVENTS_EXCEEDED, NO_CAP, VALUE_FIXED, WINDOW_HOT, WINDOW_MIN,
-                            Difficulty, LabParams, LimitRecord, PeriodRecord, PoolParams,
-                            WinRecord, simulate_replicates)
+from ..kernels.inputs import VALUE_FIXED, Difficulty, kernel_table
+from ..kernels.labs import (EVENTS_EXCEEDED, NO_CAP, WINDOW_HOT, WINDOW_MIN, LabParams,
+                            LimitRecord, PeriodRecord, PoolParams, WinRecord,
+                            simulate_replicates)
 from ..seeding import child, seed_sequence, stream_states
 from .config import COMBINES, POLICIES, LabsConfig
 from .results import LabsResult

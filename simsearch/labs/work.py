@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SimsearchError
-from ..kernels.labs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
+from ..kernels.inputs import VALUE_FIXED, VALUE_LOGNORMAL, VALUE_PARETO
 from .config import POLICIES, LabsConfig
 
 #: Most kernel events a run may take (``max_events``, ``--max-events``): about 5-10 minutes

@@ -8,19 +8,18 @@ memory is O(P / chunk + len(k)), never O(P x k), and k may go to 1e12 at no extr
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numba
 import numpy as np
 from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook bars
 
 from ..distributions.families import TINY_PASS, Distribution
 from ..errors import as_count, as_count_array, require
 from ..io.frames import to_pandas
-from ..kernels.draws import kernel_table
-from ..kernels.first_success import (Chunks, KGrid, PerProblem, bin_table, first_success_counts,
-                                     success_counts)
+from ..kernels.inputs import Chunks, KGrid, PerProblem, bin_table, kernel_table
+from ..kernels.interpreted import INTERPRETED_MAX_PROBLEMS
 from ..seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
 from ..distributions.spec import parse_distribution
 from .grid import as_k_grid, check_memory
@@ -28,6 +27,50 @@ from .grid import as_k_grid, check_memory
 #: Chunks per thread handed to one kernel call. Between calls the progress bar moves and
 #: Ctrl-C or SIGTERM can act, so a call lasts well under 0.1 s (a chunk takes ~6 ms).
 _CHUNKS_PER_THREAD_PER_CALL = 4
+
+
+#: Problems this process has drawn with the interpreted kernel (:func:`first_success_kernel`).
+_interpreted_problems = 0
+
+
+def runs_interpreted(problems: int) -> bool:
+    """Whether a run of ``problems`` problems (all replicates) would draw them in plain Python
+    (:mod:`simsearch.kernels.interpreted`) rather than load numba.
+
+    Loading numba and its cached kernel costs a process ~0.25-0.4 s, once; the interpreted
+    draws cost ~4-10 us a problem, each time. So, as one rents before buying, a process draws
+    its first :data:`~simsearch.kernels.interpreted.INTERPRETED_MAX_PROBLEMS` problems (in
+    runs no larger) interpreted, unless numba's kernel is loaded already, and loads numba
+    after: a single small run (a 1,000-problem ``simsearch passk``) needs no numba at all, and
+    a process of many small runs pays at most about what loading numba costs on top.
+    """
+    return (not _compiled_kernel_loaded()
+            and _interpreted_problems + problems <= INTERPRETED_MAX_PROBLEMS)
+
+
+def _compiled_kernel_loaded() -> bool:
+    """Whether this process has numba's first-success kernel compiled or loaded (asked
+    without importing it, which would load numba)."""
+    compiled = sys.modules.get("simsearch.kernels.first_success")
+    return compiled is not None and bool(compiled.first_success_counts.signatures)
+
+
+def first_success_kernel(problems: int):
+    """(kernel, chunks per call) for a run of ``problems`` problems (all replicates): the
+    interpreted draws in one call where :func:`runs_interpreted`, else the numba kernel,
+    :data:`_CHUNKS_PER_THREAD_PER_CALL` chunks per thread a call. Both give the same results,
+    bit for bit."""
+    global _interpreted_problems
+    if runs_interpreted(problems):
+        from ..kernels.interpreted import first_success_counts
+
+        _interpreted_problems += problems
+        return first_success_counts, problems  # every chunk (none is empty) in one call
+    import numba
+
+    from ..kernels.first_success import first_success_counts
+
+    return first_success_counts, _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
 
 
 @dataclass(frozen=True)
@@ -289,9 +332,9 @@ class PassAtKStream:
         # chunks x k, nor, block by block, with problems.
         per_rep = np.zeros((self.replicates, self.k.size + 1), dtype=np.int64)
         row = 0
+        kernel, step = first_success_kernel(self.n_rows)
         with tqdm(total=self.n_rows, unit="problem", unit_scale=True,
                   disable=None if self._progress else True, desc="pass@k") as bar:
-            step = _CHUNKS_PER_THREAD_PER_CALL * numba.get_num_threads()
             if reuse_buffers and self._keep:
                 most = min(step * CHUNK_SIZE, self.n_rows)
                 p_buffer, t_buffer = np.empty(most), np.empty(most)
@@ -307,8 +350,8 @@ class PassAtKStream:
                     p, t = np.empty(rows), np.empty(rows)
                 offsets = (np.concatenate([[0], np.cumsum(block_sizes)[:-1]]) if self._keep
                            else np.zeros(hi - lo, dtype=np.int64))
-                counts = first_success_counts(Chunks(states[lo:hi], block_sizes, offsets),
-                                              difficulty, grid, PerProblem(p, t))
+                counts = kernel(Chunks(states[lo:hi], block_sizes, offsets), difficulty, grid,
+                                PerProblem(p, t))
                 replicate = np.arange(lo, hi) // n_chunks
                 np.add.at(per_rep, replicate, counts)
                 yield Block(row, replicate, first_problem[lo:hi], block_sizes, offsets, p, t)
@@ -400,6 +443,8 @@ def simulate_counts(dist: Distribution | str, problems: int, attempts, *,
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     p_out = np.empty(problems)
     c_out = np.empty(problems, dtype=np.int64)
+    from ..kernels.first_success import success_counts
+
     success_counts(Chunks(states, sizes, offsets), kernel_table(dist), n, PerProblem(p_out, c_out))
     return SimulatedCounts(distribution=dist, p=p_out, successes=c_out, attempts=n,
                            seed_entropy=seq.entropy)
