@@ -89,7 +89,8 @@ def gamma_constants(shape: float) -> tuple[float, float, float]:
 
 
 def beta_constants(a: float, b: float) -> tuple[float, ...]:
-    """Set-up for :func:`simsearch.kernels.rng.beta_prepared`: both gammas' constants and the mean a / (a + b)."""
+    """Set-up for :func:`simsearch.kernels.rng.beta_prepared`: both gammas' constants and the
+    mean a / (a + b)."""
     return (*gamma_constants(a), *gamma_constants(b), a / (a + b))
 
 
@@ -97,8 +98,9 @@ def beta_constants(a: float, b: float) -> tuple[float, ...]:
 N_PARAMS = 8
 
 Difficulty = namedtuple("Difficulty", ["kinds", "params", "cum_weights", "data"])
-Difficulty.__doc__ = """A distribution of p compiled for :func:`~simsearch.kernels.draws.draw_p` (:func:`kernel_table`):
-kinds (m,) int64, params (m, N_PARAMS) float64, cum_weights (m,) float64, data (d,) float64."""
+Difficulty.__doc__ = """A distribution of p compiled for :func:`~simsearch.kernels.draws.draw_p`
+(:func:`kernel_table`): kinds (m,) int64, params (m, N_PARAMS) float64, cum_weights (m,)
+float64, data (d,) float64."""
 
 
 def _kernel_params(kind: int, params: tuple[float, ...]) -> list[float]:

@@ -111,7 +111,8 @@ def standard_exponential(s):
 
 @njit(cache=True, inline="always")
 def gamma_prepared(s, d, c, inv_shape):
-    """Gamma(shape, 1) from :func:`~simsearch.kernels.inputs.gamma_constants` (Marsaglia & Tsang 2000).
+    """Gamma(shape, 1) from :func:`~simsearch.kernels.inputs.gamma_constants` (Marsaglia &
+    Tsang 2000).
 
     Shapes below one draw G(shape + 1) U^(1/shape).
     """

@@ -18,8 +18,8 @@ from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook
 from ..distributions.families import TINY_PASS, Distribution
 from ..errors import as_count, as_count_array, require
 from ..io.frames import to_pandas
+from ..kernels import interpreted
 from ..kernels.inputs import Chunks, KGrid, PerProblem, bin_table, kernel_table
-from ..kernels.interpreted import INTERPRETED_MAX_PROBLEMS
 from ..seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
 from ..distributions.spec import parse_distribution
 from .grid import as_k_grid, check_memory
@@ -27,8 +27,6 @@ from .grid import as_k_grid, check_memory
 #: Chunks per thread handed to one kernel call. Between calls the progress bar moves and
 #: Ctrl-C or SIGTERM can act, so a call lasts well under 0.1 s (a chunk takes ~6 ms).
 _CHUNKS_PER_THREAD_PER_CALL = 4
-
-
 #: Problems this process has drawn with the interpreted kernel (:func:`first_success_kernel`).
 _interpreted_problems = 0
 
@@ -45,7 +43,7 @@ def runs_interpreted(problems: int) -> bool:
     a process of many small runs pays at most about what loading numba costs on top.
     """
     return (not _compiled_kernel_loaded()
-            and _interpreted_problems + problems <= INTERPRETED_MAX_PROBLEMS)
+            and _interpreted_problems + problems <= interpreted.INTERPRETED_MAX_PROBLEMS)
 
 
 def _compiled_kernel_loaded() -> bool:
@@ -62,11 +60,10 @@ def first_success_kernel(problems: int):
     bit for bit."""
     global _interpreted_problems
     if runs_interpreted(problems):
-        from ..kernels.interpreted import first_success_counts
-
         _interpreted_problems += problems
-        return first_success_counts, problems  # every chunk (none is empty) in one call
-    import numba
+        # Every chunk in one call (none is empty, so there are no more chunks than problems).
+        return interpreted.first_success_counts, problems
+    import numba  # only here: the numba path
 
     from ..kernels.first_success import first_success_counts
 
@@ -429,6 +426,8 @@ def simulate_counts(dist: Distribution | str, problems: int, attempts, *,
     -------
     SimulatedCounts
     """
+    from ..kernels.first_success import success_counts  # here: importing it loads numba
+
     dist = parse_distribution(dist)
     problems = as_count("problems", problems)
     if np.ndim(attempts) == 0:
@@ -443,8 +442,6 @@ def simulate_counts(dist: Distribution | str, problems: int, attempts, *,
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     p_out = np.empty(problems)
     c_out = np.empty(problems, dtype=np.int64)
-    from ..kernels.first_success import success_counts
-
     success_counts(Chunks(states, sizes, offsets), kernel_table(dist), n, PerProblem(p_out, c_out))
     return SimulatedCounts(distribution=dist, p=p_out, successes=c_out, attempts=n,
                            seed_entropy=seq.entropy)
