@@ -150,3 +150,13 @@ def test_a_sweeps_own_process_loads_no_numba(tmp_path):
                     str(tmp_path / "out"), "--workers", "2", "--no-progress")
     assert loaded == {"status": 0, "numba": False, "scipy.special": False}
     assert (tmp_path / "out" / "results.csv").read_text().count("\n") == 4
+
+
+def test_a_warm_sweep_worker_runs_every_point_on_the_kernel(monkeypatch):
+    # A worker runs many points: it loads the kernel before its first (the kind's warm()),
+    # rather than paying the interpreted draws of the first ones and then loading numba.
+    from simsearch.sweep.kinds import get_kind
+
+    monkeypatch.setattr(passk, "_interpreted_problems", 0)
+    get_kind("passk").warm()
+    assert passk._compiled_kernel_loaded() and not passk.runs_interpreted(1)

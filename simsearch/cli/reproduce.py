@@ -13,9 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..errors import SimsearchError
+from ..runtime import progress_bar
 from ..io.directory import check_output_directory
 
 #: Experiment scripts in figure order (figures/README.md numbers them the same way).
@@ -63,8 +62,7 @@ def run_experiments(names: list[str], *, quick: bool, figures: Path | None,
     """
     folder = experiments_dir()
     done = []
-    for name in tqdm(names, desc="experiments", unit="script",
-                     disable=None if progress else True):
+    for name in progress_bar(names, progress=progress, desc="experiments", unit="script"):
         argv = [sys.executable, str(folder / f"{name}.py")]
         argv += ["--quick"] if quick else []
         argv += ["--figures", str(figures)] if figures is not None else []

@@ -13,12 +13,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 
 from .counts import pass_at_k_from_counts
 from .curve import batch_size, detect_design
 from ..errors import SimsearchError, require
 from .counts import CountTable
+from ..runtime import progress_bar
 from ..seeding import child, seed_sequence
 from .bootstrap import prediction_interval
 from .methods import get_method
@@ -104,8 +104,7 @@ def run_backtest(groups: dict, n_from: int, n_to: int, methods: list[str], *, se
     # A 0/1 matrix has one "first N1 attempts": it is backtested once, as seed 0.
     plan = [(s, name) for s in range(seeds) for name in groups
             if s == 0 or isinstance(groups[name], tuple)]
-    for s, name in tqdm(plan, desc="backtest", unit="subsample",
-                        disable=None if progress else True):
+    for s, name in progress_bar(plan, progress=progress, desc="backtest", unit="subsample"):
         data = groups[name]
         g = list(groups).index(name)
         rng = np.random.default_rng(child(root, s, g, 0))

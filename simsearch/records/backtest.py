@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from tqdm import tqdm
 
 from ..errors import SimsearchError, require
+from ..runtime import progress_bar
 from .forecasts import BASELINES, METHODS, forecast
 from .history import History
 
@@ -87,8 +87,8 @@ def run_backtest(history: History, origins, horizons, *, level: float = 0.8,
     require(not multiplicative or history.time[0] > 0,
             "horizons: factors of the origin's effort need a cumulative-effort axis (times > 0)")
     rows = {name: [] for name in COLUMNS}
-    for i, origin in enumerate(tqdm(origins, desc="origins", unit="origin",
-                                    disable=None if progress else True)):
+    for i, origin in enumerate(progress_bar(origins, progress=progress, desc="origins",
+                                            unit="origin")):
         past = history.before(origin)
         targets = origin * horizons if multiplicative else origin + horizons
         usable = targets <= history.end

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook bars
 
 from ..distributions.families import TINY_PASS, Distribution
 from ..errors import as_count, as_count_array, require
 from ..io.frames import to_pandas
 from ..kernels import interpreted
 from ..kernels.inputs import Chunks, KGrid, PerProblem, bin_table, kernel_table
+from ..runtime import progress_bar
 from ..seeding import CHUNK_SIZE, chunk_sizes, replicate_chunk_states, seed_sequence
 from ..distributions.spec import parse_distribution
 from .grid import as_k_grid, check_memory
@@ -51,6 +51,19 @@ def _compiled_kernel_loaded() -> bool:
     without importing it, which would load numba)."""
     compiled = sys.modules.get("simsearch.kernels.first_success")
     return compiled is not None and bool(compiled.first_success_counts.signatures)
+
+
+def load_kernel() -> None:
+    """Load (or compile) numba's first-success kernel now, so that every later run uses it:
+    for a process about to run many runs (a sweep's worker), where drawing the first ones
+    interpreted only delays the load."""
+    from ..kernels.first_success import first_success_counts
+
+    k = np.ones(1)
+    first_success_counts(Chunks(np.zeros((1, 4), dtype=np.uint64), np.zeros(1, dtype=np.int64),
+                                np.zeros(1, dtype=np.int64)),
+                         kernel_table(parse_distribution("point(p=0.5)")), KGrid(k, bin_table(k)),
+                         PerProblem(np.empty(0), np.empty(0)))
 
 
 def first_success_kernel(problems: int):
@@ -330,8 +343,8 @@ class PassAtKStream:
         per_rep = np.zeros((self.replicates, self.k.size + 1), dtype=np.int64)
         row = 0
         kernel, step = first_success_kernel(self.n_rows)
-        with tqdm(total=self.n_rows, unit="problem", unit_scale=True,
-                  disable=None if self._progress else True, desc="pass@k") as bar:
+        with progress_bar(progress=self._progress, total=self.n_rows, unit="problem",
+                          unit_scale=True, desc="pass@k") as bar:
             if reuse_buffers and self._keep:
                 most = min(step * CHUNK_SIZE, self.n_rows)
                 p_buffer, t_buffer = np.empty(most), np.empty(most)

@@ -32,16 +32,33 @@ On disk, in the output directory:
   input with each statistic (and lab).
 * ``manifest.json`` — the sweep file, seed, version, start and end times, per-point status, and
   the SHA-256 of every table above.
+
+The names below are imported on first use, so that a worker process, which imports only
+:mod:`.worker` and its kind, does not load the planning, running and reporting modules.
 """
 
-from .kinds import KINDS, PointResult, get_kind
-from .kinds.passk import evaluate_passk
-from .plan import MAX_POINTS, GridPoints, SweepPlan, load_sweep, plan_sweep, point_config
-from .report import grid_figure, sensitivity_table, summary_table, tornado_figure
-from .run import IncompleteSweepWarning, SweepAborted, SweepSummary, run_point, run_sweep
+from importlib import import_module
 
-__all__ = ["KINDS", "MAX_POINTS", "GridPoints", "IncompleteSweepWarning", "PointResult",
-           "SweepAborted", "SweepPlan", "SweepSummary", "evaluate_passk", "get_kind",
-           "grid_figure", "load_sweep", "plan_sweep",
-           "point_config", "run_point", "run_sweep", "sensitivity_table", "summary_table",
-           "tornado_figure"]
+#: Public name -> the submodule that defines it.
+_EXPORTS = {**dict.fromkeys(("KINDS", "PointResult", "get_kind"), ".kinds"),
+            "evaluate_passk": ".kinds.passk",
+            **dict.fromkeys(("MAX_POINTS", "GridPoints", "SweepPlan", "load_sweep", "plan_sweep",
+                             "point_config"), ".plan"),
+            **dict.fromkeys(("grid_figure", "sensitivity_table", "summary_table",
+                             "tornado_figure"), ".report"),
+            **dict.fromkeys(("IncompleteSweepWarning", "SweepAborted", "SweepSummary",
+                             "run_point", "run_sweep"), ".run")}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -23,13 +23,13 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm  # not tqdm.auto: it imports asyncio (~60 ms) for notebook bars
 
 from ..errors import SimsearchError
 from ..io.frames import require_pandas
 from ..io.directory import check_output_directory, update_directory
 from ..io.output import manifest, read_manifest
 from ..io.tables import csv_text
+from ..runtime import progress_bar
 from ..seeding import child
 from .kinds import get_kind
 from .plan import SweepPlan, point_config
@@ -323,7 +323,7 @@ def batch_size(points: int, workers: int) -> int:
 class _Worker:
     """A worker process (:mod:`simsearch.sweep.worker`) and this process's end of its socket.
 
-    ``ready`` once it has imported the kind; ``running`` counts points sent and not yet
+    ``ready`` once it has imported the kind and loaded its kernels; ``running`` counts points sent and not yet
     reported."""
 
     def __init__(self, kind: str):
@@ -496,8 +496,8 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, *, workers: int | None = 
     directory.flush()
     last, interval = time.monotonic(), _FLUSH_SECONDS
     try:
-        with tqdm(total=len(plan.points), initial=len(before), unit="point", desc="sweep",
-                  disable=None if progress else True) as bar:
+        with progress_bar(progress=progress, total=len(plan.points), initial=len(before),
+                          unit="point", desc="sweep") as bar:
             for index, (outcome, payload) in results:
                 directory.record(index, outcome, payload)
                 bar.update(1)

@@ -3,9 +3,9 @@
 A worker is a fresh interpreter (``python -P -c LAUNCH``, not a multiprocessing spawn, which
 would start multiprocessing's resource tracker, a process that outlives the sweep, and import
 the parent's ``__main__`` again) joined to the sweep by a socket pair. It receives the parent's
-``sys.path``, imports the sweep's kind, says :data:`READY`, then runs batches of points,
-sending each point's outcome back as soon as it is done, so the parent records it at once (a
-killed sweep keeps every point a worker finished). It exits when the parent closes its end.
+``sys.path``, imports the sweep's kind and loads its kernels, says :data:`READY`, then runs
+batches of points, sending each point's outcome back as soon as it is done, so the parent
+records it at once (a killed sweep keeps every point a worker finished). It exits when the parent closes its end.
 
 This module imports neither numpy nor numba at the top: the thread policy must be in the
 environment before numba and OpenBLAS start their thread pools (the parent puts it in the
@@ -105,8 +105,9 @@ def run_point(kind: str, config: dict, statistics, replicates: int, seed,
 
 
 def serve(conn, parent: int, kind: str) -> None:
-    """A worker's life: set up, import the kind, :data:`READY`, then for each batch received
-    (a list of ``(index, run_point arguments)``) send ``(index, run_point(...))`` per point.
+    """A worker's life: set up, import the kind and load its kernels, :data:`READY`, then for
+    each batch received (a list of ``(index, run_point arguments)``) send
+    ``(index, run_point(...))`` per point.
 
     Ends when the parent closes the connection, without the interpreter's teardown (numba's
     takes a few hundred milliseconds, and everything this process did has been sent).
@@ -114,7 +115,10 @@ def serve(conn, parent: int, kind: str) -> None:
     setup_worker(parent)
     from .kinds import get_kind
 
-    get_kind(kind).module  # noqa: B018 - import the kind's module now, before READY
+    try:
+        get_kind(kind).warm()  # the kind imported and its kernels loaded, before READY
+    except Exception:  # noqa: BLE001 - only a head start: the first point reports the error
+        pass
     conn.send(READY)
     try:
         while True:

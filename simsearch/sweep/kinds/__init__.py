@@ -22,6 +22,9 @@ line in :data:`KINDS`):
 ``UNITS`` (optional)
     Units of statistics, by the name before ``@`` (``{"doubling_time": "periods"}``), for the
     axis labels of the grid figures; a statistic without one is drawn unlabelled.
+``warm()`` (optional)
+    Load what the kind's points run on (its kernels) before the first point: a worker calls it
+    once, before it says it is ready, since it runs many points.
 
 The module is imported when its kind is first used, so a passk sweep never loads the labs
 engine, and a worker receives only the kind's name.
@@ -57,6 +60,12 @@ class SweepKind:
     @property
     def module(self):
         return importlib.import_module(KINDS[self.name])
+
+    def warm(self) -> None:
+        """Import the kind and run its ``warm()``, if it has one."""
+        warm = getattr(self.module, "warm", None)
+        if warm is not None:
+            warm()
 
     def __getattr__(self, attribute: str):
         # The protocol in the module docstring: every kind module defines these names.

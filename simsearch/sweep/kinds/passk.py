@@ -55,6 +55,14 @@ def point_statistics(statistics) -> tuple[str, ...]:
     return ()
 
 
+def warm() -> None:
+    """Load numba's first-success kernel: a worker's points then all run on it, rather than
+    the first of them drawn interpreted (which pays off only for a process of few points)."""
+    from ...sampling.passk import load_kernel
+
+    load_kernel()
+
+
 def _passk_distribution(spec):
     from ...distributions.spec import parse_distribution, spec_of_table
 
