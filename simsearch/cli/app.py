@@ -7,6 +7,7 @@ with status 2 before any output file is created.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -18,15 +19,17 @@ apply_thread_policy()  # before numpy starts OpenBLAS and numba its OpenMP pool
 
 from .. import __version__  # noqa: E402
 from ..errors import SimsearchError, Terminated  # noqa: E402
-from . import backtest, fit, labs, passk, plan, records, reproduce, sweep  # noqa: E402
 from .common import Parser  # noqa: E402
 
-#: The commands, in the order ``simsearch --help`` lists them; each module has
-#: ``add_parser(subparsers)``, whose parser's default ``run(args) -> int`` handles it.
-COMMANDS = (passk, fit, backtest, sweep, labs, reproduce, records, plan)
+#: The commands, in the order ``simsearch --help`` lists them: each is the module
+#: ``simsearch.cli.NAME``, whose ``add_parser(subparsers)`` registers it with a parser whose
+#: default ``run(args) -> int`` handles it.
+COMMANDS = ("passk", "fit", "backtest", "sweep", "labs", "reproduce", "records", "plan")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command, or ``only`` the one named (what
+    :func:`main` builds to run a command, so that it imports no other command's module)."""
     parser = Parser(
         prog="simsearch",
         description="Monte Carlo simulation of research progress: repeated sampling and "
@@ -36,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"simsearch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name in COMMANDS if only is None else (only,):
+        importlib.import_module(f".{name}", __package__).add_parser(sub)
     return parser
 
 
@@ -55,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     0 on success; 2 with one line on stderr for bad input or a file that cannot be read or
     written (nothing is left half-written); 130 on SIGINT and 143 on SIGTERM.
     """
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    # The command is the first word when one is named there (options come after it); for
+    # anything else (--help, --version, a typo) the parser of every command answers.
+    parser = build_parser(words[0] if words and words[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:  # bare `simsearch`: what it can do, not an error
         parser.print_help()
