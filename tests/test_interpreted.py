@@ -112,7 +112,9 @@ START_UP = textwrap.dedent("""
     from simsearch.cli import main
     status = main(sys.argv[1:])
     print(json.dumps({"status": status, "numba": "numba" in sys.modules,
-                      "scipy.special": "scipy.special" in sys.modules}))
+                      "scipy.special": "scipy.special" in sys.modules,
+                      "tqdm": "tqdm" in sys.modules,
+                      "other commands": "simsearch.cli.records" in sys.modules}))
 """)
 
 
@@ -124,11 +126,12 @@ def _fresh(tmp_path, *argv):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_a_tiny_passk_loads_no_numba(tmp_path):
+def test_a_tiny_passk_loads_no_numba_tqdm_or_other_commands(tmp_path):
     out = tmp_path / "tiny.csv"
     loaded = _fresh(tmp_path, "passk", "--dist", "beta(alpha=0.3, beta=3)", "--problems",
                     "1000", "--k", "1,10,100", "--seed", "1", "--out", str(out), "--no-progress")
-    assert loaded == {"status": 0, "numba": False, "scipy.special": False}
+    assert loaded == {"status": 0, "numba": False, "scipy.special": False, "tqdm": False,
+                      "other commands": False}
     manifest = json.loads((tmp_path / "tiny.csv.json").read_text())
     assert manifest["kernel"] == "interpreted" and manifest["threads"] == 1
 
@@ -148,7 +151,8 @@ def test_a_sweeps_own_process_loads_no_numba(tmp_path):
     """))
     loaded = _fresh(tmp_path, "sweep", str(tmp_path / "sweep.toml"), "--out",
                     str(tmp_path / "out"), "--workers", "2", "--no-progress")
-    assert loaded == {"status": 0, "numba": False, "scipy.special": False}
+    assert loaded == {"status": 0, "numba": False, "scipy.special": False, "tqdm": False,
+                      "other commands": False}
     assert (tmp_path / "out" / "results.csv").read_text().count("\n") == 4
 
 
