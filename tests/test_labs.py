@@ -158,10 +158,12 @@ def test_kernel_matches_the_reference_on_random_configurations(index):
     assert_matches_reference(labs_config(RANDOM_CONFIGS[index]))
 
 
-# Greedy labs with distinct values read their attempts off a window listing about max(2 ideas,
-# window_min) of them at a time, ideas with more than window_hot of them left to the heap. At
-# the engine's sizes (1024, 256) the small configs above fit in one window, so here the sizes
-# are tiny: the window is rebuilt every few attempts, ideas move between it and the heap,
+# Greedy labs with distinct values read their attempts off a window listing about max(4 ideas,
+# window_min) of them at a time, ideas with more than window_hot of them left to the heap; a
+# window after a used-up one takes its bound from the last listing's count, not a pass over
+# the ideas. At the engine's sizes (1024, 256) the small configs above fit in one window, so
+# here the sizes are tiny: the window is rebuilt every few attempts (from the count, as a
+# window of at least window_min attempts measures it), ideas move between it and the heap,
 # blocks are cut short, and replenished pools grow under it.
 _WINDOW_CONFIGS = [doc for doc in RANDOM_CONFIGS
                    if any(lab["policy"] == "greedy" for lab in doc["lab"])]
