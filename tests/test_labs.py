@@ -171,7 +171,8 @@ _WINDOW_CASES = ["greedy", "three labs, half shared", "greedy, replenished",
                  "feedback, schedules, half shared, cap", "dearer at the frontier"]
 
 
-@pytest.mark.parametrize("sizes", [(1, 1), (3, 2), (16, 40)])
+# (window_min, window_hot, window_hot_share): the share 0 keeps every hot idea at window_hot.
+@pytest.mark.parametrize("sizes", [(1, 1, 0.0), (3, 2, 0.5), (16, 40, 0.0), (4, 1, 0.25)])
 def test_the_greedy_window_of_any_size_matches_the_reference(sizes, monkeypatch):
     from simsearch.labs import engine
 
@@ -179,7 +180,8 @@ def test_the_greedy_window_of_any_size_matches_the_reference(sizes, monkeypatch)
 
     def tiny_window(config):
         difficulty, pool, labs = arguments(config)
-        return difficulty, pool._replace(window_min=sizes[0], window_hot=sizes[1]), labs
+        return difficulty, pool._replace(window_min=sizes[0], window_hot=sizes[1],
+                                         window_hot_share=sizes[2]), labs
 
     monkeypatch.setattr(engine, "_kernel_arguments", tiny_window)
     assert len(_WINDOW_CONFIGS) >= 10

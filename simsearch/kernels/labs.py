@@ -27,9 +27,10 @@ simulating single attempts:
   read off in blocks that run to the next win. The bound is set for up to four times as many
   attempts as ideas (from the last window's count of them), so rebuilding the window
   (O(ideas)) costs O(1) per attempt, and each costs one key and a place in the sort instead of
-  an event and a heap operation. Ideas that would
-  fill the window alone (more than ``WINDOW_HOT`` attempts in it) and replenished ideas that
-  arrive between rebuilds stay in the index heap, compared with the window's next attempt.
+  an event and a heap operation. Ideas that would dominate the window (more than
+  ``WINDOW_HOT`` attempts in it and an eighth of the window, ``WINDOW_HOT_SHARE``) and
+  replenished ideas that arrive between rebuilds stay in the index heap, compared with the
+  window's next attempt.
 - *Endless stream*: each idea gets up to m attempts, then the lab moves on to a fresh draw.
 
 Labs spend compute at a rate that is constant within a *segment*: the period's budget, times
@@ -86,6 +87,12 @@ ON_ROUNDS, ON_INDEX, ON_STREAM, ON_WINDOW = 0, 1, 2, 3
 #: more attempts than this in it stays in the index heap, its attempts closed-form blocks.
 WINDOW_MIN = 1024
 WINDOW_HOT = 256
+#: An idea goes to the heap only with more than this share of a window's attempts: in the
+#: heap its blocks run until the window's next attempt comes first, so an idea that does not
+#: dominate the window would cost a heap event per attempt there. (A fixed 256 sent the few
+#: most valuable ideas of a heavy-tailed pool to the heap: Pareto(0.8) values, 5e4 ideas, 3e7
+#: attempts, one thread, 20 s; with an eighth of the window, 2.9 s, the same wins.)
+WINDOW_HOT_SHARE = 0.125
 #: Attempts a window must list for its count to set the next window's bound (or window_min, if
 #: smaller).
 _WINDOW_MEASURED = 256
@@ -101,7 +108,7 @@ LOG2 = math.log(2.0)
 PoolParams = namedtuple("PoolParams", [
     "ideas", "endless", "max_ideas", "replenish", "combine", "sharing", "periods",
     "value_kind", "value_a", "value_b", "prior_a", "prior_b", "greedy_rounds", "log_cap",
-    "window_min", "window_hot"])
+    "window_min", "window_hot", "window_hot_share"])
 PoolParams.__doc__ = """Scalars shared by all labs of a replicate.
 
 ideas : int64, ideas in the pool at the start (ignored when ``endless``)
@@ -118,6 +125,8 @@ greedy_rounds : bool, all ideas are worth the same, so greedy labs keep level id
 log_cap : float64, a lab stops searching once its log multiplier reaches it (inf: no cap)
 window_min, window_hot : int64 >= 1, the greedy window's sizes (:data:`WINDOW_MIN`,
     :data:`WINDOW_HOT`; tests make them tiny to rebuild the window often)
+window_hot_share : float64 >= 0, an idea with more than max(window_hot, this share of the
+    window's target) attempts in a window goes to the index heap (:data:`WINDOW_HOT_SHARE`)
 """
 
 LabParams = namedtuple("LabParams", ["budget", "growth", "cost", "elasticity", "policy",
@@ -661,7 +670,8 @@ def _index_fail(lab, idea, a, pool, ideas):
 def _window_build(lab, pool, st, ideas):
     """List the greedy lab's coming attempts below a new bound: every idea of its pool (window
     and heap) gets its attempts with key < whi, in (key, idea) order; an idea with more than
-    ``pool.window_hot`` of them, instead, goes (back) to the index heap. A change of representation
+    ``max(pool.window_hot, pool.window_hot_share x target)`` of them, instead, goes (back) to
+    the index heap. A change of representation
     only: the attempts and their order are those of the ideas' failure counts."""
     a0, b0 = pool.prior_a, pool.prior_b
     member, fails, need, lv = ideas.member, ideas.fails, ideas.need, ideas.log_value
@@ -713,9 +723,10 @@ def _window_build(lab, pool, st, ideas):
     # of lambda by target / (a0 sum v) lists about ``target`` attempts. Four per idea where
     # the window has room (it holds target + count: an idea lists at most one more than its
     # share), as each window's pass over the ideas costs about as much as listing attempts
-    # (1e8 attempts, one thread: 3.9 s with one per idea, 3.3 s with two, 3.0 s with four,
-    # 2.9 s with eight).
+    # (work D of bench_labs.py, one thread: 3.9 s with one per idea, 3.3 s with two, 3.0 s
+    # with four, 2.9 s with eight).
     target = float(max(pool.window_min, min(4 * count, cap - count)))
+    hot_limit = max(pool.window_hot, int(pool.window_hot_share * target))
     hi = lo + math.log1p(target * math.exp(-(lo + log_a0 + log_sum)))
     if not hi > lo:
         hi = np.nextafter(lo, math.inf)
@@ -731,7 +742,7 @@ def _window_build(lab, pool, st, ideas):
                 k = _key_after(head, f + c, a0, b0)
                 if k >= hi:
                     break
-                if c == pool.window_hot:
+                if c == hot_limit:
                     w = start
                     hot[n_hot] = i
                     n_hot += 1
