@@ -671,8 +671,8 @@ def _window_build(lab, pool, st, ideas):
     """List the greedy lab's coming attempts below a new bound: every idea of its pool (window
     and heap) gets its attempts with key < whi, in (key, idea) order; an idea with more than
     ``max(pool.window_hot, pool.window_hot_share x target)`` of them, instead, goes (back) to
-    the index heap. A change of representation
-    only: the attempts and their order are those of the ideas' failure counts."""
+    the index heap. A change of representation only: the attempts and their order are those
+    of the ideas' failure counts."""
     a0, b0 = pool.prior_a, pool.prior_b
     member, fails, need, lv = ideas.member, ideas.fails, ideas.need, ideas.log_value
     wkey, widea, wwin = ideas.wkey, ideas.widea, ideas.wwin
