@@ -11,9 +11,7 @@ in full when it imports simsearch before numpy, and at least OpenMP's idle polic
 (numba reads it when its first parallel kernel starts the pool).
 """
 
-from importlib import import_module
-
-from .runtime import apply_thread_policy
+from .runtime import apply_thread_policy, lazy_names
 
 apply_thread_policy()
 
@@ -24,22 +22,15 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it.
 _EXPORTS = {
     **dict.fromkeys(("Beta", "Distribution", "Empirical", "Kumaraswamy", "LogitNormal",
-                     "LogUniform", "Mixture", "Point"), "distributions"),
-    "SimsearchError": "errors",
+                     "LogUniform", "Mixture", "Point"), ".distributions"),
+    "SimsearchError": ".errors",
     **dict.fromkeys(("PassAtKResult", "SimulatedCounts", "parse_k_grid", "simulate_counts",
-                     "simulate_pass_at_k"), "sampling"),
-    "parse_distribution": "distributions",
+                     "simulate_pass_at_k"), ".sampling"),
+    "parse_distribution": ".distributions",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'simsearch' has no attribute {name!r}")
+__getattr__ = lazy_names(globals(), _EXPORTS)
 
 
 def __dir__():

@@ -56,6 +56,28 @@ def apply_thread_policy(*, worker: bool = False) -> dict[str, str]:
     return settings
 
 
+def lazy_names(namespace: dict, exports: dict):
+    """A package's module ``__getattr__`` that imports its public names on first use (PEP 562),
+    so that importing the package does not import what each name needs.
+
+    ``namespace`` is the package's ``globals()``; ``exports`` maps a public name to the
+    submodule defining it, relative to the package (``".passk"``). A name, once imported, is
+    kept in the namespace, so ``__getattr__`` runs once per name.
+    """
+    from importlib import import_module
+
+    package = namespace["__name__"]
+
+    def __getattr__(name):
+        if name in exports:
+            value = getattr(import_module(exports[name], package), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
 class _NoBar:
     """What a hidden progress bar does: iterate, and take updates to ignore."""
 

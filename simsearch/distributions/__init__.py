@@ -10,8 +10,7 @@
   overflow or cancellation.
 """
 
-from importlib import import_module
-
+from ..runtime import lazy_names
 from .families import (FAMILIES, Beta, Distribution, Empirical, Kumaraswamy, LogitNormal,
                        LogUniform, Mixture, Point)
 from .spec import parse_distribution
@@ -23,11 +22,4 @@ _LAZY = dict.fromkeys(("VALUE_FAMILIES", "ValueDistribution", "parse_value"), ".
 __all__ = ["FAMILIES", "VALUE_FAMILIES", "Beta", "Distribution", "Empirical", "Kumaraswamy",
            "LogUniform", "LogitNormal", "Mixture", "Point", "ValueDistribution",
            "parse_distribution", "parse_value"]
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(globals(), _LAZY)

@@ -13,25 +13,18 @@ The names below are imported on first use, so that ``simsearch.fitting.line`` (w
 workers' exponent statistic uses) does not pull SciPy's optimisers and the count kernels in.
 """
 
-import importlib
+from ..runtime import lazy_names
 
 #: Public name -> the submodule that defines it.
-_WHERE = {"Backtest": "backtest", "format_summary": "backtest", "run_backtest": "backtest",
-          "subsample_counts": "backtest", "bootstrap_fits": "bootstrap",
-          "prediction_interval": "bootstrap", "DEFAULT_METHOD": "methods",
-          "METHODS": "methods", "FittedMethod": "methods", "Method": "methods",
-          "attempts_for": "methods", "get_method": "methods", "observed_curve": "methods",
-          "parse_methods": "methods"}
+_WHERE = {"Backtest": ".backtest", "format_summary": ".backtest", "run_backtest": ".backtest",
+          "subsample_counts": ".backtest", "bootstrap_fits": ".bootstrap",
+          "prediction_interval": ".bootstrap", "DEFAULT_METHOD": ".methods",
+          "METHODS": ".methods", "FittedMethod": ".methods", "Method": ".methods",
+          "attempts_for": ".methods", "get_method": ".methods", "observed_curve": ".methods",
+          "parse_methods": ".methods"}
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(globals(), _WHERE)
 
 
 def __dir__():

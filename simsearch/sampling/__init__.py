@@ -10,7 +10,7 @@ The names below are imported on first use, so that importing :mod:`.grid` (a swe
 process checking its points) does not load the kernels.
 """
 
-from importlib import import_module
+from ..runtime import lazy_names
 
 #: Public name -> the submodule that defines it.
 _EXPORTS = {**dict.fromkeys(("PassAtKResult", "PassAtKStream", "SimulatedCounts",
@@ -19,14 +19,7 @@ _EXPORTS = {**dict.fromkeys(("PassAtKResult", "PassAtKStream", "SimulatedCounts"
             "parse_k_grid": ".grid"}
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(globals(), _EXPORTS)
 
 
 def __dir__():

@@ -37,7 +37,7 @@ The names below are imported on first use, so that a worker process, which impor
 :mod:`.worker` and its kind, does not load the planning, running and reporting modules.
 """
 
-from importlib import import_module
+from ..runtime import lazy_names
 
 #: Public name -> the submodule that defines it.
 _EXPORTS = {**dict.fromkeys(("KINDS", "PointResult", "get_kind"), ".kinds"),
@@ -50,14 +50,7 @@ _EXPORTS = {**dict.fromkeys(("KINDS", "PointResult", "get_kind"), ".kinds"),
                              "run_point", "run_sweep"), ".run")}
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(globals(), _EXPORTS)
 
 
 def __dir__():
