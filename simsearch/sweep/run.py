@@ -323,8 +323,8 @@ def batch_size(points: int, workers: int) -> int:
 class _Worker:
     """A worker process (:mod:`simsearch.sweep.worker`) and this process's end of its socket.
 
-    ``ready`` once it has imported the kind and loaded its kernels; ``running`` counts points sent and not yet
-    reported."""
+    ``ready`` once it has imported the kind and loaded its kernels; ``running`` counts points
+    sent and not yet reported."""
 
     def __init__(self, kind: str):
         ours, theirs = socket.socketpair()

@@ -56,6 +56,8 @@ def ndtri(u):
     from scipy.special import ndtri as scipy_ndtri
 
     return scipy_ndtri(u)
+
+
 _SHAPES = {"normal": ({"mean", "sd"}, {"p10", "p90"}, {"p5", "p95"}),
            "lognormal": ({"mu", "sigma"}, {"mean", "sd"}, {"p10", "p90"}, {"p5", "p95"})}
 FORMS = ("uniform", "loguniform", "normal", "lognormal", "integers", "choice")
