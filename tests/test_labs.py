@@ -171,8 +171,11 @@ _WINDOW_CASES = ["greedy", "three labs, half shared", "greedy, replenished",
                  "feedback, schedules, half shared, cap", "dearer at the frontier"]
 
 
-# (window_min, window_hot, window_hot_share): the share 0 keeps every hot idea at window_hot.
-@pytest.mark.parametrize("sizes", [(1, 1, 0.0), (3, 2, 0.5), (16, 40, 0.0), (4, 1, 0.25)])
+# (window_min, window_hot, window_hot_share, window_sort_run, window_log_trials): the share 0
+# keeps every hot idea at window_hot; a sort run of 1-2 attempts sorts a window in many coarse
+# buckets (crowded ones by mergesort); a table of 3-7 logarithms leaves most keys past it.
+@pytest.mark.parametrize("sizes", [(1, 1, 0.0, 1, 3), (3, 2, 0.5, 2, 7), (16, 40, 0.0, 2, 2 ** 17),
+                                   (4, 1, 0.25, 256, 5)])
 def test_the_greedy_window_of_any_size_matches_the_reference(sizes, monkeypatch):
     from simsearch.labs import engine
 
@@ -181,7 +184,8 @@ def test_the_greedy_window_of_any_size_matches_the_reference(sizes, monkeypatch)
     def tiny_window(config):
         difficulty, pool, labs = arguments(config)
         return difficulty, pool._replace(window_min=sizes[0], window_hot=sizes[1],
-                                         window_hot_share=sizes[2]), labs
+                                         window_hot_share=sizes[2], window_sort_run=sizes[3],
+                                         window_log_trials=sizes[4]), labs
 
     monkeypatch.setattr(engine, "_kernel_arguments", tiny_window)
     assert len(_WINDOW_CONFIGS) >= 10
@@ -196,6 +200,41 @@ def test_the_greedy_window_of_any_size_matches_the_reference(sizes, monkeypatch)
     # A near-point difficulty: the prior is so tight that keys tie over many failures.
     assert_matches_reference(_config(ideas=30, difficulty="point(p=0.15)", periods=3,
                                      labs=_THREE_LABS, sharing=0.5), seed=4, replicates=2)
+
+
+# The window's sort against NumPy's stable sort, on keys that reach every path: spread keys
+# in many coarse buckets, crowded ones (a few values, ties kept in listing order), keys a few
+# ulps apart near zero, bounds looser than the keys, all keys equal.
+@pytest.mark.parametrize("case", ["spread", "crowded", "ulps", "loose", "equal"])
+@pytest.mark.parametrize("run", [1, 3, 16, 256])
+def test_the_window_sort_is_numpys_stable_sort(case, run):
+    from collections import namedtuple
+
+    from simsearch.kernels.labs import _window_sort
+    from simsearch.labs.engine import _kernel_arguments
+
+    rng = np.random.default_rng([run, len(case)])
+    w = 3000
+    keys = {"spread": rng.normal(size=w),
+            "crowded": rng.choice([-1.0, 0.5, 0.5 + 1e-12, 2.0], size=w),
+            "ulps": np.nextafter(0.0, 1.0) * rng.integers(0, 9, size=w),
+            "loose": rng.random(w),
+            "equal": np.full(w, 0.25)}[case]
+    kmin, kmax = keys.min(), keys.max()
+    if case == "loose":
+        kmin, kmax = kmin - 3.0, kmax + 0.5
+    attempts = 2 * rng.permutation(w) + (rng.random(w) < 0.1)
+    Window = namedtuple("Window", ["wkey", "wattempt"])
+    ideas = Window(np.concatenate([keys, [9.0]])[None].copy(),
+                   np.concatenate([attempts, [-7]])[None].copy())
+    config = labs_config({"pool": {"ideas": 10, "difficulty": "beta(alpha=1, beta=1)"},
+                          "lab": [{"budget": 10}]})
+    pool = _kernel_arguments(config)[1]
+    _window_sort(0, w, kmin, kmax, pool._replace(window_sort_run=run), ideas)
+    order = np.argsort(keys, kind="stable")
+    np.testing.assert_array_equal(ideas.wkey[0, :w], keys[order])
+    np.testing.assert_array_equal(ideas.wattempt[0, :w], attempts[order])
+    assert ideas.wkey[0, w] == 9.0 and ideas.wattempt[0, w] == -7  # past w: untouched
 
 
 def test_kortum_best_value_grows_as_a_power_of_ideas_tried():

@@ -46,8 +46,9 @@ import numpy as np
 from ..distributions.families import Distribution
 from ..errors import SimsearchError, as_count, require
 from ..kernels.inputs import VALUE_FIXED, Difficulty, kernel_table
-from ..kernels.labs import (EVENTS_EXCEEDED, NO_CAP, WINDOW_HOT, WINDOW_HOT_SHARE, WINDOW_MIN,
-                            LabParams, LimitRecord, PeriodRecord, PoolParams, WinRecord,
+from ..kernels.labs import (EVENTS_EXCEEDED, NO_CAP, WINDOW_HOT, WINDOW_HOT_SHARE,
+                            WINDOW_LOG_TRIALS, WINDOW_MIN, WINDOW_SORT_RUN, LabParams,
+                            LimitRecord, PeriodRecord, PoolParams, WinRecord,
                             simulate_replicates)
 from ..seeding import child, seed_sequence, stream_states
 from .config import COMBINES, POLICIES, LabsConfig
@@ -94,7 +95,8 @@ def _kernel_arguments(config: LabsConfig) -> tuple[Difficulty, PoolParams, LabPa
         log_cap=float(math.log(config.limits.multiplier)
                       if config.limits.multiplier is not None else math.inf),
         window_min=int(WINDOW_MIN), window_hot=int(WINDOW_HOT),
-        window_hot_share=float(WINDOW_HOT_SHARE))
+        window_hot_share=float(WINDOW_HOT_SHARE), window_sort_run=int(WINDOW_SORT_RUN),
+        window_log_trials=int(WINDOW_LOG_TRIALS))
     # Schedules padded with their last value: period t uses column min(t, width - 1).
     width = max(len(lab.automation) for lab in labs)
     automation = np.array([lab.automation + lab.automation[-1:] * (width - len(lab.automation))
